@@ -1,0 +1,57 @@
+# The two commands a newcomer needs: `make run` (the whole hub on this machine) and `make test`.
+# Everything installs itself into .venv on first use; Python >= 3.11 and Node.js >= 18 (for the CDK
+# CLI, used by synth/deploy only) are the only prerequisites.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)/layers/common/python:$(CURDIR)
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run test lint typecheck unit integration infra e2e synth layer deploy bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt layers/common/requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+## Start the whole hub locally: embedded AWS (moto), HTTP gateway, queue workers, schedules, sandboxes
+run: install
+	$(BIN)/python -m infra.local
+
+## Every check CI runs: lint, types, then unit, integration, infra and e2e tests
+test: install lint typecheck
+	$(BIN)/python -m pytest tests/unit tests/integration tests/infra tests/e2e
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy layers/common/python/bookinghub functions infra app.py
+
+unit integration infra e2e: install
+	$(BIN)/python -m pytest tests/$@
+
+## The Lambda layer, built without Docker: Linux arm64 wheels for Python 3.13 plus the bookinghub package
+layer: install
+	$(BIN)/python -m infra.build_layer
+
+## CloudFormation into cdk.out/, offline and without AWS credentials
+synth: layer
+	npx --yes aws-cdk@2 synth --quiet
+
+deploy: layer
+	npx --yes aws-cdk@2 deploy
+
+bench: install
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) build cdk.out .pytest_cache .mypy_cache .ruff_cache

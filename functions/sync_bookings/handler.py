@@ -1,0 +1,32 @@
+"""POST /api/bookings/sync: a source website pushes a booking change (seed 002)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bookinghub.observability import logger, metrics, tracer
+from bookinghub.services.booking_sync import sync_booking
+from bookinghub.web import json_response, make_resolver
+
+app = make_resolver()
+
+
+@app.post("/api/bookings/sync")
+@tracer.capture_method
+def post_sync() -> Any:
+    request = app.current_event
+    result = sync_booking(request.headers.get("x-api-key"), request.decoded_body)
+    metrics.add_metric(name=f"BookingSync{result.outcome.title().replace('_', '')}", unit="Count", value=1)
+    # 200 for every accepted delivery, as in the seed; `outcome` tells created/updated/unchanged/ignored
+    body = {"success": True, "booking_id": result.booking_id, "message": result.message, "outcome": result.outcome}
+    return json_response(200, body)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""Infrastructure: the topology (declared once) and its two renderings, CDK and the local runtime."""

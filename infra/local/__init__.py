@@ -1,0 +1,1 @@
+"""The local rendering of the topology: `make run` (python -m infra.local)."""

@@ -1,0 +1,67 @@
+"""Load a topology function's handler the way Lambda does and invoke it in-process.
+
+Each handler is loaded from `functions/<name>/handler.py` under a module name of its own (Lambda gives
+every function its own interpreter; here they share one, so the names must not collide).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra import topology
+
+ROOT = Path(__file__).resolve().parents[2]
+Handler = Callable[[dict[str, Any], Any], Any]
+
+_lock = threading.Lock()
+_handlers: dict[str, Handler] = {}
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of Lambda's context object that Powertools and our handlers read."""
+
+    function_name: str
+    timeout_seconds: int
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_handler(fn: topology.Function) -> Handler:
+    with _lock:
+        if fn.name not in _handlers:
+            path = ROOT / fn.handler_path
+            spec = importlib.util.spec_from_file_location(f"functions.{fn.name}.handler", path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {path}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            _handlers[fn.name] = module.lambda_handler
+        return _handlers[fn.name]
+
+
+def invoke(function_name: str, event: dict[str, Any]) -> Any:
+    fn = topology.function(function_name)
+    context = LocalLambdaContext(
+        function_name=fn.name, timeout_seconds=fn.timeout_seconds, memory_limit_in_mb=fn.memory_mb
+    )
+    return load_handler(fn)(event, context)

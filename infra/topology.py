@@ -1,0 +1,245 @@
+"""The hub's topology, declared once.
+
+Every function with its triggers, every queue, stream, schedule and table lives here as plain data.
+`infra/stack.py` renders it to CloudFormation through CDK and `infra/local/` renders it to this machine
+for `make run`; neither lists a route, queue or table of its own. This module imports nothing heavy so
+both renderers (and the tests) can read it cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+StreamView = Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES"]
+
+
+@dataclass(frozen=True)
+class Index:
+    """A global secondary index with string keys, projecting all attributes."""
+
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table: on-demand, PITR and encryption are always on (see the renderers)."""
+
+    name: str  # logical name, also the local table name suffix
+    env_var: str  # env var that carries the physical table name to functions
+    partition_key: str
+    sort_key: str | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    stream: StreamView | None = None
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A standard SQS queue with its own dead-letter queue."""
+
+    name: str
+    env_var: str  # env var that carries the queue URL to producers
+    max_receive_count: int = 5
+    dlq_retention_days: int = 14
+
+
+@dataclass(frozen=True)
+class Route:
+    method: HttpMethod
+    path: str  # API Gateway resource path, e.g. /api/bookings/{id}
+    # Require a JSON object body at the gateway (CDK: request validator + model; locally the handler
+    # answers the same INVALID_PAYLOAD, so behaviour matches with or without the gateway check).
+    json_body: bool = False
+
+
+@dataclass(frozen=True)
+class QueueTrigger:
+    queue: str
+    batch_size: int = 10
+    max_batching_window_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class StreamTrigger:
+    table: str
+    # Only records whose new image's SK begins with one of these prefixes reach the function
+    # (CDK: event source filter; locally: the stream poller applies the same filter).
+    sk_prefixes: tuple[str, ...] = ()
+    batch_size: int = 100
+    max_retry_attempts: int = 10
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    expression: str  # EventBridge expression: rate(5 minutes) or cron(0 3 * * ? *)
+    # A constant JSON input for the target, e.g. {"mode": "full"}
+    payload: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a function may do; the CDK renderer turns it into least-privilege grants."""
+
+    read_tables: tuple[str, ...] = ()
+    write_tables: tuple[str, ...] = ()
+    send_queues: tuple[str, ...] = ()
+    kms_encrypt: bool = False
+    kms_decrypt: bool = False
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # folder under functions/, also the logical id stem
+    description: str
+    timeout_seconds: int = 10
+    memory_mb: int = 256
+    routes: tuple[Route, ...] = ()
+    queue: QueueTrigger | None = None
+    stream: StreamTrigger | None = None
+    schedules: tuple[Schedule, ...] = ()
+    access: Access = field(default_factory=Access)
+    # Extra environment for this function only (names of other resources are added by renderers)
+    environment: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def handler_path(self) -> str:
+        return f"functions/{self.name}/handler.py"
+
+
+# --- Tables -----------------------------------------------------------------------------------------
+
+BOOKINGS = Table(
+    name="Bookings",
+    env_var="BOOKINGS_TABLE_NAME",
+    partition_key="PK",
+    sort_key="SK",
+    indexes=(
+        # GSI1: bookings of one website by activity date (GSI1PK=WEBSITE#id, GSI1SK=date#booking)
+        Index("GSI1", "GSI1PK", "GSI1SK"),
+        # GSI2: bookings of one organisation by activity date (GSI2PK=ORG#id, GSI2SK=date#booking)
+        Index("GSI2", "GSI2PK", "GSI2SK"),
+        # GSI3: bookings of one customer email, lower-cased (GSI3PK=EMAIL#addr, GSI3SK=date#booking)
+        Index("GSI3", "GSI3PK", "GSI3SK"),
+        # GSI4: bookings by booking_ref (GSI4PK=REF#ref, GSI4SK=date#booking)
+        Index("GSI4", "GSI4PK", "GSI4SK"),
+    ),
+    ttl_attribute="expires_at",
+    # Domain events are written to this table in the same transaction as the booking change (outbox);
+    # the stream carries them to the outbox relay.
+    stream="NEW_IMAGE",
+)
+
+IDEMPOTENCY = Table(
+    name="Idempotency",
+    env_var="IDEMPOTENCY_TABLE_NAME",
+    partition_key="id",  # Powertools idempotency's default key schema
+    ttl_attribute="expiration",
+)
+
+INTEGRATION_LOGS = Table(
+    name="IntegrationLogs",
+    env_var="INTEGRATION_LOGS_TABLE_NAME",
+    partition_key="PK",
+    sort_key="SK",
+    indexes=(
+        # GSI1: the logs of one booking / one integration, newest first (GSI1PK=BOOKING#id, GSI1SK=ts)
+        Index("GSI1", "GSI1PK", "GSI1SK"),
+    ),
+    ttl_attribute="expires_at",  # retention, see settings.log_retention_days
+)
+
+TABLES: tuple[Table, ...] = (BOOKINGS, IDEMPOTENCY, INTEGRATION_LOGS)
+
+# --- Queues -----------------------------------------------------------------------------------------
+
+BOOKING_EVENTS = Queue(name="BookingEvents", env_var="BOOKING_EVENTS_QUEUE_URL")
+
+QUEUES: tuple[Queue, ...] = (BOOKING_EVENTS,)
+
+# --- Keys -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Key:
+    """A KMS key; functions get its id in `env_var`."""
+
+    name: str
+    env_var: str
+    description: str
+
+
+# Encrypts secrets the hub must be able to read back (webhook signing secrets, provider tokens).
+SECRETS_KEY = Key(name="Secrets", env_var="SECRETS_KMS_KEY_ID", description="bookinghub secrets at rest")
+
+# --- Functions --------------------------------------------------------------------------------------
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        name="health",
+        description="Liveness answer for the API: GET /api/health",
+        timeout_seconds=3,
+        memory_mb=128,
+        routes=(Route("GET", "/api/health"),),
+    ),
+    Function(
+        name="sync_bookings",
+        description="Inbound booking sync from source websites (seed 002): POST /api/bookings/sync",
+        timeout_seconds=10,
+        routes=(Route("POST", "/api/bookings/sync", json_body=True),),
+        access=Access(
+            read_tables=("Bookings",),
+            write_tables=("Bookings", "IntegrationLogs"),
+        ),
+    ),
+    Function(
+        name="outbox_relay",
+        description="Relays domain events written to the Bookings table (outbox) onto the BookingEvents queue",
+        timeout_seconds=30,
+        stream=StreamTrigger(table="Bookings", sk_prefixes=("EVENT#",)),
+        access=Access(send_queues=("BookingEvents",)),
+    ),
+    Function(
+        name="booking_events",
+        description="Delivers booking domain events to the websites' webhooks, signed (seed 002 sync back)",
+        timeout_seconds=30,
+        queue=QueueTrigger(queue="BookingEvents", batch_size=10),
+        access=Access(
+            read_tables=("Bookings", "Idempotency"),
+            write_tables=("IntegrationLogs", "Idempotency"),
+            kms_decrypt=True,
+        ),
+    ),
+)
+
+
+# --- Lookups used by both renderers -----------------------------------------------------------------
+
+
+def table(name: str) -> Table:
+    return next(t for t in TABLES if t.name == name)
+
+
+def queue(name: str) -> Queue:
+    return next(q for q in QUEUES if q.name == name)
+
+
+def function(name: str) -> Function:
+    return next(f for f in FUNCTIONS if f.name == name)
+
+
+def queue_consumer(queue_name: str) -> Function:
+    return next(f for f in FUNCTIONS if f.queue and f.queue.queue == queue_name)
+
+
+def visibility_timeout_seconds(q: Queue) -> int:
+    """AWS's guidance: a queue's visibility timeout is at least 6x its consumer's timeout."""
+    return 6 * queue_consumer(q.name).timeout_seconds
+
+
+def all_routes() -> list[tuple[Route, Function]]:
+    return [(route, fn) for fn in FUNCTIONS for route in fn.routes]

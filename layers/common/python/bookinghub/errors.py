@@ -1,0 +1,44 @@
+"""Domain errors. Each carries its own API error code and HTTP status; `web.py` maps them once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "SERVER_ERROR"
+    status = 500
+    message = "Internal server error"
+
+    def __init__(self, message: str | None = None, *, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details
+
+
+class AuthFailed(DomainError):
+    code, status, message = "AUTH_FAILED", 401, "Invalid or missing API key"
+
+
+class InvalidPayload(DomainError):
+    code, status, message = "INVALID_PAYLOAD", 400, "Request body validation failed"
+
+
+class PayloadTooLarge(DomainError):
+    code, status, message = "PAYLOAD_TOO_LARGE", 413, "Request body is too large"
+
+
+class DuplicateBooking(DomainError):
+    code, status, message = "DUPLICATE_BOOKING", 409, "Booking already exists (use an update event)"
+
+
+class WebsiteNotFound(DomainError):
+    code, status, message = "WEBSITE_NOT_FOUND", 404, "Website not registered"
+
+
+class BookingNotFound(DomainError):
+    code, status, message = "BOOKING_NOT_FOUND", 404, "Booking not found"
+
+
+class ServerError(DomainError):
+    code, status, message = "SERVER_ERROR", 500, "Internal server error"

@@ -1,0 +1,1 @@
+"""Provider clients: the only code that makes outbound HTTP calls."""

@@ -1,0 +1,1 @@
+"""Pydantic models: API payloads, stored entities and domain events."""

@@ -1,0 +1,1 @@
+"""Business rules. Services call `dal/` for storage and `integrations/` for provider HTTP."""

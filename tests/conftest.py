@@ -1,0 +1,51 @@
+"""Fixtures shared by every test layer."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+
+# No test may reach real AWS: fake credentials and a fixed region before anything imports boto3.
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_REGION", "us-east-1")
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+os.environ.pop("AWS_PROFILE", None)
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "BookingHubTests")
+os.environ.setdefault("POWERTOOLS_DEV", "false")
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A sample event from events/, e.g. load_event("sync_bookings/booking_created")."""
+    return copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text()))
+
+
+def reset_caches() -> None:
+    """Settings and clients are cached per process; tests that change env must drop them."""
+    from bookinghub.dal.aws import client
+    from bookinghub.settings import get_settings
+
+    get_settings.cache_clear()
+    client.cache_clear()
+
+
+@pytest.fixture
+def event_loader() -> Any:
+    return load_event
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    reset_caches()
+    yield monkeypatch
+    reset_caches()
