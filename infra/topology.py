@@ -206,8 +206,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="booking_events",
         description="Delivers booking domain events to the websites' webhooks, signed (seed 002 sync back)",
-        timeout_seconds=30,
-        queue=QueueTrigger(queue="BookingEvents", batch_size=10),
+        # A batch of 5 slow receivers (10 s webhook timeout each) fits in 60 s; visibility is then 6 min.
+        timeout_seconds=60,
+        queue=QueueTrigger(queue="BookingEvents", batch_size=5),
         access=Access(
             read_tables=("Bookings", "Idempotency"),
             write_tables=("IntegrationLogs", "Idempotency"),

@@ -53,3 +53,7 @@ class SyncLog(BaseModel):
     status: SyncStatus
     error_message: str | None = None
     created_at: str
+    # Outbound deliveries only: the website's HTTP answer, how long it took, and which try this was
+    http_status_code: int | None = None
+    duration_ms: int | None = None
+    attempt: int | None = None

@@ -1,0 +1,30 @@
+"""BookingEvents queue -> signed webhooks to the source websites (seed 002 "Sync Back to Source")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bookinghub.observability import logger, metrics, tracer
+from bookinghub.services.website_webhooks import bind_lambda_context, deliver_event_message
+
+# Failed records are named in batchItemFailures (even when all failed): SQS makes them visible again
+# after the visibility timeout and moves them to the DLQ after maxReceiveCount.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    deliver_event_message(record.body, attempt=int(record.attributes.get("ApproximateReceiveCount") or 1))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    bind_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

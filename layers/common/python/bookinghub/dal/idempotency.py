@@ -1,0 +1,29 @@
+"""The Powertools idempotency store on the Idempotency table, created on first use.
+
+`DynamoDBPersistenceLayer` imports boto3 and builds a client in its constructor, so it must not be
+built at import time. It is cached per (table, client): tests that reset the cached clients get a
+store bound to the new ones, and a warm Lambda reuses one store.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from bookinghub.dal.aws import client
+from bookinghub.settings import get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+
+def persistence_layer() -> DynamoDBPersistenceLayer:
+    return _layer(get_settings().idempotency_table, client("dynamodb"))
+
+
+@cache
+def _layer(table_name: str, dynamodb: Any) -> DynamoDBPersistenceLayer:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    # Default attribute names ("id", "expiration") match the topology's Idempotency table and its TTL
+    return DynamoDBPersistenceLayer(table_name=table_name, boto3_client=dynamodb)

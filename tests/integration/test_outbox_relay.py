@@ -1,0 +1,84 @@
+"""The outbox relay: outbox items on the Bookings stream become BookingEvents messages (moto)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from bookinghub.dal.aws import from_item, to_item
+from bookinghub.dal.logs import event_item
+from bookinghub.services.outbox import event_from_outbox_item
+from infra.local.invoke import invoke
+from infra.local.resources import LocalResources
+from tests.conftest import load_event, reset_caches
+
+
+def sample_event() -> dict[str, Any]:
+    return load_event("outbox_relay/outbox_insert")
+
+
+def queued(aws: LocalResources) -> list[dict[str, Any]]:
+    response = boto3.client("sqs", region_name="us-east-1").receive_message(
+        QueueUrl=aws.queue_urls["BookingEvents"], MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )
+    return response.get("Messages", [])
+
+
+def test_outbox_item_round_trips_to_its_event() -> None:
+    record = sample_event()["Records"][0]
+    event = event_from_outbox_item(from_item(record["dynamodb"]["NewImage"]))
+    assert event.origin == "admin:ops@example.com"
+    assert event.data["status"] == "cancelled"
+    # Written back through dal/logs.event_item, the event is the same item: the two stay inverses
+    assert to_item(event_item(event.model_dump(exclude_none=True))) == record["dynamodb"]["NewImage"]
+
+
+def test_sample_insert_is_relayed_with_its_event_id_attribute(aws: LocalResources) -> None:
+    event = sample_event()
+    assert invoke("outbox_relay", event) == {"batchItemFailures": []}
+    (message,) = queued(aws)
+    body = json.loads(message["Body"])
+    assert body["event_id"] == "5d0c8a3e-2f1b-4c7a-9e61-0b9d2f4a7c11"
+    assert body["data"]["customer_email"] == "jane.doe@example.com"
+    attributes = message["MessageAttributes"]
+    assert attributes["event_id"]["StringValue"] == body["event_id"]
+    assert attributes["event_type"]["StringValue"] == "booking.status_changed"
+
+
+def test_relaying_twice_sends_twice_and_the_consumer_dedupes(aws: LocalResources) -> None:
+    # At-least-once on purpose: a stream retry re-sends; booking_events is idempotent on event_id
+    invoke("outbox_relay", sample_event())
+    invoke("outbox_relay", sample_event())
+    bodies = [json.loads(m["Body"]) for m in queued(aws)]
+    assert [b["event_id"] for b in bodies] == ["5d0c8a3e-2f1b-4c7a-9e61-0b9d2f4a7c11"] * 2
+
+
+def test_non_outbox_and_malformed_records_are_passed_over_not_retried(aws: LocalResources) -> None:
+    event = sample_event()
+    good = event["Records"][0]
+    modify = json.loads(json.dumps(good))
+    modify["eventName"] = "MODIFY"
+    booking = json.loads(json.dumps(good))
+    booking["dynamodb"]["NewImage"]["SK"] = {"S": "BOOKING"}
+    malformed = json.loads(json.dumps(good))
+    malformed["dynamodb"]["NewImage"]["data"] = {"S": "{not json"}
+    missing = json.loads(json.dumps(good))
+    del missing["dynamodb"]["NewImage"]["booking_id"]
+    for number, record in enumerate((modify, booking, malformed, missing, good), start=1):
+        record["dynamodb"]["SequenceNumber"] = f"{number:024d}"
+    event["Records"] = [modify, booking, malformed, missing, good]
+
+    assert invoke("outbox_relay", event) == {"batchItemFailures": []}
+    assert len(queued(aws)) == 1
+
+
+def test_a_failed_send_is_reported_for_a_retry(aws: LocalResources, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOOKING_EVENTS_QUEUE_URL", aws.queue_urls["BookingEvents"] + "-missing")
+    reset_caches()
+    event = sample_event()
+    result = invoke("outbox_relay", event)
+    sequence = event["Records"][0]["dynamodb"]["SequenceNumber"]
+    assert result == {"batchItemFailures": [{"itemIdentifier": sequence}]}
