@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/layers/common/python:$(CURDIR)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install run test lint typecheck unit integration infra e2e synth layer deploy bench clean
@@ -43,15 +44,22 @@ unit integration infra e2e: install
 layer: install
 	$(BIN)/python -m infra.build_layer
 
-## CloudFormation into cdk.out/, offline and without AWS credentials
-synth: layer
-	npx --yes aws-cdk@2 synth --quiet
+# The CDK CLI, pinned in package-lock.json (npm's `latest` aws-cdk is an accidental 3.0.0 that cannot read
+# aws-cdk-lib 2.275's cloud assembly)
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
 
-deploy: layer
-	npx --yes aws-cdk@2 deploy
+## CloudFormation into cdk.out/, offline and without AWS credentials
+synth: layer $(NODE_STAMP)
+	node_modules/.bin/cdk synth --quiet
+
+deploy: layer $(NODE_STAMP)
+	node_modules/.bin/cdk deploy
 
 bench: install
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) build cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache

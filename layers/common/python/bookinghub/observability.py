@@ -7,8 +7,14 @@ Tracer patches only botocore and requests: patching everything imports every sup
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-logger = Logger(service="bookinghub")
-tracer = Tracer(service="bookinghub", patch_modules=("botocore", "requests"))
-metrics = Metrics(namespace="BookingHub", service="bookinghub")
+# Powertools' env vars win; the defaults keep tests and scripts from reporting "service_undefined".
+_SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "bookinghub")
+_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "BookingHub")
+
+logger = Logger(service=_SERVICE)
+tracer = Tracer(service=_SERVICE, patch_modules=("botocore", "requests"))
+metrics = Metrics(namespace=_NAMESPACE, service=_SERVICE)

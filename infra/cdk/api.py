@@ -1,0 +1,197 @@
+"""The REST API: every topology route as a Lambda proxy method, with validation, logs and throttling.
+
+API Gateway's own rejections (bad body, throttling, unknown route, ...) answer in the API's error
+shape {"success": false, "error": ..., "code": ...}, like the functions do (bookinghub.web), so a
+client handles one shape whoever rejected the request.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra import topology
+from infra.cdk.functions import RenderedFunction
+
+# Stage-wide limits (every method): steady requests per second and burst bucket size. Above them
+# API Gateway answers 429 RATE_LIMITED before any Lambda runs.
+THROTTLING_RATE_LIMIT = 50
+THROTTLING_BURST_LIMIT = 100
+ACCESS_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+
+# One JSON line per request; no headers, bodies or keys. Every value is a plain token, so the line
+# stays valid JSON whatever the request was.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "requestTime": "$context.requestTimeEpoch",
+    "ip": "$context.identity.sourceIp",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationStatus": "$context.integrationStatus",
+    "integrationLatency": "$context.integrationLatency",
+    "errorType": "$context.error.responseType",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+
+
+@dataclass(frozen=True)
+class GatewayError:
+    """How API Gateway answers one of its own rejections."""
+
+    response_type: apigateway.ResponseType
+    code: str
+    status: str | None = None  # None keeps API Gateway's status for the type
+    message: str | None = None  # None keeps API Gateway's message ($context.error.messageString)
+
+
+GATEWAY_ERRORS: tuple[GatewayError, ...] = (
+    GatewayError(
+        apigateway.ResponseType.BAD_REQUEST_BODY, "INVALID_PAYLOAD", "400", "Request body must be a JSON object"
+    ),
+    GatewayError(apigateway.ResponseType.BAD_REQUEST_PARAMETERS, "INVALID_PAYLOAD", "400"),
+    GatewayError(apigateway.ResponseType.REQUEST_TOO_LARGE, "PAYLOAD_TOO_LARGE", "413"),
+    GatewayError(apigateway.ResponseType.THROTTLED, "RATE_LIMITED", "429"),
+    GatewayError(apigateway.ResponseType.QUOTA_EXCEEDED, "RATE_LIMITED", "429"),
+    # No route uses IAM auth, so API Gateway only says "Missing Authentication Token" (403) for a path
+    # or method it does not know: answer what the functions answer for an unknown route.
+    GatewayError(apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, "NOT_FOUND", "404", "No such route"),
+    GatewayError(apigateway.ResponseType.UNAUTHORIZED, "AUTH_FAILED", "401"),
+    GatewayError(apigateway.ResponseType.ACCESS_DENIED, "AUTH_FAILED", "403"),
+    GatewayError(apigateway.ResponseType.INVALID_API_KEY, "AUTH_FAILED", "403"),
+    # Any other 4xx API Gateway raises itself (e.g. 415): its own status and message, generic code.
+    GatewayError(apigateway.ResponseType.DEFAULT_4_XX, "BAD_REQUEST"),
+    # Includes integration timeouts (504) and Lambda failures (502): never leak API Gateway's detail.
+    GatewayError(apigateway.ResponseType.DEFAULT_5_XX, "SERVER_ERROR", None, "Internal server error"),
+)
+
+
+@dataclass(frozen=True)
+class RenderedApi:
+    api: apigateway.RestApi
+    access_logs: logs.LogGroup
+    logging_role: iam.Role
+    methods: dict[tuple[str, str], apigateway.Method]  # (method, path) -> method
+
+
+def gateway_error_template(error: GatewayError) -> str:
+    message = json.dumps(error.message) if error.message else "$context.error.messageString"  # already quoted
+    return f'{{"success":false,"error":{message},"code":{json.dumps(error.code)}}}'
+
+
+def build_api(scope: Construct, functions: dict[str, RenderedFunction], *, stage: str) -> RenderedApi:
+    access_logs = logs.LogGroup(scope, "ApiAccessLogs", retention=ACCESS_LOG_RETENTION)
+    api = apigateway.RestApi(
+        scope,
+        "Api",
+        rest_api_name=f"bookinghub-{stage}",
+        description="bookinghub HTTP API (routes from infra/topology.py)",
+        endpoint_types=[apigateway.EndpointType.REGIONAL],
+        cloud_watch_role=False,  # see build_logging_role: an explicit, narrower role instead
+        deploy_options=apigateway.StageOptions(
+            stage_name=stage,
+            tracing_enabled=True,
+            throttling_rate_limit=THROTTLING_RATE_LIMIT,
+            throttling_burst_limit=THROTTLING_BURST_LIMIT,
+            # Execution logs for errors only; request/response bodies are never logged (data trace off).
+            logging_level=apigateway.MethodLoggingLevel.ERROR,
+            data_trace_enabled=False,
+            metrics_enabled=True,
+            access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+            access_log_format=apigateway.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":"))),
+        ),
+    )
+    logging_role = build_logging_role(scope)
+    account = apigateway.CfnAccount(scope, "ApiGatewayAccount", cloud_watch_role_arn=logging_role.role_arn)
+    # The stage enables logging, which API Gateway refuses until the account has a logging role.
+    api.deployment_stage.node.add_dependency(account)
+
+    for error in GATEWAY_ERRORS:
+        api.add_gateway_response(
+            f"{error.response_type.response_type}Response",
+            type=error.response_type,
+            status_code=error.status,
+            templates={"application/json": gateway_error_template(error)},
+            response_headers={"Content-Type": "'application/json'", "Cache-Control": "'no-store'"},
+        )
+
+    return RenderedApi(api, access_logs, logging_role, add_routes(api, functions))
+
+
+def add_routes(
+    api: apigateway.RestApi, functions: dict[str, RenderedFunction]
+) -> dict[tuple[str, str], apigateway.Method]:
+    # Validates the body of json_body routes: API Gateway rejects a non-object body with 400
+    # INVALID_PAYLOAD (gateway response above) before the function runs. The function checks the same
+    # itself, so behaviour matches locally where there is no gateway.
+    # Parameters too: no route declares required parameters yet, so it costs nothing, and one declared
+    # later is enforced without touching the validator.
+    body_validator = api.add_request_validator(
+        "JsonBodyValidator", validate_request_body=True, validate_request_parameters=True
+    )
+    json_object = api.add_model(
+        "JsonObject",
+        content_type="application/json",
+        description="Any JSON object; the function validates the fields",
+        schema=apigateway.JsonSchema(schema=apigateway.JsonSchemaVersion.DRAFT4, type=apigateway.JsonSchemaType.OBJECT),
+    )
+    methods: dict[tuple[str, str], apigateway.Method] = {}
+    for route, spec in topology.all_routes():
+        integration = apigateway.LambdaIntegration(functions[spec.name].function, proxy=True, allow_test_invoke=False)
+        methods[(route.method, route.path)] = api.root.resource_for_path(route.path).add_method(
+            route.method,
+            integration,
+            authorization_type=apigateway.AuthorizationType.NONE,
+            request_validator=body_validator if route.json_body else None,
+            # $default: validate whatever Content-Type the client claims, not only application/json.
+            request_models={"$default": json_object} if route.json_body else None,
+        )
+    return methods
+
+
+def build_logging_role(scope: Construct) -> iam.Role:
+    """API Gateway's account-wide CloudWatch Logs role (execution and access logs of every REST API).
+
+    Instead of the AWS managed AmazonAPIGatewayPushToCloudWatchLogs (all log groups, read actions
+    included), it may only create and write log groups in this account and region. It is an account
+    setting shared by every REST API of the region, so it is retained when this stack goes: deleting it
+    would silently stop other APIs' logs.
+    """
+    stack = Stack.of(scope)
+    log_groups = stack.format_arn(
+        service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+    )
+    role = iam.Role(
+        scope,
+        "ApiGatewayLoggingRole",
+        assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+        description="API Gateway account logging role (execution and access logs to CloudWatch Logs)",
+        inline_policies={
+            "WriteApiGatewayLogs": iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(
+                        actions=[
+                            "logs:CreateLogGroup",
+                            "logs:CreateLogStream",
+                            "logs:DescribeLogGroups",
+                            "logs:DescribeLogStreams",
+                            "logs:PutLogEvents",
+                        ],
+                        resources=[log_groups],
+                    )
+                ]
+            )
+        },
+    )
+    role.apply_removal_policy(RemovalPolicy.RETAIN)
+    return role

@@ -1,0 +1,69 @@
+"""The hub's CloudFormation stack: infra/topology.py rendered through CDK.
+
+Environment-agnostic on purpose (no account/region, no lookups), so `make synth` runs offline and
+without AWS credentials; the same template deploys to any account and region.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra import topology
+from infra.cdk import nag
+from infra.cdk.api import RenderedApi, build_api
+from infra.cdk.data import DataResources, build_data
+from infra.cdk.functions import FunctionSettings, RenderedFunction, build_functions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class BookingHubStack(Stack):
+    """Tables, queues, key, functions with their triggers, and the REST API of one stage."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        layer_asset_dir: Path,
+        log_level: str = "INFO",
+        code_root: Path = ROOT,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.data: DataResources = build_data(self, stage=stage, protect=stage == "prod")
+        self.functions: dict[str, RenderedFunction] = build_functions(
+            self,
+            self.data,
+            FunctionSettings(stage=stage, log_level=log_level, code_root=code_root, layer_asset_dir=layer_asset_dir),
+        )
+        self.api: RenderedApi = build_api(self, self.functions, stage=stage)
+
+        for rendered in self.functions.values():
+            nag.suppress_function_findings(rendered)
+        nag.suppress_route_findings(self.api)
+        nag.suppress_api_findings(self.api)
+        self._outputs()
+
+    def _outputs(self) -> None:
+        for spec in topology.QUEUES:
+            dlq = self.data.queues[spec.name].dlq
+            redrive = f"redrive: aws sqs start-message-move-task --source-arn <{spec.name}DLQArn>"
+            CfnOutput(self, f"{spec.name}DLQUrl", value=dlq.queue_url, description=f"{spec.name} DLQ ({redrive})")
+            CfnOutput(self, f"{spec.name}DLQArn", value=dlq.queue_arn, description=f"{spec.name} DLQ ARN ({redrive})")
+        for rendered in self.functions.values():
+            if rendered.stream_failures is not None:
+                CfnOutput(
+                    self,
+                    f"{rendered.stream_failures.node.id}Url",
+                    value=rendered.stream_failures.queue_url,
+                    description=(
+                        f"Batches {rendered.spec.name} gave up on (shard and sequence numbers; re-read the records "
+                        "from the stream within 24 h, not redrivable)"
+                    ),
+                )
