@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -45,3 +45,148 @@ def table_items(table_name: str) -> list[dict[str, Any]]:
     """Every item of a table (tests only: small data)."""
     client = boto3.client("dynamodb", region_name="us-east-1")
     return client.scan(TableName=table_name)["Items"]
+
+
+# --- Inbound booking sync (tests/integration/test_booking_sync_*.py) ---------------------------------
+
+SYNC_KEY_OTHER = "other_sk_yyyyy"
+
+
+def snapshot_tables() -> dict[str, list[str]]:
+    """Every item of every topology table, canonically ordered: equal snapshots mean nothing was written."""
+    import json
+
+    from infra import topology
+    from infra.local.resources import table_name
+
+    snapshot: dict[str, list[str]] = {}
+    for table in topology.TABLES:
+        items = _scan(table_name(table))
+        snapshot[table.name] = sorted(json.dumps(item, sort_keys=True) for item in items)
+    return snapshot
+
+
+def _scan(table_name: str) -> list[dict[str, Any]]:
+    # The hub's own cached client: creating a boto3 client costs ~50 ms
+    from bookinghub.dal.aws import client
+
+    pages = client("dynamodb").get_paginator("scan").paginate(TableName=table_name)
+    return [item for page in pages for item in page["Items"]]
+
+
+def sync_event(body: dict[str, Any] | str | bytes, *, api_key: str | None = TEST_KEY, b64: bool = False) -> dict:
+    """The sample POST /api/bookings/sync event with another body and key (None: no X-API-Key header)."""
+    import base64
+    import json
+
+    from tests.conftest import load_event
+
+    event = load_event("sync_bookings/booking_created")
+    raw = json.dumps(body).encode() if isinstance(body, dict) else body
+    raw = raw.encode("utf-8", errors="surrogatepass") if isinstance(raw, str) else raw
+    event["body"] = base64.b64encode(raw).decode() if b64 else raw.decode("utf-8", errors="surrogatepass")
+    event["isBase64Encoded"] = b64
+    for headers in (event["headers"], event["multiValueHeaders"]):
+        headers.pop("X-API-Key")
+        if api_key is not None:
+            headers["X-API-Key"] = api_key if headers is event["headers"] else [api_key]
+    return event
+
+
+def post_sync(body: dict[str, Any] | str | bytes, **options: Any) -> tuple[int, dict[str, Any]]:
+    """Invoke the sync_bookings handler as Lambda would; returns (status, parsed JSON body)."""
+    import json
+
+    from infra.local.invoke import invoke
+
+    response = invoke("sync_bookings", sync_event(body, **options))
+    return response["statusCode"], json.loads(response["body"])
+
+
+def seed_body(**changes: Any) -> dict[str, Any]:
+    """Seed 002's booking.created body, with top-level fields replaced (None removes a field)."""
+    from tests.conftest import load_event
+
+    body = load_event("sync_bookings/seed_booking_created.body")
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+@pytest.fixture
+def other_website(test_website: Any) -> Any:
+    from bookinghub.services.websites import register_website
+
+    return register_website(
+        website_id="other-website",
+        organisation_id=DEMO_ORG,
+        name="Other Website",
+        domain="other.example.com",
+        api_key=SYNC_KEY_OTHER,
+    )
+
+
+def outbox_events(booking_id: str) -> list[dict[str, Any]]:
+    """The domain events (outbox items, SK EVENT#...) stored beside a booking, oldest first."""
+    from bookinghub.dal import keys
+    from bookinghub.dal.aws import client, from_item
+    from bookinghub.settings import get_settings
+
+    response = client("dynamodb").query(
+        TableName=get_settings().bookings_table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :event)",
+        ExpressionAttributeValues={":pk": {"S": keys.booking_pk(booking_id)}, ":event": {"S": keys.EVENT_SK_PREFIX}},
+    )
+    return [from_item(item) for item in response["Items"]]
+
+
+def sync_logs() -> list[dict[str, Any]]:
+    """Every sync log row (IntegrationLogs table), oldest first."""
+    from bookinghub.dal.aws import from_item
+    from bookinghub.settings import get_settings
+
+    rows = [from_item(item) for item in _scan(get_settings().integration_logs_table)]
+    return sorted((row for row in rows if row.get("entity") == "sync_log"), key=lambda row: row["SK"])
+
+
+@pytest.fixture
+def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make each moto DynamoDB request atomic, as every DynamoDB request is in AWS.
+
+    moto checks a transaction's conditions and applies its writes without a lock, and rolls a failed one
+    back by restoring whole-table copies: two threads interleaving there both pass
+    `attribute_not_exists` or undo each other's committed writes. Tests that race requests need this.
+    """
+    import threading
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    call_action = DynamoHandler.call_action
+
+    def atomic_call_action(self: DynamoHandler) -> Any:
+        with lock:
+            return call_action(self)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", atomic_call_action)
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[Callable[[], str]]:
+    """What the hub's Powertools logger writes (JSON lines), captured through its own formatter.
+
+    Powertools binds its handler to the sys.stdout of import time, which capsys does not replace.
+    """
+    import io
+    import logging
+
+    from bookinghub.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    std_logger = logging.getLogger(logger.service)
+    std_logger.addHandler(handler)
+    try:
+        yield stream.getvalue
+    finally:
+        std_logger.removeHandler(handler)

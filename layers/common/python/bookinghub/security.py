@@ -8,7 +8,10 @@ import re
 import secrets
 from typing import Any
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# Any character but whitespace, "@" and the delimiters around addresses in text, so non-ASCII local parts
+# (maría@...) are masked whole instead of leaking everything before their last non-ASCII letter.
+_ADDRESS_CHAR = r"[^\s@<>()\[\]{},;:\"]"
+_EMAIL = re.compile(rf"({_ADDRESS_CHAR}){_ADDRESS_CHAR}*@({_ADDRESS_CHAR}+\.{_ADDRESS_CHAR}{{2,}})")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 # Field names whose values are masked wherever they appear in a structure written to a log
 _EMAIL_KEYS = {"email", "customer_email", "guest_email", "guestemail"}
@@ -40,6 +43,7 @@ def sign_webhook(secret: str, timestamp: str, body: str) -> str:
 
 
 def mask_email(value: str) -> str:
+    """Mask every email address in `value`: john@example.com -> j***@example.com."""
     return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", value)
 
 
@@ -62,7 +66,8 @@ def mask_pii(value: Any) -> Any:
             if lowered in _SECRET_KEYS and item not in (None, ""):
                 masked[key] = "***"
             elif lowered in _EMAIL_KEYS and isinstance(item, str):
-                masked[key] = mask_email(item)
+                # A value the pattern does not recognise (john@localhost) is hidden whole
+                masked[key] = mask_email(item) if _EMAIL.search(item) else "***"
             elif lowered in _PHONE_KEYS and isinstance(item, str):
                 masked[key] = mask_phone(item)
             else:

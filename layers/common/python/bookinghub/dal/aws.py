@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from typing import Any
 
 
 @cache
@@ -26,50 +23,58 @@ def client(service: str) -> Any:
     return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
 
 
-@cache
-def _serializer() -> TypeSerializer:
-    from boto3.dynamodb.types import TypeSerializer
+def to_attr(value: Any) -> dict[str, Any]:
+    """One Python value -> DynamoDB attribute value.
 
-    return TypeSerializer()
-
-
-@cache
-def _deserializer() -> TypeDeserializer:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    return TypeDeserializer()
-
-
-def _to_dynamo_value(value: Any) -> Any:
+    A direct type switch for the few types the hub stores; boto3's TypeSerializer handles every
+    DynamoDB type generically and costs ~1 ms per booking write, the largest share of our CPU.
+    """
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):  # before int: bool is an int
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
     if isinstance(value, float):
-        return Decimal(str(value))
+        return {"N": repr(value)}
+    if value is None:
+        return {"NULL": True}
     if isinstance(value, dict):
-        return {k: _to_dynamo_value(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_to_dynamo_value(v) for v in value]
-    return value
-
-
-def _from_dynamo_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _from_dynamo_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_dynamo_value(v) for v in value]
-    return value
+        return {"M": {k: to_attr(v) for k, v in value.items() if v is not None}}
+    if isinstance(value, list | tuple):
+        return {"L": [to_attr(v) for v in value]}
+    if isinstance(value, bytes):
+        return {"B": value}
+    raise TypeError(f"cannot store {type(value).__name__} in DynamoDB")
 
 
 def to_item(data: dict[str, Any]) -> dict[str, Any]:
     """Python dict -> DynamoDB attribute map; None values are dropped (absent attribute)."""
-    serialize = _serializer().serialize
-    return {k: serialize(_to_dynamo_value(v)) for k, v in data.items() if v is not None}
+    return {k: to_attr(v) for k, v in data.items() if v is not None}
 
 
-def to_attr(value: Any) -> dict[str, Any]:
-    return _serializer().serialize(_to_dynamo_value(value))  # type: ignore[no-any-return]
+def from_attr(attr: dict[str, Any]) -> Any:
+    """One DynamoDB attribute value -> Python; numbers become int when integral, else float."""
+    ((kind, value),) = attr.items()
+    if kind == "S" or kind == "B":
+        return value
+    if kind == "N":
+        number = Decimal(value)
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind == "BOOL":
+        return value
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: from_attr(v) for k, v in value.items()}
+    if kind == "L":
+        return [from_attr(v) for v in value]
+    if kind in ("SS", "BS"):
+        return set(value)
+    if kind == "NS":
+        return {from_attr({"N": v}) for v in value}
+    raise TypeError(f"unknown DynamoDB type {kind}")
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    deserialize = _deserializer().deserialize
-    return {k: _from_dynamo_value(deserialize(v)) for k, v in item.items()}
+    return {k: from_attr(v) for k, v in item.items()}

@@ -8,7 +8,7 @@ stored booking (ReturnValuesOnConditionCheckFailure) so the caller can tell why 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bookinghub.dal import keys
@@ -16,7 +16,16 @@ from bookinghub.dal.aws import client, from_item, to_attr, to_item
 from bookinghub.settings import get_settings
 
 # Attributes the hub owns; a sync payload never sets them through `fields`.
-_RESERVED = {"PK", "SK", "version", "created_at", "updated_at", "order_key", "last_payload_hash"}
+_RESERVED = {
+    "PK",
+    "SK",
+    "version",
+    "created_at",
+    "updated_at",
+    "order_key",
+    "last_payload_hash",
+    "created_payload_hash",
+}
 
 
 class BookingConditionFailed(Exception):
@@ -47,10 +56,12 @@ class BookingChange:
     source_booking_id: str
     fields: dict[str, Any]  # booking columns to set (flattened seed columns)
     payload_hash: str
-    order_key: str
+    order_key: str  # sortable; compared only when `ordered` (the payload carried updated_at or version)
+    ordered: bool
     now: str
     event_item: dict[str, Any]  # the outbox item (Bookings table)
     log_item: dict[str, Any]  # the sync log item (IntegrationLogs table)
+    defaults: dict[str, Any] = field(default_factory=dict)  # columns set only when the booking is created
 
 
 def _index_attributes(change: BookingChange) -> dict[str, Any]:
@@ -108,7 +119,7 @@ def create_booking(change: BookingChange) -> None:
         "PK": keys.booking_pk(change.booking_id),
         "SK": keys.BOOKING_SK,
         **_identity(change),
-        **{k: v for k, v in change.fields.items() if k not in _RESERVED},
+        **_columns({**change.defaults, **change.fields}),
         **_index_attributes(change),
         "version": 1,
         "created_at": change.now,
@@ -129,44 +140,74 @@ def create_booking(change: BookingChange) -> None:
 
 
 def update_booking(change: BookingChange, *, may_create: bool) -> None:
-    """Apply the given fields if this change is newer than the stored one and not a redelivery.
+    """Apply the given fields if this change is not older than the stored one and not a redelivery.
 
     `may_create` (a complete payload) turns it into an upsert; otherwise the booking must exist.
-    Fields the payload does not carry (and admin-only fields) are left as stored.
+    Fields the payload does not carry (and admin-only fields) are left as stored. A change without
+    ordering information (`ordered` false) is applied in arrival order and leaves the stored order key.
     """
-    values: dict[str, Any] = {
+    expr = _Expression()
+    always = {
         **_identity(change),
-        **{k: v for k, v in change.fields.items() if k not in _RESERVED},
+        **_columns(change.fields),
         **_index_attributes(change),
         "updated_at": change.now,
-        "order_key": change.order_key,
         "last_payload_hash": change.payload_hash,
     }
-    names = {f"#a{i}": name for i, name in enumerate(values)}
-    attr_values = {f":a{i}": to_attr(value) for i, value in enumerate(values.values())}
-    assignments = [f"#a{i} = :a{i}" for i in range(len(values))]
-    assignments.append("#version = if_not_exists(#version, :zero) + :one")
-    assignments.append("#created = if_not_exists(#created, :now)")
-    names.update({"#version": "version", "#created": "created_at", "#order": "order_key", "#hash": "last_payload_hash"})
-    attr_values.update({":zero": to_attr(0), ":one": to_attr(1), ":now": to_attr(change.now)})
-    attr_values.update({":order": to_attr(change.order_key), ":hash": to_attr(change.payload_hash)})
+    if_absent: dict[str, Any] = {"created_at": change.now}
+    if may_create:
+        if_absent.update({k: v for k, v in change.defaults.items() if k not in change.fields})
+    if change.ordered:
+        always["order_key"] = change.order_key
+    else:
+        if_absent["order_key"] = change.order_key
+    assignments = [f"{expr.name(attr)} = {expr.value(value)}" for attr, value in always.items()]
+    for attr, value in if_absent.items():
+        assignments.append(f"{expr.name(attr)} = if_not_exists({expr.name(attr)}, {expr.value(value)})")
+    version = expr.name("version")
+    assignments.append(f"{version} = if_not_exists({version}, {expr.value(0)}) + {expr.value(1)}")
 
-    newer_and_new = "(#order <= :order AND #hash <> :hash)"
-    condition = (
-        f"attribute_not_exists(PK) OR {newer_and_new}" if may_create else f"attribute_exists(PK) AND {newer_and_new}"
-    )
+    # Not a redelivery of the last applied payload, and (when ordered) not older than what is stored
+    fresh = f"{expr.name('last_payload_hash')} <> {expr.value(change.payload_hash)}"
+    if change.ordered:
+        fresh += f" AND {expr.name('order_key')} <= {expr.value(change.order_key)}"
+    condition = f"attribute_not_exists(PK) OR ({fresh})" if may_create else f"attribute_exists(PK) AND {fresh}"
     booking_update = {
         "Update": {
             "TableName": get_settings().bookings_table,
             "Key": to_item({"PK": keys.booking_pk(change.booking_id), "SK": keys.BOOKING_SK}),
             "UpdateExpression": "SET " + ", ".join(assignments),
             "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": attr_values,
+            "ExpressionAttributeNames": expr.names,
+            "ExpressionAttributeValues": expr.values,
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
     _transact([booking_update, *_side_items(change)])
+
+
+class _Expression:
+    """Placeholders for an update/condition expression: one per attribute name, one per value."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+        self._placeholders: dict[str, str] = {}
+
+    def name(self, attr: str) -> str:
+        if attr not in self._placeholders:
+            self._placeholders[attr] = f"#n{len(self._placeholders)}"
+            self.names[self._placeholders[attr]] = attr
+        return self._placeholders[attr]
+
+    def value(self, value: Any) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = to_attr(value)
+        return placeholder
+
+
+def _columns(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if k not in _RESERVED}
 
 
 def get_booking(booking_id: str) -> dict[str, Any] | None:

@@ -2,15 +2,18 @@
 
 `booking.created` must carry the full booking. The other events may carry only what changed (the seed:
 "Updated fields", "Status + reason", "Status + amount"); a complete payload on them is an upsert.
+Parsing is strict JSON: "3490" is not an integer, 0 is not a date, an unknown field is an error.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from bookinghub.errors import InvalidPayload
 
 SyncEvent = Literal["booking.created", "booking.updated", "booking.cancelled", "booking.refunded"]
 BookingStatus = Literal["pending", "confirmed", "cancelled", "refunded", "completed", "no_show"]
@@ -21,8 +24,12 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40
 SourceId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 Money = Annotated[int, Field(ge=0, le=10**12)]
+Count = Annotated[int, Field(ge=0, le=1000)]
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# A change time further ahead than this is a broken clock: accepting it would make every later
+# (correctly timed) change of the booking look stale forever.
+MAX_CLOCK_SKEW = timedelta(hours=24)
 
 # Fields a `booking.created` (or an upsert) must carry; mirrors the seed's NOT NULL columns.
 REQUIRED_FOR_CREATE = (
@@ -35,12 +42,23 @@ REQUIRED_FOR_CREATE = (
     "total_amount",
     "customer",
 )
-# Status implied by an event when the payload does not name one.
+# The seed's column defaults, applied when a booking is created without them.
+CREATE_DEFAULTS: dict[str, Any] = {
+    "discount_amount": 0,
+    "currency": "THB",
+    "status": "confirmed",
+    "non_players": 0,
+    "private_passengers": 0,
+    "transport_cost": 0,
+    "addons": [],
+}
+# Status implied by an event when the payload does not name one, and the statuses it may name.
 EVENT_STATUS: dict[str, str] = {"booking.cancelled": "cancelled", "booking.refunded": "refunded"}
+_ALLOWED_STATUS: dict[str, set[str]] = {"booking.cancelled": {"cancelled", "refunded"}}
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 class Customer(_Strict):
@@ -62,9 +80,9 @@ class Transport(_Strict):
     type: TransportType | None = None
     hotel_name: Text | None = None
     room_number: Annotated[str, StringConstraints(max_length=32)] | None = None
-    non_players: Annotated[int, Field(ge=0, le=1000)] = 0
-    private_passengers: Annotated[int, Field(ge=0, le=1000)] = 0
-    cost: Money = 0
+    non_players: Count | None = None
+    private_passengers: Count | None = None
+    cost: Money | None = None
 
 
 class Addon(_Strict):
@@ -101,18 +119,14 @@ class BookingSyncRequest(_Strict):
 
     @field_validator("created_at", "updated_at")
     @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+    def _aware_and_not_ahead(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("must include a timezone (e.g. 2026-02-20T10:30:00Z)")
-        return value.astimezone(UTC) if value is not None else None
-
-    @model_validator(mode="after")
-    def _created_is_complete(self) -> BookingSyncRequest:
-        if self.event == "booking.created":
-            missing = self.missing_for_create()
-            if missing:
-                raise ValueError(f"booking.created requires: {', '.join(missing)}")
-        return self
+        if value > datetime.now(UTC) + MAX_CLOCK_SKEW:
+            raise ValueError("must not be in the future")
+        return value.astimezone(UTC)
 
     def missing_for_create(self) -> list[str]:
         return [name for name in REQUIRED_FOR_CREATE if getattr(self, name) is None]
@@ -125,7 +139,10 @@ class BookingSyncRequest(_Strict):
         return self.status or EVENT_STATUS.get(self.event)
 
     def booking_fields(self) -> dict[str, Any]:
-        """The booking columns this payload sets, flattened as in the seed's `bookings` table."""
+        """The booking columns this payload sets, flattened as in the seed's `bookings` table.
+
+        Only what the payload carries: an absent (or null) field never clears a stored one.
+        """
         fields: dict[str, Any] = {}
         for name in (
             "booking_ref",
@@ -137,12 +154,12 @@ class BookingSyncRequest(_Strict):
             "discount_amount",
             "currency",
             "stripe_payment_intent_id",
-            "cancellation_reason",
             "refund_amount",
         ):
-            value = self.reason if name == "cancellation_reason" else getattr(self, name)
-            if value is not None:
+            if (value := getattr(self, name)) is not None:
                 fields[name] = value
+        if self.reason is not None:
+            fields["cancellation_reason"] = self.reason
         if self.activity_date is not None:
             fields["activity_date"] = self.activity_date.isoformat()
         if (status := self.effective_status()) is not None:
@@ -150,16 +167,52 @@ class BookingSyncRequest(_Strict):
         if self.created_at is not None:
             fields["source_created_at"] = _iso(self.created_at)
         if self.customer is not None:
-            for key, value in self.customer.model_dump().items():
-                fields[f"customer_{key}"] = value
+            for key, value in self.customer.model_dump(exclude_none=True).items():
+                # the seed's column is `special_requests`; the other customer columns are prefixed
+                fields[key if key == "special_requests" else f"customer_{key}"] = value
         if self.transport is not None:
-            transport = self.transport.model_dump()
-            fields["transport_type"] = transport.pop("type")
-            fields["transport_cost"] = transport.pop("cost")
-            fields.update(transport)
+            renamed = {"type": "transport_type", "cost": "transport_cost"}
+            for key, value in self.transport.model_dump(exclude_none=True).items():
+                fields[renamed.get(key, key)] = value
         if self.addons is not None:
             fields["addons"] = [addon.model_dump() for addon in self.addons]
         return fields
+
+
+def parse_sync_request(raw: bytes) -> BookingSyncRequest:
+    """Parse and validate a request body; InvalidPayload names every failing field."""
+    try:
+        request = BookingSyncRequest.model_validate_json(raw)
+    except ValidationError as error:
+        errors = error.errors(include_url=False, include_input=False, include_context=False)
+        details = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in errors]
+        raise InvalidPayload(_summary(errors), details=details) from None
+    details = _rule_violations(request)
+    if details:
+        raise InvalidPayload("Request body validation failed", details=details)
+    return request
+
+
+def _summary(errors: list[Any]) -> str:
+    types = {e["type"] for e in errors if not e["loc"]}
+    if "json_invalid" in types:
+        return "Request body is not valid JSON"
+    if "model_type" in types:
+        return "Request body must be a JSON object"
+    return "Request body validation failed"
+
+
+def _rule_violations(request: BookingSyncRequest) -> list[dict[str, str]]:
+    """Rules across fields, reported per field like the type errors."""
+    details: list[dict[str, str]] = []
+    if request.event == "booking.created":
+        details += [
+            {"field": name, "message": "Field required for booking.created"} for name in request.missing_for_create()
+        ]
+    allowed = _ALLOWED_STATUS.get(request.event)
+    if allowed and request.status is not None and request.status not in allowed:
+        details.append({"field": "status", "message": f"must be one of {sorted(allowed)} for {request.event}"})
+    return details
 
 
 def _iso(value: datetime) -> str:

@@ -4,8 +4,10 @@ Authenticate the website by its API key, validate the payload, then record the c
 event and its sync log in one transaction. Rules:
 - one booking per (website, source_booking_id): the booking id is derived from that pair;
 - a byte-for-byte (canonically equal) redelivery returns the same booking id and writes nothing;
-- `booking.created` for a known booking with different content is DUPLICATE_BOOKING (409);
-- a change older than the stored one (by `version`, then `updated_at`, else arrival time) is ignored.
+- `booking.created` for a known booking with different content is DUPLICATE_BOOKING (409), unless the
+  booking exists only because a later update overtook it (then the create is stale and ignored);
+- a change older than the stored one (by `version`, then `updated_at`) is ignored (200, ignored_stale).
+  A change carrying neither has no order of its own: it is applied in arrival order.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
 from bookinghub.dal import bookings as booking_store
 from bookinghub.dal import keys
 from bookinghub.dal import websites as website_store
@@ -27,12 +27,11 @@ from bookinghub.errors import (
     AuthFailed,
     BookingNotFound,
     DuplicateBooking,
-    InvalidPayload,
     PayloadTooLarge,
     ServerError,
     WebsiteNotFound,
 )
-from bookinghub.models.booking_sync import BookingSyncRequest, iso_now, to_iso
+from bookinghub.models.booking_sync import CREATE_DEFAULTS, BookingSyncRequest, iso_now, parse_sync_request, to_iso
 from bookinghub.models.events import SyncLog
 from bookinghub.models.website import ApiKeyRecord
 from bookinghub.observability import logger
@@ -47,6 +46,8 @@ _MESSAGES: dict[Outcome, str] = {
     "ignored_stale": "Booking change ignored: a newer version is already stored",
 }
 _CONFLICT_RETRIES = 3
+# The order key of a change that carries no ordering information: below every ordered change.
+UNORDERED = f"{0:013d}|"
 
 
 @dataclass(frozen=True)
@@ -59,17 +60,17 @@ class SyncResult:
         return _MESSAGES[self.outcome]
 
 
-def sync_booking(api_key: str | None, body: str | bytes | None) -> SyncResult:
-    raw = body.encode("utf-8") if isinstance(body, str) else (body or b"")
-    if len(raw) > get_settings().max_body_bytes:
-        raise PayloadTooLarge(f"Request body exceeds {get_settings().max_body_bytes} bytes")
+def sync_booking(api_key: str | None, body: bytes) -> SyncResult:
+    limit = get_settings().max_body_bytes
+    if len(body) > limit:
+        raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
     website = authenticate(api_key)
-    request = parse_request(raw)
+    request = parse_sync_request(body)
     return apply_sync(website, request)
 
 
 def authenticate(api_key: str | None) -> ApiKeyRecord:
-    if not api_key:
+    if not api_key or not api_key.strip():
         raise AuthFailed("Missing API key")
     key_hash = hash_api_key(api_key.strip())
     record = website_store.get_api_key(key_hash)
@@ -80,26 +81,6 @@ def authenticate(api_key: str | None) -> ApiKeyRecord:
     if not record.is_active or (record.expires_at is not None and record.expires_at <= time.time()):
         raise AuthFailed("API key is inactive")
     return record
-
-
-def parse_request(raw: bytes) -> BookingSyncRequest:
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        details = [{"field": "body", "message": str(error)}]
-        raise InvalidPayload("Request body is not valid JSON", details=details) from None
-    if not isinstance(data, dict):
-        raise InvalidPayload(
-            "Request body must be a JSON object", details=[{"field": "body", "message": "not an object"}]
-        )
-    try:
-        return BookingSyncRequest.model_validate(data)
-    except ValidationError as error:
-        details = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-            for e in error.errors(include_url=False, include_input=False)
-        ]
-        raise InvalidPayload("Request body validation failed", details=details) from None
 
 
 def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult:
@@ -123,9 +104,10 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
         except booking_store.WebsiteUnavailable as unavailable:
             if unavailable.stored is None:
                 raise WebsiteNotFound() from None
-            raise AuthFailed("API key is inactive") from None
+            raise AuthFailed("Website is inactive") from None
         except booking_store.BookingConditionFailed as failed:
-            outcome = _explain_condition(request, failed.stored, payload_hash, change.order_key)
+            order_key = change.order_key if change.ordered else None
+            outcome = _explain_condition(request, failed.stored, payload_hash, order_key)
         logger.info(
             "booking sync",
             extra={
@@ -140,8 +122,9 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
 
 
 def _explain_condition(
-    request: BookingSyncRequest, stored: dict[str, Any] | None, payload_hash: str, order_key: str
+    request: BookingSyncRequest, stored: dict[str, Any] | None, payload_hash: str, order_key: str | None
 ) -> Outcome:
+    """Why the booking's condition failed, from the booking as stored when it failed."""
     if stored is None:
         # Only an update that cannot create (a partial payload) fails on an absent booking
         raise BookingNotFound(
@@ -153,22 +136,32 @@ def _explain_condition(
     if payload_hash in (stored.get("last_payload_hash"), stored.get("created_payload_hash")):
         return "unchanged"
     if request.event == "booking.created":
+        if "created_payload_hash" not in stored:
+            # An update (full payload) arrived first and created the booking: this create is older.
+            return "ignored_stale"
         raise DuplicateBooking()
-    if stored.get("order_key", "") > order_key:
+    if order_key is not None and stored.get("order_key", "") > order_key:
         return "ignored_stale"
     return "unchanged"
 
 
-def order_key_for(request: BookingSyncRequest, received_at: str) -> str:
-    """Sortable text: the source's version first, then its change time (or arrival time)."""
+def order_key_for(request: BookingSyncRequest) -> str | None:
+    """Sortable text: the source's version first, then its change time; None if the payload has neither.
+
+    Only the source's own clock orders changes: the hub's arrival time would rank a late delivery
+    (retried for minutes) above a change made after it.
+    """
     moment = request.updated_at or (request.created_at if request.event == "booking.created" else None)
-    return f"{request.version or 0:013d}|{to_iso(moment) if moment else received_at}"
+    if request.version is None and moment is None:
+        return None
+    return f"{request.version or 0:013d}|{to_iso(moment) if moment else ''}"
 
 
 def _change(
     website: ApiKeyRecord, request: BookingSyncRequest, booking_id: str, payload_hash: str, canonical: dict[str, Any]
 ) -> booking_store.BookingChange:
     now = iso_now()
+    order_key = order_key_for(request)
     fields = request.booking_fields()
     event = {
         "event_id": str(uuid.uuid4()),
@@ -199,8 +192,10 @@ def _change(
         source_booking_id=request.source_booking_id,
         fields=fields,
         payload_hash=payload_hash,
-        order_key=order_key_for(request, now),
+        order_key=order_key or UNORDERED,
+        ordered=order_key is not None,
         now=now,
         event_item=event_item(event),
         log_item=sync_log_item(log),
+        defaults=CREATE_DEFAULTS if request.event == "booking.created" or request.is_complete else {},
     )
