@@ -1,0 +1,71 @@
+"""What `make run` prints once the hub is up: where everything is, and a request to try."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra import topology
+from infra.local.demo import SeededWebsite
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED_BODY = ROOT / "events" / "sync_bookings" / "seed_booking_created.body.json"
+
+
+@dataclass(frozen=True)
+class BannerInfo:
+    gateway_url: str
+    aws_url: str
+    sandboxes: Sequence[tuple[str, str, str]]  # name, url, description
+    websites: Sequence[SeededWebsite]
+    schedules: Sequence[tuple[str, str, str]]  # function, schedule name, expression
+    startup_seconds: float
+
+
+def seed_curl(gateway_url: str, api_key: str, body_path: Path = SEED_BODY, cwd: Path | None = None) -> str:
+    here = Path.cwd() if cwd is None else cwd
+    shown = body_path.relative_to(here) if body_path.is_relative_to(here) else body_path
+    return " ".join(
+        [
+            "curl -sS -X POST",
+            shlex.quote(f"{gateway_url}/api/bookings/sync"),
+            "-H 'Content-Type: application/json'",
+            "-H",
+            shlex.quote(f"X-API-Key: {api_key}"),
+            "--data-binary",
+            shlex.quote(f"@{shown}"),
+        ]
+    )
+
+
+def render(info: BannerInfo) -> str:
+    lines = [
+        "",
+        f"bookinghub is running locally (ready in {info.startup_seconds:.1f} s). Ctrl-C stops it.",
+        "",
+        f"  API gateway   {info.gateway_url}",
+        f"  AWS (moto)    {info.aws_url}   (fake local credentials; boto3: endpoint_url={info.aws_url})",
+    ]
+    lines += [f"  sandbox       {url}   {name}: {description}" for name, url, description in info.sandboxes]
+    lines += ["", "Routes:"]
+    lines += [f"  {route.method:<6} {route.path}  -> {fn.name}" for route, fn in topology.all_routes()]
+    lines += ["", "Background functions:"]
+    for fn in topology.FUNCTIONS:
+        if fn.queue:
+            lines.append(f"  queue {fn.queue.queue} -> {fn.name} (batch {fn.queue.batch_size})")
+        if fn.stream:
+            prefixes = ", ".join(fn.stream.sk_prefixes) or "all records"
+            lines.append(f"  stream of {fn.stream.table} ({prefixes}) -> {fn.name}")
+    lines += [f"  schedule {name} {expression} -> {function}" for function, name, expression in info.schedules]
+    lines += ["", "Demo websites (organisation demo-org; LOCAL DEMO keys and secrets, not real ones):"]
+    for site in info.websites:
+        lines.append(f"  {site.id:<15} API key {site.api_key:<18} webhook secret {site.webhook_secret}")
+        if site.webhook_url:
+            lines.append(f"  {'':<15} webhooks -> {site.webhook_url}")
+    test_site = next((s for s in info.websites if s.id == "test-website"), None)
+    if test_site is not None:
+        lines += ["", "Try the seed's sync request:", f"  {seed_curl(info.gateway_url, test_site.api_key)}"]
+    lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,45 @@
+"""The sandbox servers: local stand-ins for the outside parties the hub talks to, each on its own port.
+
+A sandbox is a WSGI app built from the shared `SandboxContext` (filled in as the runtime starts), plus
+an optional `seed` that registers its demo data in the hub once AWS is up, given the sandbox's URL.
+Later issues add provider sandboxes here; the runtime starts and the banner lists whatever is listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.local.sandbox.website_receiver import create_app as create_website_receiver
+
+
+@dataclass
+class SandboxContext:
+    # website id -> webhook signing secret; the demo data fills it in after the receiver is up
+    website_secrets: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    name: str
+    description: str
+    port_env: str
+    default_port: int
+    create_app: Callable[[SandboxContext], Any]
+    seed: Callable[[str], Any] | None = None  # called with the sandbox's base URL after the demo websites
+
+
+WEBSITE_RECEIVER = Sandbox(
+    name="website-receiver",
+    description="source websites' webhook endpoints (seed 002 sync back): /<website_id>/api/webhooks/onebooking",
+    port_env="HUB_SANDBOX_PORT",
+    default_port=4000,
+    create_app=lambda context: create_website_receiver(context.website_secrets),
+)
+
+SANDBOXES: tuple[Sandbox, ...] = (WEBSITE_RECEIVER,)
+
+
+def webhook_url(base_url: str, website_id: str) -> str:
+    return f"{base_url}/{website_id}/api/webhooks/onebooking"

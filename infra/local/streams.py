@@ -1,0 +1,238 @@
+"""DynamoDB stream poller: Lambda's stream event source mapping, locally, configured as the CDK
+renderer configures it (infra/cdk/functions.py: add_stream_trigger).
+
+Reads the table's stream from moto (TRIM_HORIZON: the local tables are created empty at startup, so
+that is everything written in this run and nothing is missed), keeps only the records the mapping's
+filter pattern lets through, and invokes the consumer in order with real stream events. On partial
+failure (`batchItemFailures` with the SequenceNumber) it retries from the first failed record; when the
+function raises, the batch is halved (bisect on error) until the failing record is alone. After
+`max_retry_attempts` retries the failing part is dropped to the on-failure destination, which locally
+is a log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from datetime import datetime
+from typing import Any
+
+from infra import topology
+from infra.local.lambdas import Consumer
+
+log = logging.getLogger(__name__)
+
+
+def _wire(value: Any) -> Any:
+    """boto3's parsed AttributeValues back to the JSON Lambda receives (binary as base64)."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [_wire(v) for v in value]
+    return value
+
+
+def stream_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
+    """A GetRecords record -> the record Lambda puts in a DynamoDB stream event."""
+    data = raw["dynamodb"]
+    dynamodb: dict[str, Any] = {
+        k: _wire(data[k])
+        for k in ("Keys", "NewImage", "OldImage", "SequenceNumber", "SizeBytes", "StreamViewType")
+        if k in data
+    }
+    created = data.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {
+        "eventID": raw["eventID"],
+        "eventName": raw["eventName"],
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "dynamodb": dynamodb,
+        "eventSourceARN": stream_arn,
+    }
+
+
+def filter_pattern(trigger: topology.StreamTrigger) -> dict[str, Any]:
+    """The mapping's filter, as infra/cdk/functions.stream_filter builds it: new items whose SK has a prefix."""
+    pattern: dict[str, Any] = {"eventName": ["INSERT"]}
+    if trigger.sk_prefixes:
+        pattern["dynamodb"] = {"NewImage": {"SK": {"S": [{"prefix": prefix} for prefix in trigger.sk_prefixes]}}}
+    return pattern
+
+
+def matches_filter(value: Any, pattern: Any) -> bool:
+    """Lambda event filtering, the subset the renderers use: nested keys, value lists, {"prefix": ...}."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(k in value and matches_filter(value[k], p) for k, p in pattern.items())
+    if isinstance(pattern, list):
+        return any(_matches_value(value, option) for option in pattern)
+    raise ValueError(f"unsupported filter pattern {pattern!r}")
+
+
+def _matches_value(value: Any, option: Any) -> bool:
+    if isinstance(option, dict):
+        if set(option) != {"prefix"}:
+            raise ValueError(f"unsupported filter operator {option!r}")
+        return isinstance(value, str) and value.startswith(option["prefix"])
+    return bool(value == option)
+
+
+def first_failed_index(response: Any, batch: list[dict[str, Any]]) -> int | None:
+    """None if the batch succeeded; else where to retry from (0 = the whole batch failed)."""
+    if response is None:
+        return None
+    if not isinstance(response, dict):
+        return 0
+    failures = response.get("batchItemFailures")
+    if not failures:
+        return None
+    positions = {r["dynamodb"]["SequenceNumber"]: i for i, r in enumerate(batch)}
+    indexes = []
+    for failure in failures if isinstance(failures, list) else [None]:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if identifier not in positions:
+            return 0  # an unusable identifier fails the whole batch, as in Lambda
+        indexes.append(positions[identifier])
+    return min(indexes)
+
+
+class StreamPoller:
+    def __init__(
+        self,
+        *,
+        streams: Any,
+        stream_arn: str,
+        consumer: Consumer,
+        name: str,
+        region: str,
+        pattern: dict[str, Any] | None = None,
+        batch_size: int = 100,
+        max_retry_attempts: int = 10,
+        starting_position: str = "TRIM_HORIZON",
+        stop: threading.Event | None = None,
+        retry_delay_seconds: float = 0.2,
+    ) -> None:
+        self._streams = streams
+        self._stream_arn = stream_arn
+        self._consumer = consumer
+        self.name = name
+        self._region = region
+        self._pattern = pattern
+        self._batch_size = batch_size
+        self._limit = batch_size  # lowered while bisecting a failing batch
+        self._starting_position = starting_position
+        self._max_retries = max_retry_attempts
+        self._stop = stop or threading.Event()
+        self._retry_delay = retry_delay_seconds
+        self._iterators: dict[str, str] = {}
+        self._seen_shards: set[str] = set()
+        self._pending: list[dict[str, Any]] = []
+        self._attempts = 0
+        self._idle = 0.25
+        self._thread = threading.Thread(target=self._run, name=f"stream-{name}", daemon=True)
+
+    def start(self) -> None:
+        self.open_shards(self._starting_position)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float) -> None:
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def open_shards(self, iterator_type: str) -> None:
+        shards = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id in self._seen_shards:
+                continue
+            self._seen_shards.add(shard_id)
+            self._iterators[shard_id] = self._streams.get_shard_iterator(
+                StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType=iterator_type
+            )["ShardIterator"]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.poll_once()
+            except Exception:
+                log.exception("stream poller %s: polling failed; retrying", self.name)
+                busy = False
+            if not busy:
+                # Lambda polls a shard about 4 times a second; back off to 1 s while the stream is idle
+                self._stop.wait(self._idle)
+                self._idle = min(1.0, self._idle * 2)
+            else:
+                self._idle = 0.25
+
+    def poll_once(self) -> bool:
+        """Fetch new records, deliver one batch. Returns whether there was anything to do."""
+        if len(self._pending) < self._batch_size:
+            self._fetch()
+        if not self._pending:
+            return False
+        self._deliver()
+        return True
+
+    def _fetch(self) -> None:
+        closed = False
+        for shard_id, iterator in list(self._iterators.items()):
+            response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
+            for raw in response.get("Records", []):
+                record = stream_record(raw, self._stream_arn, self._region)
+                if self._pattern is None or matches_filter(record, self._pattern):
+                    self._pending.append(record)
+            next_iterator = response.get("NextShardIterator")
+            if next_iterator:
+                self._iterators[shard_id] = next_iterator
+            else:
+                del self._iterators[shard_id]
+                closed = True
+        if closed:  # a closed shard has children: read them from their start
+            self.open_shards("TRIM_HORIZON")
+
+    def _deliver(self) -> None:
+        batch = self._pending[: self._limit]
+        try:
+            first_failed = first_failed_index(self._consumer({"Records": batch}), batch)
+        except Exception as error:
+            log.warning("stream poller %s: batch of %d failed (%s)", self.name, len(batch), error)
+            if len(batch) > 1:  # bisect on error: retry each half; splitting does not use up retries
+                self._limit = len(batch) // 2
+                return
+            first_failed = 0
+        if first_failed is None:
+            del self._pending[: len(batch)]
+            self._attempts, self._limit = 0, self._batch_size
+            return
+        del self._pending[:first_failed]  # what came before the first failure is done
+        failed = batch[first_failed:]
+        self._attempts += 1
+        if self._attempts > self._max_retries:
+            log.error(
+                "stream poller %s: dropped %d record(s) after %d retries to the on-failure destination "
+                "(local: this log line): sequence numbers %s..%s",
+                self.name,
+                len(failed),
+                self._max_retries,
+                failed[0]["dynamodb"]["SequenceNumber"],
+                failed[-1]["dynamodb"]["SequenceNumber"],
+            )
+            del self._pending[: len(failed)]
+            self._attempts, self._limit = 0, self._batch_size
+            return
+        log.warning(
+            "stream poller %s: retry %d/%d from record %s",
+            self.name,
+            self._attempts,
+            self._max_retries,
+            failed[0]["dynamodb"]["SequenceNumber"],
+        )
+        self._stop.wait(min(2.0, self._retry_delay * 2 ** (self._attempts - 1)))

@@ -1,0 +1,140 @@
+"""End-to-end fixtures: the local hub as a real process on free loopback ports, and a moto server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT = 60.0  # generous for a loaded 2-core machine; it normally takes a few seconds
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local-fake-access-key-id",
+        aws_secret_access_key="local-fake-secret",
+    )
+
+
+@dataclass
+class Http:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def http(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Http:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return Http(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        return Http(error.code, dict(error.headers), error.read())
+
+
+@dataclass
+class Hub:
+    process: subprocess.Popen[bytes]
+    url: str
+    aws_url: str
+    sandbox_url: str
+    log_path: Path
+    startup_seconds: float
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 10.0) -> tuple[int | None, float]:
+        """Send `sig`; returns the exit code (None if it had to be killed) and how long it took."""
+        started = time.monotonic()
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            code: int | None = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            code = None
+        return code, time.monotonic() - started
+
+
+def start_hub(log_path: Path) -> Hub:
+    port, aws_port, sandbox_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "HUB_PORT": str(port),
+        "HUB_AWS_PORT": str(aws_port),
+        "HUB_SANDBOX_PORT": str(sandbox_port),
+        "PYTHONPATH": f"{ROOT / 'layers' / 'common' / 'python'}{os.pathsep}{ROOT}",
+    }
+    env.pop("HUB_HOST", None)
+    started = time.monotonic()
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local"], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+    hub = Hub(
+        process=process,
+        url=f"http://127.0.0.1:{port}",
+        aws_url=f"http://127.0.0.1:{aws_port}",
+        sandbox_url=f"http://127.0.0.1:{sandbox_port}",
+        log_path=log_path,
+        startup_seconds=0.0,
+    )
+    deadline = started + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the hub exited with {process.returncode} during startup:\n{hub.log()}")
+        try:
+            if http("GET", f"{hub.url}/api/health").status == 200:
+                hub.startup_seconds = time.monotonic() - started
+                return hub
+        except OSError:
+            pass  # not listening yet
+        time.sleep(0.1)
+    hub.stop()
+    pytest.fail(f"the hub was not healthy within {STARTUP_TIMEOUT} s:\n{hub.log()}")
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    running = start_hub(tmp_path_factory.mktemp("hub") / "hub.log")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server in this process on a free port (each test names its own resources)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{server.get_host_and_port()[1]}"
+    server.stop()
