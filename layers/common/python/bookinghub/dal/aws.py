@@ -11,11 +11,15 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from bookinghub.observability import trace_library
+
 
 @cache
 def client(service: str) -> Any:
     import boto3
     from botocore.config import Config
+
+    trace_library("botocore")  # before the first client: calls show up as X-Ray subsegments
 
     # Short timeouts and standard retries: a Lambda has a hard deadline; better to fail and let the
     # queue retry than to hang.

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from bookinghub.observability import trace_library
+
 Outcome = Literal["delivered", "rejected", "retry"]
 
 # 408 and 429 say "not now", not "never": they are retried like a 5xx
@@ -71,6 +73,7 @@ def _is_loopback(host: str) -> bool:
 
 @cache
 def _session() -> requests.Session:
+    trace_library("requests")
     session = requests.Session()
     # No proxies, .netrc credentials or CA bundles from the environment: a website's URL must never
     # receive credentials meant for another host.

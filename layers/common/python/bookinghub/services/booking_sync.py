@@ -85,8 +85,11 @@ def authenticate(api_key: str | None) -> ApiKeyRecord:
 
 def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult:
     booking_id = keys.booking_id_for(website.website_id, request.source_booking_id)
-    canonical = request.model_dump(mode="json", exclude_none=True)
-    payload_hash = hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    # The model's field order is fixed, so its JSON is canonical: equal payloads hash equal however the
+    # source spaced or ordered its JSON. (pydantic serialises in Rust, ~10x faster than json.dumps.)
+    canonical_json = request.model_dump_json(exclude_none=True)
+    payload_hash = hashlib.sha256(canonical_json.encode()).hexdigest()
+    canonical = json.loads(canonical_json)
     for attempt in range(_CONFLICT_RETRIES):
         change = _change(website, request, booking_id, payload_hash, canonical)
         try:

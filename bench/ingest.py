@@ -1,0 +1,231 @@
+"""Ingest benchmark: what one accepted `POST /api/bookings/sync` costs. Prints figures; asserts nothing.
+
+1. AWS API calls per accepted sync request, counted with botocore's event hooks (target <= 2).
+2. Our CPU per request with AWS I/O excluded (target <= 1 ms): the calling thread's CPU time
+   (time.thread_time) minus the time spent inside botocore calls; moto serves from another process.
+3. Each function's handler-module import time in a fresh interpreter, as a ratio to `import boto3` plus
+   one client measured in the same run (target <= 1.3). Lambda-like env: tracing on.
+
+Run: make bench  (or .venv/bin/python bench/ingest.py --requests 300)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python")]
+
+LAMBDA_LIKE_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench-local-only",
+    "AWS_SECRET_ACCESS_KEY": "bench-local-only",
+    "POWERTOOLS_SERVICE_NAME": "bookinghub",
+    "POWERTOOLS_METRICS_NAMESPACE": "BookingHubBench",
+}
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"moto server did not start on port {port}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class CallMeter:
+    """Counts botocore API calls and the calling thread's CPU spent inside them."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.cpu_in_calls = 0.0
+        self._started: float | None = None
+
+    def attach(self, client: Any) -> None:
+        # provide-client-params is the first event of a call: botocore validates and serializes the
+        # request after it, before before-call, and that is AWS I/O work, not ours.
+        client.meta.events.register("provide-client-params.*.*", self._before)
+        client.meta.events.register("after-call.*.*", self._after)
+        client.meta.events.register("after-call-error.*.*", self._after)
+
+    def _before(self, **_: Any) -> None:
+        self.calls += 1
+        self._started = time.thread_time()
+
+    def _after(self, **_: Any) -> None:
+        if self._started is not None:
+            self.cpu_in_calls += time.thread_time() - self._started
+            self._started = None
+
+
+def sync_body(index: int) -> str:
+    body = json.loads((ROOT / "events/sync_bookings/seed_booking_created.body.json").read_text())
+    body["source_booking_id"] = f"bench-{index:06d}"
+    body["booking_ref"] = f"HW-{index:06d}"
+    return json.dumps(body)
+
+
+def measure_ingest(requests: int) -> dict[str, float]:
+    import contextlib
+
+    import boto3
+
+    # moto runs in a process of its own, as DynamoDB is remote from a Lambda: sharing this interpreter
+    # (threads, GIL, CPU caches) would bill some of its work to ours.
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        os.environ.update(LAMBDA_LIKE_ENV)
+        os.environ.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "POWERTOOLS_TRACE_DISABLED": "true"})
+
+        from infra.local.invoke import invoke
+        from infra.local.resources import create_resources
+
+        resources = create_resources(boto3.Session(region_name="us-east-1"))
+        os.environ.update(resources.env)
+
+        from bookinghub.dal.aws import client
+        from bookinghub.services.websites import register_website
+
+        register_website(
+            website_id="bench-website",
+            organisation_id="bench-org",
+            name="Bench",
+            domain="bench.local",
+            api_key="bench_k",
+        )
+        event = json.loads((ROOT / "events/sync_bookings/booking_created.json").read_text())
+        event["headers"]["X-API-Key"] = "bench_k"
+        event["multiValueHeaders"]["X-API-Key"] = ["bench_k"]
+        meter = CallMeter()
+
+        def one(index: int) -> float:
+            """One accepted request; returns our CPU seconds (thread CPU minus time inside botocore)."""
+            event["body"] = sync_body(index)
+            io_before = meter.cpu_in_calls
+            started = time.thread_time()
+            response = invoke("sync_bookings", event)
+            elapsed = time.thread_time() - started
+            if response["statusCode"] != 200 or json.loads(response["body"])["outcome"] != "created":
+                raise SystemExit(f"unexpected response: {response}")
+            return elapsed - (meter.cpu_in_calls - io_before)
+
+        # The handler's log lines and metrics are still formatted and written (that is our CPU), but to
+        # /dev/null rather than over the figures. Powertools' Logger holds its own stdout handle.
+        import logging
+
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            for handler in logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"]).handlers:
+                if isinstance(handler, logging.StreamHandler):
+                    handler.setStream(sink)
+            for warm in range(20):  # warm caches, clients and connection pools
+                one(10_000_000 + warm)
+            for service in ("dynamodb", "kms", "sqs"):
+                meter.attach(client(service))
+            cpu_samples = [one(index) for index in range(requests)]
+        return {
+            "requests": requests,
+            "aws_calls_per_request": meter.calls / requests,
+            "cpu_ms_median": statistics.median(cpu_samples) * 1000,
+            "cpu_ms_p90": statistics.quantiles(cpu_samples, n=10)[-1] * 1000,
+        }
+    finally:
+        server.kill()  # moto's werkzeug server does not stop on SIGTERM promptly
+        server.wait(timeout=10)
+
+
+IMPORT_SNIPPET = """
+import importlib.util, sys, time
+t = time.perf_counter()
+{body}
+print(time.perf_counter() - t)
+"""
+
+BASELINE = "import boto3\nboto3.client('dynamodb', region_name='us-east-1')"
+
+
+def handler_import(path: Path) -> str:
+    return (
+        f"spec = importlib.util.spec_from_file_location('handler', {str(path)!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)"
+    )
+
+
+def time_in_fresh_interpreter(body: str, repeats: int) -> float:
+    env = {**os.environ, **LAMBDA_LIKE_ENV, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}"}
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)  # Lambda traces: import what tracing imports
+    env.pop("AWS_ENDPOINT_URL", None)
+    samples = []
+    for _ in range(repeats):
+        out = subprocess.run(
+            [sys.executable, "-c", IMPORT_SNIPPET.format(body=body)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def measure_imports(repeats: int) -> tuple[float, dict[str, float]]:
+    from infra import topology
+
+    baseline = time_in_fresh_interpreter(BASELINE, repeats)
+    results = {}
+    for fn in topology.FUNCTIONS:
+        path = ROOT / fn.handler_path
+        if path.exists():
+            results[fn.name] = time_in_fresh_interpreter(handler_import(path), repeats)
+    return baseline, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--import-repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    ingest = measure_ingest(args.requests)
+    print(f"Accepted sync requests measured: {ingest['requests']}")
+    print(f"AWS API calls per accepted request: {ingest['aws_calls_per_request']:.2f}   (target <= 2)")
+    print(
+        f"Our CPU per request, AWS I/O excluded: median {ingest['cpu_ms_median']:.3f} ms, "
+        f"p90 {ingest['cpu_ms_p90']:.3f} ms   (target <= 1 ms)"
+    )
+
+    baseline, imports = measure_imports(args.import_repeats)
+    print(f"\nBaseline `import boto3` + one client (fresh interpreter, median): {baseline * 1000:.0f} ms")
+    for name, seconds in imports.items():
+        print(
+            f"  {name:<16} handler import {seconds * 1000:6.0f} ms   ratio {seconds / baseline:.2f}   (target <= 1.3)"
+        )
+
+
+if __name__ == "__main__":
+    main()

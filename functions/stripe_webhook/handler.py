@@ -1,0 +1,30 @@
+"""POST /api/webhooks/stripe: Stripe payment events -> passes (verified, once per event), queued for a pincode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bookinghub.observability import logger, metrics, tracer
+from bookinghub.services.stripe_webhooks import bind_lambda_context, receive_stripe_event
+from bookinghub.web import json_response, make_resolver, raw_body
+
+app = make_resolver()
+
+
+@app.post("/api/webhooks/stripe")
+@tracer.capture_method
+def post_stripe_event() -> Any:
+    request = app.current_event
+    result = receive_stripe_event(raw_body(request), request.headers.get("stripe-signature"))
+    return json_response(200, {"received": True, **result})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    bind_lambda_context(context)
+    return app.resolve(event, context)

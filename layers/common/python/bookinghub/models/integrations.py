@@ -1,0 +1,66 @@
+"""The integrations registry (the seed's `core.integrations`): an organisation's outbound providers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+IntegrationType = Literal["rooms_event_hub"]
+IntegrationStatus = Literal["active", "inactive"]
+ROOMS_EVENT_HUB: IntegrationType = "rooms_event_hub"
+
+
+class RoomsConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: Annotated[str, StringConstraints(min_length=8, max_length=500)]  # .../v1/webhooks
+    webhook_path: Annotated[str, StringConstraints(min_length=1, max_length=200)]  # zezamiiPass/reservation
+    property_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]  # per organisation
+
+
+class RoomsCredentials(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reservation_id_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{0,20}$")]
+    # KMS ciphertext of a JSON object of extra request headers (an API key, if Rooms ever needs one);
+    # decrypted only to make the call, never logged.
+    secret_headers_encrypted: str | None = None
+
+
+class Integration(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    organisation_id: str
+    integration_type: IntegrationType
+    name: str
+    config: RoomsConfig
+    credentials: RoomsCredentials
+    status: IntegrationStatus
+    last_used_at: str | None = None
+    created_at: str
+    updated_at: str
+
+
+CallStatus = Literal["success", "error", "timeout"]
+
+
+class IntegrationCallLog(BaseModel):
+    """The seed's `core.integration_logs` row: one outbound call, payloads masked (PII, pincode)."""
+
+    id: str
+    integration_id: str
+    integration_type: IntegrationType
+    organisation_id: str
+    operation: str
+    status: CallStatus
+    http_status_code: int | None = None
+    duration_ms: int | None = None
+    error_message: str | None = None
+    request_payload: dict[str, Any] | None = None
+    response_payload: dict[str, Any] | None = None
+    pass_id: str | None = None
+    reservation_id: str | None = None
+    attempt: int | None = None
+    created_at: str
