@@ -15,11 +15,14 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt layers/common/requirements.txt
+$(STAMP): requirements.txt layers/common/requirements.txt Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	# The project's own code on the venv's path, and the operator CLI as .venv/bin/bookinghub
+	$(BIN)/python -c 'import site, sys; open(site.getsitepackages()[0] + "/bookinghub-dev.pth", "w").write(sys.argv[1] + "\n" + sys.argv[2] + "\n")' "$(CURDIR)" "$(CURDIR)/layers/common/python"
+	printf '#!/bin/sh\nexec "%s/python" -m cli "$$@"\n' "$(CURDIR)/$(BIN)" > $(BIN)/bookinghub && chmod +x $(BIN)/bookinghub
 	touch $(STAMP)
 
 ## Start the whole hub locally: embedded AWS (moto), HTTP gateway, queue workers, schedules, sandboxes

@@ -48,9 +48,20 @@ class BookingHubStack(Stack):
             nag.suppress_function_findings(rendered)
         nag.suppress_route_findings(self.api)
         nag.suppress_api_findings(self.api)
+        nag.suppress_secret_findings(self.data.secrets)
         self._outputs()
 
     def _outputs(self) -> None:
+        for secret_spec in topology.SECRETS:
+            CfnOutput(
+                self,
+                f"{secret_spec.name}Arn",
+                value=self.data.secrets[secret_spec.name].secret_arn,
+                description=(
+                    f"{secret_spec.description}. Set its value: aws secretsmanager put-secret-value "
+                    f"--secret-id <{secret_spec.name}Arn> --secret-string <value>"
+                ),
+            )
         for spec in topology.QUEUES:
             dlq = self.data.queues[spec.name].dlq
             redrive = f"redrive: aws sqs start-message-move-task --source-arn <{spec.name}DLQArn>"

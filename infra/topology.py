@@ -13,6 +13,9 @@ from typing import Literal
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 StreamView = Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES"]
+# How a route's caller is authenticated. Only "cognito" is enforced by API Gateway itself; the others
+# are checked inside the function (and cdk-nag's authorizer findings are suppressed with that reason).
+RouteAuth = Literal["public", "api_key", "signature", "cognito"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Queue:
     env_var: str  # env var that carries the queue URL to producers
     max_receive_count: int = 5
     dlq_retention_days: int = 14
+    # How long a message may wait in the queue itself (SQS's default is 4 days); must outlast the
+    # consumer's whole retry schedule, or a message expires before it reaches the DLQ.
+    retention_days: int = 4
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class Route:
     # Require a JSON object body at the gateway (CDK: request validator + model; locally the handler
     # answers the same INVALID_PAYLOAD, so behaviour matches with or without the gateway check).
     json_body: bool = False
+    # Required for every deployed route (the CDK renderer refuses a route that does not say)
+    auth: RouteAuth | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,7 @@ class Access:
     send_queues: tuple[str, ...] = ()
     kms_encrypt: bool = False
     kms_decrypt: bool = False
+    read_secrets: tuple[str, ...] = ()  # names of SECRETS entries (secretsmanager:GetSecretValue)
 
 
 @dataclass(frozen=True)
@@ -159,7 +168,19 @@ TABLES: tuple[Table, ...] = (BOOKINGS, IDEMPOTENCY, INTEGRATION_LOGS)
 
 BOOKING_EVENTS = Queue(name="BookingEvents", env_var="BOOKING_EVENTS_QUEUE_URL")
 
-QUEUES: tuple[Queue, ...] = (BOOKING_EVENTS,)
+# Passes waiting for their door pincode (Stripe payment -> Rooms Event Hub). The consumer retries a
+# failed Rooms call with exponential backoff by changing the message's visibility; 31 receives span
+# the 24 h retry schedule of bookinghub.services.pincode_retry (a unit test keeps the two equal), and
+# 4 days of retention leave ample room for it. The DLQ keeps what is left for redrive.
+PASS_ISSUANCE = Queue(
+    name="PassIssuance",
+    env_var="PASS_ISSUANCE_QUEUE_URL",
+    max_receive_count=31,
+    retention_days=4,
+    dlq_retention_days=14,
+)
+
+QUEUES: tuple[Queue, ...] = (BOOKING_EVENTS, PASS_ISSUANCE)
 
 # --- Keys -------------------------------------------------------------------------------------------
 
@@ -176,6 +197,34 @@ class Key:
 # Encrypts secrets the hub must be able to read back (webhook signing secrets, provider tokens).
 SECRETS_KEY = Key(name="Secrets", env_var="SECRETS_KMS_KEY_ID", description="bookinghub secrets at rest")
 
+# --- Secrets ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A Secrets Manager secret whose value an operator sets (the hub only reads it).
+
+    The CDK renderer creates it, grants read (GetSecretValue) to the functions listing it in
+    `Access.read_secrets`, and passes its ARN in `env_var`. Under `make run` there is no Secrets
+    Manager secret: the value itself comes from `local_env_var`.
+    """
+
+    name: str
+    env_var: str  # env var that carries the secret's ARN to functions
+    local_env_var: str  # env var that carries the value itself locally
+    description: str
+
+
+# Stripe's webhook signing secret (whsec_...), from the Stripe dashboard's endpoint settings.
+STRIPE_WEBHOOK_SECRET = Secret(
+    name="StripeWebhookSecret",
+    env_var="STRIPE_WEBHOOK_SECRET_ARN",
+    local_env_var="STRIPE_WEBHOOK_SECRET",
+    description="Stripe webhook signing secret (whsec_...) for POST /api/webhooks/stripe",
+)
+
+SECRETS: tuple[Secret, ...] = (STRIPE_WEBHOOK_SECRET,)
+
 # --- Functions --------------------------------------------------------------------------------------
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -184,13 +233,13 @@ FUNCTIONS: tuple[Function, ...] = (
         description="Liveness answer for the API: GET /api/health",
         timeout_seconds=3,
         memory_mb=128,
-        routes=(Route("GET", "/api/health"),),
+        routes=(Route("GET", "/api/health", auth="public"),),
     ),
     Function(
         name="sync_bookings",
         description="Inbound booking sync from source websites (seed 002): POST /api/bookings/sync",
         timeout_seconds=10,
-        routes=(Route("POST", "/api/bookings/sync", json_body=True),),
+        routes=(Route("POST", "/api/bookings/sync", auth="api_key", json_body=True),),
         access=Access(
             read_tables=("Bookings",),
             write_tables=("Bookings", "IntegrationLogs"),
@@ -215,6 +264,74 @@ FUNCTIONS: tuple[Function, ...] = (
             kms_decrypt=True,
         ),
     ),
+    Function(
+        name="stripe_webhook",
+        description="Stripe payment events -> passes (verified, deduplicated on event id), queued for a pincode",
+        timeout_seconds=10,
+        # No JSON model at the gateway: the signature is over the raw body, which must reach us untouched.
+        routes=(Route("POST", "/api/webhooks/stripe", auth="signature", json_body=False),),
+        access=Access(
+            read_tables=("Bookings", "Idempotency"),
+            write_tables=("Bookings", "Idempotency"),
+            send_queues=("PassIssuance",),
+            read_secrets=("StripeWebhookSecret",),
+        ),
+    ),
+    Function(
+        name="issue_pincodes",
+        description="Obtains each pass's door pincode from the Rooms Event Hub (retried with backoff for 24 h)",
+        # A batch of 5 Rooms calls (10 s timeout each, HUB_ROOMS_TIMEOUT_SECONDS) fits in 60 s.
+        timeout_seconds=60,
+        queue=QueueTrigger(queue="PassIssuance", batch_size=5),
+        access=Access(
+            read_tables=("Bookings", "Idempotency"),
+            write_tables=("Bookings", "IntegrationLogs", "Idempotency"),
+            kms_encrypt=True,  # the pincode is stored encrypted
+            kms_decrypt=True,  # the integration's secret headers, if any
+        ),
+    ),
+    Function(
+        name="passes",
+        description="A pass and its pincode for the organisation's website: GET /api/passes/{pass_id}, /api/passes",
+        timeout_seconds=10,
+        routes=(Route("GET", "/api/passes/{pass_id}", auth="api_key"), Route("GET", "/api/passes", auth="api_key")),
+        access=Access(read_tables=("Bookings",), kms_decrypt=True),
+        # Its answers carry pincodes: the tracer must not copy them into X-Ray segment metadata
+        environment=(("POWERTOOLS_TRACER_CAPTURE_RESPONSE", "false"),),
+    ),
+)
+
+
+# The admin API (seed 002 dashboard): people, not websites, so every route but the OpenAPI document is
+# guarded by API Gateway's Cognito authorizer (locally: infra/local/auth.py), and the function reads the
+# verified claims (bookinghub.auth).
+ADMIN_API = Function(
+    name="admin_api",
+    description="Admin API: bookings, websites, integrations and Rooms monitoring for operators (Cognito)",
+    timeout_seconds=15,
+    routes=(
+        Route("GET", "/api/bookings", auth="cognito"),
+        Route("GET", "/api/bookings/{booking_id}", auth="cognito"),
+        Route("PUT", "/api/bookings/{booking_id}", auth="cognito", json_body=True),
+        Route("POST", "/api/admin/test-webhook", auth="cognito", json_body=True),
+        Route("POST", "/api/websites", auth="cognito", json_body=True),
+        Route("GET", "/api/websites", auth="cognito"),
+        Route("PATCH", "/api/websites/{website_id}", auth="cognito", json_body=True),
+        Route("POST", "/api/websites/{website_id}/rotate-key", auth="cognito"),
+        Route("POST", "/api/integrations", auth="cognito", json_body=True),
+        Route("GET", "/api/integrations", auth="cognito"),
+        Route("PATCH", "/api/integrations/{integration_id}", auth="cognito", json_body=True),
+        Route("GET", "/api/integrations/rooms/status", auth="cognito"),
+        Route("GET", "/api/integrations/rooms/calls", auth="cognito"),
+        Route("GET", "/api/integrations/rooms/calls/failed", auth="cognito"),
+        # The API's description is public: it documents routes, it holds no data
+        Route("GET", "/api/openapi.json", auth="public"),
+    ),
+    access=Access(
+        read_tables=("Bookings", "IntegrationLogs"),
+        write_tables=("Bookings",),
+        kms_encrypt=True,  # new webhook secrets and integration secret headers are stored encrypted
+    ),
 )
 
 
@@ -229,6 +346,10 @@ def queue(name: str) -> Queue:
     return next(q for q in QUEUES if q.name == name)
 
 
+def secret(name: str) -> Secret:
+    return next(s for s in SECRETS if s.name == name)
+
+
 def function(name: str) -> Function:
     return next(f for f in FUNCTIONS if f.name == name)
 
@@ -240,6 +361,21 @@ def queue_consumer(queue_name: str) -> Function:
 def visibility_timeout_seconds(q: Queue) -> int:
     """AWS's guidance: a queue's visibility timeout is at least 6x its consumer's timeout."""
     return 6 * queue_consumer(q.name).timeout_seconds
+
+
+def stream_filter(trigger: StreamTrigger) -> dict[str, object]:
+    """The event filter of a stream trigger (Lambda filter-pattern syntax), rendered by both targets:
+    new items only, and only those whose SK begins with one of the trigger's prefixes."""
+    pattern: dict[str, object] = {"eventName": ["INSERT"]}
+    if trigger.sk_prefixes:
+        pattern["dynamodb"] = {"NewImage": {"SK": {"S": [{"prefix": prefix} for prefix in trigger.sk_prefixes]}}}
+    return pattern
+
+
+def schedule_detail(schedule: Schedule) -> dict[str, str]:
+    """What a scheduled invocation carries in the EventBridge event's `detail` (both targets send the
+    whole scheduled event, with this as its detail)."""
+    return dict(schedule.payload)
 
 
 def all_routes() -> list[tuple[Route, Function]]:

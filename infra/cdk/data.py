@@ -10,6 +10,9 @@ Encryption choices:
   and a customer-managed key would need grants for every producer and consumer.
 - The Secrets key is customer-managed with yearly rotation; functions get Encrypt/Decrypt on it only
   where the topology says so.
+- Secrets Manager secrets (topology.SECRETS: values an operator sets, like Stripe's signing secret) use
+  the AWS-managed key (aws/secretsmanager): only the functions granted read may fetch them, and the
+  read grant needs no kms:Decrypt of ours.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from dataclasses import dataclass
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import topology
-from infra.cdk.naming import dlq_id, pin_logical_id, queue_id, table_id
+from infra.cdk.naming import dlq_id, pin_logical_id, queue_id, secret_id, table_id
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class DataResources:
     tables: dict[str, dynamodb.Table]  # topology table name -> table
     queues: dict[str, QueuePair]  # topology queue name -> queue and its DLQ
     secrets_key: kms.Key
+    secrets: dict[str, secretsmanager.Secret]  # topology secret name -> secret
 
 
 def _attribute(name: str) -> dynamodb.Attribute:
@@ -102,6 +107,7 @@ def build_queue(scope: Construct, spec: topology.Queue) -> QueuePair:
     queue = encrypted_queue(
         scope,
         queue_id(spec.name),
+        retention_period=Duration.days(spec.retention_days),
         visibility_timeout=Duration.seconds(topology.visibility_timeout_seconds(spec)),
         dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=spec.max_receive_count),
     )
@@ -122,11 +128,40 @@ def build_secrets_key(scope: Construct, stage: str) -> kms.Key:
     return key
 
 
+def build_secret(scope: Construct, spec: topology.Secret, stage: str) -> secretsmanager.Secret:
+    """A secret whose value the operator puts (`aws secretsmanager put-secret-value`), never the template.
+
+    CloudFormation creates it with a random placeholder (no value is written in the template); until the
+    operator puts the real one, whatever it guards is refused rather than accepted.
+    """
+    secret = secretsmanager.Secret(
+        scope,
+        secret_id(spec.name),
+        description=f"{spec.description} ({stage}); set by the operator with aws secretsmanager put-secret-value",
+        # Deleting the stack must not delete a value only the operator has (and Stripe shows once).
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    pin_logical_id(secret, secret_id(spec.name))
+    return secret
+
+
+def check_queues() -> None:
+    for spec in topology.QUEUES:
+        if spec.max_receive_count < 5:
+            raise ValueError(f"{spec.name}: maxReceiveCount must be >= 5 (AWS guidance for Lambda consumers)")
+        if not 1 <= spec.retention_days <= 14 or not 1 <= spec.dlq_retention_days <= 14:
+            raise ValueError(f"{spec.name}: SQS keeps messages 1 to 14 days")
+        # A standard queue's message keeps its first enqueue time in the DLQ: a DLQ that does not keep
+        # messages longer than the queue would drop them as soon as they arrive.
+        if spec.dlq_retention_days <= spec.retention_days:
+            raise ValueError(f"{spec.name}: the DLQ must keep messages longer than the queue does")
+
+
 def build_data(scope: Construct, *, stage: str, protect: bool) -> DataResources:
-    if any(q.max_receive_count < 5 for q in topology.QUEUES):
-        raise ValueError("every queue needs maxReceiveCount >= 5 (AWS guidance for Lambda consumers)")
+    check_queues()
     return DataResources(
         tables={spec.name: build_table(scope, spec, protect=protect) for spec in topology.TABLES},
         queues={spec.name: build_queue(scope, spec) for spec in topology.QUEUES},
         secrets_key=build_secrets_key(scope, stage),
+        secrets={spec.name: build_secret(scope, spec, stage) for spec in topology.SECRETS},
     )

@@ -1,9 +1,9 @@
 """The topology's functions: one role, log group and Lambda each, their grants and their triggers.
 
 Every function gets its own role with exactly the topology's Access (no AWS managed policies): log
-writes to its own log group, the tables/queues/key it declares, and what its trigger needs to poll.
-It gets the env var of each resource it is granted, and nothing else, so a missing grant shows up as a
-missing setting in tests rather than as AccessDenied in production.
+writes to its own log group, the tables/queues/key/secrets it declares, and what its trigger needs to
+poll. It gets the env var of each resource it is granted (a secret's ARN, not its value), and nothing
+else, so a missing grant shows up as a missing setting in tests rather than as AccessDenied in production.
 """
 
 from __future__ import annotations
@@ -144,6 +144,10 @@ def environment(spec: topology.Function, data: DataResources, settings: Function
         env[topology.queue(name).env_var] = data.queues[name].queue.queue_url
     if spec.access.kms_encrypt or spec.access.kms_decrypt:
         env[topology.SECRETS_KEY.env_var] = data.secrets_key.key_id
+    for name in spec.access.read_secrets:
+        # The ARN, never the value: the function fetches the value at runtime (bookinghub.dal.secrets).
+        env[topology.secret(name).env_var] = data.secrets[name].secret_arn
+    # The function's own settings last, as declared (e.g. passes: POWERTOOLS_TRACER_CAPTURE_RESPONSE=false)
     env.update(dict(spec.environment))
     return env
 
@@ -162,6 +166,8 @@ def grant_access(spec: topology.Function, function: lambda_.Function, data: Data
         data.secrets_key.grant(function, "kms:Encrypt")
     if access.kms_decrypt:
         data.secrets_key.grant(function, "kms:Decrypt")
+    for name in access.read_secrets:
+        data.secrets[name].grant_read(function)  # GetSecretValue/DescribeSecret on this secret only
 
 
 def add_queue_trigger(spec: topology.Function, function: lambda_.Function, data: DataResources) -> None:
@@ -176,14 +182,6 @@ def add_queue_trigger(spec: topology.Function, function: lambda_.Function, data:
             report_batch_item_failures=True,
         )
     )
-
-
-def stream_filter(trigger: topology.StreamTrigger) -> dict[str, object]:
-    """New items only, and only those whose SK begins with one of the trigger's prefixes."""
-    pattern: dict[str, object] = {"eventName": ["INSERT"]}
-    if trigger.sk_prefixes:
-        pattern["dynamodb"] = {"NewImage": {"SK": {"S": [{"prefix": prefix} for prefix in trigger.sk_prefixes]}}}
-    return pattern
 
 
 def add_stream_trigger(
@@ -205,7 +203,7 @@ def add_stream_trigger(
             retry_attempts=spec.stream.max_retry_attempts,
             report_batch_item_failures=True,
             on_failure=sources.SqsDlq(failures),
-            filters=[lambda_.FilterCriteria.filter(stream_filter(spec.stream))],
+            filters=[lambda_.FilterCriteria.filter(topology.stream_filter(spec.stream))],
         )
     )
     return failures
@@ -221,7 +219,23 @@ def add_schedules(scope: Construct, spec: topology.Function, function: lambda_.I
             schedule=events.Schedule.expression(schedule.expression),
         )
         rule.add_target(
-            targets.LambdaFunction(function, event=events.RuleTargetInput.from_object(dict(schedule.payload)))
+            # The whole scheduled event, as EventBridge sends it with no input set, but with the schedule's
+            # payload as `detail`: the local scheduler sends exactly this shape.
+            targets.LambdaFunction(function, event=events.RuleTargetInput.from_object(scheduled_event_input(schedule)))
         )
         rules.append(rule)
     return rules
+
+
+def scheduled_event_input(schedule: topology.Schedule) -> dict[str, object]:
+    return {
+        "version": events.EventField.from_path("$.version"),
+        "id": events.EventField.event_id,
+        "detail-type": events.EventField.detail_type,
+        "source": events.EventField.source,
+        "account": events.EventField.account,
+        "time": events.EventField.time,
+        "region": events.EventField.region,
+        "resources": events.EventField.from_path("$.resources"),
+        "detail": topology.schedule_detail(schedule),
+    }

@@ -43,5 +43,10 @@ def role_id(name: str) -> str:
     return f"{camel(name)}Role"
 
 
+def secret_id(name: str) -> str:
+    """StripeWebhookSecret stays StripeWebhookSecret; Foo -> FooSecret."""
+    return name if name.endswith("Secret") else f"{name}Secret"
+
+
 def stream_failures_id(name: str) -> str:
     return f"{camel(name)}StreamFailures"

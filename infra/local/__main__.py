@@ -1,7 +1,8 @@
 """`make run`: the whole hub on this machine, on loopback, until Ctrl-C or SIGTERM.
 
 Settings: HUB_HOST (127.0.0.1), HUB_PORT (3000, the API), HUB_AWS_PORT (5000, moto),
-HUB_SANDBOX_PORT (4000, the websites' webhook receiver), or the equivalent flags.
+HUB_SANDBOX_PORT (4000, the websites' webhook receiver), or the equivalent flags; HUB_ROOMS_PORT (4100,
+the Rooms Event Hub sandbox); STRIPE_WEBHOOK_SECRET (default: the local demo value whsec_local_demo_stripe).
 """
 
 from __future__ import annotations

@@ -10,12 +10,17 @@ import os
 from collections.abc import Mapping
 
 from infra import topology
+from infra.local.sandbox.send_stripe_event import LOCAL_DEMO_SECRET as LOCAL_DEMO_STRIPE_SECRET
 
 ACCOUNT_ID = "123456789012"  # moto's default account: the ARNs it hands out use it
 DEFAULT_REGION = "us-east-1"
 # Fake, local-only credentials: moto accepts anything, and real AWS would reject these.
 LOCAL_ACCESS_KEY_ID = "local-fake-access-key-id"
 LOCAL_SECRET_ACCESS_KEY = "local-fake-secret-access-key-not-a-secret"  # noqa: S105
+
+# LOCAL DEMO values of the topology's secrets (meaningless anywhere else), used unless the secret's
+# local_env_var is set: the demo sender (infra.local.sandbox.send_stripe_event) signs with the same one.
+LOCAL_DEMO_SECRETS: dict[str, str] = {topology.STRIPE_WEBHOOK_SECRET.name: LOCAL_DEMO_STRIPE_SECRET}
 
 # Variables that could send a client somewhere other than moto, or with a real identity.
 _UNSAFE = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
@@ -31,8 +36,21 @@ def aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
     }
 
 
-def function_environment(resource_env: Mapping[str, str], stage: str = "local") -> dict[str, str]:
-    """Everything the CDK renderer would give the functions, plus the local-only switches."""
+def local_secret_values(env: Mapping[str, str]) -> dict[str, str]:
+    """Each topology secret's value by its local env var: the developer's, or the local demo value."""
+    missing = [s.name for s in topology.SECRETS if s.name not in LOCAL_DEMO_SECRETS]
+    if missing:
+        raise ValueError(f"no local demo value for secret(s) {missing}: add them to LOCAL_DEMO_SECRETS")
+    return {s.local_env_var: env.get(s.local_env_var) or LOCAL_DEMO_SECRETS[s.name] for s in topology.SECRETS}
+
+
+def function_environment(
+    resource_env: Mapping[str, str], stage: str = "local", secrets: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Everything the CDK renderer would give the functions, plus the local-only switches.
+
+    Secrets are passed by value (`secrets`, from local_secret_values), where AWS passes their ARN.
+    """
     env = {
         "HUB_STAGE": stage,
         # The demo websites' webhooks point at the sandbox receiver on http://127.0.0.1
@@ -41,8 +59,10 @@ def function_environment(resource_env: Mapping[str, str], stage: str = "local") 
         "POWERTOOLS_SERVICE_NAME": "bookinghub",
         "POWERTOOLS_METRICS_NAMESPACE": "BookingHubLocal",
         **resource_env,
+        **(secrets or {}),
     }
-    # Functions share one interpreter here, so their own variables must not disagree.
+    # Every function's own variables (topology Function.environment), as the CDK renderer sets them. The
+    # functions share one interpreter here, so theirs are applied process-wide and must not disagree.
     for fn in topology.FUNCTIONS:
         for name, value in fn.environment:
             if env.get(name, value) != value:
@@ -64,7 +84,9 @@ class EnvPatch:
 
     def remove_unsafe(self) -> None:
         # A service-specific endpoint (AWS_ENDPOINT_URL_DYNAMODB...) would win over AWS_ENDPOINT_URL.
-        names = [n for n in os.environ if n in _UNSAFE or n.startswith("AWS_ENDPOINT_URL_")]
+        # A secret's ARN would win over its local value (and name a secret moto does not have).
+        secret_arns = {s.env_var for s in topology.SECRETS}
+        names = [n for n in os.environ if n in _UNSAFE or n in secret_arns or n.startswith("AWS_ENDPOINT_URL_")]
         for name in names:
             self._remember(name)
             del os.environ[name]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +13,9 @@ from infra.local.demo import SeededWebsite
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_BODY = ROOT / "events" / "sync_bookings" / "seed_booking_created.body.json"
+# The Stripe event the demo sender signs and posts by default (infra.local.sandbox.send_stripe_event)
+STRIPE_SAMPLE = ROOT / "events" / "stripe_webhook" / "checkout_session_completed.json"
+SEND_STRIPE_EVENT = ".venv/bin/python -m infra.local.sandbox.send_stripe_event"
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,9 @@ class BannerInfo:
     websites: Sequence[SeededWebsite]
     schedules: Sequence[tuple[str, str, str]]  # function, schedule name, expression
     startup_seconds: float
+    # The local demo Stripe signing secret; None when the developer set STRIPE_WEBHOOK_SECRET (not shown)
+    stripe_webhook_secret: str | None = None
+    rooms_url: str = ""  # the Rooms Event Hub sandbox
 
 
 def seed_curl(gateway_url: str, api_key: str, body_path: Path = SEED_BODY, cwd: Path | None = None) -> str:
@@ -38,6 +45,41 @@ def seed_curl(gateway_url: str, api_key: str, body_path: Path = SEED_BODY, cwd: 
             shlex.quote(f"@{shown}"),
         ]
     )
+
+
+def sample_payment_intent(sample: Path = STRIPE_SAMPLE) -> str:
+    """The payment intent of the sample event the demo sender posts (to read its pass back)."""
+    event = json.loads(json.loads(sample.read_text())["body"])
+    return str(event["data"]["object"]["payment_intent"])
+
+
+def pass_lookup_curl(gateway_url: str, api_key: str, payment_intent: str) -> str:
+    return " ".join(
+        [
+            "curl -sS",
+            shlex.quote(f"{gateway_url}/api/passes?payment_intent={payment_intent}"),
+            "-H",
+            shlex.quote(f"X-API-Key: {api_key}"),
+        ]
+    )
+
+
+def payment_lines(info: BannerInfo, api_key: str) -> list[str]:
+    if info.stripe_webhook_secret is not None:
+        shown = f"{info.stripe_webhook_secret}   (LOCAL DEMO value; STRIPE_WEBHOOK_SECRET overrides)"
+    else:
+        shown = "from STRIPE_WEBHOOK_SECRET (not shown; the sender signs with the same variable)"
+    return [
+        "",
+        "Payments -> passes -> pincodes (demo-org):",
+        f"  Stripe webhook   POST {info.gateway_url}/api/webhooks/stripe",
+        f"  signing secret   {shown}",
+        f"  Rooms Event Hub  {info.rooms_url}   (sandbox; demo-org's Rooms integration points here)",
+        "  Send a Stripe-signed test payment (checkout.session.completed):",
+        f"    {SEND_STRIPE_EVENT} --gateway {shlex.quote(info.gateway_url)}",
+        "  Read its pass and pincode back (pincode_status becomes issued within seconds):",
+        f"    {pass_lookup_curl(info.gateway_url, api_key, sample_payment_intent())}",
+    ]
 
 
 def render(info: BannerInfo) -> str:
@@ -67,5 +109,7 @@ def render(info: BannerInfo) -> str:
     test_site = next((s for s in info.websites if s.id == "test-website"), None)
     if test_site is not None:
         lines += ["", "Try the seed's sync request:", f"  {seed_curl(info.gateway_url, test_site.api_key)}"]
+        if info.rooms_url:
+            lines += payment_lines(info, test_site.api_key)
     lines.append("")
     return "\n".join(lines)

@@ -3,7 +3,8 @@ pollers, schedules and sandboxes, started and stopped together.
 
 Usable from tests as a context manager with explicit ports (0 picks a free one):
 
-    with LocalRuntime(RuntimeConfig(port=0, aws_port=0, sandbox_ports={"website-receiver": 0})) as hub:
+    ports = {sandbox.name: 0 for sandbox in SANDBOXES}
+    with LocalRuntime(RuntimeConfig(port=0, aws_port=0, sandbox_ports=ports)) as hub:
         requests.get(f"{hub.gateway_url}/api/health")
 
 It sets the functions' environment in os.environ (they run in this process, as Lambda runs them in
@@ -13,6 +14,7 @@ its own) and puts the previous values back on stop.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -25,12 +27,19 @@ from typing import Any
 
 from infra import topology
 from infra.local import lambdas
-from infra.local.aws_env import DEFAULT_REGION, EnvPatch, aws_environment, function_environment
+from infra.local.aws_env import (
+    DEFAULT_REGION,
+    LOCAL_DEMO_SECRETS,
+    EnvPatch,
+    aws_environment,
+    function_environment,
+    local_secret_values,
+)
 from infra.local.banner import BannerInfo
 from infra.local.demo import DEMO_WEBSITES, SeededWebsite, seed
 from infra.local.gateway import Gateway
 from infra.local.resources import LocalResources, create_resources
-from infra.local.sandboxes import SANDBOXES, WEBSITE_RECEIVER, SandboxContext, webhook_url
+from infra.local.sandboxes import ROOMS_EVENT_HUB, SANDBOXES, WEBSITE_RECEIVER, SandboxContext, webhook_url
 from infra.local.scheduler import Scheduler, targets_from_topology
 from infra.local.servers import ServerThread
 from infra.local.streams import StreamPoller, filter_pattern
@@ -77,6 +86,8 @@ class LocalRuntime:
         self._moto: Any = None
         self._gateway: ServerThread | None = None
         self._sandboxes: list[tuple[str, str, ServerThread]] = []  # name, description, server
+        self._sandbox_apps: list[Any] = []
+        self._secrets: dict[str, str] = {}  # local env var -> value the functions see
         self._sandbox_context = SandboxContext()
         self._workers: list[QueueWorker] = []
         self._pollers: list[StreamPoller] = []
@@ -108,6 +119,9 @@ class LocalRuntime:
         """Stop everything (idempotent): servers and background threads together, moto last."""
         self.ready.clear()
         self._stop.set()
+        for app in self._sandbox_apps:
+            if callable(getattr(app, "stop", None)):
+                app.stop()  # e.g. the Rooms sandbox releases an answer it is holding back on purpose
         servers = [s for s in [self._gateway, *(server for _, _, server in self._sandboxes)] if s is not None]
         stoppers = [threading.Thread(target=server.stop, name=f"stop-{server.name}") for server in servers]
         for stopper in stoppers:
@@ -117,7 +131,7 @@ class LocalRuntime:
             part.join(timeout=self.config.queue_wait_seconds + 10)  # plus a handler that is mid-invocation
         for stopper in stoppers:
             stopper.join(timeout=10)
-        self._gateway, self._sandboxes = None, []
+        self._gateway, self._sandboxes, self._sandbox_apps = None, [], []
         self._workers, self._pollers, self._scheduler = [], [], None
         if self._moto is not None:
             self._moto.stop()
@@ -140,7 +154,15 @@ class LocalRuntime:
                 for t in (self._scheduler.targets if self._scheduler else [])
             ],
             startup_seconds=self.startup_seconds,
+            stripe_webhook_secret=self._shown_stripe_secret(),
+            rooms_url=self.sandbox_url(ROOMS_EVENT_HUB.name) if self._sandboxes else "",
         )
+
+    def _shown_stripe_secret(self) -> str | None:
+        """The local demo signing secret, to show; None when the developer set their own (never shown)."""
+        spec = topology.STRIPE_WEBHOOK_SECRET
+        value = self._secrets.get(spec.local_env_var)
+        return value if value == LOCAL_DEMO_SECRETS[spec.name] else None
 
     def sandbox_url(self, name: str) -> str:
         return next(url_for(self.config.host, s.port) for n, _, s in self._sandboxes if n == name)
@@ -160,6 +182,7 @@ class LocalRuntime:
             server = _bind(sandbox.name, cfg.host, port, app, sandbox.port_env, access_log=True)
             server.start()
             self._sandboxes.append((sandbox.name, sandbox.description, server))
+            self._sandbox_apps.append(app)
 
     def _start_aws(self) -> None:
         from moto.server import ThreadedMotoServer  # heavy: only when the runtime starts
@@ -175,7 +198,8 @@ class LocalRuntime:
 
         self._session = boto3.session.Session(region_name=self.config.region)
         self.resources = create_resources(self._session)
-        self._env.apply(function_environment(self.resources.env, self.config.stage))
+        self._secrets = local_secret_values(os.environ)
+        self._env.apply(function_environment(self.resources.env, self.config.stage, self._secrets))
         _reset_hub_caches()
 
     def _seed_demo(self) -> None:

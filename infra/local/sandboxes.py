@@ -11,6 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.local.sandbox.rooms_event_hub import BASE_PATH as ROOMS_BASE_PATH
+from infra.local.sandbox.rooms_event_hub import WEBHOOK_PATH as ROOMS_WEBHOOK_PATH
+from infra.local.sandbox.rooms_event_hub import create_app as create_rooms_event_hub
+from infra.local.sandbox.rooms_event_hub import seed_rooms_demo
 from infra.local.sandbox.website_receiver import create_app as create_website_receiver
 
 
@@ -38,7 +42,19 @@ WEBSITE_RECEIVER = Sandbox(
     create_app=lambda context: create_website_receiver(context.website_secrets),
 )
 
-SANDBOXES: tuple[Sandbox, ...] = (WEBSITE_RECEIVER,)
+ROOMS_EVENT_HUB = Sandbox(
+    name="rooms-event-hub",
+    description=(
+        f"Rooms Event Hub (door pincodes for passes): {ROOMS_BASE_PATH}/{ROOMS_WEBHOOK_PATH}/<reservationId>; "
+        "demo-org's Rooms integration points here"
+    ),
+    port_env="HUB_ROOMS_PORT",
+    default_port=4100,
+    create_app=lambda context: create_rooms_event_hub(),
+    seed=seed_rooms_demo,  # registers demo-org's Rooms integration with this sandbox's URL
+)
+
+SANDBOXES: tuple[Sandbox, ...] = (WEBSITE_RECEIVER, ROOMS_EVENT_HUB)
 
 
 def webhook_url(base_url: str, website_id: str) -> str:

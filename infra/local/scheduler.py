@@ -101,7 +101,7 @@ class Scheduler:
         for target in self.targets:
             if target.next_due is None or target.next_due > now:
                 continue
-            payload = dict(target.schedule.payload)
+            payload = topology.schedule_detail(target.schedule)
             event = scheduled_event(
                 rule_arn=target.rule_arn, when=target.next_due, region=self._region, payload=payload
             )

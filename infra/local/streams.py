@@ -58,11 +58,8 @@ def stream_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str
 
 
 def filter_pattern(trigger: topology.StreamTrigger) -> dict[str, Any]:
-    """The mapping's filter, as infra/cdk/functions.stream_filter builds it: new items whose SK has a prefix."""
-    pattern: dict[str, Any] = {"eventName": ["INSERT"]}
-    if trigger.sk_prefixes:
-        pattern["dynamodb"] = {"NewImage": {"SK": {"S": [{"prefix": prefix} for prefix in trigger.sk_prefixes]}}}
-    return pattern
+    """The mapping's filter, the very one the CDK renders (topology.stream_filter)."""
+    return topology.stream_filter(trigger)
 
 
 def matches_filter(value: Any, pattern: Any) -> bool:

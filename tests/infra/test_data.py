@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
+from bookinghub.services import pincode_retry
 from infra import topology
-from infra.cdk.naming import dlq_id, function_id, queue_id, stream_failures_id, table_id
+from infra.cdk import data as data_module
+from infra.cdk.naming import dlq_id, function_id, queue_id, secret_id, stream_failures_id, table_id
 from tests.infra.conftest import Assembly
 
 
@@ -67,6 +69,67 @@ def test_queue_visibility_is_six_times_its_consumer_timeout(assembly: Assembly, 
     consumer_timeout = assembly.props(function_id(consumer.name))["Timeout"]
     assert consumer_timeout == consumer.timeout_seconds
     assert assembly.props(queue_id(spec.name))["VisibilityTimeout"] == 6 * consumer_timeout
+
+
+@pytest.mark.parametrize("spec", topology.QUEUES, ids=lambda q: q.name)
+def test_queue_keeps_messages_as_declared_and_its_dlq_longer(assembly: Assembly, spec: topology.Queue) -> None:
+    retention = assembly.props(queue_id(spec.name))["MessageRetentionPeriod"]
+    assert retention == spec.retention_days * 86400
+    # A standard queue's message keeps its first enqueue time in the DLQ
+    assert assembly.props(dlq_id(spec.name))["MessageRetentionPeriod"] > retention
+
+
+def test_pass_issuance_queue_matches_the_topology_and_the_retry_schedule(assembly: Assembly) -> None:
+    spec = topology.queue("PassIssuance")
+    props = assembly.props(queue_id("PassIssuance"))
+    assert props["RedrivePolicy"]["maxReceiveCount"] == spec.max_receive_count == pincode_retry.MAX_ATTEMPTS == 31
+    assert props["VisibilityTimeout"] == 6 * topology.function("issue_pincodes").timeout_seconds == 360
+    assert props["MessageRetentionPeriod"] == spec.retention_days * 86400 == 4 * 86400
+    # Every retry of the 24 h schedule (slowest jitter) happens before the message could expire
+    slowest = sum(round(delay * (1 + pincode_retry.JITTER)) for delay in pincode_retry.nominal_schedule())
+    assert pincode_retry.RETRY_WINDOW_SECONDS <= slowest < props["MessageRetentionPeriod"]
+    assert assembly.props(dlq_id("PassIssuance"))["MessageRetentionPeriod"] == 14 * 86400
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"max_receive_count": 4}, "maxReceiveCount"),
+        ({"retention_days": 15}, "1 to 14 days"),
+        ({"retention_days": 14, "dlq_retention_days": 14}, "longer"),
+    ],
+)
+def test_build_refuses_a_queue_that_would_lose_messages(
+    monkeypatch: pytest.MonkeyPatch, changes: dict[str, int], message: str
+) -> None:
+    queue = topology.Queue(name="Broken", env_var="BROKEN_QUEUE_URL", **changes)
+    monkeypatch.setattr(topology, "QUEUES", (*topology.QUEUES, queue))
+    with pytest.raises(ValueError, match=message):
+        data_module.check_queues()
+
+
+@pytest.mark.parametrize("spec", topology.SECRETS, ids=lambda s: s.name)
+def test_secret_has_no_value_in_the_template_and_is_kept(assembly: Assembly, spec: topology.Secret) -> None:
+    resource = assembly.template["Resources"][secret_id(spec.name)]
+    assert resource["Type"] == "AWS::SecretsManager::Secret"
+    assert resource["DeletionPolicy"] == "Retain"
+    assert resource["UpdateReplacePolicy"] == "Retain"
+    props = resource["Properties"]
+    assert "SecretString" not in props  # the operator puts the value; CloudFormation only a random placeholder
+    assert "KmsKeyId" not in props  # the AWS-managed aws/secretsmanager key
+    assert spec.description in props["Description"]
+    assert "put-secret-value" in props["Description"]
+
+
+@pytest.mark.parametrize("spec", topology.SECRETS, ids=lambda s: s.name)
+def test_secret_arn_is_an_output_with_how_to_set_it(assembly: Assembly, spec: topology.Secret) -> None:
+    output = assembly.template["Outputs"][f"{spec.name}Arn"]
+    assert output["Value"] == {"Ref": secret_id(spec.name)}
+    assert "aws secretsmanager put-secret-value" in output["Description"]
+
+
+def test_every_secret_is_known_to_the_topology(assembly: Assembly) -> None:
+    assert set(assembly.resources("AWS::SecretsManager::Secret")) == {secret_id(s.name) for s in topology.SECRETS}
 
 
 def _every_queue_id() -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra import build_layer, topology
-from infra.cdk.naming import function_id, queue_id, stream_failures_id, table_id
+from infra.cdk.naming import function_id, queue_id, secret_id, stream_failures_id, table_id
 from tests.infra.conftest import STACK_NAME, Assembly
 from tests.infra.helpers import grants, role_of, role_statements, targets
 
@@ -19,6 +19,7 @@ WRITE = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dyna
 STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 SEND = {"sqs:SendMessage"}
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
+SECRET_READ = {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
 # Actions AWS only grants on Resource "*"
 STAR_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"}
 
@@ -55,6 +56,8 @@ def expected_resource_env(spec: topology.Function) -> dict[str, Any]:
         env[topology.queue(name).env_var] = {"Ref": queue_id(name)}
     if spec.access.kms_encrypt or spec.access.kms_decrypt:
         env[topology.SECRETS_KEY.env_var] = {"Ref": KEY_ID}
+    for name in spec.access.read_secrets:
+        env[topology.secret(name).env_var] = {"Ref": secret_id(name)}  # a secret's Ref is its ARN
     return env
 
 
@@ -66,8 +69,27 @@ def test_environment_names_exactly_the_granted_resources(assembly: Assembly, spe
     assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
     assert env["HUB_STAGE"] == STACK_NAME.removeprefix("BookingHub-")
     resource_vars = {t.env_var for t in topology.TABLES} | {q.env_var for q in topology.QUEUES}
-    resource_vars.add(topology.SECRETS_KEY.env_var)
+    resource_vars |= {topology.SECRETS_KEY.env_var} | {s.env_var for s in topology.SECRETS}
     assert {k: v for k, v in env.items() if k in resource_vars} == expected_resource_env(spec)
+
+
+@FUNCTIONS
+def test_environment_includes_the_functions_own_settings(assembly: Assembly, spec: topology.Function) -> None:
+    env = assembly.props(function_id(spec.name))["Environment"]["Variables"]
+    assert {k: env.get(k) for k, _ in spec.environment} == dict(spec.environment)
+
+
+def test_passes_never_captures_responses_in_traces(assembly: Assembly) -> None:
+    # Its answers carry pincodes; the topology says so and the template must carry it.
+    env = assembly.props(function_id("passes"))["Environment"]["Variables"]
+    assert env["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+
+
+def test_no_secret_value_reaches_a_function_environment(assembly: Assembly) -> None:
+    for spec in topology.FUNCTIONS:
+        env = assembly.props(function_id(spec.name))["Environment"]["Variables"]
+        assert not {s.local_env_var for s in topology.SECRETS} & set(env), spec.name
+        assert "whsec_" not in json.dumps(env)
 
 
 @FUNCTIONS
@@ -109,6 +131,23 @@ def test_queues_and_key_are_exactly_the_declared_ones(assembly: Assembly, spec: 
     }
     assert kms_actions == expected_kms
     assert targets(pairs, kms_actions) == ({KEY_ID} if kms_actions else set())
+
+
+@FUNCTIONS
+def test_secrets_readable_are_exactly_the_declared_ones(assembly: Assembly, spec: topology.Function) -> None:
+    pairs = grants(assembly.template, spec.name)
+    secret_actions = {action for action, _ in pairs if action.startswith("secretsmanager:")}
+    assert secret_actions == (SECRET_READ if spec.access.read_secrets else set())
+    assert targets(pairs, {"secretsmanager:GetSecretValue"}) == {secret_id(n) for n in spec.access.read_secrets}
+
+
+def test_only_stripe_webhook_can_read_the_stripe_signing_secret(assembly: Assembly) -> None:
+    readers = {
+        spec.name
+        for spec in topology.FUNCTIONS
+        if secret_id("StripeWebhookSecret") in targets(grants(assembly.template, spec.name), SECRET_READ)
+    }
+    assert readers == {"stripe_webhook"}
 
 
 @FUNCTIONS
@@ -183,7 +222,7 @@ def test_stream_trigger(assembly: Assembly, spec: topology.Function) -> None:
 
 
 def test_stream_filter_matches_only_the_declared_prefixes() -> None:
-    from infra.cdk.functions import stream_filter
+    stream_filter = topology.stream_filter
 
     trigger = topology.StreamTrigger(table="Bookings", sk_prefixes=("EVENT#", "AUDIT#"))
     assert stream_filter(trigger) == {

@@ -6,6 +6,7 @@ from typing import Any
 
 from infra import topology
 from infra.cdk import nag
+from infra.cdk.naming import secret_id
 from tests.infra.conftest import Assembly
 
 # A new kind of suppression is a design decision: it must be added here on purpose, with review.
@@ -15,6 +16,7 @@ EXPECTED_SUPPRESSED_RULES = {
     "AwsSolutions-IAM5",  # X-Ray / ListStreams "*", GSI "/index/*", API Gateway account logging role
     "AwsSolutions-L1",  # python3.13 is the pinned runtime of the layer build
     "AwsSolutions-SQS3",  # stream on-failure destinations are DLQs themselves
+    "AwsSolutions-SMG4",  # operator-set secrets rotate at their source (Stripe's dashboard)
 }
 
 
@@ -53,6 +55,12 @@ def test_wildcard_suppressions_name_the_wildcards_they_excuse(assembly: Assembly
         assert applies_to, f"{logical_id}: IAM5 suppressed for every wildcard, not named ones"
         for finding in applies_to:
             assert finding in ("Resource::*",) or finding.endswith(("/index/*", ":log-group:*")), finding
+
+
+def test_rotation_is_suppressed_only_on_the_topology_secrets(assembly: Assembly) -> None:
+    rotation = {logical_id for logical_id, rule in _suppressions(assembly) if rule["id"] == "AwsSolutions-SMG4"}
+    assert rotation == {secret_id(s.name) for s in topology.SECRETS}
+    assert set(nag.SECRET_ROTATION) == {s.name for s in topology.SECRETS}
 
 
 def test_every_route_declares_how_it_authenticates() -> None:

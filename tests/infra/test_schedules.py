@@ -7,6 +7,7 @@ here, and the values checked are the same.
 from __future__ import annotations
 
 import json
+import re
 
 from infra import topology
 
@@ -38,7 +39,13 @@ def test_schedule_becomes_a_rule_with_constant_input() -> None:
     assert stack.resolve(cfn_rule.schedule_expression) == "cron(0 3 * * ? *)"
     assert stack.resolve(cfn_rule.state) == "ENABLED"
     (target,) = stack.resolve(cfn_rule.targets)
-    assert json.loads(target["input"]) == {"mode": "full", "scope": "all"}
+    # The whole scheduled event with the payload as detail: the shape the local scheduler sends too
+    transformer = target["inputTransformer"]
+    # Placeholders are unquoted JSON values (EventBridge substitutes them as JSON); quote them to parse
+    template = json.loads(re.sub(r"<([\w-]+)>", r'"<\1>"', transformer["inputTemplate"]))
+    assert template["detail"] == topology.schedule_detail(spec.schedules[0]) == {"mode": "full", "scope": "all"}
+    assert template["detail-type"] == "<detail-type>"
+    assert set(transformer["inputPathsMap"].values()) >= {"$.id", "$.time", "$.region", "$.resources", "$.version"}
     function_id = stack.resolve(stack.get_logical_id(function.node.default_child))  # type: ignore[arg-type]
     assert target["arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
 

@@ -42,3 +42,27 @@ class BookingNotFound(DomainError):
 
 class ServerError(DomainError):
     code, status, message = "SERVER_ERROR", 500, "Internal server error"
+
+
+# --- Stripe webhook and passes API ---------------------------------------------------------------------
+
+
+class InvalidSignature(DomainError):
+    code, status, message = "INVALID_SIGNATURE", 400, "Invalid or missing Stripe-Signature"
+
+
+class EventInProgress(DomainError):
+    # Stripe retries any non-2xx answer: the retry finds the first delivery's outcome.
+    code, status, message = "EVENT_IN_PROGRESS", 409, "This event is being processed; retry later"
+
+
+class InvalidQuery(DomainError):
+    code, status, message = "INVALID_QUERY", 400, "Invalid query parameters"
+
+
+class PassNotFound(DomainError):
+    code, status, message = "PASS_NOT_FOUND", 404, "Pass not found"
+
+
+class WebhookNotConfigured(DomainError):
+    code, status, message = "SERVER_ERROR", 500, "Stripe webhook signing secret is not configured"

@@ -20,7 +20,13 @@ class Settings(BaseModel):
     idempotency_table: str = Field("bookinghub-Idempotency", alias="IDEMPOTENCY_TABLE_NAME")
     integration_logs_table: str = Field("bookinghub-IntegrationLogs", alias="INTEGRATION_LOGS_TABLE_NAME")
     booking_events_queue_url: str = Field("", alias="BOOKING_EVENTS_QUEUE_URL")
+    pass_issuance_queue_url: str = Field("", alias="PASS_ISSUANCE_QUEUE_URL")
     secrets_kms_key_id: str = Field("", alias="SECRETS_KMS_KEY_ID")
+
+    # Stripe's webhook signing secret. On AWS: the ARN of its Secrets Manager secret (topology.SECRETS);
+    # under `make run` and in tests: the value itself (never set on AWS).
+    stripe_webhook_secret_arn: str = Field("", alias="STRIPE_WEBHOOK_SECRET_ARN")
+    stripe_webhook_secret: str = Field("", alias="STRIPE_WEBHOOK_SECRET", repr=False)
 
     # Behaviour
     stage: str = Field("local", alias="HUB_STAGE")
@@ -29,6 +35,12 @@ class Settings(BaseModel):
     webhook_timeout_seconds: float = Field(10.0, alias="HUB_WEBHOOK_TIMEOUT_SECONDS")
     # Loopback http webhook targets are only acceptable on a developer's machine (`make run`)
     allow_insecure_webhooks: bool = Field(False, alias="HUB_ALLOW_INSECURE_WEBHOOKS")
+    # How long a fetched secret is reused before Secrets Manager is asked again
+    secret_max_age_seconds: int = Field(300, alias="HUB_SECRET_MAX_AGE_SECONDS", ge=0)
+    # Stripe-Signature timestamp tolerance (Stripe's own default)
+    stripe_tolerance_seconds: int = Field(300, alias="HUB_STRIPE_TOLERANCE_SECONDS", gt=0)
+    # One Rooms Event Hub call; well below the issue_pincodes function's 60 s timeout
+    rooms_timeout_seconds: float = Field(10.0, alias="HUB_ROOMS_TIMEOUT_SECONDS", gt=0, le=20)
 
 
 @cache

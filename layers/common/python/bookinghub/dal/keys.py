@@ -6,8 +6,16 @@ Bookings table items:
   Booking      PK=BOOKING#{booking_id}  SK=BOOKING         GSI1 by website+date, GSI2 by org+date,
                                                            GSI3 by customer email, GSI4 by booking_ref
   Domain event PK=BOOKING#{booking_id}  SK=EVENT#{ts}#{event_id}   (the outbox: the stream relays it)
+  Integration  PK=ORG#{org}             SK=INTEGRATION#{type}#{integration_id}
+                                        GSI1PK=INTEGRATION#{type}  GSI1SK=ORG#{org}#{integration_id}
+  Pass         PK=PASS#{pass_id}        SK=PASS            GSI2PK=ORG#{org}  GSI2SK=PASS#{arrival}#{pass_id}
+               (pass_id = uuid5 of the Stripe payment intent id: one pass per payment by construction)
+  Lock code    PK=PASS#{pass_id}        SK=LOCKCODE#{provider}  (the code KMS-encrypted; one per provider)
 IntegrationLogs items:
   Sync log     PK=SYNCLOG#{website_id}  SK={ts}#{id}       GSI1PK=BOOKING#{booking_id} GSI1SK={ts}
+  Call log     PK=INTLOG#{integration_id} SK={ts}#{id}     GSI1PK=INTCALLS#{type}#{ok|failed} GSI1SK={ts}#{id}
+               (an integration's outbound calls; the GSI splits successes from failures by type, so
+               "recent calls" merges the two partitions and "failed calls" reads one)
 """
 
 from __future__ import annotations
@@ -54,3 +62,44 @@ def date_sort_key(activity_date: str, booking_id: str) -> str:
 
 def sync_log_pk(website_id: str) -> str:
     return f"SYNCLOG#{website_id}"
+
+
+# --- Passes, lock codes and integrations (Stripe payments -> Rooms Event Hub pincodes) ----------------
+
+PASS_NAMESPACE = uuid.UUID("0b6f5d1e-3c2a-4e8f-9a71-5c4d3b2a1f09")
+PASS_SK = "PASS"  # noqa: S105 - a sort key, not a secret
+LOCK_CODE_SK_PREFIX = "LOCKCODE#"
+INTEGRATION_SK_PREFIX = "INTEGRATION#"
+
+
+def pass_id_for(payment_ref: str) -> str:
+    """A pass's id from its payment intent id (or, without one, the Stripe object's id)."""
+    return str(uuid.uuid5(PASS_NAMESPACE, payment_ref))
+
+
+def pass_pk(pass_id: str) -> str:
+    return f"PASS#{pass_id}"
+
+
+def pass_org_sk(arrival_date: str, pass_id: str) -> str:
+    return f"PASS#{arrival_date}#{pass_id}"
+
+
+def lock_code_sk(provider: str) -> str:
+    return f"{LOCK_CODE_SK_PREFIX}{provider}"
+
+
+def integration_sk(integration_type: str, integration_id: str) -> str:
+    return f"{INTEGRATION_SK_PREFIX}{integration_type}#{integration_id}"
+
+
+def integration_type_pk(integration_type: str) -> str:
+    return f"{INTEGRATION_SK_PREFIX}{integration_type}"
+
+
+def integration_log_pk(integration_id: str) -> str:
+    return f"INTLOG#{integration_id}"
+
+
+def integration_calls_pk(integration_type: str, *, failed: bool) -> str:
+    return f"INTCALLS#{integration_type}#{'failed' if failed else 'ok'}"
