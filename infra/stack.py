@@ -15,6 +15,7 @@ from constructs import Construct
 from infra import topology
 from infra.cdk import nag
 from infra.cdk.api import RenderedApi, build_api
+from infra.cdk.auth import RenderedAuth, build_auth
 from infra.cdk.data import DataResources, build_data
 from infra.cdk.functions import FunctionSettings, RenderedFunction, build_functions
 
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class BookingHubStack(Stack):
-    """Tables, queues, key, functions with their triggers, and the REST API of one stage."""
+    """Tables, queues, key, functions with their triggers, the operators' user pool and the REST API of one stage."""
 
     def __init__(
         self,
@@ -42,7 +43,8 @@ class BookingHubStack(Stack):
             self.data,
             FunctionSettings(stage=stage, log_level=log_level, code_root=code_root, layer_asset_dir=layer_asset_dir),
         )
-        self.api: RenderedApi = build_api(self, self.functions, stage=stage)
+        self.auth: RenderedAuth = build_auth(self, stage=stage, protect=stage == "prod")
+        self.api: RenderedApi = build_api(self, self.functions, stage=stage, authorizer=self.auth.authorizer)
 
         for rendered in self.functions.values():
             nag.suppress_function_findings(rendered)

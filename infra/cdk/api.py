@@ -89,7 +89,13 @@ def gateway_error_template(error: GatewayError) -> str:
     return f'{{"success":false,"error":{message},"code":{json.dumps(error.code)}}}'
 
 
-def build_api(scope: Construct, functions: dict[str, RenderedFunction], *, stage: str) -> RenderedApi:
+def build_api(
+    scope: Construct,
+    functions: dict[str, RenderedFunction],
+    *,
+    stage: str,
+    authorizer: apigateway.IAuthorizer | None = None,
+) -> RenderedApi:
     access_logs = logs.LogGroup(scope, "ApiAccessLogs", retention=ACCESS_LOG_RETENTION)
     api = apigateway.RestApi(
         scope,
@@ -125,11 +131,13 @@ def build_api(scope: Construct, functions: dict[str, RenderedFunction], *, stage
             response_headers={"Content-Type": "'application/json'", "Cache-Control": "'no-store'"},
         )
 
-    return RenderedApi(api, access_logs, logging_role, add_routes(api, functions))
+    return RenderedApi(api, access_logs, logging_role, add_routes(api, functions, authorizer))
 
 
 def add_routes(
-    api: apigateway.RestApi, functions: dict[str, RenderedFunction]
+    api: apigateway.RestApi,
+    functions: dict[str, RenderedFunction],
+    authorizer: apigateway.IAuthorizer | None = None,
 ) -> dict[tuple[str, str], apigateway.Method]:
     # Validates the body of json_body routes: API Gateway rejects a non-object body with 400
     # INVALID_PAYLOAD (gateway response above) before the function runs. The function checks the same
@@ -148,10 +156,16 @@ def add_routes(
     methods: dict[tuple[str, str], apigateway.Method] = {}
     for route, spec in topology.all_routes():
         integration = apigateway.LambdaIntegration(functions[spec.name].function, proxy=True, allow_test_invoke=False)
+        cognito = route.auth == "cognito"
+        if cognito and authorizer is None:
+            raise ValueError(f"{route.method} {route.path} needs the Cognito authorizer (infra/cdk/auth.py)")
         methods[(route.method, route.path)] = api.root.resource_for_path(route.path).add_method(
             route.method,
             integration,
-            authorization_type=apigateway.AuthorizationType.NONE,
+            # API Gateway verifies the ID token (signature, issuer, expiry) before the function runs and
+            # hands it the claims; the other kinds authenticate inside the function (infra/cdk/nag.py)
+            authorization_type=apigateway.AuthorizationType.COGNITO if cognito else apigateway.AuthorizationType.NONE,
+            authorizer=authorizer if cognito else None,
             request_validator=body_validator if route.json_body else None,
             # $default: validate whatever Content-Type the client claims, not only application/json.
             request_models={"$default": json_object} if route.json_body else None,

@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from infra import topology
-from infra.local import lambdas
+from infra.local import auth, lambdas
 from infra.local.gateway_event import MalformedProxyResponse, build_event, to_response
 from infra.local.routes import MethodNotAllowed, RouteNotFound, RouteTable
 
@@ -87,6 +87,13 @@ class Gateway:
             stage=self._stage,
             request_id=request_id,
         )
+        if match.route.auth == "cognito":
+            # API Gateway's Cognito authorizer: a valid ID token or 401, and its claims to the function
+            try:
+                claims = auth.verify_token(request.headers.get("Authorization"))
+            except auth.InvalidToken:
+                return error(401, "AUTH_FAILED", "Unauthorized")
+            event["requestContext"]["authorizer"] = {"claims": claims}
         # A json_body route's malformed body is not rejected here: the handler answers INVALID_PAYLOAD itself.
         invocation = self._invoke(match.function.name, event)
         if invocation.error is not None:

@@ -35,6 +35,7 @@ from infra.local.aws_env import (
     function_environment,
     local_secret_values,
 )
+from infra.local.background import BackgroundLoop
 from infra.local.banner import BannerInfo
 from infra.local.demo import DEMO_WEBSITES, SeededWebsite, seed
 from infra.local.gateway import Gateway
@@ -126,7 +127,7 @@ class LocalRuntime:
         stoppers = [threading.Thread(target=server.stop, name=f"stop-{server.name}") for server in servers]
         for stopper in stoppers:
             stopper.start()
-        background: list[QueueWorker | StreamPoller | Scheduler] = [*self._workers, *self._pollers]
+        background: list[BackgroundLoop] = [*self._workers, *self._pollers]
         for part in [*background, *([self._scheduler] if self._scheduler else [])]:
             part.join(timeout=self.config.queue_wait_seconds + 10)  # plus a handler that is mid-invocation
         for stopper in stoppers:
@@ -248,7 +249,7 @@ class LocalRuntime:
             region=cfg.region,
             stop=self._stop,
         )
-        background: list[QueueWorker | StreamPoller | Scheduler] = [*self._workers, *self._pollers, self._scheduler]
+        background: list[BackgroundLoop] = [*self._workers, *self._pollers, self._scheduler]
         for part in background:
             part.start()
 

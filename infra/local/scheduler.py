@@ -18,6 +18,7 @@ from typing import Any
 from infra import topology
 from infra.local import cron
 from infra.local.aws_env import ACCOUNT_ID
+from infra.local.background import BackgroundLoop
 
 log = logging.getLogger(__name__)
 Invoke = Callable[[str, dict[str, Any]], Any]
@@ -67,7 +68,7 @@ def targets_from_topology(region: str, now: datetime) -> list[ScheduledTarget]:
     return targets
 
 
-class Scheduler:
+class Scheduler(BackgroundLoop):
     def __init__(
         self,
         targets: list[ScheduledTarget],
@@ -77,23 +78,15 @@ class Scheduler:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         stop: threading.Event | None = None,
     ) -> None:
+        super().__init__("scheduler", stop)
         self.targets = targets
         self._invoke = invoke
         self._region = region
         self._clock = clock
-        self._stop = stop or threading.Event()
-        self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
 
     def start(self) -> None:
         if self.targets:
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float) -> None:
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+            super().start()
 
     def run_due(self, now: datetime) -> list[dict[str, Any]]:
         """Fire every target due at `now`; returns the events sent."""

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from infra import topology
+from infra.local.background import BackgroundLoop
 from infra.local.lambdas import Consumer
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def first_failed_index(response: Any, batch: list[dict[str, Any]]) -> int | None
     return min(indexes)
 
 
-class StreamPoller:
+class StreamPoller(BackgroundLoop):
     def __init__(
         self,
         *,
@@ -114,6 +115,7 @@ class StreamPoller:
         stop: threading.Event | None = None,
         retry_delay_seconds: float = 0.2,
     ) -> None:
+        super().__init__(f"stream-{name}", stop)
         self._streams = streams
         self._stream_arn = stream_arn
         self._consumer = consumer
@@ -124,25 +126,16 @@ class StreamPoller:
         self._limit = batch_size  # lowered while bisecting a failing batch
         self._starting_position = starting_position
         self._max_retries = max_retry_attempts
-        self._stop = stop or threading.Event()
         self._retry_delay = retry_delay_seconds
         self._iterators: dict[str, str] = {}
         self._seen_shards: set[str] = set()
         self._pending: list[dict[str, Any]] = []
         self._attempts = 0
         self._idle = 0.25
-        self._thread = threading.Thread(target=self._run, name=f"stream-{name}", daemon=True)
 
     def start(self) -> None:
         self.open_shards(self._starting_position)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float) -> None:
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        super().start()
 
     def open_shards(self, iterator_type: str) -> None:
         shards = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+from infra.local.background import BackgroundLoop
 from infra.local.lambdas import Consumer
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def failed_message_ids(response: Any, message_ids: list[str]) -> set[str]:
     return failed
 
 
-class QueueWorker:
+class QueueWorker(BackgroundLoop):
     def __init__(
         self,
         *,
@@ -85,6 +86,7 @@ class QueueWorker:
         wait_seconds: int = 1,
         stop: threading.Event | None = None,
     ) -> None:
+        super().__init__(f"queue-{name}", stop)
         self._sqs = sqs
         self._queue_url = queue_url
         self._consumer = consumer
@@ -93,20 +95,8 @@ class QueueWorker:
         self._batch_size = batch_size
         self._window = batching_window_seconds
         self._wait_seconds = wait_seconds  # short, so a stop request is honoured within about a second
-        self._stop = stop or threading.Event()
         attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
         self._queue_arn = attributes["QueueArn"]
-        self._thread = threading.Thread(target=self._run, name=f"queue-{name}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float) -> None:
-        if self._thread.is_alive():
-            self._thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():

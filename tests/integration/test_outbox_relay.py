@@ -9,8 +9,7 @@ import boto3
 import pytest
 
 from bookinghub.dal.aws import from_item, to_item
-from bookinghub.dal.logs import event_item
-from bookinghub.services.outbox import event_from_outbox_item
+from bookinghub.dal.logs import event_from_outbox_item, event_item
 from infra.local.invoke import invoke
 from infra.local.resources import LocalResources
 from tests.conftest import load_event, reset_caches

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable, Mapping
 from typing import Any
 
 # Any character but whitespace, "@" and the delimiters around addresses in text, so non-ASCII local parts
@@ -52,13 +53,22 @@ def mask_phone(value: str) -> str:
     return f"***{digits[-2:]}" if len(digits) >= 4 else "***"
 
 
+def mask_name(name: str) -> str:
+    """John Smith -> J*** S***"""
+    return " ".join(f"{part[0]}***" for part in name.split()) or "***"
+
+
 def mask_text(value: str) -> str:
     """Mask emails and phone-like digit runs inside free text (error messages, log lines)."""
     return _PHONE.sub(lambda m: mask_phone(m.group(0)), mask_email(value))
 
 
-def mask_pii(value: Any) -> Any:
-    """A copy of a JSON-like structure with emails, phones and secrets masked, for logs and audit rows."""
+def mask_pii(value: Any, *, by_key: Mapping[str, Callable[[str], str]] | None = None) -> Any:
+    """A copy of a JSON-like structure with emails, phones and secrets masked, for logs and audit rows.
+
+    `by_key` adds maskers for the string values of further (lower-case) field names, e.g. a guest's name;
+    they get the value with its emails already masked. The secret, email and phone fields above win.
+    """
     if isinstance(value, dict):
         masked: dict[str, Any] = {}
         for key, item in value.items():
@@ -70,11 +80,13 @@ def mask_pii(value: Any) -> Any:
                 masked[key] = mask_email(item) if _EMAIL.search(item) else "***"
             elif lowered in _PHONE_KEYS and isinstance(item, str):
                 masked[key] = mask_phone(item)
+            elif by_key and lowered in by_key and isinstance(item, str):
+                masked[key] = by_key[lowered](mask_email(item))
             else:
-                masked[key] = mask_pii(item)
+                masked[key] = mask_pii(item, by_key=by_key)
         return masked
     if isinstance(value, list):
-        return [mask_pii(item) for item in value]
+        return [mask_pii(item, by_key=by_key) for item in value]
     if isinstance(value, str):
         return mask_email(value)
     return value

@@ -1,4 +1,8 @@
-"""Items of the IntegrationLogs table (retention by TTL)."""
+"""Sync log rows (IntegrationLogs table, retention by TTL) and outbox items (Bookings table).
+
+The inbound sync writes both inside its booking transaction (dal/bookings.py); the rest write a sync
+log row on its own (put_sync_log) and read outbox items back from the stream (event_from_outbox_item).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,12 @@ import time
 from typing import Any
 
 from bookinghub.dal import keys
-from bookinghub.models.events import SyncLog
+from bookinghub.dal.aws import client, to_item
+from bookinghub.models.events import BookingDomainEvent, SyncLog
 from bookinghub.settings import get_settings
+
+# Attributes of the outbox item that are storage layout, not part of the event
+_OUTBOX_STORAGE_ATTRIBUTES = {"PK", "SK", "entity"}
 
 
 def sync_log_item(log: SyncLog) -> dict[str, Any]:
@@ -28,6 +36,10 @@ def sync_log_item(log: SyncLog) -> dict[str, Any]:
     return item
 
 
+def put_sync_log(log: SyncLog) -> None:
+    client("dynamodb").put_item(TableName=get_settings().integration_logs_table, Item=to_item(sync_log_item(log)))
+
+
 def event_item(event: dict[str, Any]) -> dict[str, Any]:
     """The outbox item of a domain event, stored beside its booking."""
     return {
@@ -37,3 +49,12 @@ def event_item(event: dict[str, Any]) -> dict[str, Any]:
         **{k: v for k, v in event.items() if k != "data"},
         "data": json.dumps(event["data"], separators=(",", ":"), default=str),
     }
+
+
+def event_from_outbox_item(item: dict[str, Any]) -> BookingDomainEvent:
+    """The inverse of event_item: the outbox item (plain Python values) back into its event."""
+    fields = {k: v for k, v in item.items() if k not in _OUTBOX_STORAGE_ATTRIBUTES}
+    data = fields.get("data")
+    # event_item stores `data` as JSON text so the event keeps its exact shape in the table
+    fields["data"] = json.loads(data) if isinstance(data, str) else data
+    return BookingDomainEvent.model_validate(fields)

@@ -16,18 +16,10 @@ from bookinghub.settings import get_settings
 
 def create_pass(item: dict[str, Any]) -> dict[str, Any] | None:
     """Store a new pass; None if this call created it, else the pass already stored."""
-    ddb = client("dynamodb")
-    try:
-        ddb.put_item(
-            TableName=get_settings().bookings_table,
-            Item=to_item(item),
-            ConditionExpression="attribute_not_exists(PK)",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ddb.exceptions.ConditionalCheckFailedException as error:
-        stored = error.response.get("Item")
-        return from_item(stored) if stored else (get_pass(item["id"]) or {})
-    return None
+    stored = _put_new(item)
+    if stored is None:
+        return None
+    return stored or get_pass(item["id"]) or {}
 
 
 def activate_pass(pass_id: str, fields: dict[str, Any], now: str) -> bool:
@@ -37,19 +29,13 @@ def activate_pass(pass_id: str, fields: dict[str, Any], now: str) -> bool:
     attrs = {f":f{i}": to_attr(value) for i, value in enumerate(values.values())}
     attrs[":attention"] = to_attr("needs_attention")
     assignments = ", ".join(f"#f{i} = :f{i}" for i in range(len(values)))
-    ddb = client("dynamodb")
-    try:
-        ddb.update_item(
-            TableName=get_settings().bookings_table,
-            Key=_pass_key(pass_id),
-            UpdateExpression=f"SET {assignments} REMOVE attention_reason, raw_metadata",
-            ConditionExpression="#status = :attention",
-            ExpressionAttributeNames={**names, "#status": "status"},
-            ExpressionAttributeValues=attrs,
-        )
-    except ddb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return _update_if(
+        pass_id,
+        UpdateExpression=f"SET {assignments} REMOVE attention_reason, raw_metadata",
+        ConditionExpression="#status = :attention",
+        ExpressionAttributeNames={**names, "#status": "status"},
+        ExpressionAttributeValues=attrs,
+    )
 
 
 def mark_queued(pass_id: str, now: str) -> None:
@@ -85,18 +71,7 @@ def get_pass_and_lock_code(
 
 def put_lock_code(item: dict[str, Any]) -> dict[str, Any] | None:
     """Store a pass's lock code unless it has one from this provider; None if stored, else the existing one."""
-    ddb = client("dynamodb")
-    try:
-        ddb.put_item(
-            TableName=get_settings().bookings_table,
-            Item=to_item(item),
-            ConditionExpression="attribute_not_exists(PK)",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ddb.exceptions.ConditionalCheckFailedException as error:
-        stored = error.response.get("Item")
-        return from_item(stored) if stored else {}
-    return None
+    return _put_new(item)
 
 
 def set_pincode_outcome(
@@ -114,15 +89,31 @@ def set_pincode_outcome(
     if only_if_not_issued:
         condition += " AND pincode_status <> :issued"
         attrs[":issued"] = to_attr("issued")
+    return _update_if(pass_id, UpdateExpression=update, ConditionExpression=condition, ExpressionAttributeValues=attrs)
+
+
+def _put_new(item: dict[str, Any]) -> dict[str, Any] | None:
+    """Put an item that must not exist yet: None if stored, else the stored one ({} if DynamoDB did not
+    hand it back)."""
     ddb = client("dynamodb")
     try:
-        ddb.update_item(
+        ddb.put_item(
             TableName=get_settings().bookings_table,
-            Key=_pass_key(pass_id),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeValues=attrs,
+            Item=to_item(item),
+            ConditionExpression="attribute_not_exists(PK)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
+    except ddb.exceptions.ConditionalCheckFailedException as error:
+        stored = error.response.get("Item")
+        return from_item(stored) if stored else {}
+    return None
+
+
+def _update_if(pass_id: str, **update: Any) -> bool:
+    """Update the pass; False if the update's condition did not hold (nothing written)."""
+    ddb = client("dynamodb")
+    try:
+        ddb.update_item(TableName=get_settings().bookings_table, Key=_pass_key(pass_id), **update)
     except ddb.exceptions.ConditionalCheckFailedException:
         return False
     return True

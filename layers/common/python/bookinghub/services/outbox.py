@@ -8,7 +8,6 @@ valid, and retrying it would hold back every later record of its shard.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,11 +15,8 @@ from pydantic import ValidationError
 from bookinghub.dal import keys
 from bookinghub.dal import queues as queue_store
 from bookinghub.dal.aws import from_item
-from bookinghub.models.events import BookingDomainEvent
+from bookinghub.dal.logs import event_from_outbox_item
 from bookinghub.observability import logger, metrics
-
-# Attributes of the outbox item that are storage layout, not part of the event
-_STORAGE_ATTRIBUTES = {"PK", "SK", "entity"}
 
 
 def relay_stream_record(event_name: str | None, new_image: dict[str, Any] | None) -> str | None:
@@ -49,12 +45,3 @@ def relay_stream_record(event_name: str | None, new_image: dict[str, Any] | None
     )
     metrics.add_metric(name="OutboxEventRelayed", unit="Count", value=1)
     return message_id
-
-
-def event_from_outbox_item(item: dict[str, Any]) -> BookingDomainEvent:
-    """The inverse of dal/logs.event_item: the outbox item (plain Python values) back into its event."""
-    fields = {k: v for k, v in item.items() if k not in _STORAGE_ATTRIBUTES}
-    data = fields.get("data")
-    # event_item stores `data` as JSON text so the event keeps its exact shape in the table
-    fields["data"] = json.loads(data) if isinstance(data, str) else data
-    return BookingDomainEvent.model_validate(fields)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from bookinghub.crypto import decrypt_secret, encrypt_secret
 from bookinghub.dal import keys, pass_queue
 from bookinghub.dal import passes as pass_store
-from bookinghub.dal.idempotency_stores import persistence_layer_for
+from bookinghub.dal.idempotency import persistence_layer_for
 from bookinghub.integrations import rooms_event_hub as rooms
 from bookinghub.models.booking_sync import iso_now
 from bookinghub.models.integrations import Integration

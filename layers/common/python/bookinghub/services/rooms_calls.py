@@ -14,44 +14,26 @@ from bookinghub.dal import integrations as integration_store
 from bookinghub.integrations.rooms_event_hub import RoomsCall
 from bookinghub.models.booking_sync import iso_now
 from bookinghub.models.integrations import Integration, IntegrationCallLog
-from bookinghub.security import mask_pii, mask_text
+from bookinghub.security import mask_name, mask_pii, mask_text
 
 OPERATION = "create_reservation"
-_NAME_KEYS = {"guestname", "guest_name", "name"}
-# Free-text fields of an answer, which could quote anything
-_MESSAGE_KEYS = {"error", "message", "detail"}
 _DIGIT_RUN = re.compile(r"\d{4,}")
-
-
-def mask_name(name: str) -> str:
-    """John Smith -> J*** S***"""
-    return " ".join(f"{part[0]}***" for part in name.split()) or "***"
 
 
 def mask_free_text(text: str) -> str:
     return _DIGIT_RUN.sub("***", mask_text(text))
 
 
+# The guest's name, and the free-text fields of an answer (which could quote anything)
+_MASK_BY_KEY = {
+    **dict.fromkeys(("guestname", "guest_name", "name"), mask_name),
+    **dict.fromkeys(("error", "message", "detail"), mask_free_text),
+}
+
+
 def mask_payload(payload: Any) -> Any:
     """A JSON-like structure fit for a log: emails, phones, names, pincodes and other secrets masked."""
-    return _mask_names_and_messages(mask_pii(payload))
-
-
-def _mask_names_and_messages(value: Any) -> Any:
-    if isinstance(value, dict):
-        masked: dict[str, Any] = {}
-        for key, item in value.items():
-            lowered = str(key).lower()
-            if lowered in _NAME_KEYS and isinstance(item, str):
-                masked[key] = mask_name(item)
-            elif lowered in _MESSAGE_KEYS and isinstance(item, str):
-                masked[key] = mask_free_text(item)
-            else:
-                masked[key] = _mask_names_and_messages(item)
-        return masked
-    if isinstance(value, list):
-        return [_mask_names_and_messages(item) for item in value]
-    return value
+    return mask_pii(payload, by_key=_MASK_BY_KEY)
 
 
 def call_log(

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from bookinghub.dal import keys, pass_queue
 from bookinghub.dal import passes as pass_store
-from bookinghub.dal.idempotency_stores import persistence_layer_for
+from bookinghub.dal.idempotency import persistence_layer_for
 from bookinghub.dal.secrets import read_secret
 from bookinghub.errors import (
     EventInProgress,

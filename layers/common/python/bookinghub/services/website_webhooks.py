@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bookinghub.crypto import decrypt_secret
 from bookinghub.dal import websites as website_store
-from bookinghub.dal.idempotency import persistence_layer
-from bookinghub.dal.sync_logs import put_sync_log
+from bookinghub.dal.idempotency import persistence_layer_for
+from bookinghub.dal.logs import put_sync_log
 from bookinghub.integrations.website_webhooks import WebhookTransportError, WebhookUrlRejected, post_webhook
 from bookinghub.models.booking_sync import iso_now
 from bookinghub.models.events import BookingDomainEvent, SyncLog, SyncStatus
@@ -284,7 +284,7 @@ def _count_replay(response: Any, idempotent_data: Any) -> Any:
 
 
 def _idempotent_delivery() -> Callable[..., dict[str, Any]]:
-    return _wrap_idempotent(persistence_layer())
+    return _wrap_idempotent(persistence_layer_for(IDEMPOTENCY_KEY_PREFIX))
 
 
 @cache

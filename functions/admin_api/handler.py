@@ -1,0 +1,162 @@
+"""The admin API (seed 002 dashboard): bookings, websites, integrations, Rooms monitoring, test webhooks.
+
+Every route but the OpenAPI document sits behind API Gateway's Cognito authorizer: the caller's claims
+arrive verified in requestContext.authorizer.claims and bookinghub.auth turns them into a Principal.
+Each route parses its input (Powertools validation against the models, which also makes the OpenAPI
+document) and calls one service function.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bookinghub.models.admin import (
+    BookingEdit,
+    IntegrationCreate,
+    IntegrationPatch,
+    TestWebhookRequest,
+    WebsiteCreate,
+    WebsitePatch,
+)
+from bookinghub.models.booking_sync import BookingStatus
+from bookinghub.observability import logger, metrics, tracer
+from bookinghub.services import admin_bookings, admin_integrations, admin_websites
+from bookinghub.services.admin_web import COGNITO_SECURITY, make_admin_resolver, openapi_document, principal_of
+from bookinghub.web import json_response
+
+app = make_admin_resolver()
+Limit = Annotated[int, Query(ge=1, le=admin_bookings.MAX_LIMIT)]
+OrganisationParam = Annotated[str | None, Query(max_length=64)]
+
+
+def _ok(status: int = 200, **body: Any) -> Any:
+    return json_response(status, {"success": True, **body})
+
+
+# --- Bookings ----------------------------------------------------------------------------------------
+
+
+@app.get("/api/bookings", security=COGNITO_SECURITY, tags=["bookings"])
+def list_bookings(
+    website_id: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[BookingStatus | None, Query()] = None,
+    activity_date_from: Annotated[date | None, Query()] = None,
+    activity_date_to: Annotated[date | None, Query()] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=254)] = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Limit = admin_bookings.DEFAULT_LIMIT,
+    organisation_id: OrganisationParam = None,
+) -> Any:
+    filters = admin_bookings.BookingFilters(
+        website_id, status, activity_date_from, activity_date_to, q, cursor, limit, organisation_id
+    )
+    page = admin_bookings.list_bookings(principal_of(app), filters)
+    return _ok(bookings=page.bookings, next_cursor=page.next_cursor)
+
+
+@app.get("/api/bookings/<booking_id>", security=COGNITO_SECURITY, tags=["bookings"])
+def get_booking(booking_id: str) -> Any:
+    booking = admin_bookings.get_booking(principal_of(app), booking_id)
+    return _with_etag(_ok(booking=booking), booking)
+
+
+@app.put("/api/bookings/<booking_id>", security=COGNITO_SECURITY, tags=["bookings"])
+def put_booking(
+    booking_id: str,
+    edit: Annotated[BookingEdit, Body()],
+    if_match: Annotated[str | None, Header(alias="If-Match", max_length=64)] = None,
+) -> Any:
+    result = admin_bookings.edit_booking(principal_of(app), booking_id, edit, if_match)
+    response = _ok(booking=result.booking, changed_fields=result.changed_fields, event_id=result.event_id)
+    return _with_etag(response, result.booking)
+
+
+def _with_etag(response: Any, booking: dict[str, Any]) -> Any:
+    """The booking's version as its ETag: what If-Match (or the body's `version`) takes back."""
+    response.headers["ETag"] = f'"{booking.get("version", "")}"'
+    return response
+
+
+@app.post("/api/admin/test-webhook", security=COGNITO_SECURITY, tags=["bookings"])
+def post_test_webhook(request: Annotated[TestWebhookRequest, Body()]) -> Any:
+    event_id = admin_bookings.trigger_test_webhook(principal_of(app), request)
+    return _ok(202, event_id=event_id, message="Webhook queued for delivery")
+
+
+# --- Websites ----------------------------------------------------------------------------------------
+
+
+@app.post("/api/websites", security=COGNITO_SECURITY, tags=["websites"])
+def post_website(body: Annotated[WebsiteCreate, Body()]) -> Any:
+    created = admin_websites.create_website(principal_of(app), body)
+    # The only answer that ever carries the key and the secret
+    return _ok(201, website=created.website, api_key=created.api_key, webhook_secret=created.webhook_secret)
+
+
+@app.get("/api/websites", security=COGNITO_SECURITY, tags=["websites"])
+def get_websites(organisation_id: OrganisationParam = None) -> Any:
+    return _ok(websites=admin_websites.list_websites(principal_of(app), organisation_id))
+
+
+@app.patch("/api/websites/<website_id>", security=COGNITO_SECURITY, tags=["websites"])
+def patch_website(website_id: str, patch: Annotated[WebsitePatch, Body()]) -> Any:
+    return _ok(website=admin_websites.update_website(principal_of(app), website_id, patch))
+
+
+@app.post("/api/websites/<website_id>/rotate-key", security=COGNITO_SECURITY, tags=["websites"])
+def rotate_website_key(website_id: str) -> Any:
+    rotated = admin_websites.rotate_key(principal_of(app), website_id)
+    return _ok(api_key=rotated.api_key, previous_key_expires_at=rotated.previous_key_expires_at)
+
+
+# --- Integrations ------------------------------------------------------------------------------------
+
+
+@app.post("/api/integrations", security=COGNITO_SECURITY, tags=["integrations"])
+def post_integration(body: Annotated[IntegrationCreate, Body()]) -> Any:
+    return _ok(201, integration=admin_integrations.create_integration(principal_of(app), body))
+
+
+@app.get("/api/integrations", security=COGNITO_SECURITY, tags=["integrations"])
+def get_integrations(organisation_id: OrganisationParam = None) -> Any:
+    return _ok(integrations=admin_integrations.list_integrations(principal_of(app), organisation_id))
+
+
+@app.patch("/api/integrations/<integration_id>", security=COGNITO_SECURITY, tags=["integrations"])
+def patch_integration(integration_id: str, patch: Annotated[IntegrationPatch, Body()]) -> Any:
+    return _ok(integration=admin_integrations.update_integration(principal_of(app), integration_id, patch))
+
+
+@app.get("/api/integrations/rooms/status", security=COGNITO_SECURITY, tags=["monitoring"])
+def rooms_status() -> Any:
+    return _ok(integrations=admin_integrations.rooms_status(principal_of(app)))
+
+
+@app.get("/api/integrations/rooms/calls", security=COGNITO_SECURITY, tags=["monitoring"])
+def rooms_calls(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Any:
+    return _ok(calls=admin_integrations.rooms_calls(principal_of(app), limit, failed=False))
+
+
+@app.get("/api/integrations/rooms/calls/failed", security=COGNITO_SECURITY, tags=["monitoring"])
+def rooms_failed_calls(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Any:
+    return _ok(calls=admin_integrations.rooms_calls(principal_of(app), limit, failed=True))
+
+
+# --- The API's own description -----------------------------------------------------------------------
+
+
+@app.get("/api/openapi.json", include_in_schema=False)
+def get_openapi() -> Any:
+    return json_response(200, openapi_document(app))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

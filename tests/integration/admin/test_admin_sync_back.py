@@ -1,0 +1,67 @@
+"""An operator's edit reaches the source website's webhook, signed, with only the changed fields.
+
+PUT /api/bookings/{id} -> outbox item (same transaction) -> outbox_relay -> BookingEvents ->
+booking_events -> signed POST to the website's receiver (a live sandbox on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra.local.invoke import invoke
+from infra.local.resources import LocalResources
+from tests.integration.admin.conftest import call_admin, claims
+from tests.integration.conftest import post_sync, seed_body
+from tests.integration.test_website_webhooks_delivery import (
+    SECRET,
+    Receiver,
+    relay_to_queue,
+    sqs_event,
+    verify_like_the_seed,
+)
+
+
+def test_an_admin_edit_is_delivered_to_the_website_signed(
+    hook_website: Any, receiver: Receiver, aws: LocalResources
+) -> None:
+    status, synced = post_sync(seed_body(source_booking_id="src-e2e-1"))
+    assert status == 200, synced
+    booking_id = synced["booking_id"]
+
+    edit = {"status": "cancelled", "admin_notes": "Flight changed", "guest_count": 2}  # guest_count unchanged
+    status, answer, _ = call_admin(
+        "PUT", f"/api/bookings/{booking_id}", caller=claims("admin"), body=edit, headers={"If-Match": '"1"'}
+    )
+    assert status == 200, answer
+    assert answer["changed_fields"] == ["admin_notes", "status"]
+
+    messages = relay_to_queue(booking_id, aws)  # the website's own create and the operator's edit
+    origins = sorted(json.loads(m["Body"])["origin"] for m in messages)
+    assert origins == ["admin:ops@demo.example", "website:test-website"]
+    assert invoke("booking_events", sqs_event(messages, aws)) == {"batchItemFailures": []}
+
+    (delivery,) = receiver.deliveries()  # the website's own change is not echoed back
+    assert verify_like_the_seed(delivery, SECRET)
+    body = delivery["body"]
+    assert body["event"] == "booking.status_changed"
+    assert body["source_booking_id"] == "src-e2e-1"
+    assert body["updated_fields"] == ["admin_notes", "status"]
+    assert body["data"] == {"admin_notes": "Flight changed", "status": "cancelled"}
+    assert body["updated_by"] == "ops@demo.example"
+    assert delivery["webhook_id"] == answer["event_id"]
+
+
+def test_the_manual_test_webhook_goes_the_same_way(hook_website: Any, receiver: Receiver, aws: LocalResources) -> None:
+    _, synced = post_sync(seed_body(source_booking_id="src-e2e-2"))
+    request = {"website_id": "test-website", "booking_id": synced["booking_id"], "event": "booking.updated"}
+    status, answer, _ = call_admin("POST", "/api/admin/test-webhook", caller=claims("admin"), body=request)
+    assert status == 202, answer
+
+    messages = relay_to_queue(synced["booking_id"], aws)
+    assert invoke("booking_events", sqs_event(messages, aws)) == {"batchItemFailures": []}
+    (delivery,) = receiver.deliveries()
+    assert verify_like_the_seed(delivery, SECRET)
+    assert delivery["webhook_id"] == answer["event_id"]
+    assert delivery["body"]["data"]["status"] == "confirmed"
+    assert "customer_email" in delivery["body"]["updated_fields"]
