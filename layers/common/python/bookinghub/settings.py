@@ -21,6 +21,8 @@ class Settings(BaseModel):
     integration_logs_table: str = Field("bookinghub-IntegrationLogs", alias="INTEGRATION_LOGS_TABLE_NAME")
     booking_events_queue_url: str = Field("", alias="BOOKING_EVENTS_QUEUE_URL")
     pass_issuance_queue_url: str = Field("", alias="PASS_ISSUANCE_QUEUE_URL")
+    beds24_events_queue_url: str = Field("", alias="BEDS24_EVENTS_QUEUE_URL")
+    beds24_sync_queue_url: str = Field("", alias="BEDS24_SYNC_QUEUE_URL")
     secrets_kms_key_id: str = Field("", alias="SECRETS_KMS_KEY_ID")
 
     # Stripe's webhook signing secret. On AWS: the ARN of its Secrets Manager secret (topology.SECRETS);
@@ -41,6 +43,12 @@ class Settings(BaseModel):
     stripe_tolerance_seconds: int = Field(300, alias="HUB_STRIPE_TOLERANCE_SECONDS", gt=0)
     # One Rooms Event Hub call; well below the issue_pincodes function's 60 s timeout
     rooms_timeout_seconds: float = Field(10.0, alias="HUB_ROOMS_TIMEOUT_SECONDS", gt=0, le=20)
+    # One Beds24 call, and how far back an incremental pull re-reads before its cursor (clock skew, and
+    # bookings modified while the previous run was reading)
+    beds24_timeout_seconds: float = Field(10.0, alias="HUB_BEDS24_TIMEOUT_SECONDS", gt=0, le=30)
+    beds24_overlap_seconds: int = Field(120, alias="HUB_BEDS24_OVERLAP_SECONDS", ge=0, le=3600)
+    # Longest wait for Beds24's credit budget inside one invocation; longer waits re-queue the work
+    beds24_max_wait_seconds: float = Field(30.0, alias="HUB_BEDS24_MAX_WAIT_SECONDS", ge=0, le=300)
 
 
 @cache

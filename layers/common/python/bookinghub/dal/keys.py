@@ -11,6 +11,17 @@ Bookings table items:
   Pass         PK=PASS#{pass_id}        SK=PASS            GSI2PK=ORG#{org}  GSI2SK=PASS#{arrival}#{pass_id}
                (pass_id = uuid5 of the Stripe payment intent id: one pass per payment by construction)
   Lock code    PK=PASS#{pass_id}        SK=LOCKCODE#{provider}  (the code KMS-encrypted; one per provider)
+  Beds24 property   PK=ORG#{org}  SK=INTEGRATION#beds24#{property}  (an integration; GSI1 lists them by type)
+  Property aliases  PK=BEDS24PROP#{beds24 property id} / BEDS24TOKEN#{sha256 of webhook token}
+                    SK=ALIAS   -> organisation and property (a webhook finds its property)
+  Reservation  PK=RESERVATION#{id}   SK=RESERVATION   GSI1PK=PROPERTY#{org}#{property} GSI1SK={arrival}#{id}
+                                                      GSI3PK=GUEST#{guest_id}          GSI3SK={arrival}#{id}
+  Room         PK=PROPERTY#{org}#{property}  SK=ROOM#{beds24 room id}#{unit id}   (occupancy status)
+  Guest        PK=GUEST#{guest_id}   SK=GUEST
+  Guest key    PK=GUESTKEY#{org}#{email|phone}#{value}  SK=GUESTKEY  -> guest_id (one guest per identity)
+  Sync run     PK=RUN#{run_id}       SK=RUN           GSI1PK=RUNS#{org}#{property} GSI1SK={started_at}#{run_id}
+               PK=RUN#{run_id}       SK=REPORT#{part} / SEEN#{page}   (reconciliation report, ids seen)
+  Webhook      PK=BEDS24HOOK#{key}   SK=WEBHOOK       GSI1PK=HOOKS#{org}#{property} GSI1SK={received_at}#{key}
 IntegrationLogs items:
   Sync log     PK=SYNCLOG#{website_id}  SK={ts}#{id}       GSI1PK=BOOKING#{booking_id} GSI1SK={ts}
   Call log     PK=INTLOG#{integration_id} SK={ts}#{id}     GSI1PK=INTCALLS#{type}#{ok|failed} GSI1SK={ts}#{id}
@@ -103,3 +114,57 @@ def integration_log_pk(integration_id: str) -> str:
 
 def integration_calls_pk(integration_type: str, *, failed: bool) -> str:
     return f"INTCALLS#{integration_type}#{'failed' if failed else 'ok'}"
+
+
+# --- Beds24: properties, reservations, guests, sync runs, webhook events ------------------------------
+
+ALIAS_SK = "ALIAS"
+RESERVATION_SK = "RESERVATION"
+GUEST_SK = "GUEST"
+GUEST_KEY_SK = "GUESTKEY"
+RUN_SK = "RUN"
+WEBHOOK_SK = "WEBHOOK"
+
+
+def beds24_property_alias_pk(beds24_property_id: int) -> str:
+    return f"BEDS24PROP#{beds24_property_id}"
+
+
+def beds24_token_alias_pk(token_hash: str) -> str:
+    return f"BEDS24TOKEN#{token_hash}"
+
+
+def property_pk(organisation_id: str, property_id: str) -> str:
+    return f"PROPERTY#{organisation_id}#{property_id}"
+
+
+def reservation_pk(reservation_id: str) -> str:
+    return f"RESERVATION#{reservation_id}"
+
+
+def room_sk(beds24_room_id: int | None, unit_id: int | None) -> str:
+    return f"ROOM#{beds24_room_id or 0}#{unit_id or 0}"
+
+
+def guest_pk(guest_id: str) -> str:
+    return f"GUEST#{guest_id}"
+
+
+def guest_key_pk(organisation_id: str, kind: str, value: str) -> str:
+    return f"GUESTKEY#{organisation_id}#{kind}#{value}"
+
+
+def run_pk(run_id: str) -> str:
+    return f"RUN#{run_id}"
+
+
+def runs_pk(organisation_id: str, property_id: str) -> str:
+    return f"RUNS#{organisation_id}#{property_id}"
+
+
+def webhook_pk(event_key: str) -> str:
+    return f"BEDS24HOOK#{event_key}"
+
+
+def webhooks_pk(organisation_id: str, property_id: str) -> str:
+    return f"HOOKS#{organisation_id}#{property_id}"

@@ -44,6 +44,8 @@ class Integration(BaseModel):
 
 
 CallStatus = Literal["success", "error", "timeout"]
+# Providers whose calls are logged: Rooms Event Hub (pincodes) and Beds24 (pull sync, webhook re-reads)
+CallLogType = Literal["rooms_event_hub", "beds24"]
 
 
 class IntegrationCallLog(BaseModel):
@@ -51,7 +53,7 @@ class IntegrationCallLog(BaseModel):
 
     id: str
     integration_id: str
-    integration_type: IntegrationType
+    integration_type: CallLogType
     organisation_id: str
     operation: str
     status: CallStatus

@@ -1,0 +1,34 @@
+"""Beds24Events queue -> each stored webhook event applied (booking re-read from Beds24, guest matched)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bookinghub.dal.queues import postpone
+from bookinghub.observability import logger, metrics, tracer
+from bookinghub.services.beds24_events import Postpone, parse_message, process_event
+
+# A failed record is retried by SQS after its visibility timeout, and lands in the DLQ after 5 receives.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    try:
+        process_event(parse_message(record.body))
+    except Postpone as wait:
+        # Beds24's credit budget is spent: try again when it resets, not after the visibility timeout
+        postpone(record.event_source_arn, record.receipt_handle, int(wait.seconds) + 1)
+        raise
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

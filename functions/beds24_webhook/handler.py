@@ -1,0 +1,29 @@
+"""POST /api/integrations/beds24/webhook: a Beds24 booking webhook, verified, stored once and queued."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bookinghub.observability import logger, metrics, tracer
+from bookinghub.services.beds24_webhooks import receive_webhook
+from bookinghub.web import json_response, make_resolver, raw_body
+
+app = make_resolver()
+
+
+@app.post("/api/integrations/beds24/webhook")
+@tracer.capture_method
+def post_beds24_webhook() -> Any:
+    request = app.current_event
+    result = receive_webhook(raw_body(request), request.headers, request.query_string_parameters)
+    return json_response(200, {"success": True, **result})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
