@@ -4,6 +4,8 @@ bookinghub token --role superadmin|admin|staff [--org demo-org] [--websites a,b]
     prints an ID token the local stack (`make run`) accepts: `Authorization: Bearer <token>`.
 bookinghub rooms status|calls|failed [--limit 50] [--local]
     the Rooms Event Hub monitoring queries, read from DynamoDB through the bookinghub services.
+bookinghub beds24 properties|sync|runs|report ... [--local]
+    Beds24 syncs, reconciliations and their reports (cli/beds24.py).
     --local (or BOOKINGHUB_LOCAL=1) points at `make run`'s embedded AWS and table names; otherwise the
     usual AWS credentials and BOOKINGS_TABLE_NAME / INTEGRATION_LOGS_TABLE_NAME are used.
 """
@@ -24,6 +26,8 @@ for _path in (str(_ROOT), str(_LAYER)):  # also runnable without the venv's .pth
         sys.path.insert(0, _path)
 
 LOCAL_ENV = "BOOKINGHUB_LOCAL"
+# The services log JSON lines at INFO for CloudWatch; on a terminal only warnings belong beside the output
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     rooms.add_argument("query", choices=("status", "calls", "failed"))
     rooms.add_argument("--limit", type=int, default=50, help="calls/failed: how many (1-500, default 50)")
     rooms.add_argument("--local", action="store_true", help=f"read make run's local stack ({LOCAL_ENV}=1)")
+
+    from cli import beds24
+
+    beds24.add_parser(commands, f"use make run's local stack ({LOCAL_ENV}=1)")
     return parser
 
 
@@ -49,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "token":
             return _token(args)
+        if args.command == "beds24":
+            return _beds24(args)
         return _rooms(args)
     except ValueError as error:
         print(f"bookinghub: {error}", file=sys.stderr)
@@ -92,3 +102,23 @@ def _rooms(args: argparse.Namespace) -> int:
         rows = rooms_monitoring.failed_calls(args.limit)
     print(json.dumps(rows, indent=2, default=str))
     return 0
+
+
+def _beds24(args: argparse.Namespace) -> int:
+    if args.local or os.environ.get(LOCAL_ENV, "").lower() in ("1", "true", "yes"):
+        os.environ.update(local_environment(dict(os.environ)))
+        os.environ.update(local_queue_urls())
+    from cli import beds24
+
+    return beds24.run(args)
+
+
+def local_queue_urls() -> dict[str, str]:
+    """The local queues' URLs, asked of `make run`'s moto (a sync is started by queueing it)."""
+    import boto3
+
+    from infra import topology
+    from infra.local.resources import queue_name
+
+    sqs = boto3.session.Session().client("sqs")
+    return {q.env_var: sqs.get_queue_url(QueueName=queue_name(q))["QueueUrl"] for q in topology.QUEUES}

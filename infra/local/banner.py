@@ -29,6 +29,9 @@ class BannerInfo:
     # The local demo Stripe signing secret; None when the developer set STRIPE_WEBHOOK_SECRET (not shown)
     stripe_webhook_secret: str | None = None
     rooms_url: str = ""  # the Rooms Event Hub sandbox
+    beds24_url: str = ""  # the Beds24 sandbox
+    # The local demo Beds24 webhook secret; None when the developer set BEDS24_WEBHOOK_SECRET (not shown)
+    beds24_webhook_secret: str | None = None
 
 
 def seed_curl(gateway_url: str, api_key: str, body_path: Path = SEED_BODY, cwd: Path | None = None) -> str:
@@ -82,6 +85,26 @@ def payment_lines(info: BannerInfo, api_key: str) -> list[str]:
     ]
 
 
+def beds24_lines(info: BannerInfo) -> list[str]:
+    token = info.beds24_webhook_secret or "$BEDS24_WEBHOOK_SECRET"
+    shown = "LOCAL DEMO value; BEDS24_WEBHOOK_SECRET overrides" if info.beds24_webhook_secret else "yours"
+    reservations = f"{info.gateway_url}/api/integrations/beds24/reservations?property_id=demo-property"
+    return [
+        "",
+        "Beds24 (demo-org's property demo-property = Beds24 propertyId 12345, first full sync started):",
+        f"  Beds24 API       {info.beds24_url}/v2   (sandbox; refresh token local-demo-beds24-refresh-token)",
+        f"  webhook          POST {info.gateway_url}/api/integrations/beds24/webhook?token={token}   ({shown})",
+        "  Change a booking in Beds24 (the sandbox sends its webhook; the hub re-reads and applies it):",
+        "    .venv/bin/python -m infra.local.sandbox.beds24_demo change 40000001 --status cancelled",
+        "  Sync, reconcile and read it back (operator CLI, or the API with a token from `bookinghub token`):",
+        "    .venv/bin/bookinghub beds24 sync --local --property demo-property --mode incremental",
+        "    .venv/bin/bookinghub beds24 sync --local --property demo-property --mode reconcile",
+        "    .venv/bin/bookinghub beds24 runs --local --property demo-property",
+        f"    curl -sS '{reservations}&arrival_from=2026-01-01&arrival_to=2027-12-31' "
+        '-H "Authorization: Bearer $(.venv/bin/bookinghub token --role admin)"',
+    ]
+
+
 def render(info: BannerInfo) -> str:
     lines = [
         "",
@@ -111,5 +134,7 @@ def render(info: BannerInfo) -> str:
         lines += ["", "Try the seed's sync request:", f"  {seed_curl(info.gateway_url, test_site.api_key)}"]
         if info.rooms_url:
             lines += payment_lines(info, test_site.api_key)
+    if info.beds24_url:
+        lines += beds24_lines(info)
     lines.append("")
     return "\n".join(lines)

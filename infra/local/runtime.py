@@ -40,7 +40,8 @@ from infra.local.banner import BannerInfo
 from infra.local.demo import DEMO_WEBSITES, SeededWebsite, seed
 from infra.local.gateway import Gateway
 from infra.local.resources import LocalResources, create_resources
-from infra.local.sandboxes import ROOMS_EVENT_HUB, SANDBOXES, WEBSITE_RECEIVER, SandboxContext, webhook_url
+from infra.local.sandbox.beds24_demo import LOCAL_DEMO_WEBHOOK_SECRET, WEBHOOK_SECRET_ENV
+from infra.local.sandboxes import BEDS24, ROOMS_EVENT_HUB, SANDBOXES, WEBSITE_RECEIVER, SandboxContext, webhook_url
 from infra.local.scheduler import Scheduler, targets_from_topology
 from infra.local.servers import ServerThread
 from infra.local.streams import StreamPoller, filter_pattern
@@ -157,6 +158,8 @@ class LocalRuntime:
             startup_seconds=self.startup_seconds,
             stripe_webhook_secret=self._shown_stripe_secret(),
             rooms_url=self.sandbox_url(ROOMS_EVENT_HUB.name) if self._sandboxes else "",
+            beds24_url=self.sandbox_url(BEDS24.name) if self._sandboxes else "",
+            beds24_webhook_secret=None if os.environ.get(WEBHOOK_SECRET_ENV) else LOCAL_DEMO_WEBHOOK_SECRET,
         )
 
     def _shown_stripe_secret(self) -> str | None:
@@ -177,6 +180,7 @@ class LocalRuntime:
         self._gateway = _bind("gateway", cfg.host, cfg.port, Gateway(stage=cfg.stage, ready=self.ready), "HUB_PORT")
         self._gateway.start()
         self.gateway_url = url_for(cfg.host, self._gateway.port)
+        self._sandbox_context.gateway_url = self.gateway_url
         for sandbox in SANDBOXES:
             port = cfg.sandbox_ports.get(sandbox.name, sandbox.default_port)
             app = sandbox.create_app(self._sandbox_context)
@@ -209,7 +213,7 @@ class LocalRuntime:
         self._sandbox_context.website_secrets.update({site.id: site.webhook_secret for site in self.websites})
         for sandbox in SANDBOXES:
             if sandbox.seed is not None:
-                sandbox.seed(self.sandbox_url(sandbox.name))
+                sandbox.seed(self.sandbox_url(sandbox.name), self._sandbox_context)
 
     def _start_background(self) -> None:
         from botocore.config import Config

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.local.sandbox.beds24 import create_app as create_beds24
+from infra.local.sandbox.beds24_demo import DEMO_PROPERTY, seed_beds24_demo
 from infra.local.sandbox.rooms_event_hub import BASE_PATH as ROOMS_BASE_PATH
 from infra.local.sandbox.rooms_event_hub import WEBHOOK_PATH as ROOMS_WEBHOOK_PATH
 from infra.local.sandbox.rooms_event_hub import create_app as create_rooms_event_hub
@@ -22,6 +24,7 @@ from infra.local.sandbox.website_receiver import create_app as create_website_re
 class SandboxContext:
     # website id -> webhook signing secret; the demo data fills it in after the receiver is up
     website_secrets: dict[str, str] = field(default_factory=dict)
+    gateway_url: str = ""  # the hub's API, for sandboxes that call it (Beds24's webhooks)
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,8 @@ class Sandbox:
     port_env: str
     default_port: int
     create_app: Callable[[SandboxContext], Any]
-    seed: Callable[[str], Any] | None = None  # called with the sandbox's base URL after the demo websites
+    # Called with the sandbox's base URL and the context after the demo websites are registered
+    seed: Callable[[str, SandboxContext], Any] | None = None
 
 
 WEBSITE_RECEIVER = Sandbox(
@@ -51,10 +55,22 @@ ROOMS_EVENT_HUB = Sandbox(
     port_env="HUB_ROOMS_PORT",
     default_port=4100,
     create_app=lambda context: create_rooms_event_hub(),
-    seed=seed_rooms_demo,  # registers demo-org's Rooms integration with this sandbox's URL
+    seed=lambda url, _: seed_rooms_demo(url),  # registers demo-org's Rooms integration with this sandbox's URL
 )
 
-SANDBOXES: tuple[Sandbox, ...] = (WEBSITE_RECEIVER, ROOMS_EVENT_HUB)
+BEDS24 = Sandbox(
+    name="beds24",
+    description=(
+        f"Beds24 API v2 (/v2/authentication/token, /v2/bookings, /v2/properties); demo-org's {DEMO_PROPERTY} "
+        "(propertyId 12345) pulls from here and gets its webhooks"
+    ),
+    port_env="HUB_BEDS24_PORT",
+    default_port=4200,
+    create_app=lambda context: create_beds24(),
+    seed=lambda url, context: seed_beds24_demo(url, context.gateway_url),
+)
+
+SANDBOXES: tuple[Sandbox, ...] = (WEBSITE_RECEIVER, ROOMS_EVENT_HUB, BEDS24)
 
 
 def webhook_url(base_url: str, website_id: str) -> str:

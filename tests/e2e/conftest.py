@@ -65,6 +65,7 @@ class Hub:
     aws_url: str
     sandbox_url: str
     rooms_url: str  # the Rooms Event Hub sandbox (demo-org's Rooms integration points at it)
+    beds24_url: str  # the Beds24 sandbox (demo-org's demo-property pulls from it and gets its webhooks)
     log_path: Path
     startup_seconds: float
 
@@ -86,17 +87,19 @@ class Hub:
 
 
 def start_hub(log_path: Path) -> Hub:
-    port, aws_port, sandbox_port, rooms_port = free_port(), free_port(), free_port(), free_port()
+    port, aws_port, sandbox_port, rooms_port, beds24_port = (free_port() for _ in range(5))
     env = {
         **os.environ,
         "HUB_PORT": str(port),
         "HUB_AWS_PORT": str(aws_port),
         "HUB_SANDBOX_PORT": str(sandbox_port),
         "HUB_ROOMS_PORT": str(rooms_port),
+        "HUB_BEDS24_PORT": str(beds24_port),
         "PYTHONPATH": f"{ROOT / 'layers' / 'common' / 'python'}{os.pathsep}{ROOT}",
     }
     env.pop("HUB_HOST", None)
     env.pop("STRIPE_WEBHOOK_SECRET", None)  # the hub's local demo signing secret, as `make run` has it
+    env.pop("BEDS24_WEBHOOK_SECRET", None)
     started = time.monotonic()
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
@@ -108,6 +111,7 @@ def start_hub(log_path: Path) -> Hub:
         aws_url=f"http://127.0.0.1:{aws_port}",
         sandbox_url=f"http://127.0.0.1:{sandbox_port}",
         rooms_url=f"http://127.0.0.1:{rooms_port}",
+        beds24_url=f"http://127.0.0.1:{beds24_port}",
         log_path=log_path,
         startup_seconds=0.0,
     )

@@ -161,11 +161,13 @@ def process_job(run_id: str, *, remaining_ms: Callable[[], int]) -> str:
         reconcile.finish(prop, run, client)
     refresh_rooms(prop)
     failed = run.counts.failed
-    _finish(prop, run, "failed" if failed else "succeeded", error=f"{failed} bookings failed" if failed else None)
-    return run.status
+    finished = _finish(
+        prop, run, "failed" if failed else "succeeded", error=f"{failed} bookings failed" if failed else None
+    )
+    return finished.status
 
 
-def _finish(prop: Beds24Property, run: SyncRun, status: str, *, error: str | None = None) -> None:
+def _finish(prop: Beds24Property, run: SyncRun, status: str, *, error: str | None = None) -> SyncRun:
     finished = datetime.now(UTC)
     started = datetime.fromisoformat(run.started_at.replace("Z", "+00:00"))
     run = run.model_copy(
@@ -197,6 +199,7 @@ def _finish(prop: Beds24Property, run: SyncRun, status: str, *, error: str | Non
         },
     )
     metrics.add_metric(name=f"Beds24Sync{status.title()}", unit="Count", value=1)
+    return run
 
 
 # --- Schedules -------------------------------------------------------------------------------------------
