@@ -99,6 +99,7 @@ def main() -> None:
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
                 "POWERTOOLS_METRICS_DISABLED": "true",
+                "HUB_AWS_READ_TIMEOUT_SECONDS": "120",  # moto answers index queries by scanning the table
             }
         )
         import boto3

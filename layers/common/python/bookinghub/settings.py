@@ -31,6 +31,9 @@ class Settings(BaseModel):
     stripe_webhook_secret: str = Field("", alias="STRIPE_WEBHOOK_SECRET", repr=False)
 
     # Behaviour
+    # An AWS call's read timeout: short, so a Lambda fails and is retried rather than hanging (benchmarks
+    # against moto with large tables raise it: moto answers index queries by scanning)
+    aws_read_timeout_seconds: float = Field(5.0, alias="HUB_AWS_READ_TIMEOUT_SECONDS", gt=0, le=120)
     stage: str = Field("local", alias="HUB_STAGE")
     max_body_bytes: int = Field(256 * 1024, alias="HUB_MAX_BODY_BYTES")
     log_retention_days: int = Field(90, alias="HUB_LOG_RETENTION_DAYS")

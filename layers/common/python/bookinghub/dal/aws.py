@@ -23,7 +23,10 @@ def client(service: str) -> Any:
 
     # Short timeouts and standard retries: a Lambda has a hard deadline; better to fail and let the
     # queue retry than to hang.
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+    from bookinghub.settings import get_settings
+
+    read_timeout = get_settings().aws_read_timeout_seconds
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=read_timeout)
     return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
 
 
