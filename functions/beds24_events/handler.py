@@ -9,9 +9,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookinghub.dal.queues import postpone
 from bookinghub.observability import logger, metrics, tracer
-from bookinghub.services.beds24_events import Postpone, parse_message, process_event
+from bookinghub.services.beds24_events import parse_message, process_event
 
 # A failed record is retried by SQS after its visibility timeout, and lands in the DLQ after 5 receives.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -19,12 +18,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    try:
-        process_event(parse_message(record.body))
-    except Postpone as wait:
-        # Beds24's credit budget is spent: try again when it resets, not after the visibility timeout
-        postpone(record.event_source_arn, record.receipt_handle, int(wait.seconds) + 1)
-        raise
+    process_event(parse_message(record.body))
 
 
 @logger.inject_lambda_context

@@ -81,7 +81,9 @@ class Beds24:
         self.hub = hub
         self.api = f"{hub.beds24_url}/v2"
         self.control = hub.beds24_url
-        token = requests.get(f"{self.api}/authentication/token", headers={"refreshToken": DEMO_REFRESH_TOKEN}, timeout=10)
+        token = requests.get(
+            f"{self.api}/authentication/token", headers={"refreshToken": DEMO_REFRESH_TOKEN}, timeout=10
+        )
         self.headers = {"token": token.json()["token"]}
 
     def post(self, element: dict[str, Any]) -> dict[str, Any]:

@@ -73,10 +73,17 @@ def create_website(website: Website, api_key_hash: str) -> None:
         raise WebsiteExists() from error
 
 
+# DynamoDB refuses (ValidationException) a partition key over 2048 bytes: no website can have such an id
+_MAX_KEY_BYTES = 2048
+
+
 def get_website_item(website_id: str) -> dict[str, Any] | None:
+    key = keys.website_pk(website_id)
+    if not website_id or len(key.encode("utf-8", errors="surrogatepass")) > _MAX_KEY_BYTES:
+        return None  # an id from a URL that cannot exist: absent, not a failed request
     response = client("dynamodb").get_item(
         TableName=get_settings().bookings_table,
-        Key=to_item({"PK": keys.website_pk(website_id), "SK": keys.WEBSITE_SK}),
+        Key=to_item({"PK": key, "SK": keys.WEBSITE_SK}),
         ConsistentRead=True,
     )
     return from_item(response["Item"]) if "Item" in response else None

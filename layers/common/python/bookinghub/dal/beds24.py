@@ -80,9 +80,10 @@ EDITABLE = (
 EDITABLE_CREDENTIALS = ("refresh_token_encrypted", "webhook_secret_encrypted", "webhook_token_hash")
 
 
-def update_property(previous: Beds24Property, updated: Beds24Property) -> None:
+def update_property(previous: Beds24Property, updated: Beds24Property, *, forget_access_token: bool = False) -> None:
     """Save an operator's edit (only the editable attributes), moving the aliases if the Beds24 id or
-    the webhook token changed, in one transaction."""
+    the webhook token changed, in one transaction. `forget_access_token`: the stored access token was
+    minted from another refresh token or for another host, and must not be used again."""
     table = get_settings().bookings_table
     values: dict[str, Any] = {}
     sets = []
@@ -99,7 +100,13 @@ def update_property(previous: Beds24Property, updated: Beds24Property) -> None:
             "Update": {
                 "TableName": table,
                 "Key": to_item(_key(updated.organisation_id, updated.id)),
-                "UpdateExpression": "SET " + ", ".join(sets),
+                "UpdateExpression": "SET "
+                + ", ".join(sets)
+                + (
+                    " REMOVE credentials.access_token_encrypted, credentials.access_token_expires_at"
+                    if forget_access_token
+                    else ""
+                ),
                 "ConditionExpression": "attribute_exists(PK)",
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,

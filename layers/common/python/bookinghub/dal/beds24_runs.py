@@ -17,6 +17,9 @@ from bookinghub.dal.batch import batch_write
 from bookinghub.models.beds24 import SyncRun
 from bookinghub.settings import get_settings
 
+# A recorded event never queued (its queue call failed) may be taken over by a redelivery after this long;
+# sooner, the first delivery may still be queueing it, and the redelivery is a duplicate.
+TAKEOVER_AFTER_SECONDS = 30
 REPORT_PART_SIZE = 200  # discrepancy entries per report item (well below 400 KB)
 SCRATCH_TTL_SECONDS = 7 * 86400  # the ids a reconciliation has seen are only needed while it runs
 
@@ -123,7 +126,7 @@ def record_event(event: dict[str, Any]) -> None:
     """Store a received webhook once (idempotency on its key); EventExists carries the stored one.
 
     An event whose earlier delivery was recorded but never queued (the queue call failed) may be taken
-    again, so Beds24's retry of it is not lost.
+    again after TAKEOVER_AFTER_SECONDS, so Beds24's retry of it is not lost.
     """
     item = {
         "PK": keys.webhook_pk(event["event_key"]),
@@ -132,19 +135,38 @@ def record_event(event: dict[str, Any]) -> None:
         "GSI1PK": keys.webhooks_pk(event["organisation_id"], event["property_id"]),
         "GSI1SK": f"{event['received_at']}#{event['event_key']}",
         **event,
+        "received_epoch": int(time.time()),
         "expires_at": _retention(),
     }
     try:
         client("dynamodb").put_item(
             TableName=_table(),
             Item=to_item(item),
-            ConditionExpression="attribute_not_exists(PK) OR #status = :received",
+            ConditionExpression="attribute_not_exists(PK) OR (#status = :received AND received_epoch < :stale)",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":received": to_attr("received")},
+            ExpressionAttributeValues={
+                ":received": to_attr("received"),
+                ":stale": to_attr(int(time.time()) - TAKEOVER_AFTER_SECONDS),
+            },
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except client("dynamodb").exceptions.ConditionalCheckFailedException as error:
         raise EventExists(from_item(error.response.get("Item") or {})) from None
+
+
+def mark_queued(event_key: str) -> None:
+    """received -> queued, unless the consumer already finished it (it may be faster than this call)."""
+    try:
+        client("dynamodb").update_item(
+            TableName=_table(),
+            Key=to_item({"PK": keys.webhook_pk(event_key), "SK": keys.WEBHOOK_SK}),
+            UpdateExpression="SET #status = :queued",
+            ConditionExpression="#status = :received",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":queued": to_attr("queued"), ":received": to_attr("received")},
+        )
+    except client("dynamodb").exceptions.ConditionalCheckFailedException:
+        pass
 
 
 def get_event(event_key: str) -> dict[str, Any] | None:

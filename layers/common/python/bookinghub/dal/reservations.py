@@ -47,19 +47,37 @@ def get_reservations(reservation_ids: Iterable[str]) -> dict[str, dict[str, Any]
     return {str(item["id"]): stored_fields(item) for item in batch_get(get_settings().bookings_table, keys_)}
 
 
-def put_if_newer(reservation: Reservation) -> bool:
-    """Write unless the stored reservation is newer (or deleted); False if the stored one won."""
+# The ordering rule, shared by both writes below (the service applies the same rule before writing):
+# a newer Beds24 modification time wins; at the same time a greater source hash wins (any delivery
+# order converges); the same Beds24 version is rewritten only if what the hub derives from it changed.
+_NEWER = (
+    "modified_time < :mt OR (modified_time = :mt AND (source_hash < :source OR "
+    "(source_hash = :source AND content_hash <> :content)))"
+)
+TRANSACTION_ITEMS = 100  # DynamoDB's limit of actions per TransactWriteItems
+
+
+def _ordering_values(reservation: Reservation) -> dict[str, Any]:
+    return {
+        ":true": to_attr(True),
+        ":mt": to_attr(reservation.modified_time),
+        ":source": to_attr(reservation.source_hash),
+        ":content": to_attr(reservation.content_hash),
+    }
+
+
+def put_if_newer(reservation: Reservation, *, restore: bool = False) -> bool:
+    """Write unless the stored reservation is newer, or deleted; False if the stored one won.
+
+    A deletion is final and wins over anything but another deletion; `restore` (an operator's repair
+    from Beds24 itself) may replace a deleted reservation with the booking Beds24 still has.
+    """
     if reservation.deleted:
-        condition = "attribute_not_exists(PK) OR deleted <> :true"
+        condition, values = "attribute_not_exists(PK) OR deleted <> :true", {":true": to_attr(True)}
     else:
-        condition = (
-            "attribute_not_exists(PK) OR (deleted <> :true AND "
-            "(modified_time < :mt OR (modified_time = :mt AND content_hash < :hash)))"
-        )
-    values: dict[str, Any] = {":true": to_attr(True)}
-    if not reservation.deleted:
-        values[":mt"] = to_attr(reservation.modified_time)
-        values[":hash"] = to_attr(reservation.content_hash)
+        deleted_rule = "deleted = :true OR " if restore else ""
+        condition = f"attribute_not_exists(PK) OR {deleted_rule}(deleted <> :true AND ({_NEWER}))"
+        values = _ordering_values(reservation)
     try:
         client("dynamodb").put_item(
             TableName=get_settings().bookings_table,
@@ -72,9 +90,29 @@ def put_if_newer(reservation: Reservation) -> bool:
     return True
 
 
-def put_new(reservations: Sequence[Reservation]) -> int:
-    """Batch-write reservations the hub did not have when the batch was read; returns the calls made."""
-    return batch_write(get_settings().bookings_table, [reservation_item(r) for r in reservations])
+def put_new(reservations: Sequence[Reservation]) -> list[Reservation]:
+    """Insert reservations the hub did not have when the page was read, up to 100 per call, each only if
+    it is still absent (a webhook may have written a newer version meanwhile). Returns those that were
+    not inserted because one appeared; the caller applies them with put_if_newer."""
+    table = get_settings().bookings_table
+    lost: list[Reservation] = []
+    for start in range(0, len(reservations), TRANSACTION_ITEMS):
+        chunk = reservations[start : start + TRANSACTION_ITEMS]
+        actions = [
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": to_item(reservation_item(r)),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+            for r in chunk
+        ]
+        try:
+            client("dynamodb").transact_write_items(TransactItems=actions)
+        except client("dynamodb").exceptions.TransactionCanceledException:
+            lost.extend(chunk)  # all or nothing: each is retried on its own
+    return lost
 
 
 def property_reservations(

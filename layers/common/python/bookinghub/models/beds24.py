@@ -189,7 +189,10 @@ class Reservation(BaseModel):
     cancel_time: str | None = None
     needs_attention: bool = False
     attention_reasons: list[str] = Field(default_factory=list)
-    content_hash: str  # of the Beds24 fields above: an unchanged booking is not rewritten
+    # Of what Beds24 says (orders two versions with the same modification time) and of everything stored,
+    # the hub's own derivations included (room name, attention): an unchanged booking is not rewritten
+    source_hash: str
+    content_hash: str
     last_source: str  # webhook | incremental | full | reconcile
     created_at: str
     updated_at: str

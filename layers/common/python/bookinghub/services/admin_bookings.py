@@ -94,6 +94,9 @@ def list_bookings(principal: Principal, filters: BookingFilters) -> BookingPage:
 
     equals: dict[str, tuple[str, ...]] = {}
     partitions: tuple[str, ...]
+    if filters.organisation_id is not None:
+        # Checked whichever index serves the list: another tenant's organisation is 404 for every role
+        equals["organisation_id"] = (principal.scope_organisation(filters.organisation_id),)
     if filters.status:
         equals["status"] = (filters.status,)
     if filters.website_id:

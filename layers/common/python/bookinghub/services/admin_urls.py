@@ -29,10 +29,14 @@ def check_outbound_url(url: str, field: str) -> str:
 
     allow_loopback = get_settings().allow_insecure_webhooks
     try:
+        parts = urlsplit(url)
+        _ = parts.port  # read for its check: a port outside 0-65535, or not a number, raises
+    except ValueError:  # e.g. "https://[::1" (unbalanced IPv6 brackets) or a bad port
+        raise reject("is not a valid URL") from None
+    try:
         check_webhook_url(url, allow_insecure_loopback=allow_loopback)
     except WebhookUrlRejected:
         raise reject("must be an https:// URL") from None
-    parts = urlsplit(url)
     if parts.username or parts.password:
         raise reject("must not carry credentials")
     host = parts.hostname or ""

@@ -3,6 +3,7 @@ from the authorizer's claims, and the seed's error shape for every failure.
 
 Like bookinghub.web.make_resolver, plus Powertools' request validation: a query or body that does not
 match its model answers 400 INVALID_PAYLOAD with the failing fields, never Powertools' own 422 shape.
+Bodies are JSON only: another media type is 415, and a body that is not UTF-8 JSON is 400 (never a 500).
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+from pydantic_core import from_json
 
 from bookinghub.auth import Principal, principal_from_claims
-from bookinghub.errors import DomainError
+from bookinghub.errors import DomainError, InvalidPayload
 from bookinghub.observability import logger, metrics
-from bookinghub.web import error_response, log_failure
+from bookinghub.web import error_response, log_failure, raw_body
 
 API_TITLE = "bookinghub API"
 API_VERSION = "1.0.0"
@@ -32,6 +35,9 @@ COGNITO_SECURITY: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
 
 def make_admin_resolver() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
+    # Powertools runs its request validation before any middleware of ours, so the body parsing has to
+    # be replaced in the validator itself (the resolver builds each route's stack from this attribute).
+    app._request_validation_middleware = JsonBodyValidation()
     app.use([reject_unknown_query])
 
     def _caller_first(rejection: Response) -> Response:
@@ -52,11 +58,6 @@ def make_admin_resolver() -> APIGatewayRestResolver:
     def _unsupported(_: RequestUnsupportedContentType) -> Response:
         return _caller_first(error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json"))
 
-    @app.exception_handler(UnicodeDecodeError)
-    def _not_utf8(_: UnicodeDecodeError) -> Response:
-        details = [{"field": "body", "message": "not UTF-8"}]
-        return _caller_first(error_response(400, "INVALID_PAYLOAD", "Request body is not valid UTF-8 JSON", details))
-
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response:
         if error.status >= 500:
@@ -76,6 +77,48 @@ def make_admin_resolver() -> APIGatewayRestResolver:
         return error_response(500, "SERVER_ERROR", "Internal server error")
 
     return app
+
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+class JsonBodyValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, with the body read as the API documents it: JSON, nothing else.
+
+    Powertools would also parse form and multipart bodies (and fail with a bare ValueError on a multipart
+    type without a boundary), and parses JSON with `json.loads`, which raises RecursionError on deeply
+    nested arrays and ValueError on integers of more than 4300 digits: each of those was a 500. Here
+    another media type is RequestUnsupportedContentType (415) and any undecodable body a validation error
+    (400), both answered after the caller's own 401/403.
+    """
+
+    def _get_body(self, app: Any) -> Any:
+        event = app.current_event
+        media_type = event.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type and media_type != JSON_MEDIA_TYPE:
+            raise RequestUnsupportedContentType(
+                "Unsupported content type",
+                errors=[{"type": "unsupported_content_type", "loc": ("body",), "msg": "must be application/json"}],
+            )
+        try:
+            raw = raw_body(event)
+        except InvalidPayload:  # base64 that does not decode: the same 400, still after the caller's 401/403
+            raise _body_error("not valid base64") from None
+        if not raw:
+            return None  # as Powertools: a required body then fails as missing
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _body_error("not UTF-8") from None
+        try:
+            # jiter (pydantic's parser): bounded nesting and number size, no NaN/Infinity
+            return from_json(raw, allow_inf_nan=False)
+        except ValueError as invalid:
+            raise _body_error(f"invalid JSON: {invalid}") from None
+
+
+def _body_error(message: str) -> RequestValidationError:
+    return RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": message}])
 
 
 def _detail(error: Any) -> dict[str, str]:

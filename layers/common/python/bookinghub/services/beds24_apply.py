@@ -21,10 +21,12 @@ from bookinghub.observability import logger
 from bookinghub.security import mask_text
 from bookinghub.services.beds24_mapping import (
     EPOCH,
+    attention_reasons,
     build_reservation,
     content_fields,
     content_hash,
     guest_candidate,
+    hashes,
     reservation_id_for,
 )
 from bookinghub.services.guest_matching import match_guests
@@ -43,29 +45,37 @@ def parse_booking(raw: Any) -> Beds24Booking:
     return Beds24Booking.model_validate(raw)
 
 
-def _is_older(stored: dict[str, Any], modified_time: str, new_hash: str) -> bool:
-    """The stored reservation wins over this data (same rule as the conditional write)."""
-    stored_time = str(stored.get("modified_time") or EPOCH)
-    return stored_time > modified_time or (stored_time == modified_time and str(stored.get("content_hash")) >= new_hash)
-
-
-def _classify(stored: dict[str, Any] | None, booking: Beds24Booking, prop: Beds24Property) -> OutcomeKind | None:
-    """unchanged/stale when nothing is to be written; None when the booking must be written."""
+def _classify(
+    stored: dict[str, Any] | None, booking: Beds24Booking, prop: Beds24Property, *, restore: bool = False
+) -> OutcomeKind | None:
+    """unchanged/stale when nothing is to be written; None when the booking must be written. The same
+    rule as the conditional write in dal/reservations.py, checked first to save the write."""
     if stored is None:
         return None
-    if stored.get("deleted"):
+    if stored.get("deleted") and not restore:
         return "stale"  # a deletion is final
-    new_hash = content_hash(content_fields(booking, prop))
-    if stored.get("content_hash") == new_hash:
+    source, content = hashes(content_fields(booking, prop), attention_reasons(booking, prop))
+    if stored.get("content_hash") == content and not stored.get("deleted"):
         return "unchanged"
-    return "stale" if _is_older(stored, booking.modified_time or EPOCH, new_hash) else None
+    if stored.get("deleted"):
+        return None  # restore: Beds24 still has the booking
+    stored_time, new_time = str(stored.get("modified_time") or EPOCH), booking.modified_time or EPOCH
+    if stored_time != new_time:
+        return "stale" if stored_time > new_time else None
+    stored_source = str(stored.get("source_hash") or "")
+    if stored_source == source:
+        return None  # the same Beds24 version; what the hub derives from it changed (e.g. the room mapping)
+    return "stale" if stored_source > source else None
 
 
-def apply_booking(prop: Beds24Property, booking: Beds24Booking, *, source: str) -> Outcome:
-    """One booking (a webhook, a re-sync): written unless the hub already has it or something newer."""
+def apply_booking(prop: Beds24Property, booking: Beds24Booking, *, source: str, restore: bool = False) -> Outcome:
+    """One booking (a webhook, a re-sync): written unless the hub already has it or something newer.
+
+    `restore`: a reconciliation repairing from Beds24 may bring back a reservation the hub marked deleted.
+    """
     reservation_id = reservation_id_for(prop.organisation_id, booking.id)
     stored = store.get_reservations([reservation_id]).get(reservation_id)
-    skip = _classify(stored, booking, prop)
+    skip = _classify(stored, booking, prop, restore=restore)
     if skip is not None:
         return Outcome(skip, reservation_id)
     guest_ids = match_guests(prop.organisation_id, [(reservation_id, guest_candidate(booking, prop))])
@@ -77,7 +87,7 @@ def apply_booking(prop: Beds24Property, booking: Beds24Booking, *, source: str) 
         now=iso_now(),
         created_at=str(stored["created_at"]) if stored else None,
     )
-    if not store.put_if_newer(reservation):
+    if not store.put_if_newer(reservation, restore=restore):
         return Outcome("stale", reservation_id)
     return Outcome("updated" if stored else "created", reservation_id, reservation.needs_attention)
 
@@ -95,6 +105,7 @@ def mark_deleted(
         fields = {k: v for k, v in stored.items() if k in Reservation.model_fields}
         fields.update(deleted=True, last_source=source, updated_at=now)
         fields["content_hash"] = content_hash({**fields, "updated_at": None, "last_source": None})
+        fields["source_hash"] = fields.get("source_hash") or fields["content_hash"]
         reservation = Reservation.model_validate(fields)
     else:
         known = last_known or Beds24Booking.model_validate(
@@ -150,8 +161,13 @@ def apply_page(prop: Beds24Property, raw_bookings: Sequence[Any], *, source: str
             counts.updated += 1
         else:
             counts.unchanged += 1  # a webhook wrote something newer meanwhile
-    store.put_new(new)
-    counts.created += len(new)
+    raced = store.put_new(new)
+    counts.created += len(new) - len(raced)
+    for reservation in raced:  # a webhook wrote it meanwhile: the ordering rule decides
+        if store.put_if_newer(reservation):
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
     return PageResult(counts, bookings)
 
 

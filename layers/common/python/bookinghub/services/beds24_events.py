@@ -7,7 +7,7 @@ Without it, the webhook's own booking is applied. Either way the write refuses a
 stored modification time, so duplicates and reordering leave the same final state.
 
 Failures: Beds24 unreachable -> the message is retried by SQS (then the DLQ); over its credit budget ->
-postponed until the budget resets; refresh token rejected -> the webhook's own data is applied and the
+re-queued, delayed until the budget resets; refresh token rejected -> the webhook's own data is applied and the
 event flagged, since waiting would not help.
 """
 
@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from bookinghub.dal import beds24 as property_store
 from bookinghub.dal import beds24_runs as event_store
+from bookinghub.dal.beds24_queues import send_webhook_event
 from bookinghub.integrations.beds24 import Beds24AuthError, Beds24RateLimited
 from bookinghub.models.beds24 import Beds24Booking, Beds24Property
 from bookinghub.models.booking_sync import iso_now
@@ -31,14 +32,6 @@ from bookinghub.services.beds24_properties import client_for
 from bookinghub.services.beds24_rooms import refresh_rooms
 
 FINAL = ("processed", "failed", "needs_attention")
-
-
-class Postpone(Exception):
-    """Retry this message after `seconds` (Beds24's credit budget resets then)."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"postponed {seconds:.0f} s")
-        self.seconds = seconds
 
 
 @dataclass(frozen=True)
@@ -76,7 +69,10 @@ def process_event(event_key: str) -> str:
     try:
         applied = _apply(prop, payload, webhook_booking)
     except Beds24RateLimited as limited:
-        raise Postpone(limited.retry_after_seconds) from None
+        # A fresh, delayed message rather than a failed one: waiting for credits never counts towards the DLQ
+        send_webhook_event(event_key, delay_seconds=int(limited.retry_after_seconds) + 1)
+        logger.info("beds24 credits spent: event postponed", extra={"event_key": event_key})
+        return "postponed"
     except ValidationError as error:
         fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
         event_store.set_event_status(event_key, "failed", reason=f"invalid booking fields: {', '.join(fields)}")

@@ -69,8 +69,23 @@ def content_fields(booking: Beds24Booking, prop: Beds24Property, *, deleted: boo
     }
 
 
+# Fields the hub derives from its own configuration rather than reads from Beds24
+DERIVED_FIELDS = ("room",)
+
+
 def content_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def source_hash(fields: dict[str, Any]) -> str:
+    """What Beds24 said, without the hub's derivations: the same Beds24 version hashes the same even after
+    an operator changes the room mapping."""
+    return content_hash({k: v for k, v in fields.items() if k not in DERIVED_FIELDS})
+
+
+def hashes(fields: dict[str, Any], reasons: list[str]) -> tuple[str, str]:
+    """(source hash, content hash) of a reservation's fields and attention reasons."""
+    return source_hash(fields), content_hash({**fields, "attention_reasons": reasons})
 
 
 def attention_reasons(booking: Beds24Booking, prop: Beds24Property) -> list[str]:
@@ -101,6 +116,7 @@ def build_reservation(
 ) -> Reservation:
     fields = content_fields(booking, prop, deleted=deleted)
     reasons = attention_reasons(booking, prop)
+    source_digest, content_digest = hashes(fields, reasons)
     return Reservation(
         id=reservation_id_for(prop.organisation_id, booking.id),
         organisation_id=prop.organisation_id,
@@ -108,7 +124,8 @@ def build_reservation(
         guest_id=guest_id,
         needs_attention=bool(reasons),
         attention_reasons=reasons,
-        content_hash=content_hash(fields),
+        source_hash=source_digest,
+        content_hash=content_digest,
         last_source=source,
         created_at=created_at or now,
         updated_at=now,

@@ -124,6 +124,10 @@ def update_property(
     if "time_zone" in changes:
         check_time_zone(str(changes["time_zone"]))
     credentials = prop.credentials
+    # An access token belongs to its refresh token and its host: a new one of either mints a new token
+    forget_access_token = bool(refresh_token) or changes.get("base_url", prop.base_url) != prop.base_url
+    if forget_access_token:
+        credentials = credentials.model_copy(update={"access_token_encrypted": None, "access_token_expires_at": None})
     if refresh_token:
         credentials = credentials.model_copy(
             update={
@@ -143,7 +147,7 @@ def update_property(
         {**prop.model_dump(), **changes, "credentials": credentials.model_dump(), "updated_at": iso_now()}
     )
     try:
-        store.update_property(prop, updated)
+        store.update_property(prop, updated, forget_access_token=forget_access_token)
     except store.PropertyTaken:
         raise PropertyExists() from None
     return updated

@@ -87,7 +87,7 @@ def compare_page(prop: Beds24Property, run: SyncRun, page: int, raw_bookings: li
         entry["reservation_id"] = reservation_id
         entries.append(entry)
         if run.resync:
-            outcome = apply_booking(prop, booking, source="reconcile")
+            outcome = apply_booking(prop, booking, source="reconcile", restore=True)
             _count(run, outcome.kind)
     run_store.put_seen(run.run_id, page, [b.id for b in bookings])
     if entries:
@@ -97,6 +97,7 @@ def compare_page(prop: Beds24Property, run: SyncRun, page: int, raw_bookings: li
 def finish(prop: Beds24Property, run: SyncRun, client: Beds24Client) -> None:
     """After the last page: the hub's live reservations in the window that Beds24 did not return."""
     summary = _summary(run)
+    summary["missing_in_beds24"] = 0  # counted afresh: a postponed run may come here twice
     seen = run_store.seen_ids(run.run_id)
     today = local_today(prop)
     departure_from = (today - timedelta(days=prop.sync_days_back)).isoformat()
@@ -119,7 +120,7 @@ def finish(prop: Beds24Property, run: SyncRun, client: Beds24Client) -> None:
             if current is None:
                 outcome = mark_deleted(prop, int(hub["beds24_booking_id"]), None, source="reconcile")
             else:
-                outcome = apply_booking(prop, parse_booking(current), source="reconcile")
+                outcome = apply_booking(prop, parse_booking(current), source="reconcile", restore=True)
             _count(run, outcome.kind)
     if entries:
         run_store.put_report_page(run.run_id, 999_999, entries)

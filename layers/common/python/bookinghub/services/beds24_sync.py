@@ -158,7 +158,12 @@ def process_job(run_id: str, *, remaining_ms: Callable[[], int]) -> str:
         _finish(prop, run, "failed", error=f"{type(error).__name__}: {error}")
         return "failed"
     if run.mode == "reconcile":
-        reconcile.finish(prop, run, client)
+        try:
+            reconcile.finish(prop, run, client)
+        except Beds24RateLimited as limited:  # re-reads while repairing: finish again once credits reset
+            run_store.put_run(run)
+            send_sync_job({"run_id": run_id}, delay_seconds=int(limited.retry_after_seconds) + 1)
+            return "postponed"
     refresh_rooms(prop)
     failed = run.counts.failed
     finished = _finish(

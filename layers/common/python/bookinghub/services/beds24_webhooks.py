@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ from bookinghub.observability import logger, metrics
 from bookinghub.services.beds24_properties import token_hash, webhook_secret
 from bookinghub.settings import get_settings
 
+_HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 TOKEN_HEADER = "x-beds24-token"  # noqa: S105 - a header name
 SIGNATURE_HEADER = "x-beds24-signature"
 
@@ -67,8 +69,10 @@ def _parse(body: bytes) -> dict[str, Any]:
 def _signature_matches(body: bytes, signature: str, secret: str) -> bool:
     presented = signature.strip()
     presented = presented[7:] if presented.lower().startswith("sha256=") else presented
+    if not _HEX_DIGEST.fullmatch(presented):
+        return False  # not a SHA-256 hex digest at all (and nothing non-ASCII reaches compare_digest)
     expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, presented.lower())
+    return hmac.compare_digest(expected.encode("ascii"), presented.lower().encode("ascii"))
 
 
 def authenticate(
@@ -157,7 +161,7 @@ def receive_webhook(body: bytes, headers: Mapping[str, str] | None, query: Mappi
         metrics.add_metric(name="Beds24WebhookNeedsAttention", unit="Count", value=1)
         return {"event_key": key, "status": "needs_attention"}
     send_webhook_event(key)
-    event_store.set_event_status(key, "queued")
+    event_store.mark_queued(key)
     logger.info(
         "beds24 webhook queued",
         extra={"event_key": key, "property_id": prop.id, "beds24_booking_id": booking["id"], "hint": event["hint"]},

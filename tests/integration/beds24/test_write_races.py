@@ -1,0 +1,135 @@
+"""What happens when two writers meet (issue 5: "a change older than the stored modifiedTime never overwrites
+newer data"; "idempotency on the event"): a webhook applied while a pull sync holds a page, a consumer faster
+than the webhook handler, a redelivery overlapping the first delivery, and a booking whose hub-side mapping
+changed while Beds24's data did not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.local.resources import LocalResources
+from tests.integration.beds24.hub import deliver, drain_events, queued, reservation, set_property, stored_event, sync
+from tests.integration.beds24.sandbox import Sandbox
+
+
+def test_a_webhook_applied_while_a_sync_page_is_in_flight_is_not_overwritten(
+    aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bookinghub.dal import reservations
+
+    booking_id = beds24.create(price=10500)
+    put_new = reservations.put_new
+    raced: list[bool] = []
+
+    def webhook_lands_first(new: Any) -> int:
+        # The page was read (the hub had no reservation yet); before its batch is written, the booking
+        # changes in Beds24 and the webhook consumer applies the newer version
+        if not raced:
+            raced.append(True)
+            beds24.modify(booking_id, price=15000)
+            status, _ = deliver(beds24.webhooks(booking_id)[-1])
+            assert status == 200
+            assert drain_events(aws) == (1, 0)
+            newer = reservation(booking_id)
+            assert newer is not None
+            assert newer["price"] == 15000
+        return put_new(new)
+
+    monkeypatch.setattr(reservations, "put_new", webhook_lands_first)
+    run = sync(aws, "full")
+    assert raced
+    assert run.status == "succeeded"
+
+    stored = reservation(booking_id)
+    assert stored is not None
+    assert stored["modified_time"] == beds24.booking(booking_id)["modifiedTime"]
+    assert stored["price"] == 15000
+
+
+def test_a_fast_consumer_s_final_status_is_not_reset_to_queued(
+    aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bookinghub.services import beds24_webhooks
+
+    send = beds24_webhooks.send_webhook_event
+
+    def consumed_at_once(event_key: str) -> str:
+        message_id = send(event_key)
+        assert drain_events(aws) == (1, 0)  # Lambda's poller is quicker than the handler's next request
+        return message_id
+
+    monkeypatch.setattr(beds24_webhooks, "send_webhook_event", consumed_at_once)
+    booking_id = beds24.create()
+    status, answer = deliver(beds24.webhooks(booking_id)[-1])
+    assert (status, answer["status"]) == (200, "queued")
+    assert reservation(booking_id) is not None
+
+    event = stored_event(answer["event_key"])
+    assert event is not None
+    assert event["outcome"] == "created"
+    assert event["status"] == "processed"
+
+
+def test_a_redelivery_overlapping_the_first_delivery_is_a_duplicate(
+    aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bookinghub.services import beds24_webhooks
+
+    booking_id = beds24.create()
+    (sent,) = beds24.webhooks(booking_id)
+    send = beds24_webhooks.send_webhook_event
+    overlapping: list[tuple[int, dict[str, Any]]] = []
+    redelivered: list[bool] = []
+
+    def slow_send(event_key: str) -> str:
+        if not redelivered:  # Beds24 delivers again while the first delivery is still queueing it
+            redelivered.append(True)
+            overlapping.append(deliver(sent))
+        return send(event_key)
+
+    monkeypatch.setattr(beds24_webhooks, "send_webhook_event", slow_send)
+    status, first = deliver(sent)
+    assert (status, first["status"]) == (200, "queued")
+    ((status, second),) = overlapping
+    assert status == 200
+    assert queued(aws, "Beds24Events") == 1
+    assert second["status"] == "duplicate"
+
+
+def test_fixing_the_room_mapping_clears_needs_attention_on_the_next_full_sync(
+    aws: LocalResources, beds24: Sandbox, prop: Any
+) -> None:
+    from bookinghub.services.beds24_apply import parse_booking
+    from bookinghub.services.beds24_mapping import content_fields, content_hash
+
+    unmapped = set_property(room_mapping={"501": "Deluxe Double", "502": "Family Suite"})
+    mapped = unmapped.model_copy(update={"room_mapping": {**unmapped.room_mapping, "503": "Garden Bungalow"}})
+
+    def hashes(booking_id: int) -> tuple[str, str]:
+        booking = parse_booking(beds24.booking(booking_id))
+        return content_hash(content_fields(booking, unmapped)), content_hash(content_fields(booking, mapped))
+
+    # A booking whose hash after the fix sorts below its hash before (one in two does)
+    for attempt in range(30):
+        booking_id = beds24.create(roomId=503, email=f"guest{attempt}@example.com")
+        before, after = hashes(booking_id)
+        if after < before:
+            break
+    else:
+        pytest.fail("no booking with a lower hash after the mapping fix")
+
+    assert sync(aws, "full").counts.needs_attention >= 1
+    flagged = reservation(booking_id)
+    assert flagged is not None
+    assert flagged["needs_attention"] is True
+
+    set_property(room_mapping=mapped.room_mapping)
+    run = sync(aws, "full")
+    assert run.status == "succeeded"
+    fixed = reservation(booking_id)
+    assert fixed is not None
+    assert fixed.get("room") == "Garden Bungalow"
+    assert fixed["needs_attention"] is False
+    assert fixed["attention_reasons"] == []
