@@ -16,7 +16,8 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parents[1]
@@ -26,8 +27,6 @@ for _path in (str(_ROOT), str(_LAYER)):  # also runnable without the venv's .pth
         sys.path.insert(0, _path)
 
 LOCAL_ENV = "BOOKINGHUB_LOCAL"
-# The services log JSON lines at INFO for CloudWatch; on a terminal only warnings belong beside the output
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    with quiet_service_logs():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "token":
             return _token(args)
@@ -63,6 +67,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"bookinghub: {error}", file=sys.stderr)
         return 2
+
+
+@contextmanager
+def quiet_service_logs() -> Iterator[None]:
+    """The services log JSON lines at INFO for CloudWatch; on a terminal only warnings belong beside the
+    command's output (POWERTOOLS_LOG_LEVEL, if set, wins). Restored afterwards: main() may run in-process."""
+    if "POWERTOOLS_LOG_LEVEL" in os.environ:
+        yield
+        return
+    from bookinghub.observability import logger
+
+    previous = logger.log_level
+    logger.setLevel("WARNING")
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 def _token(args: argparse.Namespace) -> int:

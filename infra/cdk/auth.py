@@ -9,6 +9,8 @@
   the Cognito authorizer (COG4/APIG4).
 - The authorizer validates ID tokens (no OAuth scopes on the methods) and hands their claims to the
   function in requestContext.authorizer.claims; infra/local/auth.py reproduces exactly that locally.
+- The app client signs in with SRP (the dashboard) or, for operators with AWS credentials, with
+  AdminInitiateAuth from the aws CLI (docs/admin-api.md); it has no hosted-UI OAuth flows.
 """
 
 from __future__ import annotations
@@ -76,7 +78,12 @@ def build_auth(scope: Construct, *, stage: str, protect: bool) -> RenderedAuth:
         "AdminClient",
         user_pool_client_name=f"bookinghub-{stage}-dashboard",
         generate_secret=False,  # a browser dashboard cannot keep one
-        auth_flows=cognito.AuthFlow(user_srp=True),
+        # SRP for the dashboard (the password never leaves the browser); ADMIN_USER_PASSWORD for an operator
+        # with AWS credentials (cognito-idp:AdminInitiateAuth) getting a token from the aws CLI
+        # (docs/admin-api.md). Never USER_PASSWORD: it would accept a password from anyone, client-side.
+        auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
+        # No hosted-UI OAuth flows: CDK's default would enable the implicit grant with an example.com callback
+        disable_o_auth=True,
         prevent_user_existence_errors=True,
         id_token_validity=Duration.hours(1),
         access_token_validity=Duration.hours(1),

@@ -3,6 +3,7 @@ two organisations with websites and bookings, and the handler invoked as Lambda 
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -55,9 +56,12 @@ def call_admin(
     caller: dict[str, str] | None,
     query: dict[str, Any] | None = None,
     body: Any = None,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str | None] | None = None,
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
-    """Invoke admin_api with a request; returns (status, JSON body, headers)."""
+    """Invoke admin_api with a request; returns (status, JSON body, headers).
+
+    `body`: JSON-encoded unless a str (sent as is) or bytes (sent base64-encoded, as API Gateway passes a
+    body it cannot pass as text)."""
     match = _ROUTES.match(method, path)
     event = load_event("admin_api/list_bookings")
     event.update(
@@ -67,12 +71,16 @@ def call_admin(
         pathParameters=match.path_parameters or None,
         queryStringParameters={k: str(v) for k, v in query.items()} if query else None,
         multiValueQueryStringParameters={k: [str(v)] for k, v in query.items()} if query else None,
-        body=None if body is None else (body if isinstance(body, str) else json.dumps(body)),
-        isBase64Encoded=False,
+        body=_event_body(body),
+        isBase64Encoded=isinstance(body, bytes),
     )
     for name, value in (headers or {}).items():
-        event["headers"][name] = value
-        event["multiValueHeaders"][name] = [value]
+        if value is None:  # None: take the sample event's header away
+            event["headers"].pop(name, None)
+            event["multiValueHeaders"].pop(name, None)
+        else:
+            event["headers"][name] = value
+            event["multiValueHeaders"][name] = [value]
     event["requestContext"].update(resourcePath=match.route.path, httpMethod=method, path=f"/local{path}")
     event["requestContext"]["authorizer"] = {"claims": caller} if caller is not None else None
     fn = topology.ADMIN_API
@@ -81,6 +89,14 @@ def call_admin(
     answer_headers = dict(response.get("headers") or {})
     answer_headers.update({k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v})
     return response["statusCode"], json.loads(response["body"] or "{}"), answer_headers
+
+
+def _event_body(body: Any) -> str | None:
+    if body is None:
+        return None
+    if isinstance(body, bytes):
+        return base64.b64encode(body).decode("ascii")
+    return body if isinstance(body, str) else json.dumps(body)
 
 
 def query_string(query: dict[str, Any]) -> str:

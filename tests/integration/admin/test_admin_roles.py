@@ -198,3 +198,46 @@ def test_without_claims_every_route_is_401(tenants: dict[str, Any], method: str,
 def test_a_user_in_no_role_group_is_403(tenants: dict[str, Any]) -> None:
     status, answer, _ = call_admin("GET", "/api/bookings", caller=claims("viewers"))
     assert (status, answer["code"]) == (403, "FORBIDDEN")
+
+
+@pytest.mark.parametrize("role", CALLERS)
+@pytest.mark.parametrize(
+    ("website", "expected"),
+    [
+        ("fresh-own", {"superadmin": 200, "admin": 200, "staff": 403}),
+        ("fresh-rival", {"superadmin": 200, "admin": 404, "staff": 403}),
+        ("no-such-website", {"superadmin": 404, "admin": 404, "staff": 403}),
+    ],
+)
+def test_rotate_a_websites_key(tenants: dict[str, Any], role: str, website: str, expected: dict[str, int]) -> None:
+    # Websites registered through the API: they remember their key's hash, which a rotation retires
+    for website_id, organisation in (("fresh-own", None), ("fresh-rival", RIVAL_ORG)):
+        body = {"id": website_id, "name": "Fresh", "domain": "fresh.example.com", "organisation_id": organisation}
+        status, answer, _ = call_admin("POST", "/api/websites", caller=SUPER, body=body)
+        assert status == 201, answer
+    status, answer, _ = call_admin("POST", f"/api/websites/{website}/rotate-key", caller=CALLERS[role])
+    assert status == expected[role], answer
+    if status != 200:
+        assert answer["code"] == {403: "FORBIDDEN", 404: "WEBSITE_NOT_FOUND"}[status]
+        assert "api_key" not in answer
+
+
+@pytest.mark.parametrize("path", ["/api/websites", "/api/integrations", "/api/bookings"])
+@pytest.mark.parametrize(("role", "expected"), [("superadmin", 200), ("admin", 404), ("staff", 404)])
+def test_list_another_organisation(tenants: dict[str, Any], path: str, role: str, expected: int) -> None:
+    if path in ("/api/websites", "/api/integrations"):
+        expected = 403 if role == "staff" else expected  # not the staff role's to list at all
+    status, answer, _ = call_admin("GET", path, caller=CALLERS[role], query={"organisation_id": RIVAL_ORG})
+    assert status == expected, answer
+    if status == 200 and path == "/api/websites":
+        assert [w["id"] for w in answer["websites"]] == ["rival-website"]
+    if status == 404:
+        assert answer["code"] == "ORGANISATION_NOT_FOUND"
+
+
+def test_a_website_filter_stays_inside_the_named_organisation(tenants: dict[str, Any]) -> None:
+    query = {"organisation_id": RIVAL_ORG, "website_id": "test-website"}
+    status, answer, _ = call_admin("GET", "/api/bookings", caller=SUPER, query=query)
+    assert (status, answer["bookings"]) == (200, [])
+    status, answer, _ = call_admin("GET", "/api/bookings", caller=STAFF, query=query)
+    assert (status, answer["code"]) == (404, "ORGANISATION_NOT_FOUND")

@@ -50,7 +50,9 @@ def test_a_taken_id_is_409_and_overwrites_nothing(tenants: dict[str, Any]) -> No
     assert snapshot_tables() == before
 
 
-def test_rotation_keeps_the_old_key_for_24_hours(tenants: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rotation_keeps_the_old_key_for_24_hours(
+    tenants: dict[str, Any], monkeypatch: pytest.MonkeyPatch, captured_logs: Callable[[], str]
+) -> None:
     _, created = _register()
     old_key = created["api_key"]
     status, rotated, _ = call_admin("POST", "/api/websites/fresh-site/rotate-key", caller=ADMIN)
@@ -58,6 +60,11 @@ def test_rotation_keeps_the_old_key_for_24_hours(tenants: dict[str, Any], monkey
     new_key = rotated["api_key"]
     assert new_key != old_key
     assert 86400 - 60 <= rotated["previous_key_expires_at"] - time.time() <= 86400
+    # the new key is in that one answer only: not listed, not logged, not stored (only its hash)
+    _, listed, _ = call_admin("GET", "/api/websites", caller=ADMIN)
+    assert [w["api_key_prefix"] for w in listed["websites"] if w["id"] == "fresh-site"] == [new_key[:8]]
+    for text in (json.dumps(listed), captured_logs(), json.dumps(table_items("bookinghub-Bookings"))):
+        assert new_key not in text
 
     assert post_sync(seed_body(source_booking_id="r-1"), api_key=new_key)[0] == 200
     assert post_sync(seed_body(source_booking_id="r-2"), api_key=old_key)[0] == 200  # in its grace period

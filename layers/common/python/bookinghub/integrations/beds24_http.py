@@ -5,7 +5,6 @@ and check an answer. No retries, budget or token logic here.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import random
 from collections.abc import Iterable, Mapping
@@ -13,6 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
+
+from bookinghub.integrations.urls import is_loopback
 
 if TYPE_CHECKING:
     import requests
@@ -88,15 +89,6 @@ def check_base_url(base_url: str) -> str:
         return base_url.rstrip("/")
     # The access token travels in a header: never in clear text beyond this machine
     raise ValueError(f"Beds24 base URL must use https (got {parts.scheme or 'no scheme'}://{host})")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _NoRedirectSession:

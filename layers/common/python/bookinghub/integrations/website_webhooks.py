@@ -6,7 +6,6 @@ redirects, and tells the caller how to treat the answer: delivered, rejected for
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from bookinghub.integrations.urls import is_loopback
 from bookinghub.observability import trace_library
 
 Outcome = Literal["delivered", "rejected", "retry"]
@@ -57,18 +57,9 @@ def check_webhook_url(url: str, *, allow_insecure_loopback: bool) -> None:
         raise WebhookUrlRejected("webhook URL has no host")
     if parts.scheme == "https":
         return
-    if parts.scheme == "http" and allow_insecure_loopback and _is_loopback(host):
+    if parts.scheme == "http" and allow_insecure_loopback and is_loopback(host):
         return
     raise WebhookUrlRejected(f"webhook URL must use https (got {parts.scheme or 'no scheme'}://{host})")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @cache
