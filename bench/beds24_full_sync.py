@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python")]
 
 from bench.ingest import LAMBDA_LIKE_ENV, free_port, wait_for_port  # noqa: E402
+from infra.local.sandbox.beds24_data import DEMO_REFRESH_TOKEN  # noqa: E402
 
 SANDBOX = """
 import sys
@@ -114,7 +115,8 @@ def main() -> None:
         for service in ("dynamodb", "sqs", "kms"):
             meter.attach(client(service))
 
-        print(f"{'bookings':>9} {'sync':<6} {'AWS calls':>9} {'per booking':>11} {'peak MB':>8} {'s':>7} {'bookings/s':>10}")
+        header = ("bookings", "sync", "AWS calls", "per booking", "peak MB", "s", "bookings/s")
+        print("{:>9} {:<6} {:>9} {:>11} {:>8} {:>7} {:>10}".format(*header))
         peaks: dict[int, float] = {}
         for index, size in enumerate(args.sizes):
             beds24_id = 50_000 + index  # a property of its own per size: nothing carried over
@@ -128,7 +130,7 @@ def main() -> None:
                 property_id=f"bench-{size}",
                 name=f"Bench {size}",
                 beds24_property_id=beds24_id,
-                refresh_token="local-demo-beds24-refresh-token",  # the sandbox's LOCAL DEMO token
+                refresh_token=DEMO_REFRESH_TOKEN,  # the sandbox's LOCAL DEMO token
                 base_url=f"{sandbox_url}/v2",
                 sync_days_back=60,
                 sync_days_ahead=400,

@@ -59,15 +59,31 @@ def _package_files(package_dir: Path) -> list[Path]:
     )
 
 
+# What the API document in the layer is generated from, besides the package: the routes and handlers
+DOCUMENT_SOURCES = (ROOT / "infra" / "topology.py", ROOT / "infra" / "openapi.py", ROOT / "functions")
+
+
 def inputs_digest(requirements: Path = REQUIREMENTS, package_dir: Path = PACKAGE_DIR) -> str:
-    """Digest of everything that decides the layer: this build script, the requirements, the package sources."""
+    """Digest of everything that decides the layer: this build script, the requirements, the package
+    sources, and what the API document is generated from."""
     digest = hashlib.sha256()
     digest.update(Path(__file__).read_bytes())  # how the layer is built (platform, pip flags, cleanup)
     digest.update(requirements.read_bytes())
     for path in _package_files(package_dir):
         digest.update(b"\0" + path.relative_to(package_dir).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
+    for source in DOCUMENT_SOURCES:
+        for path in [source] if source.is_file() else _package_files(source):
+            digest.update(b"\0" + path.relative_to(ROOT).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def write_api_document(package_copy: Path) -> None:
+    """The whole API's OpenAPI document, served by GET /api/openapi.json (infra/openapi.py)."""
+    from infra.openapi import write_document
+
+    write_document(package_copy)
 
 
 def stamp_path(out_dir: Path) -> Path:
@@ -82,6 +98,7 @@ def build(
     package_dir: Path = PACKAGE_DIR,
     installer: Installer = pip_install,
     force: bool = False,
+    document: Callable[[Path], None] = write_api_document,
 ) -> bool:
     """Build the layer into `out_dir` (containing `python/`). Returns False when it was already current."""
     digest = inputs_digest(requirements, package_dir)
@@ -99,6 +116,7 @@ def build(
     # Console scripts point at this machine's interpreter and are never run from a layer.
     shutil.rmtree(site / "bin", ignore_errors=True)
     shutil.copytree(package_dir, site / package_dir.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    document(site / package_dir.name)
 
     stamp.unlink(missing_ok=True)
     shutil.rmtree(out_dir, ignore_errors=True)

@@ -16,14 +16,13 @@ from infra.cdk.api import RenderedApi
 from infra.cdk.functions import RUNTIME, RenderedFunction
 from infra.cdk.naming import table_id
 
-# How the routes of each function authenticate, since none uses an API Gateway authorizer yet.
-# A function with routes must be listed: adding a route makes synth fail until its authentication
-# has been decided and written down here.
-# Why a route without an API Gateway authorizer is still authenticated, by its topology `auth` kind.
+# Why a route without API Gateway's Cognito authorizer is still safe, by its topology `auth` kind. Every
+# route must declare its kind: adding one makes synth fail until its authentication is decided and
+# written down here.
 ROUTE_AUTHENTICATION: dict[str, str] = {
     "public": (
-        "{route} is deliberately public: a liveness probe that answers a constant status, reads no data and calls "
-        "no AWS service."
+        "{route} is deliberately public: it answers a constant (a liveness status, or the API's own OpenAPI "
+        "description generated at build time), reads no stored data and calls no AWS service."
     ),
     "api_key": (
         "{route} is called by machine clients (source websites) that authenticate inside the function with their "

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from infra import topology
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 Handler = Callable[[dict[str, Any], Any], Any]
 
 _lock = threading.Lock()
-_handlers: dict[str, Handler] = {}
+_modules: dict[str, ModuleType] = {}
 
 
 @dataclass
@@ -47,16 +48,22 @@ class LocalLambdaContext:
 
 
 def load_handler(fn: topology.Function) -> Handler:
+    handler: Handler = handler_module(fn).lambda_handler
+    return handler
+
+
+def handler_module(fn: topology.Function) -> ModuleType:
+    """The function's handler module, imported once per process as Lambda imports it once per container."""
     with _lock:
-        if fn.name not in _handlers:
+        if fn.name not in _modules:
             path = ROOT / fn.handler_path
             spec = importlib.util.spec_from_file_location(f"functions.{fn.name}.handler", path)
             if spec is None or spec.loader is None:
                 raise ImportError(f"cannot load {path}")
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            _handlers[fn.name] = module.lambda_handler
-        return _handlers[fn.name]
+            _modules[fn.name] = module
+        return _modules[fn.name]
 
 
 def invoke(function_name: str, event: dict[str, Any]) -> Any:

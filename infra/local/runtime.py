@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -95,6 +98,7 @@ class LocalRuntime:
         self._pollers: list[StreamPoller] = []
         self._scheduler: Scheduler | None = None
         self.gateway_url = self.aws_url = ""
+        self._document_dir: Path | None = None
 
     def __enter__(self) -> LocalRuntime:
         self.start()
@@ -110,6 +114,7 @@ class LocalRuntime:
             self._start_aws()
             self._seed_demo()
             lambdas.load_all()  # after the environment is set, as Lambda loads a handler in its own
+            self._write_api_document()
             self._start_background()
         except BaseException:
             self.stop()
@@ -143,6 +148,9 @@ class LocalRuntime:
                 inner.server_close()
             self._moto = None
         self._env.restore()
+        if self._document_dir is not None:
+            shutil.rmtree(self._document_dir, ignore_errors=True)
+            self._document_dir = None
         _reset_hub_caches()
 
     def banner_info(self) -> BannerInfo:
@@ -214,6 +222,14 @@ class LocalRuntime:
         for sandbox in SANDBOXES:
             if sandbox.seed is not None:
                 sandbox.seed(self.sandbox_url(sandbox.name), self._sandbox_context)
+
+    def _write_api_document(self) -> None:
+        """GET /api/openapi.json serves the whole API's document: generated here, as `make layer` does."""
+        from infra.openapi import write_document
+
+        self._document_dir = Path(tempfile.mkdtemp(prefix="bookinghub-api-"))
+        self._env.apply({"HUB_OPENAPI_DOCUMENT": str(write_document(self._document_dir))})
+        _reset_hub_caches()
 
     def _start_background(self) -> None:
         from botocore.config import Config

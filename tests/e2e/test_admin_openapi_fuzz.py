@@ -39,7 +39,8 @@ MAX_EXAMPLES = 25  # fuzzing cases per operation (the coverage phase adds its ow
 SEED = 20260301
 REQUEST_TIMEOUT_SECONDS = 30
 DEMO_API_KEY = "test_sk_xxxxx"  # test-website, of demo-org
-ROUTES = [route for route in topology.ADMIN_API.routes if route.auth == "cognito"]
+# Every operator route of the whole API (admin_api and beds24_admin)
+ROUTES = [route for route, _ in topology.all_routes() if route.auth == "cognito"]
 # Each route once with generated path parameters, and routes with an id in their path once more with real ids
 RUNS = [(route, False) for route in ROUTES] + [(route, True) for route in ROUTES if "{" in route.path]
 
@@ -72,7 +73,8 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
 
 
 def _real_ids(hub: Hub, token: str) -> dict[str, str]:
-    """A booking and a website (created here) and the demo Rooms integration, by path parameter name."""
+    """A booking and a website (created here), the demo Rooms integration, the demo Beds24 property and its
+    first sync run, by path parameter name."""
     body = {
         "event": "booking.created",
         "source_booking_id": "fuzz-src-1",
@@ -102,7 +104,16 @@ def _real_ids(hub: Hub, token: str) -> dict[str, str]:
     listed = http("GET", f"{hub.url}/api/integrations", headers=bearer)
     assert listed.status == 200, listed.body
     (rooms, *_) = listed.json()["integrations"]  # make run's demo Rooms integration
-    return {"booking_id": synced.json()["booking_id"], "website_id": "fuzz-site", "integration_id": rooms["id"]}
+    runs = http("GET", f"{hub.url}/api/integrations/beds24/runs?property_id=demo-property", headers=bearer)
+    assert runs.status == 200, runs.body
+    (*_, setup_run) = runs.json()["runs"]  # make run's first full sync of the demo Beds24 property
+    return {
+        "booking_id": synced.json()["booking_id"],
+        "website_id": "fuzz-site",
+        "integration_id": rooms["id"],
+        "property_id": "demo-property",
+        "run_id": setup_run["run_id"],
+    }
 
 
 def _schema(target: Target, route: topology.Route, real_ids: bool) -> Any:
@@ -125,6 +136,8 @@ def _schema(target: Target, route: topology.Route, real_ids: bool) -> Any:
     }
     if real_ids:
         settings["parameters"] = {f"path.{name}": value for name, value in target.real_ids.items()}
+        # The objects' own organisation: another one would rightly be 404 (another tenant's objects)
+        settings["parameters"]["query.organisation_id"] = "demo-org"
         # Malformed requests are the generated-ids run's coverage phase already; here: fuzzing behind lookups
         settings["phases"]["coverage"] = {"enabled": False}
     config = schemathesis.Config.from_dict(settings)

@@ -76,6 +76,14 @@ def test_rotation_keeps_the_old_key_for_24_hours(
     assert post_sync(seed_body(source_booking_id="r-4"), api_key=new_key)[0] == 200
 
 
+def test_a_website_registered_outside_the_api_can_rotate_its_key(tenants: dict[str, Any]) -> None:
+    """The demo websites of `make run` (and any seeded one) are registered by the service directly."""
+    status, rotated, _ = call_admin("POST", "/api/websites/test-website/rotate-key", caller=ADMIN)
+    assert status == 200, rotated
+    assert post_sync(seed_body(source_booking_id="seeded-1"), api_key=rotated["api_key"])[0] == 200
+    assert post_sync(seed_body(source_booking_id="seeded-2"), api_key="test_sk_xxxxx")[0] == 200  # grace
+
+
 def test_a_second_rotation_does_not_extend_the_first_keys_grace(tenants: dict[str, Any]) -> None:
     _register()
     call_admin("POST", "/api/websites/fresh-site/rotate-key", caller=ADMIN)

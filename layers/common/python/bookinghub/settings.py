@@ -31,6 +31,8 @@ class Settings(BaseModel):
     stripe_webhook_secret: str = Field("", alias="STRIPE_WEBHOOK_SECRET", repr=False)
 
     # Behaviour
+    # The whole API's OpenAPI document; default: the one `make layer` packages beside the bookinghub package
+    openapi_document_path: str = Field("", alias="HUB_OPENAPI_DOCUMENT")
     # An AWS call's read timeout: short, so a Lambda fails and is retried rather than hanging (benchmarks
     # against moto with large tables raise it: moto answers index queries by scanning)
     aws_read_timeout_seconds: float = Field(5.0, alias="HUB_AWS_READ_TIMEOUT_SECONDS", gt=0, le=120)

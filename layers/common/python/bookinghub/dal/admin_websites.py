@@ -10,6 +10,7 @@ from typing import Any
 
 from bookinghub.dal import keys
 from bookinghub.dal.aws import client, from_item, to_attr, to_item
+from bookinghub.dal.websites import key_item, website_item
 from bookinghub.models.website import Website
 from bookinghub.settings import get_settings
 
@@ -22,30 +23,6 @@ class WebsiteChanged(Exception):
     """The website is gone, or its key was rotated by someone else in the meantime."""
 
 
-def _website_item(website: Website, api_key_hash: str) -> dict[str, Any]:
-    return {
-        "PK": keys.website_pk(website.id),
-        "SK": keys.WEBSITE_SK,
-        "entity": "website",
-        "GSI2PK": keys.org_pk(website.organisation_id),
-        "GSI2SK": f"WEBSITE#{website.id}",
-        **website.model_dump(),
-        "api_key_hash": api_key_hash,
-    }
-
-
-def _key_item(website: Website, api_key_hash: str) -> dict[str, Any]:
-    return {
-        "PK": keys.api_key_pk(api_key_hash),
-        "SK": keys.APIKEY_SK,
-        "entity": "api_key",
-        "key_hash": api_key_hash,
-        "website_id": website.id,
-        "organisation_id": website.organisation_id,
-        "is_active": True,
-    }
-
-
 def create_website(website: Website, api_key_hash: str) -> None:
     """The website and its key pointer, atomically; WebsiteExists if the id is taken."""
     table = get_settings().bookings_table
@@ -56,14 +33,14 @@ def create_website(website: Website, api_key_hash: str) -> None:
                 {
                     "Put": {
                         "TableName": table,
-                        "Item": to_item(_website_item(website, api_key_hash)),
+                        "Item": to_item(website_item(website, api_key_hash)),
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 },
                 {
                     "Put": {
                         "TableName": table,
-                        "Item": to_item(_key_item(website, api_key_hash)),
+                        "Item": to_item(key_item(website, api_key_hash)),
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 },
@@ -166,7 +143,7 @@ def rotate_key(website: Website, *, old_hash: str, new_hash: str, grace_until: i
                 {
                     "Put": {
                         "TableName": table,
-                        "Item": to_item(_key_item(website, new_hash)),
+                        "Item": to_item(key_item(website, new_hash)),
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 },
