@@ -156,6 +156,17 @@ def booking(booking_id: int, status: str = "confirmed", property_id: int = 7) ->
     return {"id": booking_id, "propertyId": property_id, "status": status, "arrival": "2026-03-01"}
 
 
+PUBLIC_ADDRESS = "93.184.216.34"
+
+
+@pytest.fixture(autouse=True)
+def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """No DNS in unit tests: every host resolves to a public address unless a test says otherwise."""
+    answers: dict[str, list[str]] = {}
+    monkeypatch.setattr("bookinghub.integrations.urls.resolve", lambda host: answers.get(host, [PUBLIC_ADDRESS]))
+    return answers
+
+
 @pytest.fixture
 def hub() -> Harness:
     bookings = [booking(1), booking(2, "cancelled"), booking(3, "new"), booking(4, "black"), booking(5, "inquiry")]
@@ -567,3 +578,25 @@ def test_importing_the_client_stays_light() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert result.stdout.strip() == "False"
+
+
+def test_a_host_that_resolves_inside_the_network_is_never_called(dns: dict[str, list[str]]) -> None:
+    calls: list[str] = []
+
+    class Recording:
+        def get(self, url: str, **_: Any) -> Any:
+            calls.append(url)
+            raise AssertionError("must not be called")
+
+    dns["beds24.example.com"] = ["169.254.169.254"]  # e.g. rebound to the instance metadata service
+    client = Beds24Client("https://beds24.example.com/api/v2", refresh_token="r" * 20, session=Recording())
+    with pytest.raises(Beds24Error, match="private"):
+        client.bookings_page(BookingQuery(property_ids=(1,)))
+    assert calls == []
+
+
+def test_a_host_without_an_address_is_unavailable_for_now(dns: dict[str, list[str]]) -> None:
+    dns["beds24.example.com"] = []
+    client = Beds24Client("https://beds24.example.com/api/v2", refresh_token="r" * 20, session=object())
+    with pytest.raises(Beds24Unavailable, match="resolved"):
+        client.bookings_page(BookingQuery(property_ids=(1,)))

@@ -48,6 +48,14 @@ class FakeWebsite(BaseAdapter):
         pass
 
 
+@pytest.fixture(autouse=True)
+def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """No DNS in unit tests: every host resolves to a public address unless a test says otherwise."""
+    answers: dict[str, list[str]] = {}
+    monkeypatch.setattr("bookinghub.integrations.urls.resolve", lambda host: answers.get(host, ["93.184.216.34"]))
+    return answers
+
+
 def session_for(site: FakeWebsite) -> requests.Session:
     session = requests.Session()
     session.mount("https://", site)
@@ -141,3 +149,17 @@ def test_only_the_start_of_a_large_answer_is_read() -> None:
     site = FakeWebsite(lambda _: 500, body=b"x" * 100_000)
     response = post_webhook(URL, b"{}", {}, timeout_seconds=1, session=session_for(site))
     assert 0 < len(response.body_excerpt) <= 512
+
+
+def test_a_host_rebound_inside_the_network_is_refused_at_delivery(dns: dict[str, list[str]]) -> None:
+    site = FakeWebsite(lambda request: 200)
+    dns["site.example.com"] = ["10.0.0.7"]
+    with pytest.raises(WebhookUrlRejected, match="private"):
+        post_webhook(URL, b"{}", {}, timeout_seconds=1, session=session_for(site))
+    assert site.requests == []
+
+
+def test_a_host_without_an_address_is_retried_later(dns: dict[str, list[str]]) -> None:
+    dns["site.example.com"] = []
+    with pytest.raises(WebhookTransportError):
+        post_webhook(URL, b"{}", {}, timeout_seconds=1, session=session_for(FakeWebsite(lambda request: 200)))

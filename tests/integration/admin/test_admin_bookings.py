@@ -25,6 +25,7 @@ def test_filters(tenants: dict[str, Any]) -> None:
     assert _ids(q="HW-000002") == [tenants["test_b"]]  # booking ref (GSI4)
     assert _ids(q="bob@example.com") == [tenants["test_b"]]  # customer email (GSI3)
     assert _ids(q="Other Cust") == [tenants["other"]]  # customer name (a filter on the organisation's GSI2)
+    assert _ids(q="other  CUST") == [tenants["other"]]  # case and spacing do not matter
     assert _ids(status="cancelled") == []
     assert _ids(status="confirmed", website_id="test-website") == [tenants["test_a"], tenants["test_b"]]
 

@@ -65,8 +65,9 @@ def _partition(query: BookingQuery, partition: str) -> Iterator[dict[str, Any]]:
             options.append(f":f{position}_{choice}")
         filters.append(f"#f{position} IN ({', '.join(options)})")
     if query.name_contains:
-        names["#name"] = "customer_name"
-        values[":name"] = to_attr(query.name_contains)
+        # Case-insensitive: the name is also stored folded (keys.search_name) when it is written
+        names["#name"] = keys.SEARCH_NAME
+        values[":name"] = to_attr(keys.search_name(query.name_contains))
         filters.append("contains(#name, :name)")
     request: dict[str, Any] = {
         "TableName": get_settings().bookings_table,
@@ -118,6 +119,8 @@ def apply_edit(
         attrs.update(GSI1SK=sort_key, GSI2SK=sort_key, GSI3SK=sort_key, GSI4SK=sort_key)
     if set_columns.get("customer_email"):
         attrs["GSI3PK"] = f"EMAIL#{set_columns['customer_email'].lower()}"
+    if set_columns.get("customer_name"):
+        attrs[keys.SEARCH_NAME] = keys.search_name(set_columns["customer_name"])
     names: dict[str, str] = {"#version": "version"}
     values: dict[str, Any] = {":expected": to_attr(expected_version), ":one": to_attr(1)}
     assignments = ["#version = #version + :one"]

@@ -77,6 +77,8 @@ def _index_attributes(change: BookingChange) -> dict[str, Any]:
         attrs["GSI3PK"] = f"EMAIL#{fields['customer_email'].lower()}"
     if fields.get("booking_ref"):
         attrs["GSI4PK"] = f"REF#{fields['booking_ref']}"
+    if fields.get("customer_name"):
+        attrs[keys.SEARCH_NAME] = keys.search_name(fields["customer_name"])
     return attrs
 
 

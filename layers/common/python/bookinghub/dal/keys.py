@@ -43,6 +43,14 @@ APIKEY_SK = "APIKEY"
 EVENT_SK_PREFIX = "EVENT#"
 
 
+# The customer's name case-folded, beside the name itself: what a name search matches against
+SEARCH_NAME = "search_name"
+
+
+def search_name(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
 def booking_id_for(website_id: str, source_booking_id: str) -> str:
     return str(uuid.uuid5(BOOKING_NAMESPACE, f"{website_id}\x1f{source_booking_id}"))
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from bookinghub.integrations.beds24_http import (
     Beds24AuthError,
@@ -37,6 +38,7 @@ from bookinghub.integrations.beds24_http import (
     retry_after_seconds,
     scrub,
 )
+from bookinghub.integrations.urls import PrivateDestination, UnresolvableHost, check_destination, is_loopback
 
 __all__ = [
     "ALL_STATUSES",
@@ -158,6 +160,7 @@ class Beds24Client:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._base_url = check_base_url(base_url)
+        self._destination_checked = False
         if not refresh_token:
             raise ValueError("refresh_token is required")
         if max_attempts < 1 or timeout_seconds <= 0 or max_wait_seconds < 0:
@@ -244,6 +247,7 @@ class Beds24Client:
         self, operation: str, path: str, params: list[tuple[str, str]], headers: Mapping[str, str], check: Check
     ) -> _Answer:
         """Up to max_attempts HTTP attempts of one GET; answers the first checked 2xx or non-429 4xx."""
+        self._check_destination()
         url = self._base_url + path
         last = _Retry("no attempt")
         for attempt in range(1, self._max_attempts + 1):
@@ -268,6 +272,20 @@ class Beds24Client:
                 http_status_code=429,
             )
         raise Beds24Unavailable(f"Beds24 {operation} failed after {self._max_attempts} attempts: {last.reason}")
+
+    def _check_destination(self) -> None:
+        """Once per client (an invocation): Beds24's host must resolve to public addresses only (a configured
+        loopback sandbox excepted), so a base URL whose host came to point inside the network is refused."""
+        if self._destination_checked:
+            return
+        host = urlsplit(self._base_url).hostname or ""
+        try:
+            check_destination(host, allow_loopback=is_loopback(host))
+        except UnresolvableHost as error:
+            raise Beds24Unavailable(f"Beds24 host: {error}") from None
+        except PrivateDestination as error:
+            raise Beds24Error(f"Beds24 base URL {error}") from None
+        self._destination_checked = True
 
     def _wait_for_budget(self, operation: str) -> None:
         """Below min_remaining_credits: sleep until the window resets if that is soon, else give up for now."""

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
+from bookinghub.integrations.urls import PrivateDestination, UnresolvableHost, check_destination
 from bookinghub.integrations.website_webhooks import WebhookUrlRejected, check_webhook_url
 from bookinghub.observability import trace_library
 
@@ -88,8 +89,11 @@ def create_reservation(
 
     try:
         check_webhook_url(url, allow_insecure_loopback=allow_insecure_loopback)
-    except WebhookUrlRejected as error:
+        check_destination(urlsplit(url).hostname or "", allow_loopback=allow_insecure_loopback)
+    except (WebhookUrlRejected, PrivateDestination) as error:
         return RoomsCall("error", 0, error_message=f"Rooms URL rejected: {error}")
+    except UnresolvableHost as error:
+        return RoomsCall("error", 0, error_message=f"Rooms host unreachable: {error}")
     try:
         response = (session or _session()).post(
             url,

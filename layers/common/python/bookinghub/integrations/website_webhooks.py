@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from bookinghub.integrations.urls import is_loopback
+from bookinghub.integrations.urls import PrivateDestination, UnresolvableHost, check_destination, is_loopback
 from bookinghub.observability import trace_library
 
 Outcome = Literal["delivered", "rejected", "retry"]
@@ -83,6 +83,12 @@ def post_webhook(
 ) -> WebhookResponse:
     """POST `body` exactly as given (it is what was signed). Raises WebhookUrlRejected or WebhookTransportError."""
     check_webhook_url(url, allow_insecure_loopback=allow_insecure_loopback)
+    try:  # again at delivery: the host may resolve elsewhere than when it was registered
+        check_destination(urlsplit(url).hostname or "", allow_loopback=allow_insecure_loopback)
+    except UnresolvableHost as error:
+        raise WebhookTransportError(str(error)) from None
+    except PrivateDestination as error:
+        raise WebhookUrlRejected(f"webhook URL {error}") from None
     started = time.monotonic()
     try:
         response = (session or _session()).post(

@@ -34,7 +34,7 @@ from bookinghub.services.admin_errors import InvalidQuery, PreconditionRequired,
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 # Storage attributes that are not part of a booking as operators see it
-_HIDDEN = {"PK", "SK", "entity", "order_key", "last_payload_hash", "created_payload_hash"}
+_HIDDEN = {"PK", "SK", "entity", "order_key", "last_payload_hash", "created_payload_hash", "search_name"}
 _SORT_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}#[0-9a-f-]{36}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # The columns an operator edits; a manual test webhook sends their current values

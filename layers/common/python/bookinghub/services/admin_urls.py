@@ -1,26 +1,24 @@
 """Outbound URLs an operator registers (webhooks, provider endpoints) must not point inside the network.
 
 https only (plain http to a loopback host only when HUB_ALLOW_INSECURE_WEBHOOKS is on, i.e. `make run`),
-and every address the host resolves to must be a public one: no private, loopback, link-local (the
-instance metadata service at 169.254.169.254), carrier-grade NAT, reserved or multicast address.
+and every address the host resolves to must be a public one (bookinghub.integrations.urls, which the
+calls themselves check again).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from urllib.parse import urlsplit
 
+from bookinghub.integrations import urls
+from bookinghub.integrations.urls import PrivateDestination, UnresolvableHost, check_destination
 from bookinghub.integrations.website_webhooks import WebhookUrlRejected, check_webhook_url
 from bookinghub.services.admin_errors import UnsafeUrl
 from bookinghub.settings import get_settings
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
 
 def resolve(host: str) -> list[str]:
     """Every address `host` resolves to (a seam for tests: no DNS on the test machine)."""
-    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
+    return urls.resolve(host)
 
 
 def check_outbound_url(url: str, field: str) -> str:
@@ -40,35 +38,11 @@ def check_outbound_url(url: str, field: str) -> str:
     if parts.username or parts.password:
         raise reject("must not carry credentials")
     host = parts.hostname or ""
-    try:
-        addresses = [ipaddress.ip_address(host)] if _is_ip(host) else [ipaddress.ip_address(a) for a in resolve(host)]
-    except (OSError, ValueError):
-        raise reject("host could not be resolved") from None
-    if not addresses:
-        raise reject("host could not be resolved")
     loopback_ok = allow_loopback and parts.scheme in ("http", "https")
-    for address in addresses:
-        if loopback_ok and _unmapped(address).is_loopback:
-            continue
-        if not _is_public(address):
-            raise reject("must not point at a private, loopback, link-local or metadata address")
-    return url
-
-
-def _is_ip(host: str) -> bool:
     try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _unmapped(address: IPAddress) -> IPAddress:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def _is_public(address: IPAddress) -> bool:
-    address = _unmapped(address)
-    return address.is_global and not address.is_multicast and not address.is_reserved
+        check_destination(host, allow_loopback=loopback_ok, resolver=resolve)
+    except UnresolvableHost:
+        raise reject("host could not be resolved") from None
+    except PrivateDestination as error:
+        raise reject(str(error)) from None
+    return url
