@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
 from bookinghub.models.admin import (
     BookingEdit,
@@ -23,6 +24,7 @@ from bookinghub.models.admin import (
     WebsiteCreate,
     WebsitePatch,
 )
+from bookinghub.models.beds24_admin import Beds24IntegrationCreate, PropertyPatch
 from bookinghub.models.booking_sync import BookingStatus
 from bookinghub.observability import logger, metrics, tracer
 from bookinghub.services import admin_bookings, admin_integrations, admin_websites
@@ -30,6 +32,8 @@ from bookinghub.services.admin_web import COGNITO_SECURITY, make_admin_resolver,
 from bookinghub.web import json_response
 
 app = make_admin_resolver()
+# Rooms Event Hub or Beds24, told apart by integration_type
+AnyIntegrationCreate = Annotated[IntegrationCreate | Beds24IntegrationCreate, Field(discriminator="integration_type")]
 Limit = Annotated[int, Query(ge=1, le=admin_bookings.MAX_LIMIT)]
 OrganisationParam = Annotated[str | None, Query(max_length=64)]
 
@@ -118,8 +122,8 @@ def rotate_website_key(website_id: str) -> Any:
 
 
 @app.post("/api/integrations", security=COGNITO_SECURITY, tags=["integrations"])
-def post_integration(body: Annotated[IntegrationCreate, Body()]) -> Any:
-    return _ok(201, integration=admin_integrations.create_integration(principal_of(app), body))
+def post_integration(body: Annotated[AnyIntegrationCreate, Body()]) -> Any:
+    return _ok(201, **admin_integrations.create_integration(principal_of(app), body))
 
 
 @app.get("/api/integrations", security=COGNITO_SECURITY, tags=["integrations"])
@@ -128,8 +132,13 @@ def get_integrations(organisation_id: OrganisationParam = None) -> Any:
 
 
 @app.patch("/api/integrations/<integration_id>", security=COGNITO_SECURITY, tags=["integrations"])
-def patch_integration(integration_id: str, patch: Annotated[IntegrationPatch, Body()]) -> Any:
-    return _ok(integration=admin_integrations.update_integration(principal_of(app), integration_id, patch))
+def patch_integration(
+    integration_id: str,
+    patch: Annotated[IntegrationPatch | PropertyPatch, Body()],
+    organisation_id: OrganisationParam = None,
+) -> Any:
+    updated = admin_integrations.update_integration(principal_of(app), integration_id, patch, organisation_id)
+    return _ok(integration=updated)
 
 
 @app.get("/api/integrations/rooms/status", security=COGNITO_SECURITY, tags=["monitoring"])

@@ -76,3 +76,12 @@ class SyncRequest(_Body):
     mode: SyncMode
     organisation_id: OrganisationId | None = None
     resync: bool = False  # reconcile: also re-apply every differing booking from Beds24
+
+
+class Beds24IntegrationCreate(PropertyCreate):
+    """POST /api/integrations for a Beds24 property: the same body as the Beds24 properties route."""
+
+    integration_type: Literal["beds24"]
+
+    def property_body(self) -> PropertyCreate:
+        return PropertyCreate.model_validate(self.model_dump(exclude={"integration_type"}, exclude_unset=True))

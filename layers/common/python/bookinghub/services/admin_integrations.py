@@ -1,22 +1,32 @@
-"""Operators register and manage their organisation's integrations (Rooms Event Hub now), and watch
-the Rooms calls. Secret request headers are write-only: stored KMS-encrypted, never returned."""
+"""Operators register and manage their organisation's integrations, and watch the Rooms calls.
+
+Two kinds share the registry's routes: Rooms Event Hub integrations (here) and Beds24 properties
+(services/beds24_admin.py, also reachable at /api/integrations/beds24/properties). Secrets are
+write-only: stored KMS-encrypted, never returned."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from bookinghub.auth import Principal
 from bookinghub.crypto import encrypt_secret
 from bookinghub.dal import integrations as integration_store
+from bookinghub.errors import InvalidPayload
 from bookinghub.models.admin import IntegrationCreate, IntegrationPatch
+from bookinghub.models.beds24_admin import Beds24IntegrationCreate, PropertyPatch
 from bookinghub.models.booking_sync import iso_now
 from bookinghub.models.integrations import ROOMS_EVENT_HUB, Integration, RoomsConfig, RoomsCredentials
 from bookinghub.observability import logger
-from bookinghub.services import rooms_monitoring
+from bookinghub.services import beds24_admin, rooms_monitoring
 from bookinghub.services.admin_errors import IntegrationNotFound
 from bookinghub.services.admin_urls import check_outbound_url
+from bookinghub.services.beds24_properties import PropertyNotFound
 from bookinghub.services.integrations import SECRET_HEADERS_PURPOSE, register_rooms_integration
+
+PatchModel = TypeVar("PatchModel", IntegrationPatch, PropertyPatch)
 
 
 def integration_view(integration: Integration) -> dict[str, Any]:
@@ -27,7 +37,15 @@ def integration_view(integration: Integration) -> dict[str, Any]:
     return view
 
 
-def create_integration(principal: Principal, body: IntegrationCreate) -> dict[str, Any]:
+def create_integration(principal: Principal, body: IntegrationCreate | Beds24IntegrationCreate) -> dict[str, Any]:
+    """The answer's fields: the integration's view (and a generated secret, shown this once)."""
+    if isinstance(body, Beds24IntegrationCreate):
+        created = beds24_admin.create_property(principal, body.property_body())
+        return {"integration": beds24_view(created["property"]), "webhook_secret": created["webhook_secret"]}
+    return {"integration": _create_rooms(principal, body)}
+
+
+def _create_rooms(principal: Principal, body: IntegrationCreate) -> dict[str, Any]:
     principal.require_manager()
     organisation = principal.scope_organisation(body.organisation_id)
     check_outbound_url(body.config.base_url, "config.base_url")
@@ -53,7 +71,13 @@ def list_integrations(principal: Principal, organisation_id: str | None) -> list
         organisation = principal.scope_organisation(organisation_id)
         integrations = integration_store.organisation_integrations(organisation, ROOMS_EVENT_HUB)
     ordered = sorted(integrations, key=lambda i: (i.organisation_id, i.created_at, i.id))
-    return [integration_view(i) for i in ordered]
+    rooms = [integration_view(i) for i in ordered]
+    return rooms + [beds24_view(p) for p in beds24_admin.list_properties(principal, organisation_id)]
+
+
+def beds24_view(property_view: dict[str, Any]) -> dict[str, Any]:
+    """A Beds24 property as one of the registry's integrations (its id is the property id)."""
+    return {"integration_type": "beds24", **property_view}
 
 
 def _managed_integration(principal: Principal, integration_id: str) -> Integration:
@@ -68,8 +92,37 @@ def _managed_integration(principal: Principal, integration_id: str) -> Integrati
     return found
 
 
-def update_integration(principal: Principal, integration_id: str, patch: IntegrationPatch) -> dict[str, Any]:
-    current = _managed_integration(principal, integration_id)
+def update_integration(
+    principal: Principal,
+    integration_id: str,
+    patch: IntegrationPatch | PropertyPatch,
+    organisation_id: str | None = None,
+) -> dict[str, Any]:
+    """A Rooms integration by its id, or else a Beds24 property by its property id; the body must be a
+    valid change of that kind (the fields it names are validated again against it)."""
+    fields = patch.model_dump(exclude_unset=True)
+    try:
+        current = _managed_integration(principal, integration_id)
+    except IntegrationNotFound:
+        beds24_patch = _as(PropertyPatch, fields)
+        try:
+            updated = beds24_admin.update_property(principal, integration_id, beds24_patch, organisation_id)
+        except PropertyNotFound:
+            raise IntegrationNotFound() from None
+        return beds24_view(updated)
+    return _update_rooms(current, _as(IntegrationPatch, fields))
+
+
+def _as(model: type[PatchModel], fields: dict[str, Any]) -> PatchModel:
+    try:
+        return model.model_validate(fields)
+    except ValidationError as error:
+        details = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in error.errors()]
+        raise InvalidPayload("These fields do not apply to this integration", details=details) from None
+
+
+def _update_rooms(current: Integration, patch: IntegrationPatch) -> dict[str, Any]:
+    integration_id = current.id
     config = current.config
     if patch.config is not None:
         check_outbound_url(patch.config.base_url, "config.base_url")
