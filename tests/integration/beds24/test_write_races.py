@@ -10,42 +10,60 @@ from typing import Any
 import pytest
 
 from infra.local.resources import LocalResources
-from tests.integration.beds24.hub import deliver, drain_events, queued, reservation, set_property, stored_event, sync
+from tests.integration.beds24.hub import (
+    deliver,
+    drain_events,
+    let_time_pass,
+    queued,
+    reservation,
+    set_property,
+    stored_event,
+    sync,
+)
 from tests.integration.beds24.sandbox import Sandbox
 
 
-def test_a_webhook_applied_while_a_sync_page_is_in_flight_is_not_overwritten(
+def test_a_webhook_arriving_while_a_sync_page_is_in_flight_waits_for_the_run(
     aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A page writes its new reservations in unconditional batches; a webhook consumed meanwhile must not
+    be overwritten by the page's older data: it waits for the run, then applies what Beds24 says then."""
     from bookinghub.dal import reservations
 
     booking_id = beds24.create(price=10500)
     put_new = reservations.put_new
-    raced: list[bool] = []
+    raced: list[str] = []
 
     def webhook_lands_first(new: Any) -> int:
         # The page was read (the hub had no reservation yet); before its batch is written, the booking
-        # changes in Beds24 and the webhook consumer applies the newer version
+        # changes in Beds24 and its webhook is consumed
         if not raced:
-            raced.append(True)
             beds24.modify(booking_id, price=15000)
-            status, _ = deliver(beds24.webhooks(booking_id)[-1])
+            status, answer = deliver(beds24.webhooks(booking_id)[-1])
             assert status == 200
-            assert drain_events(aws) == (1, 0)
-            newer = reservation(booking_id)
-            assert newer is not None
-            assert newer["price"] == 15000
+            raced.append(answer["event_key"])
+            assert drain_events(aws) == (1, 0)  # handled: re-queued to wait for the run
+            assert reservation(booking_id) is None  # nothing written under the page's feet
         return put_new(new)
 
     monkeypatch.setattr(reservations, "put_new", webhook_lands_first)
     run = sync(aws, "full")
     assert raced
     assert run.status == "succeeded"
+    assert run.counts.created >= 1
+    waiting = stored_event(raced[0])
+    assert waiting is not None
+    assert (waiting["status"], waiting["deferrals"]) == ("queued", 1)
 
+    let_time_pass("Beds24Events")
+    assert drain_events(aws) == (1, 0)  # the run is over: applied, re-read from Beds24
     stored = reservation(booking_id)
     assert stored is not None
     assert stored["modified_time"] == beds24.booking(booking_id)["modifiedTime"]
     assert stored["price"] == 15000
+    applied = stored_event(raced[0])
+    assert applied is not None
+    assert applied["status"] == "processed"
 
 
 def test_a_fast_consumer_s_final_status_is_not_reset_to_queued(

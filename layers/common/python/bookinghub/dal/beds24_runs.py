@@ -169,6 +169,15 @@ def mark_queued(event_key: str) -> None:
         pass
 
 
+def count_deferral(event_key: str) -> None:
+    client("dynamodb").update_item(
+        TableName=_table(),
+        Key=to_item({"PK": keys.webhook_pk(event_key), "SK": keys.WEBHOOK_SK}),
+        UpdateExpression="ADD deferrals :one",
+        ExpressionAttributeValues={":one": to_attr(1)},
+    )
+
+
 def get_event(event_key: str) -> dict[str, Any] | None:
     response = client("dynamodb").get_item(
         TableName=_table(), Key=to_item({"PK": keys.webhook_pk(event_key), "SK": keys.WEBHOOK_SK}), ConsistentRead=True

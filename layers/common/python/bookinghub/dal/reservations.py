@@ -54,7 +54,6 @@ _NEWER = (
     "modified_time < :mt OR (modified_time = :mt AND (source_hash < :source OR "
     "(source_hash = :source AND content_hash <> :content)))"
 )
-TRANSACTION_ITEMS = 100  # DynamoDB's limit of actions per TransactWriteItems
 
 
 def _ordering_values(reservation: Reservation) -> dict[str, Any]:
@@ -90,29 +89,14 @@ def put_if_newer(reservation: Reservation, *, restore: bool = False) -> bool:
     return True
 
 
-def put_new(reservations: Sequence[Reservation]) -> list[Reservation]:
-    """Insert reservations the hub did not have when the page was read, up to 100 per call, each only if
-    it is still absent (a webhook may have written a newer version meanwhile). Returns those that were
-    not inserted because one appeared; the caller applies them with put_if_newer."""
-    table = get_settings().bookings_table
-    lost: list[Reservation] = []
-    for start in range(0, len(reservations), TRANSACTION_ITEMS):
-        chunk = reservations[start : start + TRANSACTION_ITEMS]
-        actions = [
-            {
-                "Put": {
-                    "TableName": table,
-                    "Item": to_item(reservation_item(r)),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            }
-            for r in chunk
-        ]
-        try:
-            client("dynamodb").transact_write_items(TransactItems=actions)
-        except client("dynamodb").exceptions.TransactionCanceledException:
-            lost.extend(chunk)  # all or nothing: each is retried on its own
-    return lost
+def put_new(reservations: Sequence[Reservation]) -> int:
+    """Batch-write reservations the hub did not have when the page was read; returns the calls made.
+
+    Unconditional (BatchWriteItem takes no conditions), which is safe because a page is only written
+    while its run holds the property's sync lease, and the webhook consumer defers while a lease is held
+    (services/beds24_events.py): nothing else writes the property's new reservations meanwhile.
+    """
+    return batch_write(get_settings().bookings_table, [reservation_item(r) for r in reservations])
 
 
 def property_reservations(

@@ -2,8 +2,9 @@
 
 One booking at a time for webhooks, a page at a time for pull syncs. A page costs a handful of
 DynamoDB calls however many bookings it holds: one batched read of the stored reservations, guest
-matching for the changed ones only, one batched write of the new ones, and a conditional write per
-updated one (the write itself refuses anything older than what is stored).
+matching for the changed ones only, batched writes of the new ones (the run's lease keeps other writers
+away from them), and a conditional write per updated one (the write itself refuses anything older than
+what is stored).
 """
 
 from __future__ import annotations
@@ -161,13 +162,8 @@ def apply_page(prop: Beds24Property, raw_bookings: Sequence[Any], *, source: str
             counts.updated += 1
         else:
             counts.unchanged += 1  # a webhook wrote something newer meanwhile
-    raced = store.put_new(new)
-    counts.created += len(new) - len(raced)
-    for reservation in raced:  # a webhook wrote it meanwhile: the ordering rule decides
-        if store.put_if_newer(reservation):
-            counts.updated += 1
-        else:
-            counts.unchanged += 1
+    store.put_new(new)
+    counts.created += len(new)
     return PageResult(counts, bookings)
 
 

@@ -6,6 +6,9 @@ what Beds24 says now is applied: a booking it no longer has is deleted, whatever
 Without it, the webhook's own booking is applied. Either way the write refuses anything older than the
 stored modification time, so duplicates and reordering leave the same final state.
 
+While a sync run of the property holds its lease, an event waits (re-queued, delayed) and is applied after
+the run: a run writes its new reservations in unconditional batches, and must have no rival writer.
+
 Failures: Beds24 unreachable -> the message is retried by SQS (then the DLQ); over its credit budget ->
 re-queued, delayed until the budget resets; refresh token rejected -> the webhook's own data is applied and the
 event flagged, since waiting would not help.
@@ -14,6 +17,7 @@ event flagged, since waiting would not help.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +36,11 @@ from bookinghub.services.beds24_properties import client_for
 from bookinghub.services.beds24_rooms import refresh_rooms
 
 FINAL = ("processed", "failed", "needs_attention")
+# While a sync run holds the property's lease its pages write new reservations in unconditional batches:
+# an event waits for the run (re-queued, delayed) rather than race it, up to a bound (a stalled run's lease
+# could otherwise hold it for the lease's whole length).
+DEFER_SECONDS = 10
+MAX_DEFERRALS = 60
 
 
 @dataclass(frozen=True)
@@ -66,8 +75,16 @@ def process_event(event_key: str) -> str:
         webhook_booking = parse_booking(payload["booking"])
     except ValidationError:
         webhook_booking = None
+    may_defer = int(event.get("deferrals") or 0) < MAX_DEFERRALS
     try:
-        applied = _apply(prop, payload, webhook_booking)
+        if may_defer and _run_in_progress(prop):
+            raise RunInProgress()
+        applied = _apply(prop, payload, webhook_booking, may_defer=may_defer)
+    except RunInProgress:
+        send_webhook_event(event_key, delay_seconds=DEFER_SECONDS)
+        event_store.count_deferral(event_key)
+        logger.info("beds24 event waits for the property's sync run", extra={"event_key": event_key})
+        return "deferred"
     except Beds24RateLimited as limited:
         # A fresh, delayed message rather than a failed one: waiting for credits never counts towards the DLQ
         send_webhook_event(event_key, delay_seconds=int(limited.retry_after_seconds) + 1)
@@ -96,7 +113,17 @@ def process_event(event_key: str) -> str:
     return "processed"
 
 
-def _apply(prop: Beds24Property, payload: dict[str, Any], webhook_booking: Beds24Booking | None) -> Applied:
+class RunInProgress(Exception):
+    """A sync run of the property holds its lease: apply after it."""
+
+
+def _run_in_progress(prop: Beds24Property) -> bool:
+    return bool(prop.active_run_id) and float(prop.active_run_expires_at or 0) > time.time()
+
+
+def _apply(
+    prop: Beds24Property, payload: dict[str, Any], webhook_booking: Beds24Booking | None, *, may_defer: bool
+) -> Applied:
     booking_id = int(payload["booking"]["id"])
     if prop.reread_on_webhook:
         try:
@@ -105,6 +132,10 @@ def _apply(prop: Beds24Property, payload: dict[str, Any], webhook_booking: Beds2
             logger.error("beds24 refresh token rejected: applying the webhook as sent", extra={"property_id": prop.id})
             metrics.add_metric(name="Beds24AuthFailed", unit="Count", value=1)
         else:
+            # The read can take seconds: look again, just before writing, for a run that started meanwhile
+            fresh = property_store.get_property(prop.organisation_id, prop.id)
+            if may_defer and fresh is not None and _run_in_progress(fresh):
+                raise RunInProgress()
             if current is None:
                 return Applied("deleted", mark_deleted(prop, booking_id, webhook_booking, source="webhook"), True)
             return _applied(apply_booking(prop, parse_booking(current), source="webhook"), parse_booking(current), True)
