@@ -60,8 +60,6 @@ from infra.local.sandbox.beds24_data import (
     MAX_RECORDS,
     BadRequest,
     BookingQuery,
-    WebhookDispatcher,
-    WebhookSender,
     check_booking,
     demo_bookings,
     demo_items,
@@ -76,6 +74,7 @@ from infra.local.sandbox.beds24_data import (
     parse_booking_query,
     render,
 )
+from infra.local.sandbox.beds24_webhooks import WebhookDispatcher, WebhookSender
 
 __all__ = ["DEMO_PROPERTY_ID", "DEMO_REFRESH_TOKEN", "DEMO_ROOM_IDS", "Beds24Sandbox", "WebhookSender", "create_app"]
 
