@@ -65,16 +65,23 @@ def log_failure(message: str, error: BaseException, **extra: Any) -> None:
 
 
 def make_resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver()
+    return add_error_handlers(APIGatewayRestResolver())
 
-    @app.exception_handler(DomainError)
-    def _domain_error(error: DomainError) -> Response:
-        if error.status >= 500:
-            log_failure("request failed", error, code=error.code)
-        else:
-            logger.info("request rejected", extra={"code": error.code, "reason": error.message})
-        metrics.add_metric(name=f"Rejected{error.code.title().replace('_', '')}", unit="Count", value=1)
-        return error_response(error.status, error.code, error.message, error.details)
+
+def domain_error_response(error: DomainError) -> Response:
+    """A domain error, logged (with its traceback masked if it is a server error) and counted."""
+    if error.status >= 500:
+        log_failure("request failed", error, code=error.code)
+    else:
+        logger.info("request rejected", extra={"code": error.code, "reason": error.message})
+    metrics.add_metric(name=f"Rejected{error.code.title().replace('_', '')}", unit="Count", value=1)
+    return error_response(error.status, error.code, error.message, error.details)
+
+
+def add_error_handlers(app: APIGatewayRestResolver) -> APIGatewayRestResolver:
+    """Every failure in the API's error shape: domain errors by their code, unknown routes 404, anything
+    else a bare 500 (details in the logs only)."""
+    app.exception_handler(DomainError)(domain_error_response)
 
     @app.not_found
     def _not_found(_: NotFoundError) -> Response:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -25,9 +24,9 @@ from pydantic_core import from_json
 
 from bookinghub.auth import Principal, principal_from_claims
 from bookinghub.errors import DomainError, InvalidPayload
-from bookinghub.observability import logger, metrics
+from bookinghub.observability import logger
 from bookinghub.settings import get_settings
-from bookinghub.web import error_response, log_failure, raw_body
+from bookinghub.web import add_error_handlers, domain_error_response, error_response, raw_body
 
 API_TITLE = "bookinghub API"
 API_VERSION = "1.0.0"
@@ -48,7 +47,7 @@ def make_admin_resolver() -> APIGatewayRestResolver:
         try:
             principal_of(app)
         except DomainError as auth_error:
-            return _domain_error(auth_error)
+            return domain_error_response(auth_error)
         return rejection
 
     @app.exception_handler(RequestValidationError)
@@ -61,25 +60,7 @@ def make_admin_resolver() -> APIGatewayRestResolver:
     def _unsupported(_: RequestUnsupportedContentType) -> Response:
         return _caller_first(error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json"))
 
-    @app.exception_handler(DomainError)
-    def _domain_error(error: DomainError) -> Response:
-        if error.status >= 500:
-            log_failure("request failed", error, code=error.code)
-        else:
-            logger.info("request rejected", extra={"code": error.code, "reason": error.message})
-        metrics.add_metric(name=f"Rejected{error.code.title().replace('_', '')}", unit="Count", value=1)
-        return error_response(error.status, error.code, error.message, error.details)
-
-    @app.not_found
-    def _not_found(_: NotFoundError) -> Response:
-        return error_response(404, "NOT_FOUND", "No such route")
-
-    @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
-        log_failure("unhandled error", error)
-        return error_response(500, "SERVER_ERROR", "Internal server error")
-
-    return app
+    return add_error_handlers(app)
 
 
 JSON_MEDIA_TYPE = "application/json"
