@@ -57,12 +57,15 @@ def call_admin(
     query: dict[str, Any] | None = None,
     body: Any = None,
     headers: dict[str, str | None] | None = None,
+    function: topology.Function = topology.ADMIN_API,
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
-    """Invoke admin_api with a request; returns (status, JSON body, headers).
+    """Invoke an operator API function (admin_api unless told) with a request, as API Gateway does behind
+    the Cognito authorizer; returns (status, JSON body, headers).
 
     `body`: JSON-encoded unless a str (sent as is) or bytes (sent base64-encoded, as API Gateway passes a
     body it cannot pass as text)."""
-    match = _ROUTES.match(method, path)
+    routes = _ROUTES if function is topology.ADMIN_API else RouteTable([(r, function) for r in function.routes])
+    match = routes.match(method, path)
     event = load_event("admin_api/list_bookings")
     event.update(
         resource=match.route.path,
@@ -83,9 +86,8 @@ def call_admin(
             event["multiValueHeaders"][name] = [value]
     event["requestContext"].update(resourcePath=match.route.path, httpMethod=method, path=f"/local{path}")
     event["requestContext"]["authorizer"] = {"claims": caller} if caller is not None else None
-    fn = topology.ADMIN_API
-    context = LocalLambdaContext(function_name=fn.name, timeout_seconds=fn.timeout_seconds)
-    response = load_handler(fn)(event, context)
+    context = LocalLambdaContext(function_name=function.name, timeout_seconds=function.timeout_seconds)
+    response = load_handler(function)(event, context)
     answer_headers = dict(response.get("headers") or {})
     answer_headers.update({k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v})
     return response["statusCode"], json.loads(response["body"] or "{}"), answer_headers

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from infra import topology
-from infra.local.invoke import LocalLambdaContext, load_handler
-from tests.conftest import load_event
 from tests.integration.conftest import DEMO_ORG
 
 RIVAL_ORG = "rival-org"
@@ -42,23 +39,8 @@ def call_admin(
 ) -> tuple[int, dict[str, Any]]:
     """Invoke beds24_admin as API Gateway would (Cognito claims in the authorizer context); returns
     (status, JSON body). `body`: JSON-encoded unless a str (sent as is)."""
-    from infra.local.routes import RouteTable
+    from tests.integration.admin import conftest as admin
 
-    fn = topology.function("beds24_admin")
-    match = RouteTable([(route, fn) for route in fn.routes]).match(method, path)
-    event = load_event("admin_api/list_bookings")
-    event.update(
-        resource=match.route.path,
-        path=path,
-        httpMethod=method,
-        pathParameters=match.path_parameters or None,
-        queryStringParameters={k: str(v) for k, v in query.items()} if query else None,
-        multiValueQueryStringParameters={k: [str(v)] for k, v in query.items()} if query else None,
-        body=None if body is None else body if isinstance(body, str) else json.dumps(body),
-        isBase64Encoded=False,
-    )
-    event["requestContext"].update(resourcePath=match.route.path, httpMethod=method, path=f"/local{path}")
-    event["requestContext"]["authorizer"] = {"claims": caller} if caller is not None else None
-    context = LocalLambdaContext(function_name=fn.name, timeout_seconds=fn.timeout_seconds)
-    response = load_handler(fn)(event, context)
-    return response["statusCode"], json.loads(response["body"] or "{}")
+    beds24_admin = topology.function("beds24_admin")
+    status, answer, _ = admin.call_admin(method, path, caller=caller, query=query, body=body, function=beds24_admin)
+    return status, answer
