@@ -8,6 +8,7 @@ arrivals, never a scan), so a late, duplicated or reordered change cannot leave 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,11 +28,12 @@ def local_today(prop: Beds24Property, now: datetime | None = None) -> date:
     return moment.astimezone(ZoneInfo(prop.time_zone)).date()
 
 
-def occupancy(reservations: list[dict[str, Any]], today: date) -> dict[str, dict[str, Any]]:
-    """room sort key -> what occupies it today, from the reservations that could."""
+def occupancy(reservations: Iterable[dict[str, Any]], today: date) -> dict[str, dict[str, Any]]:
+    """room sort key -> what occupies it today, from the reservations that could, in arrival order (the
+    index's order: the latest arrival wins a room), read as a stream so memory stays flat."""
     day = today.isoformat()
     rooms: dict[str, dict[str, Any]] = {}
-    for res in sorted(reservations, key=lambda r: (str(r.get("arrival")), str(r.get("id")))):
+    for res in reservations:
         if res.get("deleted") or res.get("status") in INACTIVE or res.get("beds24_room_id") is None:
             continue
         if not (res.get("arrival") and res.get("departure") and res["arrival"] <= day < res["departure"]):
@@ -55,7 +57,7 @@ def refresh_rooms(prop: Beds24Property, *, today: date | None = None) -> int:
         arrival_from=(today - timedelta(days=MAX_STAY_DAYS)).isoformat(),
         arrival_to=today.isoformat(),
     )
-    occupied = occupancy(list(recent), today)
+    occupied = occupancy(recent, today)
     known = store.rooms(prop.organisation_id, prop.id)
     now = iso_now()
     changed: dict[str, dict[str, Any]] = {}
