@@ -105,7 +105,11 @@ def finish(prop: Beds24Property, run: SyncRun, client: Beds24Client) -> None:
     window_start = (today - timedelta(days=prop.sync_days_back + MAX_STAY_DAYS)).isoformat()
     entries: list[dict[str, Any]] = []
     for hub in store.property_reservations(
-        prop.organisation_id, prop.id, arrival_from=window_start, arrival_to=arrival_to
+        prop.organisation_id,
+        prop.id,
+        arrival_from=window_start,
+        arrival_to=arrival_to,
+        attributes=("id", "beds24_booking_id", "deleted", "departure"),
     ):
         if hub.get("deleted") or int(hub["beds24_booking_id"]) in seen:
             continue

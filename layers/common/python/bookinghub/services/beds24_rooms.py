@@ -21,6 +21,8 @@ from bookinghub.models.booking_sync import iso_now
 # Stays longer than this are not looked back for (Beds24 allows longer, hospitality rarely needs them)
 MAX_STAY_DAYS = 90
 INACTIVE = ("cancelled", "inquiry", "request")
+# What occupancy reads of each reservation
+OCCUPANCY_FIELDS = ("id", "status", "deleted", "arrival", "departure", "beds24_room_id", "unit_id", "room")
 
 
 def local_today(prop: Beds24Property, now: datetime | None = None) -> date:
@@ -56,6 +58,7 @@ def refresh_rooms(prop: Beds24Property, *, today: date | None = None) -> int:
         prop.id,
         arrival_from=(today - timedelta(days=MAX_STAY_DAYS)).isoformat(),
         arrival_to=today.isoformat(),
+        attributes=OCCUPANCY_FIELDS,
     )
     occupied = occupancy(recent, today)
     known = store.rooms(prop.organisation_id, prop.id)
