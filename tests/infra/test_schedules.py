@@ -1,8 +1,5 @@
-"""Schedules: no topology function has one yet, so render one into a small stack of its own.
-
-The stack's resources are resolved rather than synthesised: a first synth costs ~7 s of jsii start-up
-here, and the values checked are the same.
-"""
+"""Schedules: the rendering of one (in a small stack of its own, resolved rather than synthesised: a
+first synth costs ~7 s of jsii start-up here), and the deployed stack's Beds24 pull-sync schedules."""
 
 from __future__ import annotations
 
@@ -10,6 +7,8 @@ import json
 import re
 
 from infra import topology
+from infra.cdk.naming import function_id
+from tests.infra.conftest import Assembly
 
 
 def test_schedule_becomes_a_rule_with_constant_input() -> None:
@@ -54,3 +53,24 @@ def test_schedule_becomes_a_rule_with_constant_input() -> None:
     assert stack.resolve(permissions[0].source_arn) == {
         "Fn::GetAtt": [stack.resolve(stack.get_logical_id(cfn_rule)), "Arn"]
     }
+
+
+def test_beds24_pulls_every_5_minutes_and_checks_the_daily_full_sync_hourly(assembly: Assembly) -> None:
+    target_function = function_id("beds24_scheduler")
+    found = {}
+    for rule in assembly.resources("AWS::Events::Rule").values():
+        props = rule["Properties"]
+        (target,) = props["Targets"]
+        if target["Arn"] == {"Fn::GetAtt": [target_function, "Arn"]}:
+            template = json.loads(re.sub(r"<([\w-]+)>", r'"<\1>"', target["InputTransformer"]["InputTemplate"]))
+            found[props["ScheduleExpression"]] = template["detail"]
+            assert props["State"] == "ENABLED"
+    assert found == {"rate(5 minutes)": {"mode": "incremental"}, "cron(0 * * * ? *)": {"mode": "full"}}
+    # EventBridge may invoke the scheduler, and nothing else is allowed to
+    permissions = [
+        p["Properties"]
+        for p in assembly.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [target_function, "Arn"]}
+    ]
+    assert len(permissions) == 2
+    assert {p["Principal"] for p in permissions} == {"events.amazonaws.com"}
