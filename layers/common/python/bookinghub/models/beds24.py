@@ -18,6 +18,10 @@ BEDS24: Literal["beds24"] = "beds24"
 BEDS24_STATUSES = ("confirmed", "request", "new", "cancelled", "black", "inquiry")
 DEFAULT_BASE_URL = "https://beds24.com/api/v2"
 
+# Each model builds its validator on first use rather than at import: a function imports all of them but
+# uses a few (the webhook handler only reads a property), and building them all cost ~170 ms of cold start.
+LAZY = ConfigDict(defer_build=True)
+
 PropertySlug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 SyncMode = Literal["incremental", "full", "reconcile"]
 RunStatus = Literal["queued", "running", "succeeded", "failed"]
@@ -30,7 +34,7 @@ WebhookKind = Literal["created", "modified", "cancelled", "deleted"]
 class Beds24Credentials(BaseModel):
     """KMS ciphertexts (bookinghub.crypto) and a hash; never plaintext, never returned by the API."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     refresh_token_encrypted: str | None = None
     access_token_encrypted: str | None = None
@@ -42,7 +46,7 @@ class Beds24Credentials(BaseModel):
 class Beds24Property(BaseModel):
     """One Beds24 property wired to the hub, per organisation."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: PropertySlug  # the hub's name for it, e.g. demo-property
     organisation_id: str
@@ -76,7 +80,7 @@ def _blank_to_none(value: Any) -> Any:
 
 
 class Beds24Booking(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     id: int
     property_id: int = Field(alias="propertyId")
@@ -153,7 +157,7 @@ def normalise_time(value: Any) -> str:
 class Reservation(BaseModel):
     """The hub's normalised reservation made from one Beds24 booking (one per organisation and booking)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     organisation_id: str
@@ -199,7 +203,7 @@ class Reservation(BaseModel):
 
 
 class Guest(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     organisation_id: str
@@ -215,6 +219,8 @@ class Guest(BaseModel):
 
 
 class SyncCounts(BaseModel):
+    model_config = LAZY
+
     processed: int = 0
     created: int = 0
     updated: int = 0
@@ -224,7 +230,7 @@ class SyncCounts(BaseModel):
 
 
 class SyncRun(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     run_id: str
     organisation_id: str
