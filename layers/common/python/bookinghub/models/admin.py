@@ -9,7 +9,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from bookinghub.errors import InvalidPayload
-from bookinghub.models.booking_sync import BookingStatus, Count, LongText, Money, Text, TransportType
+from bookinghub.models.booking_sync import (
+    BookingStatus,
+    Count,
+    GuestCount,
+    LongText,
+    Money,
+    Text,
+    TimeSlot,
+    TransportType,
+)
 from bookinghub.models.integrations import IntegrationStatus
 
 WebsiteId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
@@ -76,8 +85,8 @@ class BookingEdit(_Body):
     version: Annotated[int, Field(ge=1, le=10**12)] | None = None
     status: BookingStatus | None = None
     activity_date: date | None = None
-    time_slot: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
-    guest_count: Annotated[int, Field(ge=1, le=10000)] | None = None
+    time_slot: TimeSlot | None = None
+    guest_count: GuestCount | None = None
     customer: CustomerEdit | None = None
     transport: TransportEdit | None = None
     special_requests: LongText | None = None

@@ -25,6 +25,8 @@ SourceId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 Money = Annotated[int, Field(ge=0, le=10**12)]
 Count = Annotated[int, Field(ge=0, le=1000)]
+TimeSlot = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+GuestCount = Annotated[int, Field(ge=1, le=10000)]
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 # A change time further ahead than this is a broken clock: accepting it would make every later
@@ -98,8 +100,8 @@ class BookingSyncRequest(_Strict):
     package_name: Text | None = None
     package_price: Money | None = None
     activity_date: date | None = None
-    time_slot: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
-    guest_count: Annotated[int, Field(ge=1, le=10000)] | None = None
+    time_slot: TimeSlot | None = None
+    guest_count: GuestCount | None = None
     total_amount: Money | None = None
     discount_amount: Money | None = None
     currency: Currency | None = None
