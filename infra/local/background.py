@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 
 
-class BackgroundLoop:
+class BackgroundLoop(ABC):
     """Runs `_run` in a daemon thread; `_run` loops until the stop event is set.
 
     The runtime hands every loop one shared stop event, so one `set()` stops them all.
@@ -25,5 +26,6 @@ class BackgroundLoop:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
+    @abstractmethod
     def _run(self) -> None:
-        raise NotImplementedError
+        """One loop's work, until the stop event is set (each source defines its own)."""
