@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bookinghub.dal import keys
+from bookinghub.dal import integrations, keys
 from bookinghub.dal.aws import client, from_item, to_attr, to_item
 from bookinghub.models.beds24 import BEDS24, Beds24Credentials, Beds24Property
 from bookinghub.settings import get_settings
@@ -157,27 +157,11 @@ def property_by_alias(alias_pk: str) -> Beds24Property | None:
 
 
 def all_properties() -> list[Beds24Property]:
-    paginator = client("dynamodb").get_paginator("query")
-    pages = paginator.paginate(
-        TableName=get_settings().bookings_table,
-        IndexName="GSI1",
-        KeyConditionExpression="GSI1PK = :pk",
-        ExpressionAttributeValues={":pk": to_attr(keys.integration_type_pk(BEDS24))},
-    )
-    return [_property(item) for page in pages for item in page["Items"]]
+    return [_property(item) for item in integrations.items_of_type(BEDS24)]
 
 
 def organisation_properties(organisation_id: str) -> list[Beds24Property]:
-    response = client("dynamodb").query(
-        TableName=get_settings().bookings_table,
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
-        ExpressionAttributeValues={
-            ":pk": to_attr(keys.org_pk(organisation_id)),
-            ":sk": to_attr(keys.integration_type_pk(BEDS24) + "#"),
-        },
-        ConsistentRead=True,
-    )
-    return [_property(item) for item in response["Items"]]
+    return [_property(item) for item in integrations.organisation_items(organisation_id, BEDS24)]
 
 
 def _property(raw: dict[str, Any]) -> Beds24Property:

@@ -25,6 +25,19 @@ def put_integration(integration: Integration) -> None:
 
 
 def organisation_integrations(organisation_id: str, integration_type: str) -> list[Integration]:
+    return [_integration(item) for item in organisation_items(organisation_id, integration_type)]
+
+
+def integrations_of_type(integration_type: str) -> list[Integration]:
+    """Every organisation's integrations of one type (GSI1), for operators."""
+    return [_integration(item) for item in items_of_type(integration_type)]
+
+
+# Raw registry items, shared with the integration types stored in models of their own (dal/beds24.py)
+
+
+def organisation_items(organisation_id: str, integration_type: str) -> list[dict[str, Any]]:
+    """An organisation's registry items of one type (its own partition: consistent, never a scan)."""
     response = client("dynamodb").query(
         TableName=get_settings().bookings_table,
         KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
@@ -34,11 +47,11 @@ def organisation_integrations(organisation_id: str, integration_type: str) -> li
         },
         ConsistentRead=True,
     )
-    return [_integration(item) for item in response["Items"]]
+    return list(response["Items"])
 
 
-def integrations_of_type(integration_type: str) -> list[Integration]:
-    """Every organisation's integrations of one type (GSI1), for operators."""
+def items_of_type(integration_type: str) -> list[dict[str, Any]]:
+    """Every organisation's registry items of one type (GSI1)."""
     paginator = client("dynamodb").get_paginator("query")
     pages = paginator.paginate(
         TableName=get_settings().bookings_table,
@@ -46,7 +59,7 @@ def integrations_of_type(integration_type: str) -> list[Integration]:
         KeyConditionExpression="GSI1PK = :pk",
         ExpressionAttributeValues={":pk": to_attr(keys.integration_type_pk(integration_type))},
     )
-    return [_integration(item) for page in pages for item in page["Items"]]
+    return [item for page in pages for item in page["Items"]]
 
 
 def touch_integration(integration: Integration, now: str) -> None:
