@@ -1,7 +1,7 @@
 """Beds24 full-sync benchmark: what pulling a property of N bookings costs. Prints figures; asserts nothing.
 
 For 1,000 and 10,000 bookings (the Beds24 sandbox generates them), a first full sync (every booking new)
-and a second one (every booking unchanged) run through the real service (bookinghub.services.beds24_sync,
+and a second one (every booking unchanged) run through the real service (bookinghub.beds24.logic.sync,
 the Beds24Sync consumer's code) against moto and the sandbox, each in a process of its own, as DynamoDB
 and Beds24 are remote from a Lambda:
 
@@ -64,8 +64,8 @@ def start(command: list[str], port: int, env: dict[str, str]) -> subprocess.Pope
 
 
 def full_sync(prop: Any, meter: Meter) -> dict[str, float]:
-    from bookinghub.dal import beds24 as property_store
-    from bookinghub.services.beds24_sync import process_job, start_run
+    from bookinghub.beds24.dal import properties as property_store
+    from bookinghub.beds24.logic.sync import process_job, start_run
 
     prop = property_store.get_property(prop.organisation_id, prop.id)
     meter.calls.clear()
@@ -106,8 +106,8 @@ def main() -> None:
         import boto3
         import requests
 
-        from bookinghub.dal.aws import client
-        from bookinghub.services.beds24_properties import register_property
+        from bookinghub.aws.clients import client
+        from bookinghub.beds24.logic.properties import register_property
         from infra.local.resources import create_resources
 
         os.environ.update(create_resources(boto3.session.Session()).env)

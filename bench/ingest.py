@@ -107,8 +107,8 @@ def measure_ingest(requests: int) -> dict[str, float]:
         resources = create_resources(boto3.Session(region_name="us-east-1"))
         os.environ.update(resources.env)
 
-        from bookinghub.dal.aws import client
-        from bookinghub.services.websites import register_website
+        from bookinghub.aws.clients import client
+        from bookinghub.websites.logic.registry import register_website
 
         register_website(
             website_id="bench-website",

@@ -47,9 +47,9 @@ def add_parser(commands: Any, local_help: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bookinghub.dal import beds24 as property_store
-    from bookinghub.dal import beds24_runs as run_store
-    from bookinghub.services.beds24_properties import property_view
+    from bookinghub.beds24.dal import properties as property_store
+    from bookinghub.beds24.dal import runs as run_store
+    from bookinghub.beds24.logic.properties import property_view
 
     if args.action == "properties":
         props = property_store.organisation_properties(args.org)
@@ -78,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _sync(prop: Any, args: argparse.Namespace) -> int:
-    from bookinghub.dal import beds24_runs as run_store
-    from bookinghub.errors import DomainError
-    from bookinghub.services.beds24_sync import start_run
+    from bookinghub.beds24.dal import runs as run_store
+    from bookinghub.beds24.logic.sync import start_run
+    from bookinghub.core.errors import DomainError
 
     try:
         started = start_run(prop, args.mode, trigger="cli", requested_by="cli", resync=args.resync)

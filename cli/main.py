@@ -76,7 +76,7 @@ def quiet_service_logs() -> Iterator[None]:
     if "POWERTOOLS_LOG_LEVEL" in os.environ:
         yield
         return
-    from bookinghub.observability import logger
+    from bookinghub.core.observability import logger
 
     previous = logger.log_level
     logger.setLevel("WARNING")
@@ -113,7 +113,7 @@ def local_environment(env: dict[str, str]) -> dict[str, str]:
 def _rooms(args: argparse.Namespace) -> int:
     if args.local or os.environ.get(LOCAL_ENV, "").lower() in ("1", "true", "yes"):
         os.environ.update(local_environment(dict(os.environ)))
-    from bookinghub.services import rooms_monitoring
+    from bookinghub.rooms.logic import monitoring as rooms_monitoring
 
     if args.query == "status":
         rows = rooms_monitoring.integration_status()

@@ -45,7 +45,7 @@ AUTH_SECURITY: dict[str, list[dict[str, list[str]]]] = {
 
 # Routes whose function parses its body itself (strict JSON, raw bytes for signatures): their models
 REQUEST_MODELS: dict[tuple[str, str], str] = {
-    ("POST", "/api/bookings/sync"): "bookinghub.models.booking_sync:BookingSyncRequest",
+    ("POST", "/api/bookings/sync"): "bookinghub.bookings.models.sync:BookingSyncRequest",
 }
 
 

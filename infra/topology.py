@@ -170,7 +170,7 @@ BOOKING_EVENTS = Queue(name="BookingEvents", env_var="BOOKING_EVENTS_QUEUE_URL")
 
 # Passes waiting for their door pincode (Stripe payment -> Rooms Event Hub). The consumer retries a
 # failed Rooms call with exponential backoff by changing the message's visibility; 31 receives span
-# the 24 h retry schedule of bookinghub.services.pincode_retry (a unit test keeps the two equal), and
+# the 24 h retry schedule of bookinghub.payments.logic.pincode_retry (a unit test keeps the two equal), and
 # 4 days of retention leave ample room for it. The DLQ keeps what is left for redrive.
 PASS_ISSUANCE = Queue(
     name="PassIssuance",
@@ -234,7 +234,7 @@ SECRETS: tuple[Secret, ...] = (STRIPE_WEBHOOK_SECRET,)
 
 # The admin API (seed 002 dashboard): people, not websites, so every route but the OpenAPI document is
 # guarded by API Gateway's Cognito authorizer (locally: infra/local/auth.py), and the function reads the
-# verified claims (bookinghub.auth).
+# verified claims (bookinghub.core.auth).
 ADMIN_API = Function(
     name="admin_api",
     description="Admin API: bookings, websites, integrations and Rooms monitoring for operators (Cognito)",

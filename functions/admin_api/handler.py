@@ -1,7 +1,7 @@
 """The admin API (seed 002 dashboard): bookings, websites, integrations, Rooms monitoring, test webhooks.
 
 Every route but the OpenAPI document sits behind API Gateway's Cognito authorizer: the caller's claims
-arrive verified in requestContext.authorizer.claims and bookinghub.auth turns them into a Principal.
+arrive verified in requestContext.authorizer.claims and bookinghub.core.auth turns them into a Principal.
 Each route parses its input (Powertools validation against the models, which also makes the OpenAPI
 document) and calls one service function.
 """
@@ -16,7 +16,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from bookinghub.models.admin import (
+from bookinghub.beds24.models.admin import Beds24IntegrationCreate, PropertyPatch
+from bookinghub.bookings.logic import admin as admin_bookings
+from bookinghub.bookings.models.admin import (
     BookingEdit,
     IntegrationCreate,
     IntegrationPatch,
@@ -24,12 +26,12 @@ from bookinghub.models.admin import (
     WebsiteCreate,
     WebsitePatch,
 )
-from bookinghub.models.beds24_admin import Beds24IntegrationCreate, PropertyPatch
-from bookinghub.models.booking_sync import BookingStatus
-from bookinghub.observability import logger, metrics, tracer
-from bookinghub.services import admin_bookings, admin_integrations, admin_websites
-from bookinghub.services.admin_web import COGNITO_SECURITY, make_admin_resolver, openapi_document, principal_of
-from bookinghub.web import json_response
+from bookinghub.bookings.models.sync import BookingStatus
+from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.registry.logic import admin as admin_integrations
+from bookinghub.web.admin import COGNITO_SECURITY, make_admin_resolver, openapi_document, principal_of
+from bookinghub.web.resolver import json_response
+from bookinghub.websites.logic import admin as admin_websites
 
 app = make_admin_resolver()
 # Rooms Event Hub or Beds24, told apart by integration_type

@@ -1,7 +1,7 @@
 """The operators' Beds24 API (Cognito): properties, sync/reconcile runs, reports and reservations.
 
 Every route sits behind API Gateway's Cognito authorizer; the caller's verified claims become a Principal
-(bookinghub.auth). Each route validates its input (Powertools validation against the models) and calls
+(bookinghub.core.auth). Each route validates its input (Powertools validation against the models) and calls
 one service function.
 """
 
@@ -14,12 +14,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookinghub.models.beds24 import PropertySlug
-from bookinghub.models.beds24_admin import PropertyCreate, PropertyPatch, SyncRequest
-from bookinghub.observability import logger, metrics, tracer
-from bookinghub.services import beds24_admin
-from bookinghub.services.admin_web import COGNITO_SECURITY, make_admin_resolver, principal_of
-from bookinghub.web import json_response
+from bookinghub.beds24.logic import admin as beds24_admin
+from bookinghub.beds24.models.admin import PropertyCreate, PropertyPatch, SyncRequest
+from bookinghub.beds24.models.entities import PropertySlug
+from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.web.admin import COGNITO_SECURITY, make_admin_resolver, principal_of
+from bookinghub.web.resolver import json_response
 
 app = make_admin_resolver()
 OrganisationParam = Annotated[str | None, Query(max_length=64)]

@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookinghub.observability import logger, metrics, tracer
-from bookinghub.services.beds24_events import parse_message, process_event
+from bookinghub.beds24.logic.events import parse_message, process_event
+from bookinghub.core.observability import logger, metrics, tracer
 
 # A failed record is retried by SQS after its visibility timeout, and lands in the DLQ after 5 receives.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -8,8 +8,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookinghub.observability import logger, metrics, tracer
-from bookinghub.services.beds24_sync import run_schedule
+from bookinghub.beds24.logic.sync import run_schedule
+from bookinghub.core.observability import logger, metrics, tracer
 
 
 @logger.inject_lambda_context

@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookinghub.observability import logger, metrics, tracer
-from bookinghub.services.beds24_webhooks import receive_webhook
-from bookinghub.web import json_response, make_resolver, raw_body
+from bookinghub.beds24.logic.webhooks import receive_webhook
+from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.web.resolver import json_response, make_resolver, raw_body
 
 app = make_resolver()
 

@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookinghub.observability import logger, metrics, tracer
-from bookinghub.services.website_webhooks import bind_lambda_context, deliver_event_message
+from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.websites.logic.sync_back import bind_lambda_context, deliver_event_message
 
 # Failed records are named in batchItemFailures (even when all failed): SQS makes them visible again
 # after the visibility timeout and moves them to the DLQ after maxReceiveCount.

@@ -6,8 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookinghub.observability import logger
-from bookinghub.web import json_response, make_resolver
+from bookinghub.core.observability import logger
+from bookinghub.web.resolver import json_response, make_resolver
 
 app = make_resolver()
 

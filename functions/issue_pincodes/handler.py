@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookinghub.observability import logger, metrics, tracer
-from bookinghub.services.pincodes import QueuedPass, bind_lambda_context, handle_queued_pass, parse_message
+from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.payments.logic.pincodes import QueuedPass, bind_lambda_context, handle_queued_pass, parse_message
 
 # A failed record is named in batchItemFailures; its visibility was already set to the backoff delay, and
 # after maxReceiveCount receives SQS moves it to the DLQ.

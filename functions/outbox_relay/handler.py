@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookinghub.observability import logger, metrics, tracer
-from bookinghub.services.outbox import relay_stream_record
+from bookinghub.bookings.logic.outbox import relay_stream_record
+from bookinghub.core.observability import logger, metrics, tracer
 
 # A batch whose every record failed is reported like any other partial failure: the response names the
 # records, and the stream retries from the first of them.

@@ -11,10 +11,10 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookinghub.models.passes import PassView
-from bookinghub.observability import logger, metrics, tracer
-from bookinghub.services.passes import find_pass, get_pass
-from bookinghub.web import json_response, make_resolver
+from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.payments.logic.passes import find_pass, get_pass
+from bookinghub.payments.models import PassView
+from bookinghub.web.resolver import json_response, make_resolver
 
 app = make_resolver()
 

@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookinghub.observability import logger, metrics, tracer
-from bookinghub.services.stripe_webhooks import bind_lambda_context, receive_stripe_event
-from bookinghub.web import json_response, make_resolver, raw_body
+from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.payments.logic.stripe_webhook import bind_lambda_context, receive_stripe_event
+from bookinghub.web.resolver import json_response, make_resolver, raw_body
 
 app = make_resolver()
 

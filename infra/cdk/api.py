@@ -1,7 +1,7 @@
 """The REST API: every topology route as a Lambda proxy method, with validation, logs and throttling.
 
 API Gateway's own rejections (bad body, throttling, unknown route, ...) answer in the API's error
-shape {"success": false, "error": ..., "code": ...}, like the functions do (bookinghub.web), so a
+shape {"success": false, "error": ..., "code": ...}, like the functions do (bookinghub.web.resolver), so a
 client handles one shape whoever rejected the request.
 """
 

@@ -1,6 +1,6 @@
 """The operators' Cognito user pool and the API Gateway authorizer of every `auth="cognito"` route.
 
-- Groups superadmin, admin and staff are the roles (bookinghub.auth); custom:organisation_id and
+- Groups superadmin, admin and staff are the roles (bookinghub.core.auth); custom:organisation_id and
   custom:websites say which tenant and which websites a user works on. Only administrators set them
   (AdminUpdateUserAttributes): the app client may read them but not write them, so a user cannot move
   themselves into another tenant.
@@ -72,7 +72,7 @@ def build_auth(scope: Construct, *, stage: str, protect: bool) -> RenderedAuth:
             user_pool_id=user_pool.user_pool_id,
             group_name=group,
             description=description,
-            precedence=precedence,  # the strongest role first, as bookinghub.auth reads them
+            precedence=precedence,  # the strongest role first, as bookinghub.core.auth reads them
         )
     client = user_pool.add_client(
         "AdminClient",

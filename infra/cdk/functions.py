@@ -145,7 +145,7 @@ def environment(spec: topology.Function, data: DataResources, settings: Function
     if spec.access.kms_encrypt or spec.access.kms_decrypt:
         env[topology.SECRETS_KEY.env_var] = data.secrets_key.key_id
     for name in spec.access.read_secrets:
-        # The ARN, never the value: the function fetches the value at runtime (bookinghub.dal.secrets).
+        # The ARN, never the value: the function fetches the value at runtime (bookinghub.aws.secrets).
         env[topology.secret(name).env_var] = data.secrets[name].secret_arn
     # The function's own settings last, as declared (e.g. passes: POWERTOOLS_TRACER_CAPTURE_RESPONSE=false)
     env.update(dict(spec.environment))
@@ -160,7 +160,7 @@ def grant_access(spec: topology.Function, function: lambda_.Function, data: Data
         data.tables[name].grant_write_data(function)
     for name in access.send_queues:
         data.queues[name].queue.grant_send_messages(function)
-    # Exactly the KMS actions bookinghub.crypto calls, rather than grant_encrypt's
+    # Exactly the KMS actions bookinghub.aws.kms calls, rather than grant_encrypt's
     # GenerateDataKey*/ReEncrypt* wildcards.
     if access.kms_encrypt:
         data.secrets_key.grant(function, "kms:Encrypt")

@@ -49,7 +49,7 @@ class SeededWebsite:
 
 def seed(webhook_url_for: Mapping[str, str], env: Mapping[str, str] | None = None) -> list[SeededWebsite]:
     """Register the demo websites (the environment must already point the hub at moto)."""
-    from bookinghub.services.websites import register_website
+    from bookinghub.websites.logic.registry import register_website
 
     env = os.environ if env is None else env
     seeded = []

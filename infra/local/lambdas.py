@@ -1,7 +1,7 @@
 """Run a topology function for the gateway, the queue workers, the stream poller and the scheduler.
 
 Lambda runs one invocation at a time per execution environment, each function in its own. Here every
-function shares one interpreter and the module-level Logger and Metrics of `bookinghub.observability`,
+function shares one interpreter and the module-level Logger and Metrics of `bookinghub.core.observability`,
 so invocations are serialized, and the keys the Logger carries (correlation id, appended keys) are
 kept per function: one function's correlation id never shows up in another's logs.
 """

@@ -295,8 +295,8 @@ def _check_free(host: str, port: int, setting: str) -> None:
 
 def _reset_hub_caches() -> None:
     """The hub caches its settings and clients per process; they must see the environment just set."""
-    from bookinghub.dal.aws import client
-    from bookinghub.settings import get_settings
+    from bookinghub.aws.clients import client
+    from bookinghub.core.settings import get_settings
 
     get_settings.cache_clear()
     client.cache_clear()

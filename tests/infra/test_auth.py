@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bookinghub.auth import ORGANISATION_CLAIM, ROLES, WEBSITES_CLAIM
+from bookinghub.core.auth import ORGANISATION_CLAIM, ROLES, WEBSITES_CLAIM
 from infra import topology
 from tests.infra.conftest import STACK_NAME, Assembly
 from tests.infra.helpers import method_paths
@@ -56,7 +56,7 @@ def test_the_three_role_groups_in_the_order_roles_are_read(assembly: Assembly) -
     pool_id, _ = _one(assembly, "AWS::Cognito::UserPool")
     groups = [props["Properties"] for props in assembly.resources("AWS::Cognito::UserPoolGroup").values()]
     assert all(group["UserPoolId"] == {"Ref": pool_id} for group in groups)
-    # Precedence: the strongest group first, as bookinghub.auth picks a user's role from cognito:groups
+    # Precedence: the strongest group first, as bookinghub.core.auth picks a user's role from cognito:groups
     by_precedence = [group["GroupName"] for group in sorted(groups, key=lambda group: group["Precedence"])]
     assert tuple(by_precedence) == ROLES == ("superadmin", "admin", "staff")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bookinghub.services import pincode_retry
+from bookinghub.payments.logic import pincode_retry
 from infra import topology
 from infra.cdk import data as data_module
 from infra.cdk.naming import dlq_id, function_id, queue_id, secret_id, stream_failures_id, table_id

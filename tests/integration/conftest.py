@@ -29,7 +29,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
 
 @pytest.fixture
 def test_website(aws: LocalResources) -> Any:
-    from bookinghub.services.websites import register_website
+    from bookinghub.websites.logic.registry import register_website
 
     return register_website(
         website_id="test-website",
@@ -68,7 +68,7 @@ def snapshot_tables() -> dict[str, list[str]]:
 
 def _scan(table_name: str) -> list[dict[str, Any]]:
     # The hub's own cached client: creating a boto3 client costs ~50 ms
-    from bookinghub.dal.aws import client
+    from bookinghub.aws.clients import client
 
     pages = client("dynamodb").get_paginator("scan").paginate(TableName=table_name)
     return [item for page in pages for item in page["Items"]]
@@ -114,7 +114,7 @@ def seed_body(**changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def other_website(test_website: Any) -> Any:
-    from bookinghub.services.websites import register_website
+    from bookinghub.websites.logic.registry import register_website
 
     return register_website(
         website_id="other-website",
@@ -127,9 +127,9 @@ def other_website(test_website: Any) -> Any:
 
 def outbox_events(booking_id: str) -> list[dict[str, Any]]:
     """The domain events (outbox items, SK EVENT#...) stored beside a booking, oldest first."""
-    from bookinghub.dal import keys
-    from bookinghub.dal.aws import client, from_item
-    from bookinghub.settings import get_settings
+    from bookinghub.aws import keys
+    from bookinghub.aws.clients import client, from_item
+    from bookinghub.core.settings import get_settings
 
     response = client("dynamodb").query(
         TableName=get_settings().bookings_table,
@@ -141,8 +141,8 @@ def outbox_events(booking_id: str) -> list[dict[str, Any]]:
 
 def sync_logs() -> list[dict[str, Any]]:
     """Every sync log row (IntegrationLogs table), oldest first."""
-    from bookinghub.dal.aws import from_item
-    from bookinghub.settings import get_settings
+    from bookinghub.aws.clients import from_item
+    from bookinghub.core.settings import get_settings
 
     rows = [from_item(item) for item in _scan(get_settings().integration_logs_table)]
     return sorted((row for row in rows if row.get("entity") == "sync_log"), key=lambda row: row["SK"])
@@ -179,7 +179,7 @@ def captured_logs() -> Iterator[Callable[[], str]]:
     import io
     import logging
 
-    from bookinghub.observability import logger
+    from bookinghub.core.observability import logger
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

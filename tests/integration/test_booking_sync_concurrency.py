@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bookinghub.dal import keys
+from bookinghub.aws import keys
 from tests.integration.conftest import outbox_events, post_sync, seed_body, snapshot_tables, sync_logs
 
 DELIVERIES = 5

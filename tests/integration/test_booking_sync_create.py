@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bookinghub.dal import keys
-from bookinghub.dal.bookings import get_booking
+from bookinghub.aws import keys
+from bookinghub.bookings.dal.bookings import get_booking
 from tests.integration.conftest import (
     SYNC_KEY_OTHER,
     outbox_events,
@@ -188,7 +188,7 @@ def test_seed_defaults_apply_when_the_created_payload_omits_them(test_website: A
 
 
 def test_acknowledge_path_is_one_key_lookup_and_one_transaction(test_website: Any) -> None:
-    from bookinghub.dal.aws import client
+    from bookinghub.aws.clients import client
 
     calls: list[str] = []
 

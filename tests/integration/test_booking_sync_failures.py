@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from bookinghub.dal.aws import client
+from bookinghub.aws.clients import client
 from tests.integration.conftest import post_sync, seed_body, snapshot_tables
 
 # Not the seed's 1234567890: that is a substring of the local account id in every function ARN

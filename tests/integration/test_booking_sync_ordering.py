@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bookinghub.dal import keys
-from bookinghub.dal.bookings import get_booking
+from bookinghub.aws import keys
+from bookinghub.bookings.dal.bookings import get_booking
 from infra.local.invoke import invoke
 from tests.conftest import load_event
 from tests.integration.conftest import outbox_events, post_sync, seed_body, snapshot_tables, sync_logs

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bookinghub.dal import keys
-from bookinghub.dal.aws import client
-from bookinghub.security import hash_api_key
-from bookinghub.settings import get_settings
+from bookinghub.aws import keys
+from bookinghub.aws.clients import client
+from bookinghub.core.security import hash_api_key
+from bookinghub.core.settings import get_settings
 from tests.integration.conftest import TEST_KEY, post_sync, seed_body, snapshot_tables
 
 NEW_ID = "another-booking"  # a booking the hub does not know: a wrongly accepted request would create it

@@ -8,8 +8,8 @@ from typing import Any
 import boto3
 import pytest
 
-from bookinghub.dal.aws import from_item, to_item
-from bookinghub.dal.logs import event_from_outbox_item, event_item
+from bookinghub.aws.clients import from_item, to_item
+from bookinghub.bookings.dal.logs import event_from_outbox_item, event_item
 from infra.local.invoke import invoke
 from infra.local.resources import LocalResources
 from tests.conftest import load_event, reset_caches

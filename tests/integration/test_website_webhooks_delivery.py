@@ -62,7 +62,7 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def hook_website(aws: LocalResources, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> Any:
     """test-website with its webhook on the local receiver (plain http on loopback, allowed locally)."""
-    from bookinghub.services.websites import register_website
+    from bookinghub.websites.logic.registry import register_website
 
     monkeypatch.setenv("HUB_ALLOW_INSECURE_WEBHOOKS", "true")
     monkeypatch.setenv("HUB_WEBHOOK_TIMEOUT_SECONDS", "5")
@@ -84,11 +84,11 @@ def hook_website(aws: LocalResources, receiver: Receiver, monkeypatch: pytest.Mo
 
 def store_admin_event(**changes: Any) -> dict[str, Any]:
     """An operator's change, written through the same outbox path as the inbound sync (dal/logs.event_item)."""
-    from bookinghub.dal.aws import client, to_item
-    from bookinghub.dal.keys import booking_id_for
-    from bookinghub.dal.logs import event_item
-    from bookinghub.models.booking_sync import iso_now
-    from bookinghub.settings import get_settings
+    from bookinghub.aws.clients import client, to_item
+    from bookinghub.aws.keys import booking_id_for
+    from bookinghub.bookings.dal.logs import event_item
+    from bookinghub.bookings.models.sync import iso_now
+    from bookinghub.core.settings import get_settings
 
     event: dict[str, Any] = {
         "event_id": str(uuid.uuid4()),
@@ -114,7 +114,7 @@ def store_admin_event(**changes: Any) -> dict[str, Any]:
 
 def stored_outbox_items(booking_id: str) -> list[dict[str, Any]]:
     """The outbox items beside a booking, as DynamoDB hands them to the stream (typed attribute maps)."""
-    from bookinghub.settings import get_settings
+    from bookinghub.core.settings import get_settings
 
     response = boto3.client("dynamodb", region_name="us-east-1").query(
         TableName=get_settings().bookings_table,
@@ -190,8 +190,8 @@ def relay_to_queue(booking_id: str, aws: LocalResources) -> list[dict[str, Any]]
 
 
 def outbound_logs() -> list[dict[str, Any]]:
-    from bookinghub.dal.aws import from_item
-    from bookinghub.settings import get_settings
+    from bookinghub.aws.clients import from_item
+    from bookinghub.core.settings import get_settings
 
     items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=get_settings().integration_logs_table)
     rows = [from_item(item) for item in items["Items"]]
@@ -308,7 +308,7 @@ def test_a_refusal_is_logged_failed_and_never_retried(
 def test_one_failing_record_does_not_hold_back_the_others(
     hook_website: Any, receiver: Receiver, aws: LocalResources
 ) -> None:
-    from bookinghub.services.websites import register_website
+    from bookinghub.websites.logic.registry import register_website
 
     receiver.secrets["down-website"] = "whsec_down"
     register_website(

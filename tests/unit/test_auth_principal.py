@@ -1,11 +1,11 @@
-"""bookinghub.auth: claims -> Principal, and the role rules (what each role sees and may do)."""
+"""bookinghub.core.auth: claims -> Principal, and the role rules (what each role sees and may do)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bookinghub.auth import Forbidden, OrganisationNotFound, Principal, parse_list_claim, principal_from_claims
-from bookinghub.errors import AuthFailed, InvalidPayload
+from bookinghub.core.auth import Forbidden, OrganisationNotFound, Principal, parse_list_claim, principal_from_claims
+from bookinghub.core.errors import AuthFailed, InvalidPayload
 
 
 def _claims(groups: str, org: str | None = "org-a", websites: str = "") -> dict[str, str]:

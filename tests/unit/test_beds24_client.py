@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from bookinghub.integrations.beds24 import (
+from bookinghub.beds24.client.api import (
     ALL_STATUSES,
     AccessToken,
     Beds24AuthError,
@@ -27,7 +27,7 @@ from bookinghub.integrations.beds24 import (
     CallRecord,
     Credits,
 )
-from bookinghub.integrations.beds24_http import _NoRedirectSession, parse_credits
+from bookinghub.beds24.client.http import _NoRedirectSession, parse_credits
 
 BASE = "https://beds24.example.com/api/v2"
 REFRESH = "refresh-SECRET-0123456789"
@@ -163,7 +163,7 @@ PUBLIC_ADDRESS = "93.184.216.34"
 def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     """No DNS in unit tests: every host resolves to a public address unless a test says otherwise."""
     answers: dict[str, list[str]] = {}
-    monkeypatch.setattr("bookinghub.integrations.urls.resolve", lambda host: answers.get(host, [PUBLIC_ADDRESS]))
+    monkeypatch.setattr("bookinghub.core.urls.resolve", lambda host: answers.get(host, [PUBLIC_ADDRESS]))
     return answers
 
 
@@ -574,7 +574,7 @@ def test_the_default_session_never_follows_redirects() -> None:
 
 
 def test_importing_the_client_stays_light() -> None:
-    code = "import sys, bookinghub.integrations.beds24; print('requests' in sys.modules)"
+    code = "import sys, bookinghub.beds24.client.api; print('requests' in sys.modules)"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert result.stdout.strip() == "False"

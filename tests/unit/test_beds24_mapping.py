@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from bookinghub.models.beds24 import Beds24Booking, Beds24Property, normalise_time
-from bookinghub.services.beds24_mapping import (
+from bookinghub.beds24.logic.mapping import (
     attention_reasons,
     build_reservation,
     guest_candidate,
@@ -15,7 +14,8 @@ from bookinghub.services.beds24_mapping import (
     normalise_phone,
     reservation_id_for,
 )
-from bookinghub.services.guest_matching import merge
+from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property, normalise_time
+from bookinghub.guests.logic.matching import merge
 
 PROPERTY = Beds24Property(
     id="demo-property",

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bookinghub.errors import InvalidPayload
-from bookinghub.models.booking_sync import parse_sync_request
+from bookinghub.bookings.models.sync import parse_sync_request
+from bookinghub.core.errors import InvalidPayload
 from tests.conftest import load_event
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bookinghub.errors import BookingNotFound, DuplicateBooking
-from bookinghub.models.booking_sync import BookingSyncRequest, parse_sync_request
-from bookinghub.services.booking_sync import UNORDERED, _explain_condition, order_key_for
+from bookinghub.bookings.logic.sync import UNORDERED, _explain_condition, order_key_for
+from bookinghub.bookings.models.sync import BookingSyncRequest, parse_sync_request
+from bookinghub.core.errors import BookingNotFound, DuplicateBooking
 from tests.conftest import load_event
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bookinghub.models.passes import parse_pass_metadata, raw_metadata
+from bookinghub.payments.models import parse_pass_metadata, raw_metadata
 
 VALID = {
     "organisation_id": "demo-org",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bookinghub.services import pincode_retry
+from bookinghub.payments.logic import pincode_retry
 from infra import topology
 
 

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from bookinghub.integrations.rooms_event_hub import (
+from bookinghub.payments.logic.pincodes import parse_message, reservation_id
+from bookinghub.rooms.adapters.rooms_event_hub import (
     RoomsCall,
     interpret_answer,
     reservation_body,
     reservation_url,
 )
-from bookinghub.services.pincodes import parse_message, reservation_id
-from bookinghub.services.rooms_calls import mask_free_text, mask_name, mask_payload
+from bookinghub.rooms.logic.calls import mask_free_text, mask_name, mask_payload
 
 RES_ID = "SAMPLEabc123"
 

@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from bookinghub.security import (
+from bookinghub.core.security import (
     hash_api_key,
     mask_email,
     mask_phone,

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import stripe
 
-from bookinghub.errors import InvalidPayload, InvalidSignature
-from bookinghub.services.stripe_events import event_header, payment_completion
-from bookinghub.services.stripe_webhooks import signature_problem, verify_signature
+from bookinghub.core.errors import InvalidPayload, InvalidSignature
+from bookinghub.payments.logic.stripe_events import event_header, payment_completion
+from bookinghub.payments.logic.stripe_webhook import signature_problem, verify_signature
 from tests.conftest import load_event
 
 SECRET = "whsec_unit"

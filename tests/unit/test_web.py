@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from bookinghub import errors
-from bookinghub.observability import metrics
-from bookinghub.web import make_resolver, raw_body
+from bookinghub.core import errors
+from bookinghub.core.observability import metrics
+from bookinghub.web.resolver import make_resolver, raw_body
 from infra.local.invoke import LocalLambdaContext
 from tests.conftest import load_event
 

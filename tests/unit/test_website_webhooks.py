@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bookinghub.integrations.website_webhooks import WebhookResponse, WebhookTransportError, WebhookUrlRejected
-from bookinghub.models.events import BookingDomainEvent, SyncLog
-from bookinghub.models.website import Website
-from bookinghub.services import website_webhooks as service
+from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
+from bookinghub.websites.adapters.webhooks import WebhookResponse, WebhookTransportError, WebhookUrlRejected
+from bookinghub.websites.logic import sync_back as service
+from bookinghub.websites.models import Website
 from tests.conftest import load_event
 
 SECRET = "whsec_unit_test_secret"

@@ -10,7 +10,7 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from bookinghub.integrations.website_webhooks import (
+from bookinghub.websites.adapters.webhooks import (
     WebhookResponse,
     WebhookTransportError,
     WebhookUrlRejected,
@@ -52,7 +52,7 @@ class FakeWebsite(BaseAdapter):
 def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     """No DNS in unit tests: every host resolves to a public address unless a test says otherwise."""
     answers: dict[str, list[str]] = {}
-    monkeypatch.setattr("bookinghub.integrations.urls.resolve", lambda host: answers.get(host, ["93.184.216.34"]))
+    monkeypatch.setattr("bookinghub.core.urls.resolve", lambda host: answers.get(host, ["93.184.216.34"]))
     return answers
 
 

@@ -42,8 +42,8 @@ def demo_webhook_secret(env: dict[str, str] | None = None) -> str:
 def seed_beds24_demo(base_url: str, gateway_url: str) -> Any:
     """Register the demo property against the sandbox at `base_url` and point the sandbox's webhooks at the
     hub's gateway. The environment must already point the hub at moto."""
-    from bookinghub.services.beds24_properties import register_property
-    from bookinghub.services.beds24_sync import start_run
+    from bookinghub.beds24.logic.properties import register_property
+    from bookinghub.beds24.logic.sync import start_run
 
     secret = demo_webhook_secret()
     registered = register_property(

@@ -153,7 +153,7 @@ DEMO_RESERVATION_PREFIX = "SAMPLE"
 def seed_rooms_demo(base_url: str, organisation_id: str = DEMO_ORG) -> Any:
     """Register the demo organisation's Rooms integration, pointing at this sandbox at `base_url`
     (e.g. http://127.0.0.1:4100). The environment must already point the hub at moto."""
-    from bookinghub.services.integrations import register_rooms_integration
+    from bookinghub.registry.logic.registry import register_rooms_integration
 
     return register_rooms_integration(
         organisation_id=organisation_id,

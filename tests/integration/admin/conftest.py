@@ -108,7 +108,7 @@ def query_string(query: dict[str, Any]) -> str:
 @pytest.fixture
 def tenants(aws: LocalResources, test_website: Any, other_website: Any) -> dict[str, Any]:
     """demo-org: test-website (2 bookings) and other-website (1); rival-org: rival-website (1)."""
-    from bookinghub.services.websites import register_website
+    from bookinghub.websites.logic.registry import register_website
 
     register_website(
         website_id="rival-website",

@@ -172,7 +172,7 @@ def test_urls_that_do_not_parse_are_400(tenants: dict[str, Any], url: str) -> No
 
 
 def test_a_website_id_too_long_for_a_key_is_404_without_asking_dynamodb(tenants: dict[str, Any]) -> None:
-    from bookinghub.dal.aws import client
+    from bookinghub.aws.clients import client
 
     asked: list[str] = []
     events = client("dynamodb").meta.events

@@ -32,7 +32,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
     import boto3
     from moto import mock_aws
 
-    from bookinghub.settings import get_settings
+    from bookinghub.core.settings import get_settings
     from infra.local.resources import create_resources
 
     if not _session:
@@ -68,8 +68,8 @@ def beds24() -> Iterator[Sandbox]:
 @pytest.fixture
 def prop(aws: LocalResources, beds24: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Any:
     """demo-org's property `beach-hotel` = Beds24 property 12345 on the sandbox, webhook secret SECRET."""
-    from bookinghub.services.beds24_properties import register_property
-    from bookinghub.settings import get_settings
+    from bookinghub.beds24.logic.properties import register_property
+    from bookinghub.core.settings import get_settings
 
     monkeypatch.setenv("HUB_ALLOW_INSECURE_WEBHOOKS", "true")  # the sandbox is plain http on loopback
     monkeypatch.setenv("HUB_BEDS24_MAX_WAIT_SECONDS", str(MAX_WAIT_SECONDS))

@@ -26,7 +26,7 @@ MAX_WAIT_SECONDS = 2  # HUB_BEDS24_MAX_WAIT_SECONDS: credit waits up to this lon
 
 
 def current_property() -> Any:
-    from bookinghub.dal.beds24 import get_property
+    from bookinghub.beds24.dal.properties import get_property
 
     found = get_property(DEMO_ORG, PROPERTY)
     assert found is not None
@@ -34,8 +34,8 @@ def current_property() -> Any:
 
 
 def set_property(**changes: Any) -> Any:
-    """An operator's edit of the property (bookinghub.services.beds24_properties.update_property)."""
-    from bookinghub.services.beds24_properties import update_property
+    """An operator's edit of the property (bookinghub.beds24.logic.properties.update_property)."""
+    from bookinghub.beds24.logic.properties import update_property
 
     return update_property(current_property(), changes)
 
@@ -105,7 +105,7 @@ def webhook_body(booking_id: int = 40000001, **booking: Any) -> dict[str, Any]:
 
 
 def _sqs() -> Any:
-    from bookinghub.dal.aws import client
+    from bookinghub.aws.clients import client
 
     return client("sqs")
 
@@ -199,27 +199,27 @@ def queued(aws: LocalResources, queue: str) -> int:
 
 
 def reservation(beds24_booking_id: int) -> dict[str, Any] | None:
-    from bookinghub.dal.reservations import get_reservations
-    from bookinghub.services.beds24_mapping import reservation_id_for
+    from bookinghub.beds24.dal.reservations import get_reservations
+    from bookinghub.beds24.logic.mapping import reservation_id_for
 
     reservation_id = reservation_id_for(DEMO_ORG, beds24_booking_id)
     return get_reservations([reservation_id]).get(reservation_id)
 
 
 def guest(guest_id: str) -> Any:
-    from bookinghub.dal.guests import get_guests
+    from bookinghub.guests.dal.guests import get_guests
 
     return get_guests([guest_id])[guest_id]
 
 
 def stored_event(event_key: str) -> dict[str, Any] | None:
-    from bookinghub.dal.beds24_runs import get_event
+    from bookinghub.beds24.dal.runs import get_event
 
     return get_event(event_key)
 
 
 def get_run(run_id: str) -> Any:
-    from bookinghub.dal.beds24_runs import get_run as load
+    from bookinghub.beds24.dal.runs import get_run as load
 
     run = load(run_id)
     assert run is not None
@@ -227,7 +227,7 @@ def get_run(run_id: str) -> Any:
 
 
 def start_run(mode: str, **options: Any) -> Any:
-    from bookinghub.services.beds24_sync import start_run as start
+    from bookinghub.beds24.logic.sync import start_run as start
 
     return start(current_property(), mode, trigger="test", **options)  # type: ignore[arg-type]
 

@@ -44,13 +44,13 @@ class DynamoMeter:
         self.requests.append(Request(model.name, json.loads(json.dumps(params, default=str))))
 
     def __enter__(self) -> DynamoMeter:
-        from bookinghub.dal.aws import client
+        from bookinghub.aws.clients import client
 
         client("dynamodb").meta.events.register("provide-client-params.dynamodb.*", self._record)
         return self
 
     def __exit__(self, *_: object) -> None:
-        from bookinghub.dal.aws import client
+        from bookinghub.aws.clients import client
 
         client("dynamodb").meta.events.unregister("provide-client-params.dynamodb.*", self._record)
 

@@ -177,14 +177,14 @@ def test_the_scheduler_skips_a_property_with_pull_sync_disabled(aws: LocalResour
     set_property(pull_sync_enabled=True, status="inactive")
     assert invoke("beds24_scheduler", schedule)["skipped"] == 1
     set_property(status="active", pull_sync_enabled=False)
-    from bookinghub.services.beds24_sync import run_schedule
+    from bookinghub.beds24.logic.sync import run_schedule
 
     assert run_schedule("full", now=datetime.now(UTC).replace(hour=22)) == {"started": 0, "skipped": 1, "busy": 0}
     assert queued(aws, "Beds24Sync") == 0
 
 
 def test_the_daily_full_sync_runs_once_a_day_after_its_local_hour(aws: LocalResources, prop: Any) -> None:
-    from bookinghub.services.beds24_sync import run_schedule
+    from bookinghub.beds24.logic.sync import run_schedule
 
     # Asia/Bangkok is UTC+7 and full_sync_hour is 3
     before_hour = datetime(2026, 3, 1, 19, 0, tzinfo=UTC)  # 02:00 on 2 March in Bangkok
@@ -205,7 +205,7 @@ def test_the_daily_full_sync_runs_once_a_day_after_its_local_hour(aws: LocalReso
 
 
 def _run_ids() -> list[str]:
-    from bookinghub.dal.beds24_runs import property_runs
+    from bookinghub.beds24.dal.runs import property_runs
 
     found = current_property()
     return [run.run_id for run in property_runs(found.organisation_id, found.id, 10)]

@@ -91,7 +91,7 @@ def test_a_spent_budget_is_waited_for_before_the_next_call(aws: LocalResources, 
 def test_a_long_credit_reset_requeues_the_run_with_a_delay_and_it_finishes_later(
     aws: LocalResources, beds24: Sandbox, prop: Any
 ) -> None:
-    from bookinghub.services.beds24_sync import SyncInProgress
+    from bookinghub.beds24.logic.sync import SyncInProgress
 
     ids = [beds24.create(), beds24.create(roomId=502)]
     beds24.credits(remaining=0, resets_in=300)
@@ -186,7 +186,7 @@ def test_a_run_failing_midway_keeps_the_cursor_and_releases_the_lease(
 def test_a_rejected_refresh_token_applies_webhooks_as_sent_and_fails_runs(
     aws: LocalResources, beds24: Sandbox, prop: Any
 ) -> None:
-    from bookinghub.services.beds24_properties import update_property
+    from bookinghub.beds24.logic.properties import update_property
 
     booking_id = beds24.create()
     assert sync(aws, "full").status == "succeeded"

@@ -110,8 +110,8 @@ def test_an_inactive_property_accepts_no_webhook(aws: LocalResources, prop: Any)
 
 
 def test_a_replaced_secret_stops_working_at_once(aws: LocalResources, prop: Any) -> None:
-    from bookinghub.dal.beds24 import get_property
-    from bookinghub.services.beds24_properties import update_property
+    from bookinghub.beds24.dal.properties import get_property
+    from bookinghub.beds24.logic.properties import update_property
 
     current = get_property(prop.organisation_id, prop.id)
     assert current is not None

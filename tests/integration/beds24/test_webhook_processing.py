@@ -26,7 +26,7 @@ from tests.integration.conftest import snapshot_tables
 
 
 def parse_booking(raw: dict[str, Any]) -> Any:
-    from bookinghub.services.beds24_apply import parse_booking as parse
+    from bookinghub.beds24.logic.apply import parse_booking as parse
 
     return parse(raw)
 
@@ -64,7 +64,7 @@ def test_the_same_webhook_three_times_is_one_event_and_one_write(
 
 
 def test_each_kind_of_change_is_applied_and_sets_room_status(aws: LocalResources, beds24: Sandbox, prop: Any) -> None:
-    from bookinghub.services.beds24_rooms import room_statuses
+    from bookinghub.beds24.logic.rooms import room_statuses
 
     def apply_latest(booking_id: int) -> dict[str, Any]:
         status, answer = deliver(beds24.webhooks(booking_id)[-1])
@@ -119,7 +119,7 @@ def test_each_kind_of_change_is_applied_and_sets_room_status(aws: LocalResources
 def test_every_order_of_created_modified_cancelled_ends_in_the_same_state(
     aws: LocalResources, beds24: Sandbox, prop: Any
 ) -> None:
-    from bookinghub.services.beds24_mapping import content_fields, hashes
+    from bookinghub.beds24.logic.mapping import content_fields, hashes
 
     set_property(reread_on_webhook=False)  # the webhooks' own data, so their order is what is tested
     current = prop.model_copy(update={"reread_on_webhook": False})
@@ -264,8 +264,8 @@ def test_an_unknown_room_is_kept_and_needs_attention(aws: LocalResources, beds24
 def test_a_webhook_that_could_not_be_queued_is_taken_again_on_retry(
     aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bookinghub.dal import beds24_runs
-    from bookinghub.services import beds24_webhooks
+    from bookinghub.beds24.dal import runs as beds24_runs
+    from bookinghub.beds24.logic import webhooks as beds24_webhooks
 
     booking_id = beds24.create()
     (sent,) = beds24.webhooks(booking_id)

@@ -28,7 +28,7 @@ def test_a_webhook_arriving_while_a_sync_page_is_in_flight_waits_for_the_run(
 ) -> None:
     """A page writes its new reservations in unconditional batches; a webhook consumed meanwhile must not
     be overwritten by the page's older data: it waits for the run, then applies what Beds24 says then."""
-    from bookinghub.dal import reservations
+    from bookinghub.beds24.dal import reservations
 
     booking_id = beds24.create(price=10500)
     put_new = reservations.put_new
@@ -69,7 +69,7 @@ def test_a_webhook_arriving_while_a_sync_page_is_in_flight_waits_for_the_run(
 def test_a_fast_consumer_s_final_status_is_not_reset_to_queued(
     aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bookinghub.services import beds24_webhooks
+    from bookinghub.beds24.logic import webhooks as beds24_webhooks
 
     send = beds24_webhooks.send_webhook_event
 
@@ -93,7 +93,7 @@ def test_a_fast_consumer_s_final_status_is_not_reset_to_queued(
 def test_a_redelivery_overlapping_the_first_delivery_is_a_duplicate(
     aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bookinghub.services import beds24_webhooks
+    from bookinghub.beds24.logic import webhooks as beds24_webhooks
 
     booking_id = beds24.create()
     (sent,) = beds24.webhooks(booking_id)
@@ -119,8 +119,8 @@ def test_a_redelivery_overlapping_the_first_delivery_is_a_duplicate(
 def test_fixing_the_room_mapping_clears_needs_attention_on_the_next_full_sync(
     aws: LocalResources, beds24: Sandbox, prop: Any
 ) -> None:
-    from bookinghub.services.beds24_apply import parse_booking
-    from bookinghub.services.beds24_mapping import content_fields, content_hash
+    from bookinghub.beds24.logic.apply import parse_booking
+    from bookinghub.beds24.logic.mapping import content_fields, content_hash
 
     unmapped = set_property(room_mapping={"501": "Deluxe Double", "502": "Family Suite"})
     mapped = unmapped.model_copy(update={"room_mapping": {**unmapped.room_mapping, "503": "Garden Bungalow"}})

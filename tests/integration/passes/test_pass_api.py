@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bookinghub.dal.keys import pass_id_for
+from bookinghub.aws.keys import pass_id_for
 from infra.local.resources import LocalResources
 from tests.integration.passes.conftest import (
     OTHER_ORG_KEY,
@@ -25,7 +25,7 @@ PASS_ID = pass_id_for(PAYMENT_INTENT)
 
 @pytest.fixture
 def other_org_website(hub: Any) -> Any:
-    from bookinghub.services.websites import register_website
+    from bookinghub.websites.logic.registry import register_website
 
     return register_website(
         website_id="other-org-website",

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from bookinghub.dal import passes as pass_store
-from bookinghub.dal.aws import client, from_item
-from bookinghub.dal.keys import pass_id_for
-from bookinghub.services import pincode_retry
-from bookinghub.services.integrations import active_rooms_integration
-from bookinghub.settings import get_settings
+from bookinghub.aws.clients import client, from_item
+from bookinghub.aws.keys import pass_id_for
+from bookinghub.core.settings import get_settings
+from bookinghub.payments.dal import passes as pass_store
+from bookinghub.payments.logic import pincode_retry
+from bookinghub.registry.logic.registry import active_rooms_integration
 from infra import topology
 from infra.local.resources import LocalResources
 from tests.conftest import reset_caches
@@ -200,7 +200,7 @@ def test_a_pass_that_has_a_pincode_keeps_it_without_calling_rooms(
     post_stripe(stripe_event())
     run_consumer(aws)
     first = pass_view()["pincode"]
-    from bookinghub.dal.pass_queue import send_pass_issuance
+    from bookinghub.payments.dal.pass_queue import send_pass_issuance
 
     send_pass_issuance(PASS_ID)  # e.g. a redrive of an old message, or a duplicate
     rooms.misbehave(times=5, fail_with=500)
@@ -235,8 +235,8 @@ def test_duplicate_message_while_the_first_is_being_handled_makes_no_second_call
 ) -> None:
     import threading
 
-    from bookinghub.dal.pass_queue import send_pass_issuance
-    from bookinghub.services.pincodes import PincodeRetry, QueuedPass, handle_queued_pass
+    from bookinghub.payments.dal.pass_queue import send_pass_issuance
+    from bookinghub.payments.logic.pincodes import PincodeRetry, QueuedPass, handle_queued_pass
     from tests.integration.passes.conftest import sqs
 
     post_stripe(stripe_event())
@@ -269,7 +269,7 @@ def test_duplicate_message_while_the_first_is_being_handled_makes_no_second_call
 def test_a_pass_needing_attention_gets_no_call_and_still_its_pincode_once_activated(
     hub: Any, aws: LocalResources, rooms: RoomsSandbox
 ) -> None:
-    from bookinghub.dal.pass_queue import send_pass_issuance
+    from bookinghub.payments.dal.pass_queue import send_pass_issuance
 
     post_stripe(stripe_event("payment_intent_succeeded", metadata={}))
     send_pass_issuance(PASS_ID)  # e.g. queued by hand before the metadata was fixed

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bookinghub.services import rooms_monitoring
+from bookinghub.rooms.logic import monitoring as rooms_monitoring
 from infra.local.resources import LocalResources
 from tests.integration.passes.conftest import (
     GUEST_EMAIL,

@@ -6,8 +6,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bookinghub.dal import passes as pass_store
-from bookinghub.dal.keys import pass_id_for
+from bookinghub.aws.keys import pass_id_for
+from bookinghub.payments.dal import passes as pass_store
 from infra.local.resources import LocalResources
 from tests.integration.conftest import snapshot_tables
 from tests.integration.passes.conftest import (

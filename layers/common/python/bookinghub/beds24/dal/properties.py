@@ -1,0 +1,230 @@
+"""Beds24 properties (the seed's beds24_config), their aliases, sync leases and cursors (Bookings table).
+
+A property is an integration of its organisation (`PK=ORG#{org}`, `SK=INTEGRATION#beds24#{property}`,
+listed by type on GSI1). Two alias items let a webhook find it: by Beds24's property id (signed
+webhooks name it in the body) and by the hash of its webhook token (`?token=` or a header).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bookinghub.aws import keys
+from bookinghub.aws.clients import client, from_item, to_attr, to_item
+from bookinghub.beds24.models.entities import BEDS24, Beds24Credentials, Beds24Property
+from bookinghub.core.settings import get_settings
+from bookinghub.registry.dal import integrations
+
+_STORAGE = ("PK", "SK", "entity", "GSI1PK", "GSI1SK")
+
+
+class PropertyTaken(Exception):
+    """Another property already uses this id, Beds24 property id or webhook token."""
+
+
+class LeaseHeld(Exception):
+    """Another sync run of the property is in progress."""
+
+
+def _key(organisation_id: str, property_id: str) -> dict[str, Any]:
+    return {"PK": keys.org_pk(organisation_id), "SK": keys.integration_sk(BEDS24, property_id)}
+
+
+def _item(prop: Beds24Property) -> dict[str, Any]:
+    return {
+        **_key(prop.organisation_id, prop.id),
+        "entity": "integration",
+        "integration_type": BEDS24,
+        "GSI1PK": keys.integration_type_pk(BEDS24),
+        "GSI1SK": f"ORG#{prop.organisation_id}#{prop.id}",
+        **prop.model_dump(),
+    }
+
+
+def _alias(pk: str, prop: Beds24Property) -> dict[str, Any]:
+    return {"PK": pk, "SK": keys.ALIAS_SK, "organisation_id": prop.organisation_id, "property_id": prop.id}
+
+
+def create_property(prop: Beds24Property) -> None:
+    """The property and its aliases in one transaction: ids and tokens stay unique."""
+    table = get_settings().bookings_table
+    puts = [_item(prop), _alias(keys.beds24_property_alias_pk(prop.beds24_property_id), prop)]
+    if prop.credentials.webhook_token_hash:
+        puts.append(_alias(keys.beds24_token_alias_pk(prop.credentials.webhook_token_hash), prop))
+    try:
+        client("dynamodb").transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(PK)"}}
+                for item in puts
+            ]
+        )
+    except client("dynamodb").exceptions.TransactionCanceledException as error:
+        raise PropertyTaken(str(error)) from None
+
+
+# What an operator may change; sync state (tokens, lease, cursors) is written only by the sync itself
+EDITABLE = (
+    "name",
+    "beds24_property_id",
+    "base_url",
+    "room_mapping",
+    "time_zone",
+    "default_country",
+    "pull_sync_enabled",
+    "reread_on_webhook",
+    "full_sync_hour",
+    "sync_days_back",
+    "sync_days_ahead",
+    "status",
+    "updated_at",
+)
+EDITABLE_CREDENTIALS = ("refresh_token_encrypted", "webhook_secret_encrypted", "webhook_token_hash")
+
+
+def update_property(previous: Beds24Property, updated: Beds24Property, *, forget_access_token: bool = False) -> None:
+    """Save an operator's edit (only the editable attributes), moving the aliases if the Beds24 id or
+    the webhook token changed, in one transaction. `forget_access_token`: the stored access token was
+    minted from another refresh token or for another host, and must not be used again."""
+    table = get_settings().bookings_table
+    values: dict[str, Any] = {}
+    sets = []
+    for position, name in enumerate(EDITABLE):
+        sets.append(f"#f{position} = :f{position}")
+        values[f":f{position}"] = to_attr(getattr(updated, name))
+    names = {f"#f{position}": name for position, name in enumerate(EDITABLE)}
+    for position, name in enumerate(EDITABLE_CREDENTIALS):
+        sets.append(f"credentials.#c{position} = :c{position}")
+        names[f"#c{position}"] = name
+        values[f":c{position}"] = to_attr(getattr(updated.credentials, name))
+    actions: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": to_item(_key(updated.organisation_id, updated.id)),
+                "UpdateExpression": "SET "
+                + ", ".join(sets)
+                + (
+                    " REMOVE credentials.access_token_encrypted, credentials.access_token_expires_at"
+                    if forget_access_token
+                    else ""
+                ),
+                "ConditionExpression": "attribute_exists(PK)",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+    ]
+    moves = (
+        (
+            keys.beds24_property_alias_pk(previous.beds24_property_id),
+            keys.beds24_property_alias_pk(updated.beds24_property_id),
+        ),
+        (
+            keys.beds24_token_alias_pk(previous.credentials.webhook_token_hash or ""),
+            keys.beds24_token_alias_pk(updated.credentials.webhook_token_hash or ""),
+        ),
+    )
+    for old_pk, new_pk in moves:
+        if old_pk == new_pk:
+            continue
+        if not old_pk.endswith("#"):
+            actions.append({"Delete": {"TableName": table, "Key": to_item({"PK": old_pk, "SK": keys.ALIAS_SK})}})
+        if not new_pk.endswith("#"):
+            alias = to_item(_alias(new_pk, updated))
+            actions.append(
+                {"Put": {"TableName": table, "Item": alias, "ConditionExpression": "attribute_not_exists(PK)"}}
+            )
+    try:
+        client("dynamodb").transact_write_items(TransactItems=actions)
+    except client("dynamodb").exceptions.TransactionCanceledException as error:
+        raise PropertyTaken(str(error)) from None
+
+
+def get_property(organisation_id: str, property_id: str) -> Beds24Property | None:
+    response = client("dynamodb").get_item(
+        TableName=get_settings().bookings_table, Key=to_item(_key(organisation_id, property_id)), ConsistentRead=True
+    )
+    return _property(response["Item"]) if "Item" in response else None
+
+
+def property_by_alias(alias_pk: str) -> Beds24Property | None:
+    response = client("dynamodb").get_item(
+        TableName=get_settings().bookings_table, Key=to_item({"PK": alias_pk, "SK": keys.ALIAS_SK})
+    )
+    if "Item" not in response:
+        return None
+    alias = from_item(response["Item"])
+    return get_property(str(alias["organisation_id"]), str(alias["property_id"]))
+
+
+def all_properties() -> list[Beds24Property]:
+    return [_property(item) for item in integrations.items_of_type(BEDS24)]
+
+
+def organisation_properties(organisation_id: str) -> list[Beds24Property]:
+    return [_property(item) for item in integrations.organisation_items(organisation_id, BEDS24)]
+
+
+def _property(raw: dict[str, Any]) -> Beds24Property:
+    item = from_item(raw)
+    return Beds24Property.model_validate({k: v for k, v in item.items() if k not in (*_STORAGE, "integration_type")})
+
+
+# --- Sync state: tokens, lease, cursors (single attributes, so they never clobber an operator's edit) ----
+
+
+def _update(prop: Beds24Property, expression: str, values: dict[str, Any], condition: str | None = None) -> None:
+    request: dict[str, Any] = {
+        "TableName": get_settings().bookings_table,
+        "Key": to_item(_key(prop.organisation_id, prop.id)),
+        "UpdateExpression": expression,
+        "ExpressionAttributeValues": {k: to_attr(v) for k, v in values.items()},
+    }
+    request["ConditionExpression"] = f"attribute_exists(PK) AND ({condition})" if condition else "attribute_exists(PK)"
+    client("dynamodb").update_item(**request)
+
+
+def save_access_token(prop: Beds24Property, encrypted: str, expires_at: float) -> None:
+    _update(
+        prop,
+        "SET credentials.access_token_encrypted = :token, credentials.access_token_expires_at = :expires",
+        {":token": encrypted, ":expires": expires_at},
+    )
+
+
+def acquire_lease(prop: Beds24Property, run_id: str, now: float, seconds: int) -> None:
+    """Take the property's sync lease for `run_id`, unless another live run holds it."""
+    try:
+        _update(
+            prop,
+            "SET active_run_id = :run, active_run_expires_at = :until",
+            {":run": run_id, ":until": now + seconds, ":now": now},
+            "attribute_not_exists(active_run_id) OR active_run_id = :run OR active_run_expires_at < :now",
+        )
+    except client("dynamodb").exceptions.ConditionalCheckFailedException:
+        raise LeaseHeld() from None
+
+
+def release_lease(
+    prop: Beds24Property, run_id: str, *, cursor: str | None = None, full_date: str | None = None
+) -> None:
+    """Give the lease back; a successful run also moves the cursor (incremental) or full-sync date."""
+    sets = []
+    values: dict[str, Any] = {":run": run_id}
+    if cursor is not None:
+        sets.append("last_successful_cursor = :cursor")
+        values[":cursor"] = cursor
+    if full_date is not None:
+        sets.append("last_full_sync_date = :day")
+        values[":day"] = full_date
+    # REMOVE, not SET to null: the next acquire tests attribute_not_exists
+    expression = ("SET " + ", ".join(sets) + " " if sets else "") + "REMOVE active_run_id, active_run_expires_at"
+    try:
+        _update(prop, expression, values, "active_run_id = :run")
+    except client("dynamodb").exceptions.ConditionalCheckFailedException:
+        pass  # the lease expired and another run took it: that run owns the state now
+
+
+def credentials_of(prop: Beds24Property) -> Beds24Credentials:
+    fresh = get_property(prop.organisation_id, prop.id)
+    return (fresh or prop).credentials

@@ -1,0 +1,170 @@
+"""Reservations made from Beds24 bookings, and the rooms' occupancy (Bookings table).
+
+Ordering rule, enforced by the write itself: a reservation is replaced only by a newer Beds24
+modification time, ties broken by content hash, so every delivery order ends in the same state; a
+deletion is final (Beds24 never reuses a booking id) and is never undone by a late modification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from bookinghub.aws import keys
+from bookinghub.aws.batch import batch_get, batch_write
+from bookinghub.aws.clients import client, from_item, to_attr, to_item
+from bookinghub.beds24.models.entities import Reservation
+from bookinghub.core.settings import get_settings
+
+_STORAGE = ("PK", "SK", "entity", "GSI1PK", "GSI1SK", "GSI3PK", "GSI3SK")
+
+
+def reservation_item(reservation: Reservation) -> dict[str, Any]:
+    arrival = reservation.arrival or "0000-00-00"
+    item: dict[str, Any] = {
+        "PK": keys.reservation_pk(reservation.id),
+        "SK": keys.RESERVATION_SK,
+        "entity": "reservation",
+        "GSI1PK": keys.property_pk(reservation.organisation_id, reservation.property_id),
+        "GSI1SK": f"{arrival}#{reservation.id}",
+        **reservation.model_dump(),
+    }
+    if reservation.guest_id:
+        item["GSI3PK"] = keys.guest_pk(reservation.guest_id)
+        item["GSI3SK"] = f"{arrival}#{reservation.id}"
+    return item
+
+
+def stored_fields(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in _STORAGE}
+
+
+def get_reservations(reservation_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """id -> stored reservation (plain values), for those that exist; one call per 100 ids."""
+    keys_ = [{"PK": keys.reservation_pk(i), "SK": keys.RESERVATION_SK} for i in set(reservation_ids)]
+    if not keys_:
+        return {}
+    return {str(item["id"]): stored_fields(item) for item in batch_get(get_settings().bookings_table, keys_)}
+
+
+# The ordering rule, shared by both writes below (the service applies the same rule before writing):
+# a newer Beds24 modification time wins; at the same time a greater source hash wins (any delivery
+# order converges); the same Beds24 version is rewritten only if what the hub derives from it changed.
+_NEWER = (
+    "modified_time < :mt OR (modified_time = :mt AND (source_hash < :source OR "
+    "(source_hash = :source AND content_hash <> :content)))"
+)
+
+
+def _ordering_values(reservation: Reservation) -> dict[str, Any]:
+    return {
+        ":true": to_attr(True),
+        ":mt": to_attr(reservation.modified_time),
+        ":source": to_attr(reservation.source_hash),
+        ":content": to_attr(reservation.content_hash),
+    }
+
+
+def put_if_newer(reservation: Reservation, *, restore: bool = False) -> bool:
+    """Write unless the stored reservation is newer, or deleted; False if the stored one won.
+
+    A deletion is final and wins over anything but another deletion; `restore` (an operator's repair
+    from Beds24 itself) may replace a deleted reservation with the booking Beds24 still has.
+    """
+    if reservation.deleted:
+        condition, values = "attribute_not_exists(PK) OR deleted <> :true", {":true": to_attr(True)}
+    else:
+        deleted_rule = "deleted = :true OR " if restore else ""
+        condition = f"attribute_not_exists(PK) OR {deleted_rule}(deleted <> :true AND ({_NEWER}))"
+        values = _ordering_values(reservation)
+    try:
+        client("dynamodb").put_item(
+            TableName=get_settings().bookings_table,
+            Item=to_item(reservation_item(reservation)),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+        )
+    except client("dynamodb").exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def put_new(reservations: Sequence[Reservation]) -> int:
+    """Batch-write reservations the hub did not have when the page was read; returns the calls made.
+
+    Unconditional (BatchWriteItem takes no conditions), which is safe because a page is only written
+    while its run holds the property's sync lease, and the webhook consumer defers while a lease is held
+    (services/beds24_events.py): nothing else writes the property's new reservations meanwhile.
+    """
+    return batch_write(get_settings().bookings_table, [reservation_item(r) for r in reservations])
+
+
+QUERY_PAGE_SIZE = 200  # items per Query page: what a large property's scan-free reads hold in memory
+
+
+def property_reservations(
+    organisation_id: str,
+    property_id: str,
+    *,
+    arrival_from: str,
+    arrival_to: str,
+    attributes: Sequence[str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """A property's reservations arriving in [from, to] (GSI1), in arrival order, page by page: flat
+    memory. `attributes`: only those (a projection), for reads that need a few fields of many."""
+    request: dict[str, Any] = {
+        "TableName": get_settings().bookings_table,
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {
+            ":pk": to_attr(keys.property_pk(organisation_id, property_id)),
+            ":low": to_attr(arrival_from),
+            ":high": to_attr(arrival_to + "~"),
+        },
+    }
+    if attributes:
+        request["ProjectionExpression"] = ", ".join(f"#a{i}" for i in range(len(attributes)))
+        request["ExpressionAttributeNames"] = {f"#a{i}": name for i, name in enumerate(attributes)}
+    pages = (
+        client("dynamodb").get_paginator("query").paginate(**request, PaginationConfig={"PageSize": QUERY_PAGE_SIZE})
+    )
+    for page in pages:
+        for raw in page["Items"]:
+            yield stored_fields(from_item(raw))
+
+
+def guest_reservations(guest_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    response = client("dynamodb").query(
+        TableName=get_settings().bookings_table,
+        IndexName="GSI3",
+        KeyConditionExpression="GSI3PK = :pk",
+        ExpressionAttributeValues={":pk": to_attr(keys.guest_pk(guest_id))},
+        Limit=limit,
+    )
+    return [stored_fields(from_item(raw)) for raw in response["Items"]]
+
+
+# --- Rooms ---------------------------------------------------------------------------------------------
+
+
+def rooms(organisation_id: str, property_id: str) -> dict[str, dict[str, Any]]:
+    """room sort key -> room item, for the property's known rooms."""
+    paginator = client("dynamodb").get_paginator("query")
+    pages = paginator.paginate(
+        TableName=get_settings().bookings_table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :room)",
+        ExpressionAttributeValues={
+            ":pk": to_attr(keys.property_pk(organisation_id, property_id)),
+            ":room": to_attr("ROOM#"),
+        },
+        ConsistentRead=True,
+    )
+    return {str(item["SK"]): stored_fields(item) for page in pages for item in map(from_item, page["Items"])}
+
+
+def put_rooms(organisation_id: str, property_id: str, updated: dict[str, dict[str, Any]]) -> int:
+    items = [
+        {"PK": keys.property_pk(organisation_id, property_id), "SK": sk, "entity": "room", **fields}
+        for sk, fields in updated.items()
+    ]
+    return batch_write(get_settings().bookings_table, items) if items else 0

@@ -1,0 +1,148 @@
+"""The operators' Beds24 API: configure properties, start syncs and reconciliations, read runs, reports
+and reservations. Admins act on their organisation, superadmins on any; staff may not (403); another
+organisation's property or run is 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bookinghub.beds24.dal import properties as property_store
+from bookinghub.beds24.dal import reservations as reservation_store
+from bookinghub.beds24.dal import runs as run_store
+from bookinghub.beds24.logic import properties
+from bookinghub.beds24.logic.properties import PropertyNotFound
+from bookinghub.beds24.logic.rooms import room_statuses
+from bookinghub.beds24.logic.sync import start_run
+from bookinghub.beds24.models.admin import PropertyCreate, PropertyPatch, SyncRequest
+from bookinghub.beds24.models.entities import Beds24Property, SyncRun
+from bookinghub.core.auth import Principal
+from bookinghub.core.errors import DomainError
+from bookinghub.core.observability import logger
+from bookinghub.core.outbound_urls import check_outbound_url
+
+MAX_REPORT_ENTRIES = 1000
+
+
+class RunNotFound(DomainError):
+    code, status, message = "RUN_NOT_FOUND", 404, "Sync run not found"
+
+
+def _property(principal: Principal, property_id: str, organisation_id: str | None) -> Beds24Property:
+    principal.require_manager()
+    organisation = principal.scope_organisation(organisation_id)
+    prop = property_store.get_property(organisation, property_id)
+    if prop is None or not principal.sees_organisation(prop.organisation_id):
+        raise PropertyNotFound()
+    return prop
+
+
+def create_property(principal: Principal, body: PropertyCreate) -> dict[str, Any]:
+    principal.require_manager()
+    organisation = principal.scope_organisation(body.organisation_id)
+    settings = body.settings()
+    if "base_url" in settings:
+        check_outbound_url(settings["base_url"], "base_url")
+    settings.pop("name", None)
+    registered = properties.register_property(
+        organisation_id=organisation,
+        property_id=body.property_id,
+        name=body.name,
+        beds24_property_id=body.beds24_property_id,
+        refresh_token=body.refresh_token,
+        webhook_secret=body.webhook_secret,
+        **settings,
+    )
+    logger.info("beds24 property registered", extra={"property_id": body.property_id, "organisation_id": organisation})
+    return {
+        "property": properties.property_view(registered.property),
+        # Shown this once: Beds24's webhook URL is <api>/api/integrations/beds24/webhook?token=<secret>
+        "webhook_secret": registered.webhook_secret,
+    }
+
+
+def list_properties(principal: Principal, organisation_id: str | None) -> list[dict[str, Any]]:
+    principal.require_manager()
+    if principal.role == "superadmin" and organisation_id is None and principal.organisation_id is None:
+        found = property_store.all_properties()
+    else:
+        found = property_store.organisation_properties(principal.scope_organisation(organisation_id))
+    return [properties.property_view(p) for p in sorted(found, key=lambda p: (p.organisation_id, p.id))]
+
+
+def get_property(principal: Principal, property_id: str, organisation_id: str | None) -> dict[str, Any]:
+    prop = _property(principal, property_id, organisation_id)
+    recent = run_store.property_events(prop.organisation_id, prop.id, 20)
+    return {
+        **properties.property_view(prop),
+        "rooms": room_statuses(prop),
+        # The audit trail of webhooks, without their payloads (guest data)
+        "recent_webhooks": [{k: v for k, v in e.items() if k not in _EVENT_STORAGE} for e in recent],
+    }
+
+
+_EVENT_STORAGE = {"PK", "SK", "GSI1PK", "GSI1SK", "entity", "payload", "expires_at"}
+
+
+def update_property(
+    principal: Principal, property_id: str, patch: PropertyPatch, organisation_id: str | None
+) -> dict[str, Any]:
+    prop = _property(principal, property_id, organisation_id)
+    changes = patch.settings()
+    if "base_url" in changes:
+        check_outbound_url(changes["base_url"], "base_url")
+    if patch.beds24_property_id is not None:
+        changes["beds24_property_id"] = patch.beds24_property_id
+    updated = properties.update_property(
+        prop, changes, refresh_token=patch.refresh_token, webhook_secret=patch.webhook_secret
+    )
+    logger.info("beds24 property updated", extra={"property_id": property_id, "fields": sorted(patch.model_fields_set)})
+    return properties.property_view(updated)
+
+
+def request_sync(principal: Principal, body: SyncRequest) -> dict[str, Any]:
+    prop = _property(principal, body.property_id, body.organisation_id)
+    run = start_run(prop, body.mode, trigger="operator", requested_by=principal.actor, resync=body.resync)
+    return run.model_dump(mode="json")
+
+
+def _visible_run(principal: Principal, run_id: str) -> SyncRun:
+    principal.require_manager()
+    run = run_store.get_run(run_id) if len(run_id) <= 64 else None
+    if run is None or not principal.sees_organisation(run.organisation_id):
+        raise RunNotFound()
+    return run
+
+
+def list_runs(principal: Principal, property_id: str, organisation_id: str | None, limit: int) -> list[dict[str, Any]]:
+    prop = _property(principal, property_id, organisation_id)
+    return [run.model_dump(mode="json") for run in run_store.property_runs(prop.organisation_id, prop.id, limit)]
+
+
+def get_run(principal: Principal, run_id: str, limit: int) -> dict[str, Any]:
+    run = _visible_run(principal, run_id)
+    view = run.model_dump(mode="json")
+    if run.mode == "reconcile":
+        entries = run_store.report_entries(run_id, min(limit, MAX_REPORT_ENTRIES) + 1)
+        view["report_entries"] = entries[:limit]
+        view["report_truncated"] = len(entries) > limit
+    return view
+
+
+def list_reservations(
+    principal: Principal,
+    property_id: str,
+    organisation_id: str | None,
+    *,
+    arrival_from: str,
+    arrival_to: str,
+    limit: int,
+) -> list[dict[str, Any]]:
+    prop = _property(principal, property_id, organisation_id)
+    found = []
+    for reservation in reservation_store.property_reservations(
+        prop.organisation_id, prop.id, arrival_from=arrival_from, arrival_to=arrival_to
+    ):
+        found.append(reservation)
+        if len(found) >= limit:
+            break
+    return found

@@ -1,0 +1,184 @@
+"""Apply Beds24 bookings to the hub: create/update/cancel/delete reservations, match their guests.
+
+One booking at a time for webhooks, a page at a time for pull syncs. A page costs a handful of
+DynamoDB calls however many bookings it holds: one batched read of the stored reservations, guest
+matching for the changed ones only, batched writes of the new ones (the run's lease keeps other writers
+away from them), and a conditional write per updated one (the write itself refuses anything older than
+what is stored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from bookinghub.beds24.dal import reservations as store
+from bookinghub.beds24.logic.mapping import (
+    EPOCH,
+    attention_reasons,
+    build_reservation,
+    content_fields,
+    content_hash,
+    guest_candidate,
+    hashes,
+    reservation_id_for,
+)
+from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property, Reservation, SyncCounts
+from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.observability import logger
+from bookinghub.core.security import mask_text
+from bookinghub.guests.logic.matching import match_guests
+
+OutcomeKind = Literal["created", "updated", "unchanged", "stale"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: OutcomeKind
+    reservation_id: str
+    needs_attention: bool = False
+
+
+def parse_booking(raw: Any) -> Beds24Booking:
+    return Beds24Booking.model_validate(raw)
+
+
+def _classify(
+    stored: dict[str, Any] | None, booking: Beds24Booking, prop: Beds24Property, *, restore: bool = False
+) -> OutcomeKind | None:
+    """unchanged/stale when nothing is to be written; None when the booking must be written. The same
+    rule as the conditional write in dal/reservations.py, checked first to save the write."""
+    if stored is None:
+        return None
+    if stored.get("deleted") and not restore:
+        return "stale"  # a deletion is final
+    source, content = hashes(content_fields(booking, prop), attention_reasons(booking, prop))
+    if stored.get("content_hash") == content and not stored.get("deleted"):
+        return "unchanged"
+    if stored.get("deleted"):
+        return None  # restore: Beds24 still has the booking
+    stored_time, new_time = str(stored.get("modified_time") or EPOCH), booking.modified_time or EPOCH
+    if stored_time != new_time:
+        return "stale" if stored_time > new_time else None
+    stored_source = str(stored.get("source_hash") or "")
+    if stored_source == source:
+        return None  # the same Beds24 version; what the hub derives from it changed (e.g. the room mapping)
+    return "stale" if stored_source > source else None
+
+
+def apply_booking(prop: Beds24Property, booking: Beds24Booking, *, source: str, restore: bool = False) -> Outcome:
+    """One booking (a webhook, a re-sync): written unless the hub already has it or something newer.
+
+    `restore`: a reconciliation repairing from Beds24 may bring back a reservation the hub marked deleted.
+    """
+    reservation_id = reservation_id_for(prop.organisation_id, booking.id)
+    stored = store.get_reservations([reservation_id]).get(reservation_id)
+    skip = _classify(stored, booking, prop, restore=restore)
+    if skip is not None:
+        return Outcome(skip, reservation_id)
+    guest_ids = match_guests(prop.organisation_id, [(reservation_id, guest_candidate(booking, prop))])
+    reservation = build_reservation(
+        booking,
+        prop,
+        guest_id=guest_ids.get(reservation_id),
+        source=source,
+        now=iso_now(),
+        created_at=str(stored["created_at"]) if stored else None,
+    )
+    if not store.put_if_newer(reservation, restore=restore):
+        return Outcome("stale", reservation_id)
+    return Outcome("updated" if stored else "created", reservation_id, reservation.needs_attention)
+
+
+def mark_deleted(
+    prop: Beds24Property, beds24_booking_id: int, last_known: Beds24Booking | None, *, source: str
+) -> Outcome:
+    """Beds24 no longer has the booking: keep the reservation, flagged deleted (a tombstone if unknown)."""
+    reservation_id = reservation_id_for(prop.organisation_id, beds24_booking_id)
+    stored = store.get_reservations([reservation_id]).get(reservation_id)
+    if stored is not None and stored.get("deleted"):
+        return Outcome("unchanged", reservation_id)
+    now = iso_now()
+    if stored is not None:
+        fields = {k: v for k, v in stored.items() if k in Reservation.model_fields}
+        fields.update(deleted=True, last_source=source, updated_at=now)
+        fields["content_hash"] = content_hash({**fields, "updated_at": None, "last_source": None})
+        fields["source_hash"] = fields.get("source_hash") or fields["content_hash"]
+        reservation = Reservation.model_validate(fields)
+    else:
+        known = last_known or Beds24Booking.model_validate(
+            {"id": beds24_booking_id, "propertyId": prop.beds24_property_id}
+        )
+        reservation = build_reservation(known, prop, guest_id=None, source=source, now=now, deleted=True)
+    if not store.put_if_newer(reservation):
+        return Outcome("stale", reservation_id)
+    return Outcome("updated" if stored else "created", reservation_id, reservation.needs_attention)
+
+
+@dataclass
+class PageResult:
+    counts: SyncCounts
+    bookings: list[Beds24Booking]  # the page's valid bookings (reconciliation compares them)
+
+
+def apply_page(prop: Beds24Property, raw_bookings: Sequence[Any], *, source: str) -> PageResult:
+    """A page of Beds24 bookings; a booking that fails is counted and logged, the others still apply."""
+    counts = SyncCounts()
+    bookings = _parse_all(raw_bookings, counts)
+    ids = {b.id: reservation_id_for(prop.organisation_id, b.id) for b in bookings}
+    stored = store.get_reservations(ids.values())
+    to_write: list[Beds24Booking] = []
+    for booking in bookings:
+        counts.processed += 1
+        kind = _classify(stored.get(ids[booking.id]), booking, prop)
+        if kind is None:
+            to_write.append(booking)
+        else:
+            counts.unchanged += 1  # unchanged, or older than what the hub has: nothing to write
+    if not to_write:
+        return PageResult(counts, bookings)
+
+    guests = match_guests(prop.organisation_id, [(ids[b.id], guest_candidate(b, prop)) for b in to_write])
+    now = iso_now()
+    new: list[Reservation] = []
+    for booking in to_write:
+        reservation_id = ids[booking.id]
+        previous = stored.get(reservation_id)
+        reservation = build_reservation(
+            booking,
+            prop,
+            guest_id=guests.get(reservation_id),
+            source=source,
+            now=now,
+            created_at=str(previous["created_at"]) if previous else None,
+        )
+        counts.needs_attention += int(reservation.needs_attention)
+        if previous is None:
+            new.append(reservation)
+        elif store.put_if_newer(reservation):
+            counts.updated += 1
+        else:
+            counts.unchanged += 1  # a webhook wrote something newer meanwhile
+    store.put_new(new)
+    counts.created += len(new)
+    return PageResult(counts, bookings)
+
+
+def _parse_all(raw_bookings: Iterable[Any], counts: SyncCounts) -> list[Beds24Booking]:
+    parsed: list[Beds24Booking] = []
+    for raw in raw_bookings:
+        try:
+            parsed.append(parse_booking(raw))
+        except ValidationError as error:
+            counts.processed += 1
+            counts.failed += 1
+            fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
+            booking_id = raw.get("id") if isinstance(raw, dict) else None
+            logger.warning(
+                "beds24 booking rejected",
+                extra={"beds24_booking_id": mask_text(str(booking_id)), "invalid_fields": fields},
+            )
+    return parsed

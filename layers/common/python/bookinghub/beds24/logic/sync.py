@@ -1,0 +1,237 @@
+"""Beds24 pull sync runs (seed 001 "Pull Sync Flow"): incremental, full and reconciliation, page by page.
+
+- A run is started by a schedule, an operator or the CLI: it takes the property's sync lease (one run per
+  property at a time), is recorded, and is queued on Beds24Sync. The consumer reads Beds24 one page at a
+  time (one page in memory, written in batches) and records progress after each page.
+- Long runs continue in a new invocation: when the Lambda's time runs short, or Beds24's 5-minute credit
+  budget is spent, the run re-queues itself (delayed until the budget resets) and resumes at its next page.
+- Incremental pulls ask for bookings modified since the last successful cursor, minus an overlap; the
+  cursor moves (to when the run started) only after a run that had no failure. An incremental run with no
+  cursor yet is a full sync. Full syncs read every status, cancelled included, over a date window.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bookinghub.beds24.client.api import Beds24Error, Beds24RateLimited, BookingQuery
+from bookinghub.beds24.dal import properties as property_store
+from bookinghub.beds24.dal import runs as run_store
+from bookinghub.beds24.dal.queues import send_sync_job
+from bookinghub.beds24.logic import reconcile
+from bookinghub.beds24.logic.apply import apply_page
+from bookinghub.beds24.logic.calls import call_logger
+from bookinghub.beds24.logic.properties import NotConfigured, client_for
+from bookinghub.beds24.logic.rooms import local_today, refresh_rooms
+from bookinghub.beds24.models.entities import Beds24Property, SyncMode, SyncRun
+from bookinghub.bookings.models.sync import iso_now, to_iso
+from bookinghub.core.errors import DomainError
+from bookinghub.core.observability import logger, metrics
+from bookinghub.core.settings import get_settings
+
+LEASE_SECONDS = 1800  # renewed at every continuation; a crashed run frees the property after this
+SAFETY_MS = 60_000  # stop taking new pages when less than this is left of the invocation
+FINISHED = ("succeeded", "failed")
+
+
+class SyncInProgress(DomainError):
+    code, status, message = "SYNC_IN_PROGRESS", 409, "A sync of this property is already running"
+
+
+class PropertyInactive(DomainError):
+    code, status, message = "PROPERTY_INACTIVE", 409, "The property's Beds24 integration is inactive"
+
+
+def start_run(
+    prop: Beds24Property,
+    mode: SyncMode,
+    *,
+    trigger: str,
+    requested_by: str | None = None,
+    resync: bool = False,
+    now: datetime | None = None,
+) -> SyncRun:
+    if prop.status != "active":
+        raise PropertyInactive()
+    if not prop.credentials.refresh_token_encrypted:
+        raise NotConfigured()
+    moment = now or datetime.now(UTC)
+    run_id = str(uuid.uuid4())
+    try:
+        property_store.acquire_lease(prop, run_id, moment.timestamp(), LEASE_SECONDS)
+    except property_store.LeaseHeld:
+        raise SyncInProgress() from None
+    modified_from = None
+    if mode == "incremental" and prop.last_successful_cursor:
+        cursor = datetime.fromisoformat(prop.last_successful_cursor.replace("Z", "+00:00"))
+        modified_from = to_iso(cursor - timedelta(seconds=get_settings().beds24_overlap_seconds))
+    elif mode == "incremental":
+        mode = "full"  # nothing pulled yet: the first incremental run has to read everything
+    run = SyncRun(
+        run_id=run_id,
+        organisation_id=prop.organisation_id,
+        property_id=prop.id,
+        mode=mode,
+        status="queued",
+        trigger=trigger,
+        requested_by=requested_by,
+        resync=resync,
+        started_at=to_iso(moment),
+        modified_from=modified_from,
+        cursor_candidate=to_iso(moment),
+    )
+    run_store.put_run(run)
+    try:
+        send_sync_job({"run_id": run_id})
+    except Exception:
+        _finish(prop, run, "failed", error="could not queue the run")
+        raise
+    logger.info(
+        "beds24 sync queued", extra={"run_id": run_id, "property_id": prop.id, "mode": mode, "trigger": trigger}
+    )
+    return run
+
+
+def query_for(prop: Beds24Property, run: SyncRun) -> BookingQuery:
+    """Every status (Beds24 leaves cancelled out by default) over the property's date window; a date
+    filter is always sent, since without one Beds24 returns upcoming bookings only."""
+    today = local_today(prop)
+    departure_from = today - timedelta(days=prop.sync_days_back)
+    if run.mode == "incremental" and run.modified_from:
+        modified_from = datetime.fromisoformat(run.modified_from.replace("Z", "+00:00"))
+        return BookingQuery(
+            property_ids=(prop.beds24_property_id,), modified_from=modified_from, departure_from=departure_from
+        )
+    return BookingQuery(
+        property_ids=(prop.beds24_property_id,),
+        departure_from=departure_from,
+        arrival_to=today + timedelta(days=prop.sync_days_ahead),
+    )
+
+
+def process_job(run_id: str, *, remaining_ms: Callable[[], int]) -> str:
+    """Advance a queued run as far as this invocation allows; returns what became of it."""
+    run = run_store.get_run(run_id)
+    if run is None or run.status in FINISHED:
+        return "done"
+    prop = property_store.get_property(run.organisation_id, run.property_id)
+    if prop is None:
+        run_store.put_run(
+            run.model_copy(update={"status": "failed", "error": "property removed", "finished_at": iso_now()})
+        )
+        return "failed"
+    if prop.active_run_id != run_id:
+        _finish(prop, run, "failed", error="the run lost its lease (it stalled longer than the lease)")
+        return "failed"
+    property_store.acquire_lease(prop, run_id, time.time(), LEASE_SECONDS)  # renew
+    run.status = "running"
+    try:
+        client = client_for(prop, on_call=call_logger(prop))
+        for page in client.iter_pages(query_for(prop, run), start_page=run.next_page):
+            if run.mode == "reconcile":
+                reconcile.compare_page(prop, run, page.page, page.bookings)
+            else:
+                result = apply_page(prop, page.bookings, source=run.mode)
+                for name, value in result.counts.model_dump().items():
+                    setattr(run.counts, name, getattr(run.counts, name) + value)
+            run.pages += 1
+            run.next_page = page.page + 1
+            run_store.put_run(run)
+            if page.next_page_exists and remaining_ms() < SAFETY_MS:
+                send_sync_job({"run_id": run_id})
+                logger.info("beds24 sync continues", extra={"run_id": run_id, "next_page": run.next_page})
+                return "continued"
+    except Beds24RateLimited as limited:
+        run_store.put_run(run)
+        send_sync_job({"run_id": run_id}, delay_seconds=int(limited.retry_after_seconds) + 1)
+        logger.info(
+            "beds24 credit budget spent: run postponed",
+            extra={"run_id": run_id, "seconds": limited.retry_after_seconds},
+        )
+        metrics.add_metric(name="Beds24SyncPostponed", unit="Count", value=1)
+        return "postponed"
+    except (Beds24Error, NotConfigured) as error:
+        _finish(prop, run, "failed", error=f"{type(error).__name__}: {error}")
+        return "failed"
+    if run.mode == "reconcile":
+        try:
+            reconcile.finish(prop, run, client)
+        except Beds24RateLimited as limited:  # re-reads while repairing: finish again once credits reset
+            run_store.put_run(run)
+            send_sync_job({"run_id": run_id}, delay_seconds=int(limited.retry_after_seconds) + 1)
+            return "postponed"
+    refresh_rooms(prop)
+    failed = run.counts.failed
+    finished = _finish(
+        prop, run, "failed" if failed else "succeeded", error=f"{failed} bookings failed" if failed else None
+    )
+    return finished.status
+
+
+def _finish(prop: Beds24Property, run: SyncRun, status: str, *, error: str | None = None) -> SyncRun:
+    finished = datetime.now(UTC)
+    started = datetime.fromisoformat(run.started_at.replace("Z", "+00:00"))
+    run = run.model_copy(
+        update={
+            "status": status,
+            "error": error,
+            "finished_at": to_iso(finished),
+            "duration_ms": int((finished - started).total_seconds() * 1000),
+        }
+    )
+    run_store.put_run(run)
+    ok = status == "succeeded"
+    property_store.release_lease(
+        prop,
+        run.run_id,
+        cursor=run.cursor_candidate if ok and run.mode in ("incremental", "full") else None,
+        full_date=local_today(prop, started).isoformat() if ok and run.mode == "full" else None,
+    )
+    logger.info(
+        "beds24 sync finished",
+        extra={
+            "run_id": run.run_id,
+            "property_id": run.property_id,
+            "mode": run.mode,
+            "status": status,
+            "counts": run.counts.model_dump(),
+            "report": run.report,
+            "error": error,
+        },
+    )
+    metrics.add_metric(name=f"Beds24Sync{status.title()}", unit="Count", value=1)
+    return run
+
+
+# --- Schedules -------------------------------------------------------------------------------------------
+
+
+def run_schedule(mode: str, now: datetime | None = None) -> dict[str, int]:
+    """A scheduled tick: start an incremental pull for every enabled property, or the daily full sync of
+    each property whose local time has passed its full-sync hour and which has not had one today."""
+    moment = now or datetime.now(UTC)
+    started = skipped = busy = 0
+    for prop in property_store.all_properties():
+        if prop.status != "active" or not prop.pull_sync_enabled or not prop.credentials.refresh_token_encrypted:
+            skipped += 1
+            continue
+        if mode == "full":
+            local = moment.astimezone(local_zone(prop))
+            if local.hour < prop.full_sync_hour or prop.last_full_sync_date == local.date().isoformat():
+                skipped += 1
+                continue
+        try:
+            start_run(prop, "full" if mode == "full" else "incremental", trigger="schedule", now=moment)
+            started += 1
+        except SyncInProgress:
+            busy += 1
+    logger.info("beds24 schedule", extra={"mode": mode, "started": started, "skipped": skipped, "busy": busy})
+    return {"started": started, "skipped": skipped, "busy": busy}
+
+
+def local_zone(prop: Beds24Property) -> ZoneInfo:
+    return ZoneInfo(prop.time_zone)

@@ -1,0 +1,170 @@
+"""Beds24 booking webhooks (`POST /api/integrations/beds24/webhook`, seed 001 "Webhook Flow").
+
+Real Beds24 does not sign its webhooks: it calls a configured URL, which can carry a secret token
+(`?token=...`), with custom headers (`X-Beds24-Token: ...`). Both are accepted; so is the seed's
+`X-Beds24-Signature` (hex HMAC-SHA256 of the raw body, with or without `sha256=`) for senders that sign.
+All three use the property's one webhook secret. Anything else is 401 and nothing is stored.
+
+A verified event is stored once for audit (the seed's webhook_events; a redelivery is recognised by
+booking id + modifiedTime, or the body's hash), queued, and acknowledged at once. The Beds24Events
+consumer treats it as a hint: it reads the booking back from Beds24 (unless the property says not to)
+and applies what Beds24 says now, so a stale or reordered webhook cannot regress a booking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bookinghub.aws import keys
+from bookinghub.beds24.dal import properties as property_store
+from bookinghub.beds24.dal import runs as event_store
+from bookinghub.beds24.dal.queues import send_webhook_event
+from bookinghub.beds24.logic.properties import token_hash, webhook_secret
+from bookinghub.beds24.models.entities import Beds24Property, normalise_time
+from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.errors import AuthFailed, InvalidPayload, PayloadTooLarge
+from bookinghub.core.observability import logger, metrics
+from bookinghub.core.settings import get_settings
+
+_HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
+TOKEN_HEADER = "x-beds24-token"  # noqa: S105 - a header name
+SIGNATURE_HEADER = "x-beds24-signature"
+
+
+class WebhookAuthFailed(AuthFailed):
+    message = "Invalid or missing webhook token or signature"
+
+
+def _lower(headers: Mapping[str, str] | None) -> dict[str, str]:
+    return {k.lower(): v for k, v in (headers or {}).items()}
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body.decode("utf-8"))  # UTF-8 only: the body is stored as text for audit
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidPayload(
+            "Request body is not valid JSON", details=[{"field": "body", "message": "not JSON"}]
+        ) from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("booking"), dict):
+        raise InvalidPayload(
+            "Expected a Beds24 booking webhook", details=[{"field": "booking", "message": "must be an object"}]
+        )
+    booking_id = payload["booking"].get("id")
+    if isinstance(booking_id, str) and booking_id.isdigit():
+        booking_id = int(booking_id)
+    if not isinstance(booking_id, int) or isinstance(booking_id, bool) or booking_id <= 0:
+        raise InvalidPayload(
+            "The booking has no id", details=[{"field": "booking.id", "message": "must be a positive integer"}]
+        )
+    payload["booking"]["id"] = booking_id
+    return payload
+
+
+def _signature_matches(body: bytes, signature: str, secret: str) -> bool:
+    presented = signature.strip()
+    presented = presented[7:] if presented.lower().startswith("sha256=") else presented
+    if not _HEX_DIGEST.fullmatch(presented):
+        return False  # not a SHA-256 hex digest at all (and nothing non-ASCII reaches compare_digest)
+    expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode("ascii"), presented.lower().encode("ascii"))
+
+
+def authenticate(
+    body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
+) -> tuple[Beds24Property, dict[str, Any], str]:
+    """The property the webhook belongs to, its parsed payload, and how it proved itself."""
+    token = (query.get("token") or headers.get(TOKEN_HEADER) or "").strip()
+    signature = (headers.get(SIGNATURE_HEADER) or "").strip()
+    if not token and not signature:
+        raise WebhookAuthFailed()
+    prop: Beds24Property | None = None
+    if token:
+        hashed = token_hash(token)
+        prop = property_store.property_by_alias(keys.beds24_token_alias_pk(hashed))
+        stored_hash = prop.credentials.webhook_token_hash if prop else None
+        if prop is None or not stored_hash or not hmac.compare_digest(stored_hash, hashed):
+            raise WebhookAuthFailed()
+    payload = _parse(body)
+    if signature:
+        if prop is None:  # a signed webhook names its property in the body
+            property_id = payload["booking"].get("propertyId")
+            if not isinstance(property_id, int | str) or not str(property_id).isdigit():
+                raise WebhookAuthFailed()
+            prop = property_store.property_by_alias(keys.beds24_property_alias_pk(int(property_id)))
+        secret = webhook_secret(prop) if prop else None
+        if prop is None or not secret or not _signature_matches(body, signature, secret):
+            raise WebhookAuthFailed()
+    assert prop is not None
+    if prop.status != "active":
+        raise WebhookAuthFailed("The property's integration is inactive")
+    return prop, payload, "signature" if signature else "token"
+
+
+def event_key(payload: dict[str, Any], body: bytes) -> str:
+    """Idempotency: the same change of the same booking is one event, however often it is delivered."""
+    booking = payload["booking"]
+    modified = booking.get("modifiedTime")
+    if modified:
+        try:
+            stamp = normalise_time(modified)
+        except ValueError:
+            stamp = None
+        if stamp:
+            deleted = "deleted" if payload.get("deleted") is True else "live"
+            identity = f"{booking.get('propertyId')}:{booking['id']}:{stamp}:{deleted}"
+            return hashlib.sha256(identity.encode()).hexdigest()
+    return hashlib.sha256(body).hexdigest()
+
+
+def hint(payload: dict[str, Any]) -> str:
+    if payload.get("deleted") is True:
+        return "deleted"
+    return "cancelled" if str(payload["booking"].get("status", "")).lower() == "cancelled" else "modified"
+
+
+def receive_webhook(body: bytes, headers: Mapping[str, str] | None, query: Mapping[str, str] | None) -> dict[str, Any]:
+    limit = get_settings().max_body_bytes
+    if len(body) > limit:
+        raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+    prop, payload, proof = authenticate(body, _lower(headers), dict(query or {}))
+    key = event_key(payload, body)
+    booking = payload["booking"]
+    known_property = str(booking.get("propertyId")) == str(prop.beds24_property_id)
+    event = {
+        "event_key": key,
+        "organisation_id": prop.organisation_id,
+        "property_id": prop.id,
+        "beds24_property_id": booking.get("propertyId"),
+        "beds24_booking_id": booking["id"],
+        "modified_time": str(booking.get("modifiedTime") or ""),
+        "hint": hint(payload),
+        "authenticated_by": proof,
+        "status": "received" if known_property else "needs_attention",
+        "reason": None if known_property else f"webhook for unknown Beds24 property {booking.get('propertyId')}",
+        "received_at": iso_now(),
+        "payload": body.decode("utf-8"),
+    }
+    try:
+        event_store.record_event(event)
+    except event_store.EventExists as existing:
+        logger.info("beds24 webhook duplicate", extra={"event_key": key, "status": existing.stored.get("status")})
+        metrics.add_metric(name="Beds24WebhookDuplicate", unit="Count", value=1)
+        return {"event_key": key, "status": "duplicate"}
+    if not known_property:
+        logger.warning("beds24 webhook for an unknown property", extra={"event_key": key, "property_id": prop.id})
+        metrics.add_metric(name="Beds24WebhookNeedsAttention", unit="Count", value=1)
+        return {"event_key": key, "status": "needs_attention"}
+    send_webhook_event(key)
+    event_store.mark_queued(key)
+    logger.info(
+        "beds24 webhook queued",
+        extra={"event_key": key, "property_id": prop.id, "beds24_booking_id": booking["id"], "hint": event["hint"]},
+    )
+    metrics.add_metric(name="Beds24WebhookQueued", unit="Count", value=1)
+    return {"event_key": key, "status": "queued"}

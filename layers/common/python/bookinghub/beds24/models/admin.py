@@ -1,0 +1,87 @@
+"""Bodies of the operators' Beds24 API (`/api/integrations/beds24/...`). Unknown fields are rejected;
+secrets (refresh token, webhook secret) are write-only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from bookinghub.beds24.models.entities import PropertySlug, SyncMode
+from bookinghub.bookings.models.admin import OrganisationId, Text, Url
+
+Secret = Annotated[str, StringConstraints(min_length=16, max_length=2000)]
+RefreshToken = Annotated[str, StringConstraints(min_length=8, max_length=4000)]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
+TimeZone = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$", max_length=64)]
+RoomMapping = Annotated[
+    dict[Annotated[str, StringConstraints(pattern=r"^\d{1,12}$")], Annotated[str, StringConstraints(max_length=100)]],
+    Field(max_length=500),
+]
+Beds24Id = Annotated[int, Field(ge=1, le=10**12)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Settings(_Body):
+    name: Text | None = None
+    base_url: Url | None = None
+    room_mapping: RoomMapping | None = None
+    time_zone: TimeZone | None = None
+    default_country: Country | None = None
+    pull_sync_enabled: bool | None = None
+    reread_on_webhook: bool | None = None
+    full_sync_hour: Annotated[int, Field(ge=0, le=23)] | None = None
+    sync_days_back: Annotated[int, Field(ge=0, le=3650)] | None = None
+    sync_days_ahead: Annotated[int, Field(ge=1, le=3650)] | None = None
+    status: Literal["active", "inactive"] | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """The configuration fields this body names (secrets and ids excluded)."""
+        return {
+            name: getattr(self, name)
+            for name in _Settings.model_fields
+            if name in self.model_fields_set and getattr(self, name) is not None
+        }
+
+
+class PropertyCreate(_Settings):
+    property_id: PropertySlug
+    name: Text
+    beds24_property_id: Beds24Id
+    organisation_id: OrganisationId | None = None  # superadmin only
+    refresh_token: RefreshToken | None = None  # without it the property only receives webhooks
+    webhook_secret: Secret | None = None  # generated (and shown once) when absent
+
+
+class PropertyPatch(_Settings):
+    beds24_property_id: Beds24Id | None = None
+    refresh_token: RefreshToken | None = None
+    webhook_secret: Secret | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> PropertyPatch:
+        if not self.model_fields_set:
+            raise ValueError("at least one field to change is required")
+        nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} may not be null")
+        return self
+
+
+class SyncRequest(_Body):
+    property_id: PropertySlug
+    mode: SyncMode
+    organisation_id: OrganisationId | None = None
+    resync: bool = False  # reconcile: also re-apply every differing booking from Beds24
+
+
+class Beds24IntegrationCreate(PropertyCreate):
+    """POST /api/integrations for a Beds24 property: the same body as the Beds24 properties route."""
+
+    integration_type: Literal["beds24"]
+
+    def property_body(self) -> PropertyCreate:
+        return PropertyCreate.model_validate(self.model_dump(exclude={"integration_type"}, exclude_unset=True))

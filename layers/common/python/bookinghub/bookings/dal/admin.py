@@ -1,0 +1,179 @@
+"""Operator reads and edits of bookings: always a Query on one of the Bookings table's GSIs, never a Scan.
+
+A page is read from one or more index partitions (a website, an organisation, a customer email, a
+booking ref) between two sort keys (`{activity_date}#{booking_id}`), with the remaining filters as a
+FilterExpression; several partitions (a staff member's websites) are merged by sort key. The cursor is
+the last sort key returned, so a page never repeats or skips a booking when others are added meanwhile.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from bookinghub.aws import keys
+from bookinghub.aws.clients import client, from_item, to_attr, to_item
+from bookinghub.core.settings import get_settings
+
+# Above every character of a sort key (dates, '#', uuids): the inclusive upper bound of a date
+_HIGH = "~"
+# Below every character of a sort key: "just after" a given sort key (exclusive cursor)
+_AFTER = " "
+_FIRST = "0000-00-00"
+
+
+@dataclass(frozen=True)
+class BookingQuery:
+    index: str  # GSI1..GSI4
+    partitions: tuple[str, ...]  # partition key values of that index
+    date_from: str | None = None
+    date_to: str | None = None
+    after: str | None = None  # exclusive: the sort key of the last booking already returned
+    # attribute -> allowed values (an equality or IN filter)
+    equals: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    name_contains: str | None = None
+
+
+def query_bookings(query: BookingQuery, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` bookings, ascending by activity date (then id), merged across the partitions."""
+    streams = [islice(_partition(query, pk), limit) for pk in query.partitions]
+    merged = heapq.merge(*streams, key=lambda item: item[f"{query.index}SK"])
+    return list(islice(merged, limit))
+
+
+def _partition(query: BookingQuery, partition: str) -> Iterator[dict[str, Any]]:
+    index = query.index
+    low = query.date_from or _FIRST
+    if query.after is not None and query.after + _AFTER > low:
+        low = query.after + _AFTER
+    high = (query.date_to or "9999-12-31") + _HIGH
+    if low > high:
+        return
+    values: dict[str, Any] = {":pk": to_attr(partition), ":low": to_attr(low), ":high": to_attr(high)}
+    names = {"#pk": f"{index}PK", "#sk": f"{index}SK"}
+    filters = ["#entity = :booking"]
+    names["#entity"] = "entity"
+    values[":booking"] = to_attr("booking")
+    for position, (attribute, allowed) in enumerate(sorted(query.equals.items())):
+        names[f"#f{position}"] = attribute
+        options = []
+        for choice, value in enumerate(allowed):
+            values[f":f{position}_{choice}"] = to_attr(value)
+            options.append(f":f{position}_{choice}")
+        filters.append(f"#f{position} IN ({', '.join(options)})")
+    if query.name_contains:
+        # Case-insensitive: the name is also stored folded (keys.search_name) when it is written
+        names["#name"] = keys.SEARCH_NAME
+        values[":name"] = to_attr(keys.search_name(query.name_contains))
+        filters.append("contains(#name, :name)")
+    request: dict[str, Any] = {
+        "TableName": get_settings().bookings_table,
+        "IndexName": index,
+        "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
+        "FilterExpression": " AND ".join(filters),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "Limit": 100,
+    }
+    while True:
+        response = client("dynamodb").query(**request)
+        for raw in response["Items"]:
+            yield from_item(raw)
+        if "LastEvaluatedKey" not in response:
+            return
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+# --- Edits --------------------------------------------------------------------------------------------
+
+
+class StaleVersion(Exception):
+    """The booking is not at the expected version (or is gone); `stored` is the booking as it is now."""
+
+    def __init__(self, stored: dict[str, Any] | None) -> None:
+        super().__init__("booking version changed")
+        self.stored = stored
+
+
+def apply_edit(
+    booking: dict[str, Any],
+    *,
+    expected_version: int,
+    set_columns: dict[str, Any],
+    remove_columns: list[str],
+    updated_by: str,
+    now: str,
+    event_item: dict[str, Any] | None,
+) -> None:
+    """Apply an operator's edit if the booking is still at `expected_version`, with its outbox event.
+
+    The index keys follow the columns they are built from (activity date, customer email).
+    """
+    attrs: dict[str, Any] = {**set_columns, "updated_at": now, "updated_by": updated_by}
+    booking_id = str(booking["id"])
+    if "activity_date" in set_columns:
+        sort_key = keys.date_sort_key(set_columns["activity_date"], booking_id)
+        attrs.update(GSI1SK=sort_key, GSI2SK=sort_key, GSI3SK=sort_key, GSI4SK=sort_key)
+    if set_columns.get("customer_email"):
+        attrs["GSI3PK"] = f"EMAIL#{set_columns['customer_email'].lower()}"
+    if set_columns.get("customer_name"):
+        attrs[keys.SEARCH_NAME] = keys.search_name(set_columns["customer_name"])
+    names: dict[str, str] = {"#version": "version"}
+    values: dict[str, Any] = {":expected": to_attr(expected_version), ":one": to_attr(1)}
+    assignments = ["#version = #version + :one"]
+    for position, (attribute, value) in enumerate(attrs.items()):
+        names[f"#s{position}"] = attribute
+        values[f":s{position}"] = to_attr(value)
+        assignments.append(f"#s{position} = :s{position}")
+    expression = "SET " + ", ".join(assignments)
+    if remove_columns:
+        for position, attribute in enumerate(remove_columns):
+            names[f"#r{position}"] = attribute
+        expression += " REMOVE " + ", ".join(f"#r{position}" for position in range(len(remove_columns)))
+    table = get_settings().bookings_table
+    items: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": to_item({"PK": keys.booking_pk(booking_id), "SK": keys.BOOKING_SK}),
+                "UpdateExpression": expression,
+                "ConditionExpression": "attribute_exists(PK) AND #version = :expected",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+    ]
+    if event_item is not None:
+        items.append(
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": to_item(event_item),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+        )
+    ddb = client("dynamodb")
+    try:
+        ddb.transact_write_items(TransactItems=items)
+    except ddb.exceptions.TransactionCanceledException as error:
+        reasons = error.response.get("CancellationReasons", [])
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            stored = from_item(reasons[0]["Item"]) if reasons[0].get("Item") else None
+            raise StaleVersion(stored) from error
+        if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+            raise StaleVersion(None) from error
+        raise
+
+
+def put_event(event_item: dict[str, Any]) -> None:
+    """An outbox event on its own (a manually triggered webhook): the stream relays it like any other."""
+    client("dynamodb").put_item(
+        TableName=get_settings().bookings_table,
+        Item=to_item(event_item),
+        ConditionExpression="attribute_not_exists(PK)",
+    )

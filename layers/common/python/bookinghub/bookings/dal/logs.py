@@ -1,0 +1,60 @@
+"""Sync log rows (IntegrationLogs table, retention by TTL) and outbox items (Bookings table).
+
+The inbound sync writes both inside its booking transaction (dal/bookings.py); the rest write a sync
+log row on its own (put_sync_log) and read outbox items back from the stream (event_from_outbox_item).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from bookinghub.aws import keys
+from bookinghub.aws.clients import client, to_item
+from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
+from bookinghub.core.settings import get_settings
+
+# Attributes of the outbox item that are storage layout, not part of the event
+_OUTBOX_STORAGE_ATTRIBUTES = {"PK", "SK", "entity"}
+
+
+def sync_log_item(log: SyncLog) -> dict[str, Any]:
+    retention = get_settings().log_retention_days * 86400
+    item: dict[str, Any] = {
+        "PK": keys.sync_log_pk(log.website_id),
+        "SK": f"{log.created_at}#{log.id}",
+        "entity": "sync_log",
+        **log.model_dump(exclude={"payload"}),
+        # JSON text: keeps the audit row exactly as sent, whatever its shape
+        "payload": json.dumps(log.payload, separators=(",", ":")) if log.payload is not None else None,
+        "expires_at": int(time.time()) + retention,
+    }
+    if log.booking_id:
+        item["GSI1PK"] = keys.booking_pk(log.booking_id)
+        item["GSI1SK"] = log.created_at
+    return item
+
+
+def put_sync_log(log: SyncLog) -> None:
+    client("dynamodb").put_item(TableName=get_settings().integration_logs_table, Item=to_item(sync_log_item(log)))
+
+
+def event_item(event: dict[str, Any]) -> dict[str, Any]:
+    """The outbox item of a domain event, stored beside its booking."""
+    return {
+        "PK": keys.booking_pk(event["booking_id"]),
+        "SK": keys.event_sk(event["occurred_at"], event["event_id"]),
+        "entity": "event",
+        **{k: v for k, v in event.items() if k != "data"},
+        "data": json.dumps(event["data"], separators=(",", ":"), default=str),
+    }
+
+
+def event_from_outbox_item(item: dict[str, Any]) -> BookingDomainEvent:
+    """The inverse of event_item: the outbox item (plain Python values) back into its event."""
+    fields = {k: v for k, v in item.items() if k not in _OUTBOX_STORAGE_ATTRIBUTES}
+    data = fields.get("data")
+    # event_item stores `data` as JSON text so the event keeps its exact shape in the table
+    fields["data"] = json.loads(data) if isinstance(data, str) else data
+    return BookingDomainEvent.model_validate(fields)

@@ -1,0 +1,285 @@
+"""Operators list, read and edit bookings (seed 002 dashboard: GET /api/bookings, GET/PUT /api/bookings/{id}).
+
+Lists are served from the GSIs (dal/admin_bookings.py): a website's bookings from GSI1, an
+organisation's from GSI2, a customer email's from GSI3, a booking ref's from GSI4, a customer name by a
+filter on the caller's own partitions. An edit names the version it was made on; it is applied only if
+the booking is still at that version (else 409), records who made it, and writes a domain event with
+only the changed fields in the same transaction (the outbox), which the booking_events consumer delivers
+to the website's webhook, signed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from bookinghub.aws import keys
+from bookinghub.bookings.dal import admin as store
+from bookinghub.bookings.dal import bookings as booking_store
+from bookinghub.bookings.dal.logs import event_item
+from bookinghub.bookings.models.admin import BookingEdit, TestWebhookRequest
+from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.auth import Principal
+from bookinghub.core.errors import (
+    BookingNotFound,
+    InvalidPayload,
+    InvalidQuery,
+    PreconditionRequired,
+    VersionConflict,
+    WebsiteNotFound,
+)
+from bookinghub.core.observability import logger
+from bookinghub.websites.dal.admin import get_website_item
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+# Storage attributes that are not part of a booking as operators see it
+_HIDDEN = {"PK", "SK", "entity", "order_key", "last_payload_hash", "created_payload_hash", "search_name"}
+_SORT_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}#[0-9a-f-]{36}$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# The columns an operator edits; a manual test webhook sends their current values
+EDITABLE_COLUMNS = (
+    "status",
+    "activity_date",
+    "time_slot",
+    "guest_count",
+    "customer_name",
+    "customer_email",
+    "customer_phone",
+    "customer_country_code",
+    "transport_type",
+    "hotel_name",
+    "room_number",
+    "non_players",
+    "private_passengers",
+    "transport_cost",
+    "special_requests",
+    "admin_notes",
+)
+
+
+@dataclass(frozen=True)
+class BookingFilters:
+    website_id: str | None = None
+    status: str | None = None
+    activity_date_from: date | None = None
+    activity_date_to: date | None = None
+    q: str | None = None
+    cursor: str | None = None
+    limit: int = DEFAULT_LIMIT
+    organisation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingPage:
+    bookings: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def booking_view(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in sorted(item.items()) if k not in _HIDDEN and not k.startswith("GSI")}
+
+
+# --- Reads -------------------------------------------------------------------------------------------
+
+
+def list_bookings(principal: Principal, filters: BookingFilters) -> BookingPage:
+    if not 1 <= filters.limit <= MAX_LIMIT:
+        raise _query_error("limit", f"must be between 1 and {MAX_LIMIT}")
+    date_from = filters.activity_date_from.isoformat() if filters.activity_date_from else None
+    date_to = filters.activity_date_to.isoformat() if filters.activity_date_to else None
+    if date_from and date_to and date_from > date_to:
+        raise _query_error("activity_date_from", "must not be after activity_date_to")
+    after, plan = _decode_cursor(filters.cursor)
+
+    equals: dict[str, tuple[str, ...]] = {}
+    partitions: tuple[str, ...]
+    if filters.organisation_id is not None:
+        # Checked whichever index serves the list: another tenant's organisation is 404 for every role
+        equals["organisation_id"] = (principal.scope_organisation(filters.organisation_id),)
+    if filters.status:
+        equals["status"] = (filters.status,)
+    if filters.website_id:
+        _visible_website(principal, filters.website_id)
+        index, partitions = "GSI1", (keys.website_pk(filters.website_id),)
+        equals["website_id"] = (filters.website_id,)
+    elif principal.role == "staff":
+        websites = tuple(sorted(principal.websites))
+        if not websites:
+            return BookingPage([], None)
+        index, partitions = "GSI1", tuple(keys.website_pk(w) for w in websites)
+        equals["website_id"] = websites
+    else:
+        organisation = principal.scope_organisation(filters.organisation_id)
+        index, partitions = "GSI2", (keys.org_pk(organisation),)
+        equals["organisation_id"] = (organisation,)
+    if principal.role != "superadmin":
+        equals["organisation_id"] = (str(principal.organisation_id),)
+
+    query = store.BookingQuery(index, partitions, date_from, date_to, after, equals)
+    q = (filters.q or "").strip()
+    if q and "@" in q:
+        query = store.BookingQuery("GSI3", (f"EMAIL#{q.lower()}",), date_from, date_to, after, equals)
+    elif q:
+        by_ref = store.BookingQuery("GSI4", (f"REF#{q}",), date_from, date_to, after, equals)
+        if plan is None:  # the first page decides: a booking ref if one matches, else a customer name
+            plan = "ref" if store.query_bookings(replace(by_ref, after=None), 1) else "name"
+        if plan == "ref":
+            query = by_ref
+        else:
+            query = store.BookingQuery(index, partitions, date_from, date_to, after, equals, name_contains=q)
+    items = store.query_bookings(query, filters.limit + 1)
+    page, more = items[: filters.limit], len(items) > filters.limit
+    cursor = _encode_cursor(page[-1][f"{query.index}SK"], plan) if more and page else None
+    return BookingPage([booking_view(item) for item in page], cursor)
+
+
+def get_booking(principal: Principal, booking_id: str) -> dict[str, Any]:
+    return booking_view(_visible_booking(principal, booking_id))
+
+
+def _visible_booking(principal: Principal, booking_id: str) -> dict[str, Any]:
+    booking = booking_store.get_booking(booking_id) if _UUID.match(booking_id) else None
+    if booking is None or not principal.sees_booking(booking):
+        raise BookingNotFound()
+    return booking
+
+
+def _visible_website(principal: Principal, website_id: str) -> dict[str, Any]:
+    """The website if the caller may see it; otherwise it does not exist for them (404)."""
+    if principal.role == "staff" and website_id not in principal.websites:
+        raise WebsiteNotFound()
+    website = get_website_item(website_id)
+    if website is None or not principal.sees_website(str(website["organisation_id"]), website_id):
+        raise WebsiteNotFound()
+    return website
+
+
+# --- Edits -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditResult:
+    booking: dict[str, Any]
+    changed_fields: list[str]
+    event_id: str | None
+
+
+def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_match: str | None) -> EditResult:
+    expected = _expected_version(edit.version, if_match)
+    booking = _visible_booking(principal, booking_id)
+    if int(booking.get("version", 0)) != expected:
+        raise _conflict(booking)
+    columns = edit.columns()
+    changed = {name: value for name, value in columns.items() if booking.get(name) != value}
+    if not changed:
+        return EditResult(booking_view(booking), [], None)
+    now = iso_now()
+    event = _event(booking, changed, principal, now, "booking.status_changed" if "status" in changed else None)
+    try:
+        store.apply_edit(
+            booking,
+            expected_version=expected,
+            set_columns={k: v for k, v in changed.items() if v is not None},
+            remove_columns=sorted(k for k, v in changed.items() if v is None),
+            updated_by=principal.actor,
+            now=now,
+            event_item=event_item(event),
+        )
+    except store.StaleVersion as stale:
+        if stale.stored is None and booking_store.get_booking(booking_id) is None:
+            raise BookingNotFound() from None
+        raise _conflict(stale.stored) from None
+    logger.info(
+        "booking edited",
+        extra={"booking_id": booking_id, "changed_fields": sorted(changed), "role": principal.role},
+    )
+    updated = booking_store.get_booking(booking_id) or {}
+    return EditResult(booking_view(updated), sorted(changed), str(event["event_id"]))
+
+
+def _expected_version(body_version: int | None, if_match: str | None) -> int:
+    header_version = None
+    if if_match is not None and if_match.strip():
+        text = if_match.strip().removeprefix("W/").strip('"')
+        if not text.isdigit():
+            raise InvalidPayload(
+                "If-Match must be the booking's version", details=[{"field": "If-Match", "message": "not a version"}]
+            )
+        header_version = int(text)
+    if body_version is not None and header_version is not None and body_version != header_version:
+        raise InvalidPayload(
+            "version and If-Match disagree", details=[{"field": "version", "message": "differs from If-Match"}]
+        )
+    version = body_version if body_version is not None else header_version
+    if version is None:
+        raise PreconditionRequired()
+    return version
+
+
+def _conflict(stored: dict[str, Any] | None) -> VersionConflict:
+    current = stored.get("version") if stored else None
+    return VersionConflict(details=[{"field": "version", "message": f"the booking is now at version {current}"}])
+
+
+def _event(
+    booking: dict[str, Any], data: dict[str, Any], principal: Principal, now: str, event_type: str | None
+) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type or "booking.updated",
+        "booking_id": booking["id"],
+        "website_id": booking["website_id"],
+        "organisation_id": booking["organisation_id"],
+        "source_booking_id": booking["source_booking_id"],
+        "origin": f"admin:{principal.actor}",
+        "actor": principal.actor,
+        "changed_fields": sorted(data),
+        "data": data,
+        "occurred_at": now,
+    }
+
+
+def trigger_test_webhook(principal: Principal, request: TestWebhookRequest) -> str:
+    """Seed 002's manual webhook trigger: the booking's editable fields as they are, through the outbox."""
+    principal.require_manager()
+    _visible_website(principal, request.website_id)
+    booking = _visible_booking(principal, request.booking_id)
+    if booking.get("website_id") != request.website_id:
+        raise BookingNotFound()
+    data = {name: booking[name] for name in EDITABLE_COLUMNS if booking.get(name) is not None}
+    event = _event(booking, data, principal, iso_now(), request.event)
+    store.put_event(event_item(event))
+    logger.info("test webhook queued", extra={"booking_id": booking["id"], "event_id": event["event_id"]})
+    return str(event["event_id"])
+
+
+# --- Cursors -----------------------------------------------------------------------------------------
+
+
+def _encode_cursor(after: str, plan: str | None) -> str:
+    raw = json.dumps({"after": after, "plan": plan}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[str | None, str | None]:
+    if not cursor:
+        return None, None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after, plan = decoded["after"], decoded.get("plan")
+    except (ValueError, binascii.Error, KeyError, TypeError):
+        raise _query_error("cursor", "is not a cursor this API returned") from None
+    if not isinstance(after, str) or not _SORT_KEY.match(after) or plan not in (None, "ref", "name"):
+        raise _query_error("cursor", "is not a cursor this API returned")
+    return after, plan
+
+
+def _query_error(name: str, message: str) -> InvalidQuery:
+    return InvalidQuery(f"{name} {message}", details=[{"field": name, "message": message}])

@@ -1,0 +1,229 @@
+"""The inbound sync payload of seed 002 (`POST /api/bookings/sync`), validated strictly.
+
+`booking.created` must carry the full booking. The other events may carry only what changed (the seed:
+"Updated fields", "Status + reason", "Status + amount"); a complete payload on them is an upsert.
+Parsing is strict JSON: "3490" is not an integer, 0 is not a date, an unknown field is an error.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from bookinghub.core.errors import InvalidPayload
+
+SyncEvent = Literal["booking.created", "booking.updated", "booking.cancelled", "booking.refunded"]
+BookingStatus = Literal["pending", "confirmed", "cancelled", "refunded", "completed", "no_show"]
+TransportType = Literal["hotel_pickup", "self_arrange", "private"]
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+SourceId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
+Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
+Money = Annotated[int, Field(ge=0, le=10**12)]
+Count = Annotated[int, Field(ge=0, le=1000)]
+TimeSlot = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+GuestCount = Annotated[int, Field(ge=1, le=10000)]
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# A change time further ahead than this is a broken clock: accepting it would make every later
+# (correctly timed) change of the booking look stale forever.
+MAX_CLOCK_SKEW = timedelta(hours=24)
+
+# Fields a `booking.created` (or an upsert) must carry; mirrors the seed's NOT NULL columns.
+REQUIRED_FOR_CREATE = (
+    "booking_ref",
+    "package_name",
+    "package_price",
+    "activity_date",
+    "time_slot",
+    "guest_count",
+    "total_amount",
+    "customer",
+)
+# The seed's column defaults, applied when a booking is created without them.
+CREATE_DEFAULTS: dict[str, Any] = {
+    "discount_amount": 0,
+    "currency": "THB",
+    "status": "confirmed",
+    "non_players": 0,
+    "private_passengers": 0,
+    "transport_cost": 0,
+    "addons": [],
+}
+# Status implied by an event when the payload does not name one, and the statuses it may name.
+EVENT_STATUS: dict[str, str] = {"booking.cancelled": "cancelled", "booking.refunded": "refunded"}
+_ALLOWED_STATUS: dict[str, set[str]] = {"booking.cancelled": {"cancelled", "refunded"}}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+
+class Customer(_Strict):
+    name: Text
+    email: Annotated[str, StringConstraints(max_length=254)]
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    country_code: Annotated[str, StringConstraints(pattern=r"^\+?\d{1,4}$")] | None = None
+    special_requests: LongText | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError("must be an email address")
+        return value
+
+
+class Transport(_Strict):
+    type: TransportType | None = None
+    hotel_name: Text | None = None
+    room_number: Annotated[str, StringConstraints(max_length=32)] | None = None
+    non_players: Count | None = None
+    private_passengers: Count | None = None
+    cost: Money | None = None
+
+
+class Addon(_Strict):
+    name: Text
+    quantity: Annotated[int, Field(ge=1, le=10000)]
+    unit_price: Money
+
+
+class BookingSyncRequest(_Strict):
+    event: SyncEvent
+    source_booking_id: SourceId
+    booking_ref: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    package_name: Text | None = None
+    package_price: Money | None = None
+    activity_date: date | None = None
+    time_slot: TimeSlot | None = None
+    guest_count: GuestCount | None = None
+    total_amount: Money | None = None
+    discount_amount: Money | None = None
+    currency: Currency | None = None
+    status: BookingStatus | None = None
+    customer: Customer | None = None
+    transport: Transport | None = None
+    addons: Annotated[list[Addon], Field(max_length=100)] | None = None
+    stripe_payment_intent_id: Annotated[str, StringConstraints(pattern=r"^pi_[A-Za-z0-9_]{1,200}$")] | None = None
+    created_at: datetime | None = None
+    # Additions to the seed, both optional: the source's modification time and a monotonically
+    # increasing version. Either orders changes, so an older update never overwrites a newer one.
+    updated_at: datetime | None = None
+    version: Annotated[int, Field(ge=0, le=10**12)] | None = None
+    # The seed's `booking.cancelled` carries "Status + reason" and `booking.refunded` "Status + amount"
+    reason: LongText | None = None
+    refund_amount: Money | None = None
+
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _aware_and_not_ahead(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("must include a timezone (e.g. 2026-02-20T10:30:00Z)")
+        if value > datetime.now(UTC) + MAX_CLOCK_SKEW:
+            raise ValueError("must not be in the future")
+        return value.astimezone(UTC)
+
+    def missing_for_create(self) -> list[str]:
+        return [name for name in REQUIRED_FOR_CREATE if getattr(self, name) is None]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing_for_create()
+
+    def effective_status(self) -> str | None:
+        return self.status or EVENT_STATUS.get(self.event)
+
+    def booking_fields(self) -> dict[str, Any]:
+        """The booking columns this payload sets, flattened as in the seed's `bookings` table.
+
+        Only what the payload carries: an absent (or null) field never clears a stored one.
+        """
+        fields: dict[str, Any] = {}
+        for name in (
+            "booking_ref",
+            "package_name",
+            "package_price",
+            "time_slot",
+            "guest_count",
+            "total_amount",
+            "discount_amount",
+            "currency",
+            "stripe_payment_intent_id",
+            "refund_amount",
+        ):
+            if (value := getattr(self, name)) is not None:
+                fields[name] = value
+        if self.reason is not None:
+            fields["cancellation_reason"] = self.reason
+        if self.activity_date is not None:
+            fields["activity_date"] = self.activity_date.isoformat()
+        if (status := self.effective_status()) is not None:
+            fields["status"] = status
+        if self.created_at is not None:
+            fields["source_created_at"] = _iso(self.created_at)
+        if self.customer is not None:
+            for key, value in self.customer.model_dump(exclude_none=True).items():
+                # the seed's column is `special_requests`; the other customer columns are prefixed
+                fields[key if key == "special_requests" else f"customer_{key}"] = value
+        if self.transport is not None:
+            renamed = {"type": "transport_type", "cost": "transport_cost"}
+            for key, value in self.transport.model_dump(exclude_none=True).items():
+                fields[renamed.get(key, key)] = value
+        if self.addons is not None:
+            fields["addons"] = [addon.model_dump() for addon in self.addons]
+        return fields
+
+
+def parse_sync_request(raw: bytes) -> BookingSyncRequest:
+    """Parse and validate a request body; InvalidPayload names every failing field."""
+    try:
+        request = BookingSyncRequest.model_validate_json(raw)
+    except ValidationError as error:
+        errors = error.errors(include_url=False, include_input=False, include_context=False)
+        details = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in errors]
+        raise InvalidPayload(_summary(errors), details=details) from None
+    details = _rule_violations(request)
+    if details:
+        raise InvalidPayload("Request body validation failed", details=details)
+    return request
+
+
+def _summary(errors: list[Any]) -> str:
+    types = {e["type"] for e in errors if not e["loc"]}
+    if "json_invalid" in types:
+        return "Request body is not valid JSON"
+    if "model_type" in types:
+        return "Request body must be a JSON object"
+    return "Request body validation failed"
+
+
+def _rule_violations(request: BookingSyncRequest) -> list[dict[str, str]]:
+    """Rules across fields, reported per field like the type errors."""
+    details: list[dict[str, str]] = []
+    if request.event == "booking.created":
+        details += [
+            {"field": name, "message": "Field required for booking.created"} for name in request.missing_for_create()
+        ]
+    allowed = _ALLOWED_STATUS.get(request.event)
+    if allowed and request.status is not None and request.status not in allowed:
+        details.append({"field": "status", "message": f"must be one of {sorted(allowed)} for {request.event}"})
+    return details
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def iso_now() -> str:
+    return _iso(datetime.now(UTC))
+
+
+def to_iso(value: datetime) -> str:
+    return _iso(value)

@@ -1,0 +1,58 @@
+"""Guests and their identity keys (Bookings table).
+
+An identity key item (`GUESTKEY#{org}#email#{address}` or `...#phone#{E.164}`) names the one guest that
+owns that email or phone in an organisation, so matching is a batch of key lookups: never a scan, and
+not even an index query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from bookinghub.aws import keys
+from bookinghub.aws.batch import batch_get, batch_write
+from bookinghub.beds24.models.entities import Guest
+from bookinghub.core.settings import get_settings
+
+Identity = tuple[str, str]  # (kind, value): ("email", "anna@example.com") or ("phone", "+6681...")
+
+
+def identity_owners(organisation_id: str, identities: Iterable[Identity]) -> dict[Identity, str]:
+    """identity -> guest id, for the identities some guest already owns."""
+    wanted = {keys.guest_key_pk(organisation_id, kind, value): (kind, value) for kind, value in identities}
+    if not wanted:
+        return {}
+    items = batch_get(get_settings().bookings_table, [{"PK": pk, "SK": keys.GUEST_KEY_SK} for pk in wanted])
+    return {wanted[item["PK"]]: str(item["guest_id"]) for item in items if item["PK"] in wanted}
+
+
+def get_guests(guest_ids: Iterable[str]) -> dict[str, Guest]:
+    ids = set(guest_ids)
+    if not ids:
+        return {}
+    items = batch_get(get_settings().bookings_table, [{"PK": keys.guest_pk(i), "SK": keys.GUEST_SK} for i in ids])
+    guests = (Guest.model_validate(_fields(item)) for item in items)
+    return {guest.id: guest for guest in guests}
+
+
+def save_guests(guests: Sequence[Guest], owners: dict[Identity, str], organisation_id: str) -> int:
+    """Write guests and newly owned identities together; returns the number of calls."""
+    items: list[dict[str, Any]] = [
+        {"PK": keys.guest_pk(g.id), "SK": keys.GUEST_SK, "entity": "guest", **g.model_dump()} for g in guests
+    ]
+    items += [
+        {
+            "PK": keys.guest_key_pk(organisation_id, kind, value),
+            "SK": keys.GUEST_KEY_SK,
+            "entity": "guest_key",
+            "guest_id": guest_id,
+            "organisation_id": organisation_id,
+        }
+        for (kind, value), guest_id in owners.items()
+    ]
+    return batch_write(get_settings().bookings_table, items) if items else 0
+
+
+def _fields(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in ("PK", "SK", "entity")}

@@ -1,1 +1,0 @@
-"""Provider clients: the only code that makes outbound HTTP calls."""

@@ -1,1 +1,0 @@
-"""Pydantic models: API payloads, stored entities and domain events."""

@@ -1,0 +1,125 @@
+"""The integrations registry in the Bookings table, and the integration call logs in IntegrationLogs."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from bookinghub.aws import keys
+from bookinghub.aws.clients import client, from_item, to_attr, to_item
+from bookinghub.core.settings import get_settings
+from bookinghub.registry.models import Integration, IntegrationCallLog
+
+
+def put_integration(integration: Integration) -> None:
+    item = {
+        "PK": keys.org_pk(integration.organisation_id),
+        "SK": keys.integration_sk(integration.integration_type, integration.id),
+        "entity": "integration",
+        "GSI1PK": keys.integration_type_pk(integration.integration_type),
+        "GSI1SK": f"ORG#{integration.organisation_id}#{integration.id}",
+        **integration.model_dump(),
+    }
+    client("dynamodb").put_item(TableName=get_settings().bookings_table, Item=to_item(item))
+
+
+def organisation_integrations(organisation_id: str, integration_type: str) -> list[Integration]:
+    return [_integration(item) for item in organisation_items(organisation_id, integration_type)]
+
+
+def integrations_of_type(integration_type: str) -> list[Integration]:
+    """Every organisation's integrations of one type (GSI1), for operators."""
+    return [_integration(item) for item in items_of_type(integration_type)]
+
+
+# Raw registry items, shared with the integration types stored in models of their own (dal/beds24.py)
+
+
+def organisation_items(organisation_id: str, integration_type: str) -> list[dict[str, Any]]:
+    """An organisation's registry items of one type (its own partition: consistent, never a scan)."""
+    response = client("dynamodb").query(
+        TableName=get_settings().bookings_table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
+        ExpressionAttributeValues={
+            ":pk": to_attr(keys.org_pk(organisation_id)),
+            ":sk": to_attr(keys.integration_type_pk(integration_type) + "#"),
+        },
+        ConsistentRead=True,
+    )
+    return list(response["Items"])
+
+
+def items_of_type(integration_type: str) -> list[dict[str, Any]]:
+    """Every organisation's registry items of one type (GSI1)."""
+    paginator = client("dynamodb").get_paginator("query")
+    pages = paginator.paginate(
+        TableName=get_settings().bookings_table,
+        IndexName="GSI1",
+        KeyConditionExpression="GSI1PK = :pk",
+        ExpressionAttributeValues={":pk": to_attr(keys.integration_type_pk(integration_type))},
+    )
+    return [item for page in pages for item in page["Items"]]
+
+
+def touch_integration(integration: Integration, now: str) -> None:
+    """last_used_at: set on every call, whatever its outcome."""
+    client("dynamodb").update_item(
+        TableName=get_settings().bookings_table,
+        Key=to_item(
+            {
+                "PK": keys.org_pk(integration.organisation_id),
+                "SK": keys.integration_sk(integration.integration_type, integration.id),
+            }
+        ),
+        UpdateExpression="SET last_used_at = :now",
+        ConditionExpression="attribute_exists(PK)",
+        ExpressionAttributeValues={":now": to_attr(now)},
+    )
+
+
+def _integration(raw: dict[str, Any]) -> Integration:
+    return Integration.model_validate(from_item(raw))
+
+
+# --- Call logs ---------------------------------------------------------------------------------------
+
+_PAYLOADS = ("request_payload", "response_payload")
+
+
+def put_call_log(log: IntegrationCallLog) -> None:
+    sort_key = f"{log.created_at}#{log.id}"
+    item: dict[str, Any] = {
+        "PK": keys.integration_log_pk(log.integration_id),
+        "SK": sort_key,
+        "entity": "integration_log",
+        "GSI1PK": keys.integration_calls_pk(log.integration_type, failed=log.status != "success"),
+        "GSI1SK": sort_key,
+        **log.model_dump(exclude=set(_PAYLOADS)),
+        "expires_at": int(time.time()) + get_settings().log_retention_days * 86400,
+    }
+    for name in _PAYLOADS:  # JSON text: the audit row keeps the payload's exact shape
+        value = getattr(log, name)
+        item[name] = json.dumps(value, separators=(",", ":")) if value is not None else None
+    client("dynamodb").put_item(TableName=get_settings().integration_logs_table, Item=to_item(item))
+
+
+def call_logs(integration_type: str, *, failed: bool, limit: int) -> list[IntegrationCallLog]:
+    """The newest calls of one type, successes or failures, newest first."""
+    paginator = client("dynamodb").get_paginator("query")
+    pages = paginator.paginate(
+        TableName=get_settings().integration_logs_table,
+        IndexName="GSI1",
+        KeyConditionExpression="GSI1PK = :pk",
+        ExpressionAttributeValues={":pk": to_attr(keys.integration_calls_pk(integration_type, failed=failed))},
+        ScanIndexForward=False,
+        PaginationConfig={"MaxItems": limit, "PageSize": min(limit, 100)},
+    )
+    logs = []
+    for page in pages:
+        for raw in page["Items"]:
+            item = from_item(raw)
+            for name in _PAYLOADS:
+                item[name] = json.loads(item[name]) if isinstance(item.get(name), str) else None
+            logs.append(IntegrationCallLog.model_validate(item))
+    return logs[:limit]

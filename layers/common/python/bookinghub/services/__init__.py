@@ -1,1 +1,0 @@
-"""Business rules. Services call `dal/` for storage and `integrations/` for provider HTTP."""

@@ -1,0 +1,95 @@
+"""HTTP edge shared by the API handlers: one resolver factory, domain errors mapped to HTTP once.
+
+Every error answers `{"success": false, "error": <message>, "code": <CODE>}` (plus `details` where a
+field is at fault), the seed 002 shape, and never leaks internals.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import traceback
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
+
+from bookinghub.core.errors import DomainError, InvalidPayload
+from bookinghub.core.observability import logger, metrics
+from bookinghub.core.security import mask_text
+
+
+def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response:
+    body: dict[str, Any] = {"success": False, "error": message, "code": code}
+    if details:
+        body["details"] = details
+    return json_response(status, body)
+
+
+def json_response(status: int, body: dict[str, Any]) -> Response:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body, separators=(",", ":")),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def raw_body(event: BaseProxyEvent) -> bytes:
+    """The request body as the client sent it (bytes), whatever API Gateway's encoding.
+
+    Decoding to text is left to the JSON parser, so a body that is not UTF-8 is a 400, not a crash.
+    """
+    body = event.body or ""
+    if not event.is_base64_encoded:
+        # surrogatepass: a lone surrogate reaches the parser (which rejects it) instead of raising here
+        return body.encode("utf-8", errors="surrogatepass")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidPayload(
+            "Request body is not valid base64", details=[{"field": "body", "message": "invalid base64"}]
+        ) from None
+
+
+def log_failure(message: str, error: BaseException, **extra: Any) -> None:
+    """Log an unexpected error with its traceback, emails and phone numbers masked.
+
+    Exception messages can quote stored data (a DynamoDB validation error names the offending value);
+    Powertools' `logger.exception` would print them in clear.
+    """
+    trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    logger.error(message, extra={**extra, "error_type": type(error).__name__, "traceback": mask_text(trace)})
+
+
+def make_resolver() -> APIGatewayRestResolver:
+    return add_error_handlers(APIGatewayRestResolver())
+
+
+def domain_error_response(error: DomainError) -> Response:
+    """A domain error, logged (with its traceback masked if it is a server error) and counted."""
+    if error.status >= 500:
+        log_failure("request failed", error, code=error.code)
+    else:
+        logger.info("request rejected", extra={"code": error.code, "reason": error.message})
+    metrics.add_metric(name=f"Rejected{error.code.title().replace('_', '')}", unit="Count", value=1)
+    return error_response(error.status, error.code, error.message, error.details)
+
+
+def add_error_handlers(app: APIGatewayRestResolver) -> APIGatewayRestResolver:
+    """Every failure in the API's error shape: domain errors by their code, unknown routes 404, anything
+    else a bare 500 (details in the logs only)."""
+    app.exception_handler(DomainError)(domain_error_response)
+
+    @app.not_found
+    def _not_found(_: NotFoundError) -> Response:
+        return error_response(404, "NOT_FOUND", "No such route")
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log_failure("unhandled error", error)
+        return error_response(500, "SERVER_ERROR", "Internal server error")
+
+    return app

@@ -1,0 +1,1 @@
+"""websites/logic."""
