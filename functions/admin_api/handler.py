@@ -18,20 +18,15 @@ from pydantic import Field
 
 from bookinghub.beds24.models.admin import Beds24IntegrationCreate, PropertyPatch
 from bookinghub.bookings.logic import admin as admin_bookings
-from bookinghub.bookings.models.admin import (
-    BookingEdit,
-    IntegrationCreate,
-    IntegrationPatch,
-    TestWebhookRequest,
-    WebsiteCreate,
-    WebsitePatch,
-)
+from bookinghub.bookings.models.admin import BookingEdit, TestWebhookRequest
 from bookinghub.bookings.models.sync import BookingStatus
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.registry.logic import admin as admin_integrations
+from bookinghub.registry.models import IntegrationCreate, IntegrationPatch
 from bookinghub.web.admin import COGNITO_SECURITY, make_admin_resolver, openapi_document, principal_of
 from bookinghub.web.resolver import json_response
 from bookinghub.websites.logic import admin as admin_websites
+from bookinghub.websites.models import WebsiteCreate, WebsitePatch
 
 app = make_admin_resolver()
 # Rooms Event Hub or Beds24, told apart by integration_type

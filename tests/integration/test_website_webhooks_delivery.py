@@ -87,7 +87,7 @@ def store_admin_event(**changes: Any) -> dict[str, Any]:
     from bookinghub.aws.clients import client, to_item
     from bookinghub.aws.keys import booking_id_for
     from bookinghub.bookings.dal.logs import event_item
-    from bookinghub.bookings.models.sync import iso_now
+    from bookinghub.core.clock import iso_now
     from bookinghub.core.settings import get_settings
 
     event: dict[str, Any] = {

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
-from bookinghub.websites.adapters.webhooks import WebhookResponse, WebhookTransportError, WebhookUrlRejected
+from bookinghub.core.urls import WebhookUrlRejected
+from bookinghub.websites.adapters.webhooks import WebhookResponse, WebhookTransportError
 from bookinghub.websites.logic import sync_back as service
 from bookinghub.websites.models import Website
 from tests.conftest import load_event

@@ -10,13 +10,8 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from bookinghub.websites.adapters.webhooks import (
-    WebhookResponse,
-    WebhookTransportError,
-    WebhookUrlRejected,
-    check_webhook_url,
-    post_webhook,
-)
+from bookinghub.core.urls import WebhookUrlRejected, check_webhook_url
+from bookinghub.websites.adapters.webhooks import WebhookResponse, WebhookTransportError, post_webhook
 
 
 class FakeWebsite(BaseAdapter):

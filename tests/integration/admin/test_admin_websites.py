@@ -113,7 +113,7 @@ def test_a_second_rotation_does_not_extend_the_first_keys_grace(tenants: dict[st
     ],
 )
 def test_unsafe_webhook_urls_are_refused(tenants: dict[str, Any], url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bookinghub.core.outbound_urls.resolve", lambda host: ["10.1.2.3"])
+    monkeypatch.setattr("bookinghub.core.urls.resolve", lambda host: ["10.1.2.3"])
     before = snapshot_tables()
     status, answer = _register(webhook_url=url)
     assert (status, answer["code"]) == (400, "INVALID_PAYLOAD"), answer
@@ -123,7 +123,7 @@ def test_unsafe_webhook_urls_are_refused(tenants: dict[str, Any], url: str, monk
 
 
 def test_a_public_host_name_is_accepted(tenants: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bookinghub.core.outbound_urls.resolve", lambda host: ["93.184.216.34"])
+    monkeypatch.setattr("bookinghub.core.urls.resolve", lambda host: ["93.184.216.34"])
     status, answer = _register(webhook_url="https://hooks.example.com/onebooking")
     assert status == 201, answer
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from bookinghub.core.fields import AdminBody, OrganisationId, Text, Url, require_some
 
 IntegrationType = Literal["rooms_event_hub"]
 IntegrationStatus = Literal["active", "inactive"]
@@ -66,3 +68,47 @@ class IntegrationCallLog(BaseModel):
     reservation_id: str | None = None
     attempt: int | None = None
     created_at: str
+
+
+# --- Admin API bodies (Rooms Event Hub; Beds24's are in beds24/models/admin.py) ----------------------
+
+SecretHeaders = Annotated[
+    dict[
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")],
+        Annotated[str, StringConstraints(min_length=1, max_length=2000)],
+    ],
+    Field(max_length=10),
+]
+
+
+class RoomsConfigBody(AdminBody):
+    base_url: Url
+    webhook_path: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._~/-]{1,200}$")]
+    property_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class IntegrationCreate(AdminBody):
+    integration_type: Literal["rooms_event_hub"]
+    name: Text
+    organisation_id: OrganisationId | None = None  # superadmin only
+    config: RoomsConfigBody
+    reservation_id_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{0,20}$")] = ""
+    # Write-only: stored KMS-encrypted, never returned (answers say only whether there are any)
+    secret_headers: SecretHeaders | None = None
+    status: IntegrationStatus = "active"
+
+
+class IntegrationPatch(AdminBody):
+    name: Text | None = None
+    status: IntegrationStatus | None = None
+    config: RoomsConfigBody | None = None
+    reservation_id_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{0,20}$")] | None = None
+    secret_headers: SecretHeaders | None = None  # replaces them all; {} removes them
+
+    @model_validator(mode="after")
+    def _something(self) -> IntegrationPatch:
+        require_some(self)
+        for name in ("name", "status", "config", "reservation_id_prefix", "secret_headers"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} may not be null")
+        return self

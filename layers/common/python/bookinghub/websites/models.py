@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
+
+from bookinghub.core.fields import AdminBody, OrganisationId, Text, Url, require_some
+
+WebsiteId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+Domain = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    ),
+]
 
 
 class ApiKeyRecord(BaseModel):
@@ -32,3 +47,44 @@ class Website(BaseModel):
     is_active: bool = True
     created_at: str
     updated_at: str
+
+
+# --- Admin API bodies ---------------------------------------------------------------------------------
+
+
+class WebsiteCreate(AdminBody):
+    id: WebsiteId
+    name: Text
+    domain: Domain
+    organisation_id: OrganisationId | None = None  # superadmin only; an admin's is their own
+    webhook_url: Url | None = None
+    logo_url: Url | None = None
+    is_active: bool = True
+
+    @field_validator("logo_url")
+    @classmethod
+    def _https_logo(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().startswith("https://"):
+            raise ValueError("must be an https:// URL")
+        return value
+
+
+class WebsitePatch(AdminBody):
+    name: Text | None = None
+    domain: Domain | None = None
+    webhook_url: Url | None = None  # null removes the webhook
+    logo_url: Url | None = None  # null removes the logo
+    is_active: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> WebsitePatch:
+        require_some(self)
+        for name in ("name", "domain", "is_active"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} may not be null")
+        if self.logo_url is not None and not self.logo_url.lower().startswith("https://"):
+            raise ValueError("logo_url must be an https:// URL")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}

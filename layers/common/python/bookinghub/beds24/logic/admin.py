@@ -18,7 +18,7 @@ from bookinghub.beds24.models.entities import Beds24Property, SyncRun
 from bookinghub.core.auth import Principal
 from bookinghub.core.errors import DomainError
 from bookinghub.core.observability import logger
-from bookinghub.core.outbound_urls import check_outbound_url
+from bookinghub.core.urls import check_outbound_url
 
 MAX_REPORT_ENTRIES = 1000
 

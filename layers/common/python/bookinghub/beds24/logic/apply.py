@@ -27,7 +27,7 @@ from bookinghub.beds24.logic.mapping import (
     reservation_id_for,
 )
 from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property, Reservation, SyncCounts
-from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.clock import iso_now
 from bookinghub.core.observability import logger
 from bookinghub.core.security import mask_text
 from bookinghub.guests.logic.matching import match_guests

@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 from bookinghub.beds24.client.api import CallRecord
 from bookinghub.beds24.models.entities import BEDS24, Beds24Property
-from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.clock import iso_now
 from bookinghub.core.security import mask_pii, mask_text
 from bookinghub.registry.dal import integrations as integration_store
 from bookinghub.registry.models import IntegrationCallLog

@@ -32,7 +32,7 @@ from bookinghub.beds24.logic.calls import call_logger
 from bookinghub.beds24.logic.properties import client_for
 from bookinghub.beds24.logic.rooms import refresh_rooms
 from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property
-from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.clock import iso_now
 from bookinghub.core.observability import logger, metrics
 
 FINAL = ("processed", "failed", "needs_attention")

@@ -18,7 +18,7 @@ from bookinghub.aws.kms import decrypt_secret, encrypt_secret
 from bookinghub.beds24.client.api import AccessToken, Beds24Client, CallRecord
 from bookinghub.beds24.dal import properties as store
 from bookinghub.beds24.models.entities import DEFAULT_BASE_URL, Beds24Credentials, Beds24Property
-from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import DomainError, InvalidPayload
 from bookinghub.core.settings import get_settings
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bookinghub.aws import keys
 from bookinghub.beds24.dal import reservations as store
 from bookinghub.beds24.models.entities import Beds24Property
-from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.clock import iso_now
 
 # Stays longer than this are not looked back for (Beds24 allows longer, hospitality rarely needs them)
 MAX_STAY_DAYS = 90

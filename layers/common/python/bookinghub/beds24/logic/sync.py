@@ -28,7 +28,7 @@ from bookinghub.beds24.logic.calls import call_logger
 from bookinghub.beds24.logic.properties import NotConfigured, client_for
 from bookinghub.beds24.logic.rooms import local_today, refresh_rooms
 from bookinghub.beds24.models.entities import Beds24Property, SyncMode, SyncRun
-from bookinghub.bookings.models.sync import iso_now, to_iso
+from bookinghub.core.clock import iso_now, to_iso
 from bookinghub.core.errors import DomainError
 from bookinghub.core.observability import logger, metrics
 from bookinghub.core.settings import get_settings

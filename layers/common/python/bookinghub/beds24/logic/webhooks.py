@@ -26,7 +26,7 @@ from bookinghub.beds24.dal import runs as event_store
 from bookinghub.beds24.dal.queues import send_webhook_event
 from bookinghub.beds24.logic.properties import token_hash, webhook_secret
 from bookinghub.beds24.models.entities import Beds24Property, normalise_time
-from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import AuthFailed, InvalidPayload, PayloadTooLarge
 from bookinghub.core.observability import logger, metrics
 from bookinghub.core.settings import get_settings

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from bookinghub.beds24.models.entities import PropertySlug, SyncMode
-from bookinghub.bookings.models.admin import OrganisationId, Text, Url
+from bookinghub.core.fields import AdminBody, OrganisationId, Text, Url
 
 Secret = Annotated[str, StringConstraints(min_length=16, max_length=2000)]
 RefreshToken = Annotated[str, StringConstraints(min_length=8, max_length=4000)]
@@ -21,11 +21,7 @@ RoomMapping = Annotated[
 Beds24Id = Annotated[int, Field(ge=1, le=10**12)]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class _Settings(_Body):
+class _Settings(AdminBody):
     name: Text | None = None
     base_url: Url | None = None
     room_mapping: RoomMapping | None = None
@@ -71,7 +67,7 @@ class PropertyPatch(_Settings):
         return self
 
 
-class SyncRequest(_Body):
+class SyncRequest(AdminBody):
     property_id: PropertySlug
     mode: SyncMode
     organisation_id: OrganisationId | None = None

@@ -1,5 +1,5 @@
 """Beds24 (seed 001): a property's configuration, Beds24's booking as it arrives, and the hub's records
-made from it (reservation, guest, sync run, webhook event).
+made from it (reservation, sync run, webhook event; the guest is guests/models.py).
 
 Beds24 is lenient about types (ids and prices come as numbers or numeric strings, empty strings stand for
 "none"), so the inbound booking model coerces rather than rejects; only what the hub cannot do without
@@ -198,22 +198,6 @@ class Reservation(BaseModel):
     source_hash: str
     content_hash: str
     last_source: str  # webhook | incremental | full | reconcile
-    created_at: str
-    updated_at: str
-
-
-class Guest(BaseModel):
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    id: str
-    organisation_id: str
-    name: str | None = None
-    email: str | None = None  # lower-cased
-    phone: str | None = None  # E.164
-    phones: list[str] = Field(default_factory=list)
-    emails: list[str] = Field(default_factory=list)
-    country: str | None = None
-    data_as_of: str  # the modification time of the newest booking merged in
     created_at: str
     updated_at: str
 

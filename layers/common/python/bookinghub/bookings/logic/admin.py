@@ -24,8 +24,8 @@ from bookinghub.bookings.dal import admin as store
 from bookinghub.bookings.dal import bookings as booking_store
 from bookinghub.bookings.dal.logs import event_item
 from bookinghub.bookings.models.admin import BookingEdit, TestWebhookRequest
-from bookinghub.bookings.models.sync import iso_now
 from bookinghub.core.auth import Principal
+from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import (
     BookingNotFound,
     InvalidPayload,

@@ -23,7 +23,8 @@ from bookinghub.aws import keys
 from bookinghub.bookings.dal import bookings as booking_store
 from bookinghub.bookings.dal.logs import event_item, sync_log_item
 from bookinghub.bookings.models.events import SyncLog
-from bookinghub.bookings.models.sync import CREATE_DEFAULTS, BookingSyncRequest, iso_now, parse_sync_request, to_iso
+from bookinghub.bookings.models.sync import CREATE_DEFAULTS, BookingSyncRequest, parse_sync_request
+from bookinghub.core.clock import iso_now, to_iso
 from bookinghub.core.errors import (
     AuthFailed,
     BookingNotFound,

@@ -1,68 +1,36 @@
-"""Bodies and answers of the admin API. Every body rejects unknown fields; the service layer adds the
-rules that need the store or the network (visibility, optimistic concurrency, webhook address checks)."""
+"""Bodies of the admin API's booking routes (edit, test webhook). Every body rejects unknown fields; the
+logic adds the rules that need the store (visibility, optimistic concurrency)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from bookinghub.bookings.models.sync import (
-    BookingStatus,
-    Count,
-    GuestCount,
-    LongText,
-    Money,
-    Text,
-    TimeSlot,
-    TransportType,
-)
+from bookinghub.bookings.models.sync import BookingStatus, GuestCount, TimeSlot, Transport
 from bookinghub.core.errors import InvalidPayload
-from bookinghub.registry.models import IntegrationStatus
+from bookinghub.core.fields import AdminBody, LongText, Text, require_some
+from bookinghub.websites.models import WebsiteId
 
-WebsiteId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
-OrganisationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
-Domain = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True,
-        to_lower=True,
-        max_length=253,
-        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
-    ),
-]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2000)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")]
 WebhookTestEvent = Literal["booking.updated", "booking.status_changed"]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-def _require_some(model: BaseModel) -> None:
-    if not model.model_fields_set - {"version"}:
-        raise ValueError("at least one field to change is required")
 
 
 # --- Bookings ----------------------------------------------------------------------------------------
 
 
-class CustomerEdit(_Body):
+class CustomerEdit(AdminBody):
     name: Text | None = None
     email: Email | None = None
     phone: Annotated[str, StringConstraints(max_length=32)] | None = None
     country_code: Annotated[str, StringConstraints(pattern=r"^\+?\d{1,4}$")] | None = None
 
 
-class TransportEdit(_Body):
-    type: TransportType | None = None
-    hotel_name: Text | None = None
-    room_number: Annotated[str, StringConstraints(max_length=32)] | None = None
-    non_players: Count | None = None
-    private_passengers: Count | None = None
-    cost: Money | None = None
+class TransportEdit(Transport):
+    """The sync payload's transport fields, validated as an admin body (JSON from Powertools, not strict)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=False)
 
 
 # Columns an explicit null clears; the others are required on a booking and may only be replaced.
@@ -79,7 +47,7 @@ CLEARABLE = {
 _TRANSPORT_COLUMNS = {"type": "transport_type", "cost": "transport_cost"}
 
 
-class BookingEdit(_Body):
+class BookingEdit(AdminBody):
     """PUT /api/bookings/{id}: the editable fields; `version` (or If-Match) is the version being edited."""
 
     version: Annotated[int, Field(ge=1, le=10**12)] | None = None
@@ -94,7 +62,7 @@ class BookingEdit(_Body):
 
     @model_validator(mode="after")
     def _something(self) -> BookingEdit:
-        _require_some(self)
+        require_some(self)
         return self
 
     def columns(self) -> dict[str, Any]:
@@ -120,95 +88,10 @@ class BookingEdit(_Body):
         return columns
 
 
-# --- Websites ----------------------------------------------------------------------------------------
-
-
-class WebsiteCreate(_Body):
-    id: WebsiteId
-    name: Text
-    domain: Domain
-    organisation_id: OrganisationId | None = None  # superadmin only; an admin's is their own
-    webhook_url: Url | None = None
-    logo_url: Url | None = None
-    is_active: bool = True
-
-    @field_validator("logo_url")
-    @classmethod
-    def _https_logo(cls, value: str | None) -> str | None:
-        if value is not None and not value.lower().startswith("https://"):
-            raise ValueError("must be an https:// URL")
-        return value
-
-
-class WebsitePatch(_Body):
-    name: Text | None = None
-    domain: Domain | None = None
-    webhook_url: Url | None = None  # null removes the webhook
-    logo_url: Url | None = None  # null removes the logo
-    is_active: bool | None = None
-
-    @model_validator(mode="after")
-    def _something(self) -> WebsitePatch:
-        _require_some(self)
-        for name in ("name", "domain", "is_active"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} may not be null")
-        if self.logo_url is not None and not self.logo_url.lower().startswith("https://"):
-            raise ValueError("logo_url must be an https:// URL")
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
-
-
-# --- Integrations ------------------------------------------------------------------------------------
-
-SecretHeaders = Annotated[
-    dict[
-        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")],
-        Annotated[str, StringConstraints(min_length=1, max_length=2000)],
-    ],
-    Field(max_length=10),
-]
-
-
-class RoomsConfigBody(_Body):
-    base_url: Url
-    webhook_path: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._~/-]{1,200}$")]
-    property_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-
-
-class IntegrationCreate(_Body):
-    integration_type: Literal["rooms_event_hub"]
-    name: Text
-    organisation_id: OrganisationId | None = None  # superadmin only
-    config: RoomsConfigBody
-    reservation_id_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{0,20}$")] = ""
-    # Write-only: stored KMS-encrypted, never returned (answers say only whether there are any)
-    secret_headers: SecretHeaders | None = None
-    status: IntegrationStatus = "active"
-
-
-class IntegrationPatch(_Body):
-    name: Text | None = None
-    status: IntegrationStatus | None = None
-    config: RoomsConfigBody | None = None
-    reservation_id_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{0,20}$")] | None = None
-    secret_headers: SecretHeaders | None = None  # replaces them all; {} removes them
-
-    @model_validator(mode="after")
-    def _something(self) -> IntegrationPatch:
-        _require_some(self)
-        for name in ("name", "status", "config", "reservation_id_prefix", "secret_headers"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} may not be null")
-        return self
-
-
 # --- Test webhook ------------------------------------------------------------------------------------
 
 
-class TestWebhookRequest(_Body):
+class TestWebhookRequest(AdminBody):
     website_id: WebsiteId
     booking_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")]
     event: WebhookTestEvent = "booking.updated"

@@ -13,14 +13,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from bookinghub.core.clock import to_iso
 from bookinghub.core.errors import InvalidPayload
+from bookinghub.core.fields import LongText, Text
 
 SyncEvent = Literal["booking.created", "booking.updated", "booking.cancelled", "booking.refunded"]
 BookingStatus = Literal["pending", "confirmed", "cancelled", "refunded", "completed", "no_show"]
 TransportType = Literal["hotel_pickup", "self_arrange", "private"]
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 SourceId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 Money = Annotated[int, Field(ge=0, le=10**12)]
@@ -167,7 +167,7 @@ class BookingSyncRequest(_Strict):
         if (status := self.effective_status()) is not None:
             fields["status"] = status
         if self.created_at is not None:
-            fields["source_created_at"] = _iso(self.created_at)
+            fields["source_created_at"] = to_iso(self.created_at)
         if self.customer is not None:
             for key, value in self.customer.model_dump(exclude_none=True).items():
                 # the seed's column is `special_requests`; the other customer columns are prefixed
@@ -215,15 +215,3 @@ def _rule_violations(request: BookingSyncRequest) -> list[dict[str, str]]:
     if allowed and request.status is not None and request.status not in allowed:
         details.append({"field": "status", "message": f"must be one of {sorted(allowed)} for {request.event}"})
     return details
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def iso_now() -> str:
-    return _iso(datetime.now(UTC))
-
-
-def to_iso(value: datetime) -> str:
-    return _iso(value)

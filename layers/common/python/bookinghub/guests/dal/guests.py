@@ -12,8 +12,8 @@ from typing import Any
 
 from bookinghub.aws import keys
 from bookinghub.aws.batch import batch_get, batch_write
-from bookinghub.beds24.models.entities import Guest
 from bookinghub.core.settings import get_settings
+from bookinghub.guests.models import Guest
 
 Identity = tuple[str, str]  # (kind, value): ("email", "anna@example.com") or ("phone", "+6681...")
 

@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Sequence
 
 from bookinghub.beds24.logic.mapping import GuestCandidate
-from bookinghub.beds24.models.entities import Guest
-from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.clock import iso_now
 from bookinghub.guests.dal import guests as store
 from bookinghub.guests.dal.guests import Identity
+from bookinghub.guests.models import Guest
 
 GUEST_NAMESPACE = uuid.UUID("9a3e6f20-2c4b-4d8e-b1a7-5f0c9e3d7b14")
 MAX_IDENTITIES = 10  # of each kind per guest: enough for real people, bounded for the item size

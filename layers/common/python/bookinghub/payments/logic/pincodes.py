@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from bookinghub.aws import keys
 from bookinghub.aws.idempotency import persistence_layer_for
 from bookinghub.aws.kms import decrypt_secret, encrypt_secret
-from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.clock import iso_now
 from bookinghub.core.observability import logger, metrics
 from bookinghub.core.settings import get_settings
 from bookinghub.payments.dal import pass_queue

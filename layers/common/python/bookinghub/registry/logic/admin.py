@@ -15,15 +15,21 @@ from bookinghub.aws.kms import encrypt_secret
 from bookinghub.beds24.logic import admin as beds24_admin
 from bookinghub.beds24.logic.properties import PropertyNotFound
 from bookinghub.beds24.models.admin import Beds24IntegrationCreate, PropertyPatch
-from bookinghub.bookings.models.admin import IntegrationCreate, IntegrationPatch
-from bookinghub.bookings.models.sync import iso_now
 from bookinghub.core.auth import Principal
+from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import IntegrationNotFound, InvalidPayload
 from bookinghub.core.observability import logger
-from bookinghub.core.outbound_urls import check_outbound_url
+from bookinghub.core.urls import check_outbound_url
 from bookinghub.registry.dal import integrations as integration_store
 from bookinghub.registry.logic.registry import SECRET_HEADERS_PURPOSE, register_rooms_integration
-from bookinghub.registry.models import ROOMS_EVENT_HUB, Integration, RoomsConfig, RoomsCredentials
+from bookinghub.registry.models import (
+    ROOMS_EVENT_HUB,
+    Integration,
+    IntegrationCreate,
+    IntegrationPatch,
+    RoomsConfig,
+    RoomsCredentials,
+)
 from bookinghub.rooms.logic import monitoring as rooms_monitoring
 
 PatchModel = TypeVar("PatchModel", IntegrationPatch, PropertyPatch)

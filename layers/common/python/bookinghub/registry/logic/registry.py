@@ -7,7 +7,7 @@ import json
 import uuid
 
 from bookinghub.aws.kms import decrypt_secret, encrypt_secret
-from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.clock import iso_now
 from bookinghub.registry.dal import integrations as integration_store
 from bookinghub.registry.models import (
     ROOMS_EVENT_HUB,

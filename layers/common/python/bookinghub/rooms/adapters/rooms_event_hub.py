@@ -19,8 +19,13 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from bookinghub.core.observability import trace_library
-from bookinghub.core.urls import PrivateDestination, UnresolvableHost, check_destination
-from bookinghub.websites.adapters.webhooks import WebhookUrlRejected, check_webhook_url
+from bookinghub.core.urls import (
+    PrivateDestination,
+    UnresolvableHost,
+    WebhookUrlRejected,
+    check_destination,
+    check_webhook_url,
+)
 
 CallStatus = Literal["success", "error", "timeout"]
 _PINCODE = re.compile(r"^\d{4,12}$")

@@ -10,7 +10,7 @@ import re
 import uuid
 from typing import Any
 
-from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.clock import iso_now
 from bookinghub.core.security import mask_name, mask_pii, mask_text
 from bookinghub.registry.dal import integrations as integration_store
 from bookinghub.registry.models import Integration, IntegrationCallLog

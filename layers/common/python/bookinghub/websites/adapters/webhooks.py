@@ -16,17 +16,19 @@ from urllib.parse import urlsplit
 import requests
 
 from bookinghub.core.observability import trace_library
-from bookinghub.core.urls import PrivateDestination, UnresolvableHost, check_destination, is_loopback
+from bookinghub.core.urls import (
+    PrivateDestination,
+    UnresolvableHost,
+    WebhookUrlRejected,
+    check_destination,
+    check_webhook_url,
+)
 
 Outcome = Literal["delivered", "rejected", "retry"]
 
 # 408 and 429 say "not now", not "never": they are retried like a 5xx
 _RETRYABLE_CLIENT_ERRORS = {408, 429}
 _EXCERPT_BYTES = 512
-
-
-class WebhookUrlRejected(ValueError):
-    """The webhook URL is not one the hub posts to (scheme, host); retrying cannot help."""
 
 
 class WebhookTransportError(Exception):
@@ -47,19 +49,6 @@ class WebhookResponse:
             return "retry"
         # 3xx (redirects are not followed) and the other 4xx: the website refuses this delivery
         return "rejected"
-
-
-def check_webhook_url(url: str, *, allow_insecure_loopback: bool) -> None:
-    """Only https; plain http only to a loopback host and only when explicitly allowed (local runs)."""
-    parts = urlsplit(url)
-    host = parts.hostname
-    if not host:
-        raise WebhookUrlRejected("webhook URL has no host")
-    if parts.scheme == "https":
-        return
-    if parts.scheme == "http" and allow_insecure_loopback and is_loopback(host):
-        return
-    raise WebhookUrlRejected(f"webhook URL must use https (got {parts.scheme or 'no scheme'}://{host})")
 
 
 @cache

@@ -12,16 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bookinghub.aws.kms import encrypt_secret
-from bookinghub.bookings.models.admin import WebsiteCreate, WebsitePatch
-from bookinghub.bookings.models.sync import iso_now
 from bookinghub.core.auth import Principal
+from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import KeyRotationConflict, WebsiteExists, WebsiteNotFound
 from bookinghub.core.observability import logger
-from bookinghub.core.outbound_urls import check_outbound_url
 from bookinghub.core.security import hash_api_key, new_api_key, new_webhook_secret
+from bookinghub.core.urls import check_outbound_url
 from bookinghub.websites.dal import admin as store
 from bookinghub.websites.logic.registry import WEBHOOK_SECRET_PURPOSE
-from bookinghub.websites.models import Website
+from bookinghub.websites.models import Website, WebsiteCreate, WebsitePatch
 
 KEY_GRACE_SECONDS = 24 * 3600
 # Never part of an answer: the key's hash, the encrypted secret, storage layout

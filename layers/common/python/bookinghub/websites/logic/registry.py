@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bookinghub.aws.kms import encrypt_secret
-from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.clock import iso_now
 from bookinghub.core.security import hash_api_key, new_api_key, new_webhook_secret
 from bookinghub.websites.dal import websites as website_store
 from bookinghub.websites.models import Website

@@ -25,11 +25,12 @@ from bookinghub.aws.idempotency import persistence_layer_for
 from bookinghub.aws.kms import decrypt_secret
 from bookinghub.bookings.dal.logs import put_sync_log
 from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog, SyncStatus
-from bookinghub.bookings.models.sync import iso_now
+from bookinghub.core.clock import iso_now
 from bookinghub.core.observability import logger, metrics
 from bookinghub.core.security import mask_pii, mask_text, sign_webhook
 from bookinghub.core.settings import get_settings
-from bookinghub.websites.adapters.webhooks import WebhookTransportError, WebhookUrlRejected, post_webhook
+from bookinghub.core.urls import WebhookUrlRejected
+from bookinghub.websites.adapters.webhooks import WebhookTransportError, post_webhook
 from bookinghub.websites.dal import websites as website_store
 from bookinghub.websites.logic.registry import WEBHOOK_SECRET_PURPOSE
 from bookinghub.websites.models import Website
