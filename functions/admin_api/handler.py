@@ -23,7 +23,14 @@ from bookinghub.bookings.models.sync import BookingStatus
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.registry.logic import admin as admin_integrations
 from bookinghub.registry.models import IntegrationCreate, IntegrationPatch
-from bookinghub.web.admin import COGNITO_SECURITY, make_admin_resolver, openapi_document, principal_of
+from bookinghub.web.admin import (
+    COGNITO_SECURITY,
+    OrganisationParam,
+    make_admin_resolver,
+    ok,
+    openapi_document,
+    principal_of,
+)
 from bookinghub.web.resolver import json_response
 from bookinghub.websites.logic import admin as admin_websites
 from bookinghub.websites.models import WebsiteCreate, WebsitePatch
@@ -32,11 +39,6 @@ app = make_admin_resolver()
 # Rooms Event Hub or Beds24, told apart by integration_type
 AnyIntegrationCreate = Annotated[IntegrationCreate | Beds24IntegrationCreate, Field(discriminator="integration_type")]
 Limit = Annotated[int, Query(ge=1, le=admin_bookings.MAX_LIMIT)]
-OrganisationParam = Annotated[str | None, Query(max_length=64)]
-
-
-def _ok(status: int = 200, **body: Any) -> Any:
-    return json_response(status, {"success": True, **body})
 
 
 # --- Bookings ----------------------------------------------------------------------------------------
@@ -57,13 +59,13 @@ def list_bookings(
         website_id, status, activity_date_from, activity_date_to, q, cursor, limit, organisation_id
     )
     page = admin_bookings.list_bookings(principal_of(app), filters)
-    return _ok(bookings=page.bookings, next_cursor=page.next_cursor)
+    return ok(bookings=page.bookings, next_cursor=page.next_cursor)
 
 
 @app.get("/api/bookings/<booking_id>", security=COGNITO_SECURITY, tags=["bookings"])
 def get_booking(booking_id: str) -> Any:
     booking = admin_bookings.get_booking(principal_of(app), booking_id)
-    return _with_etag(_ok(booking=booking), booking)
+    return _with_etag(ok(booking=booking), booking)
 
 
 @app.put("/api/bookings/<booking_id>", security=COGNITO_SECURITY, tags=["bookings"])
@@ -73,7 +75,7 @@ def put_booking(
     if_match: Annotated[str | None, Header(alias="If-Match", max_length=64)] = None,
 ) -> Any:
     result = admin_bookings.edit_booking(principal_of(app), booking_id, edit, if_match)
-    response = _ok(booking=result.booking, changed_fields=result.changed_fields, event_id=result.event_id)
+    response = ok(booking=result.booking, changed_fields=result.changed_fields, event_id=result.event_id)
     return _with_etag(response, result.booking)
 
 
@@ -86,7 +88,7 @@ def _with_etag(response: Any, booking: dict[str, Any]) -> Any:
 @app.post("/api/admin/test-webhook", security=COGNITO_SECURITY, tags=["bookings"])
 def post_test_webhook(request: Annotated[TestWebhookRequest, Body()]) -> Any:
     event_id = admin_bookings.trigger_test_webhook(principal_of(app), request)
-    return _ok(202, event_id=event_id, message="Webhook queued for delivery")
+    return ok(202, event_id=event_id, message="Webhook queued for delivery")
 
 
 # --- Websites ----------------------------------------------------------------------------------------
@@ -96,23 +98,23 @@ def post_test_webhook(request: Annotated[TestWebhookRequest, Body()]) -> Any:
 def post_website(body: Annotated[WebsiteCreate, Body()]) -> Any:
     created = admin_websites.create_website(principal_of(app), body)
     # The only answer that ever carries the key and the secret
-    return _ok(201, website=created.website, api_key=created.api_key, webhook_secret=created.webhook_secret)
+    return ok(201, website=created.website, api_key=created.api_key, webhook_secret=created.webhook_secret)
 
 
 @app.get("/api/websites", security=COGNITO_SECURITY, tags=["websites"])
 def get_websites(organisation_id: OrganisationParam = None) -> Any:
-    return _ok(websites=admin_websites.list_websites(principal_of(app), organisation_id))
+    return ok(websites=admin_websites.list_websites(principal_of(app), organisation_id))
 
 
 @app.patch("/api/websites/<website_id>", security=COGNITO_SECURITY, tags=["websites"])
 def patch_website(website_id: str, patch: Annotated[WebsitePatch, Body()]) -> Any:
-    return _ok(website=admin_websites.update_website(principal_of(app), website_id, patch))
+    return ok(website=admin_websites.update_website(principal_of(app), website_id, patch))
 
 
 @app.post("/api/websites/<website_id>/rotate-key", security=COGNITO_SECURITY, tags=["websites"])
 def rotate_website_key(website_id: str) -> Any:
     rotated = admin_websites.rotate_key(principal_of(app), website_id)
-    return _ok(api_key=rotated.api_key, previous_key_expires_at=rotated.previous_key_expires_at)
+    return ok(api_key=rotated.api_key, previous_key_expires_at=rotated.previous_key_expires_at)
 
 
 # --- Integrations ------------------------------------------------------------------------------------
@@ -120,12 +122,12 @@ def rotate_website_key(website_id: str) -> Any:
 
 @app.post("/api/integrations", security=COGNITO_SECURITY, tags=["integrations"])
 def post_integration(body: Annotated[AnyIntegrationCreate, Body()]) -> Any:
-    return _ok(201, **admin_integrations.create_integration(principal_of(app), body))
+    return ok(201, **admin_integrations.create_integration(principal_of(app), body))
 
 
 @app.get("/api/integrations", security=COGNITO_SECURITY, tags=["integrations"])
 def get_integrations(organisation_id: OrganisationParam = None) -> Any:
-    return _ok(integrations=admin_integrations.list_integrations(principal_of(app), organisation_id))
+    return ok(integrations=admin_integrations.list_integrations(principal_of(app), organisation_id))
 
 
 @app.patch("/api/integrations/<integration_id>", security=COGNITO_SECURITY, tags=["integrations"])
@@ -135,22 +137,22 @@ def patch_integration(
     organisation_id: OrganisationParam = None,
 ) -> Any:
     updated = admin_integrations.update_integration(principal_of(app), integration_id, patch, organisation_id)
-    return _ok(integration=updated)
+    return ok(integration=updated)
 
 
 @app.get("/api/integrations/rooms/status", security=COGNITO_SECURITY, tags=["monitoring"])
 def rooms_status() -> Any:
-    return _ok(integrations=admin_integrations.rooms_status(principal_of(app)))
+    return ok(integrations=admin_integrations.rooms_status(principal_of(app)))
 
 
 @app.get("/api/integrations/rooms/calls", security=COGNITO_SECURITY, tags=["monitoring"])
 def rooms_calls(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Any:
-    return _ok(calls=admin_integrations.rooms_calls(principal_of(app), limit, failed=False))
+    return ok(calls=admin_integrations.rooms_calls(principal_of(app), limit, failed=False))
 
 
 @app.get("/api/integrations/rooms/calls/failed", security=COGNITO_SECURITY, tags=["monitoring"])
 def rooms_failed_calls(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Any:
-    return _ok(calls=admin_integrations.rooms_calls(principal_of(app), limit, failed=True))
+    return ok(calls=admin_integrations.rooms_calls(principal_of(app), limit, failed=True))
 
 
 # --- The API's own description -----------------------------------------------------------------------

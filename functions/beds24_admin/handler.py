@@ -18,44 +18,38 @@ from bookinghub.beds24.logic import admin as beds24_admin
 from bookinghub.beds24.models.admin import PropertyCreate, PropertyPatch, SyncRequest
 from bookinghub.beds24.models.entities import PropertySlug
 from bookinghub.core.observability import logger, metrics, tracer
-from bookinghub.web.admin import COGNITO_SECURITY, make_admin_resolver, principal_of
-from bookinghub.web.resolver import json_response
+from bookinghub.web.admin import COGNITO_SECURITY, OrganisationParam, make_admin_resolver, ok, principal_of
 
 app = make_admin_resolver()
-OrganisationParam = Annotated[str | None, Query(max_length=64)]
 PropertyParam = Annotated[PropertySlug, Query()]
 TAGS = ["beds24"]
 
 
-def _ok(status: int = 200, **body: Any) -> Any:
-    return json_response(status, {"success": True, **body})
-
-
 @app.post("/api/integrations/beds24/properties", security=COGNITO_SECURITY, tags=TAGS)
 def post_property(body: Annotated[PropertyCreate, Body()]) -> Any:
-    return _ok(201, **beds24_admin.create_property(principal_of(app), body))
+    return ok(201, **beds24_admin.create_property(principal_of(app), body))
 
 
 @app.get("/api/integrations/beds24/properties", security=COGNITO_SECURITY, tags=TAGS)
 def get_properties(organisation_id: OrganisationParam = None) -> Any:
-    return _ok(properties=beds24_admin.list_properties(principal_of(app), organisation_id))
+    return ok(properties=beds24_admin.list_properties(principal_of(app), organisation_id))
 
 
 @app.get("/api/integrations/beds24/properties/<property_id>", security=COGNITO_SECURITY, tags=TAGS)
 def get_property(property_id: str, organisation_id: OrganisationParam = None) -> Any:
-    return _ok(property=beds24_admin.get_property(principal_of(app), property_id, organisation_id))
+    return ok(property=beds24_admin.get_property(principal_of(app), property_id, organisation_id))
 
 
 @app.patch("/api/integrations/beds24/properties/<property_id>", security=COGNITO_SECURITY, tags=TAGS)
 def patch_property(
     property_id: str, patch: Annotated[PropertyPatch, Body()], organisation_id: OrganisationParam = None
 ) -> Any:
-    return _ok(property=beds24_admin.update_property(principal_of(app), property_id, patch, organisation_id))
+    return ok(property=beds24_admin.update_property(principal_of(app), property_id, patch, organisation_id))
 
 
 @app.post("/api/integrations/beds24/sync", security=COGNITO_SECURITY, tags=TAGS)
 def post_sync(body: Annotated[SyncRequest, Body()]) -> Any:
-    return _ok(202, run=beds24_admin.request_sync(principal_of(app), body))
+    return ok(202, run=beds24_admin.request_sync(principal_of(app), body))
 
 
 @app.get("/api/integrations/beds24/runs", security=COGNITO_SECURITY, tags=TAGS)
@@ -64,12 +58,12 @@ def get_runs(
     organisation_id: OrganisationParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Any:
-    return _ok(runs=beds24_admin.list_runs(principal_of(app), property_id, organisation_id, limit))
+    return ok(runs=beds24_admin.list_runs(principal_of(app), property_id, organisation_id, limit))
 
 
 @app.get("/api/integrations/beds24/runs/<run_id>", security=COGNITO_SECURITY, tags=TAGS)
 def get_run(run_id: str, limit: Annotated[int, Query(ge=1, le=beds24_admin.MAX_REPORT_ENTRIES)] = 200) -> Any:
-    return _ok(run=beds24_admin.get_run(principal_of(app), run_id, limit))
+    return ok(run=beds24_admin.get_run(principal_of(app), run_id, limit))
 
 
 @app.get("/api/integrations/beds24/reservations", security=COGNITO_SECURITY, tags=TAGS)
@@ -88,7 +82,7 @@ def get_reservations(
         arrival_to=arrival_to.isoformat(),
         limit=limit,
     )
-    return _ok(reservations=reservations)
+    return ok(reservations=reservations)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

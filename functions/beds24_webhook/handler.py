@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.beds24.logic.webhooks import receive_webhook
 from bookinghub.core.observability import logger, metrics, tracer
-from bookinghub.web.resolver import json_response, make_resolver, raw_body
+from bookinghub.web.resolver import json_response, make_resolver, request_body
 
 app = make_resolver()
 
@@ -18,7 +18,7 @@ app = make_resolver()
 @tracer.capture_method
 def post_beds24_webhook() -> Any:
     request = app.current_event
-    result = receive_webhook(raw_body(request), request.headers, request.query_string_parameters)
+    result = receive_webhook(request_body(request), request.headers, request.query_string_parameters)
     return json_response(200, {"success": True, **result})
 
 

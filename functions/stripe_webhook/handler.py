@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.payments.logic.stripe_webhook import bind_lambda_context, receive_stripe_event
-from bookinghub.web.resolver import json_response, make_resolver, raw_body
+from bookinghub.web.resolver import json_response, make_resolver, request_body
 
 app = make_resolver()
 
@@ -18,7 +18,7 @@ app = make_resolver()
 @tracer.capture_method
 def post_stripe_event() -> Any:
     request = app.current_event
-    result = receive_stripe_event(raw_body(request), request.headers.get("stripe-signature"))
+    result = receive_stripe_event(request_body(request), request.headers.get("stripe-signature"))
     return json_response(200, {"received": True, **result})
 
 

@@ -128,7 +128,8 @@ def other_website(test_website: Any) -> Any:
 def outbox_events(booking_id: str) -> list[dict[str, Any]]:
     """The domain events (outbox items, SK EVENT#...) stored beside a booking, oldest first."""
     from bookinghub.aws import keys
-    from bookinghub.aws.clients import client, from_item
+    from bookinghub.aws.clients import client
+    from bookinghub.aws.codec import from_item
     from bookinghub.core.settings import get_settings
 
     response = client("dynamodb").query(
@@ -141,7 +142,7 @@ def outbox_events(booking_id: str) -> list[dict[str, Any]]:
 
 def sync_logs() -> list[dict[str, Any]]:
     """Every sync log row (IntegrationLogs table), oldest first."""
-    from bookinghub.aws.clients import from_item
+    from bookinghub.aws.codec import from_item
     from bookinghub.core.settings import get_settings
 
     rows = [from_item(item) for item in _scan(get_settings().integration_logs_table)]

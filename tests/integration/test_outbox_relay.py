@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from bookinghub.aws.clients import from_item, to_item
+from bookinghub.aws.codec import from_item, to_item
 from bookinghub.bookings.dal.logs import event_from_outbox_item, event_item
 from infra.local.invoke import invoke
 from infra.local.resources import LocalResources

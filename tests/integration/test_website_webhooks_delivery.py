@@ -84,7 +84,8 @@ def hook_website(aws: LocalResources, receiver: Receiver, monkeypatch: pytest.Mo
 
 def store_admin_event(**changes: Any) -> dict[str, Any]:
     """An operator's change, written through the same outbox path as the inbound sync (dal/logs.event_item)."""
-    from bookinghub.aws.clients import client, to_item
+    from bookinghub.aws.clients import client
+    from bookinghub.aws.codec import to_item
     from bookinghub.aws.keys import booking_id_for
     from bookinghub.bookings.dal.logs import event_item
     from bookinghub.core.clock import iso_now
@@ -190,7 +191,7 @@ def relay_to_queue(booking_id: str, aws: LocalResources) -> list[dict[str, Any]]
 
 
 def outbound_logs() -> list[dict[str, Any]]:
-    from bookinghub.aws.clients import from_item
+    from bookinghub.aws.codec import from_item
     from bookinghub.core.settings import get_settings
 
     items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=get_settings().integration_logs_table)

@@ -198,7 +198,8 @@ def find_pass(query: dict[str, str] | None, api_key: str | None = "test_sk_xxxxx
 
 def call_logs() -> list[dict[str, Any]]:
     """Every integration call log row, oldest first (payloads parsed)."""
-    from bookinghub.aws.clients import client, from_item
+    from bookinghub.aws.clients import client
+    from bookinghub.aws.codec import from_item
     from bookinghub.core.settings import get_settings
 
     items = [from_item(i) for i in client("dynamodb").scan(TableName=get_settings().integration_logs_table)["Items"]]

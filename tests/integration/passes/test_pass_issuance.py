@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bookinghub.aws.clients import client, from_item
+from bookinghub.aws.clients import client
+from bookinghub.aws.codec import from_item
 from bookinghub.aws.keys import pass_id_for
 from bookinghub.core.settings import get_settings
 from bookinghub.payments.dal import passes as pass_store

@@ -12,7 +12,8 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from bookinghub.aws.clients import client, from_item, to_item
+from bookinghub.aws.clients import client
+from bookinghub.aws.codec import from_item, to_item
 
 GET_BATCH = 100
 WRITE_BATCH = 25

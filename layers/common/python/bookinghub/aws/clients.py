@@ -1,4 +1,4 @@
-"""Lazily created, cached AWS clients and DynamoDB item conversion.
+"""Lazily created, cached AWS clients (DynamoDB item conversion is aws/codec.py).
 
 Nothing here runs at import time: boto3 is imported on first use, so a handler that never touches AWS
 (or has not yet) pays nothing for it. Endpoints come from botocore's own configuration, so the local
@@ -7,7 +7,6 @@ runtime only sets AWS_ENDPOINT_URL and the code never special-cases it.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -28,60 +27,3 @@ def client(service: str) -> Any:
     read_timeout = get_settings().aws_read_timeout_seconds
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=read_timeout)
     return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
-
-
-def to_attr(value: Any) -> dict[str, Any]:
-    """One Python value -> DynamoDB attribute value.
-
-    A direct type switch for the few types the hub stores; boto3's TypeSerializer handles every
-    DynamoDB type generically and costs ~1 ms per booking write, the largest share of our CPU.
-    """
-    if isinstance(value, str):
-        return {"S": value}
-    if isinstance(value, bool):  # before int: bool is an int
-        return {"BOOL": value}
-    if isinstance(value, int | Decimal):
-        return {"N": str(value)}
-    if isinstance(value, float):
-        return {"N": repr(value)}
-    if value is None:
-        return {"NULL": True}
-    if isinstance(value, dict):
-        return {"M": {k: to_attr(v) for k, v in value.items() if v is not None}}
-    if isinstance(value, list | tuple):
-        return {"L": [to_attr(v) for v in value]}
-    if isinstance(value, bytes):
-        return {"B": value}
-    raise TypeError(f"cannot store {type(value).__name__} in DynamoDB")
-
-
-def to_item(data: dict[str, Any]) -> dict[str, Any]:
-    """Python dict -> DynamoDB attribute map; None values are dropped (absent attribute)."""
-    return {k: to_attr(v) for k, v in data.items() if v is not None}
-
-
-def from_attr(attr: dict[str, Any]) -> Any:
-    """One DynamoDB attribute value -> Python; numbers become int when integral, else float."""
-    ((kind, value),) = attr.items()
-    if kind == "S" or kind == "B":
-        return value
-    if kind == "N":
-        number = Decimal(value)
-        return int(number) if number == number.to_integral_value() else float(number)
-    if kind == "BOOL":
-        return value
-    if kind == "NULL":
-        return None
-    if kind == "M":
-        return {k: from_attr(v) for k, v in value.items()}
-    if kind == "L":
-        return [from_attr(v) for v in value]
-    if kind in ("SS", "BS"):
-        return set(value)
-    if kind == "NS":
-        return {from_attr({"N": v}) for v in value}
-    raise TypeError(f"unknown DynamoDB type {kind}")
-
-
-def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: from_attr(v) for k, v in item.items()}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
@@ -20,19 +20,27 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic_core import from_json
 
 from bookinghub.core.auth import Principal, principal_from_claims
 from bookinghub.core.errors import DomainError, InvalidPayload
 from bookinghub.core.observability import logger
 from bookinghub.core.settings import get_settings
-from bookinghub.web.resolver import add_error_handlers, domain_error_response, error_response, raw_body
+from bookinghub.web.resolver import add_error_handlers, domain_error_response, error_response, json_response, raw_body
 
 API_TITLE = "bookinghub API"
 API_VERSION = "1.0.0"
 SECURITY_SCHEME = "cognito"
 # Declared on every route that API Gateway guards with the Cognito authorizer
 COGNITO_SECURITY: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
+# `?organisation_id=`: a superadmin names the tenant; for anyone else it must be their own (or absent)
+OrganisationParam = Annotated[str | None, Query(max_length=64)]
+
+
+def ok(status: int = 200, **body: Any) -> Response:
+    """A successful admin answer: `{"success": true, ...}`."""
+    return json_response(status, {"success": True, **body})
 
 
 def make_admin_resolver() -> APIGatewayRestResolver:

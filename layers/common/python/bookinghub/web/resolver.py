@@ -16,9 +16,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-from bookinghub.core.errors import DomainError, InvalidPayload
+from bookinghub.core.errors import DomainError, InvalidPayload, PayloadTooLarge
 from bookinghub.core.observability import logger, metrics
 from bookinghub.core.security import mask_text
+from bookinghub.core.settings import get_settings
 
 
 def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response:
@@ -52,6 +53,15 @@ def raw_body(event: BaseProxyEvent) -> bytes:
         raise InvalidPayload(
             "Request body is not valid base64", details=[{"field": "body", "message": "invalid base64"}]
         ) from None
+
+
+def request_body(event: BaseProxyEvent) -> bytes:
+    """The raw body (as raw_body), refused with 413 past HUB_MAX_BODY_BYTES before anything reads it."""
+    body = raw_body(event)
+    limit = get_settings().max_body_bytes
+    if len(body) > limit:
+        raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+    return body
 
 
 def log_failure(message: str, error: BaseException, **extra: Any) -> None:

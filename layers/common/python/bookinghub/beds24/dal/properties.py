@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from bookinghub.aws import keys
-from bookinghub.aws.clients import client, from_item, to_attr, to_item
+from bookinghub.aws.clients import client
+from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.beds24.models.entities import BEDS24, Beds24Credentials, Beds24Property
 from bookinghub.core.settings import get_settings
 from bookinghub.registry.dal import integrations
@@ -144,7 +145,7 @@ def get_property(organisation_id: str, property_id: str) -> Beds24Property | Non
     response = client("dynamodb").get_item(
         TableName=get_settings().bookings_table, Key=to_item(_key(organisation_id, property_id)), ConsistentRead=True
     )
-    return _property(response["Item"]) if "Item" in response else None
+    return _property(from_item(response["Item"])) if "Item" in response else None
 
 
 def property_by_alias(alias_pk: str) -> Beds24Property | None:
@@ -165,8 +166,7 @@ def organisation_properties(organisation_id: str) -> list[Beds24Property]:
     return [_property(item) for item in integrations.organisation_items(organisation_id, BEDS24)]
 
 
-def _property(raw: dict[str, Any]) -> Beds24Property:
-    item = from_item(raw)
+def _property(item: dict[str, Any]) -> Beds24Property:
     return Beds24Property.model_validate({k: v for k, v in item.items() if k not in (*_STORAGE, "integration_type")})
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 from bookinghub.aws import keys
 from bookinghub.aws.batch import batch_get, batch_write
-from bookinghub.aws.clients import client, from_item, to_attr, to_item
+from bookinghub.aws.clients import client
+from bookinghub.aws.codec import from_item, to_attr, to_item
+from bookinghub.aws.query import query_items
 from bookinghub.beds24.models.entities import Reservation
 from bookinghub.core.settings import get_settings
 
@@ -125,12 +127,8 @@ def property_reservations(
     if attributes:
         request["ProjectionExpression"] = ", ".join(f"#a{i}" for i in range(len(attributes)))
         request["ExpressionAttributeNames"] = {f"#a{i}": name for i, name in enumerate(attributes)}
-    pages = (
-        client("dynamodb").get_paginator("query").paginate(**request, PaginationConfig={"PageSize": QUERY_PAGE_SIZE})
-    )
-    for page in pages:
-        for raw in page["Items"]:
-            yield stored_fields(from_item(raw))
+    for item in query_items({**request, "Limit": QUERY_PAGE_SIZE}):
+        yield stored_fields(item)
 
 
 def guest_reservations(guest_id: str, limit: int = 100) -> list[dict[str, Any]]:
@@ -149,17 +147,18 @@ def guest_reservations(guest_id: str, limit: int = 100) -> list[dict[str, Any]]:
 
 def rooms(organisation_id: str, property_id: str) -> dict[str, dict[str, Any]]:
     """room sort key -> room item, for the property's known rooms."""
-    paginator = client("dynamodb").get_paginator("query")
-    pages = paginator.paginate(
-        TableName=get_settings().bookings_table,
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :room)",
-        ExpressionAttributeValues={
-            ":pk": to_attr(keys.property_pk(organisation_id, property_id)),
-            ":room": to_attr("ROOM#"),
-        },
-        ConsistentRead=True,
+    items = query_items(
+        {
+            "TableName": get_settings().bookings_table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :room)",
+            "ExpressionAttributeValues": {
+                ":pk": to_attr(keys.property_pk(organisation_id, property_id)),
+                ":room": to_attr("ROOM#"),
+            },
+            "ConsistentRead": True,
+        }
     )
-    return {str(item["SK"]): stored_fields(item) for page in pages for item in map(from_item, page["Items"])}
+    return {str(item["SK"]): stored_fields(item) for item in items}
 
 
 def put_rooms(organisation_id: str, property_id: str, updated: dict[str, dict[str, Any]]) -> int:

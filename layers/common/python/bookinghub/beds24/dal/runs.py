@@ -13,7 +13,9 @@ from typing import Any
 
 from bookinghub.aws import keys
 from bookinghub.aws.batch import batch_write
-from bookinghub.aws.clients import client, from_item, to_attr, to_item
+from bookinghub.aws.clients import client
+from bookinghub.aws.codec import from_item, to_attr, to_item
+from bookinghub.aws.query import query_items
 from bookinghub.beds24.models.entities import SyncRun
 from bookinghub.core.settings import get_settings
 
@@ -109,14 +111,13 @@ def report_entries(run_id: str, limit: int) -> list[dict[str, Any]]:
 
 
 def _run_items(run_id: str, prefix: str) -> list[dict[str, Any]]:
-    paginator = client("dynamodb").get_paginator("query")
-    pages = paginator.paginate(
-        TableName=_table(),
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues={":pk": to_attr(keys.run_pk(run_id)), ":prefix": to_attr(prefix)},
-        ConsistentRead=True,
-    )
-    return [from_item(item) for page in pages for item in page["Items"]]
+    request = {
+        "TableName": _table(),
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": to_attr(keys.run_pk(run_id)), ":prefix": to_attr(prefix)},
+        "ConsistentRead": True,
+    }
+    return list(query_items(request))
 
 
 # --- Webhook events -------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bookinghub.aws.queues import message_field
 from bookinghub.beds24.client.api import Beds24AuthError, Beds24RateLimited
 from bookinghub.beds24.dal import properties as property_store
 from bookinghub.beds24.dal import runs as event_store
@@ -51,11 +52,7 @@ class Applied:
 
 
 def parse_message(body: str) -> str:
-    message = json.loads(body)
-    key = message.get("event_key") if isinstance(message, dict) else None
-    if not isinstance(key, str) or not key:
-        raise ValueError("message has no event_key")
-    return key
+    return message_field(body, "event_key")
 
 
 def process_event(event_key: str) -> str:

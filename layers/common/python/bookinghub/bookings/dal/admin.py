@@ -15,7 +15,9 @@ from itertools import islice
 from typing import Any
 
 from bookinghub.aws import keys
-from bookinghub.aws.clients import client, from_item, to_attr, to_item
+from bookinghub.aws.clients import client
+from bookinghub.aws.codec import from_item, to_attr, to_item
+from bookinghub.aws.query import query_items
 from bookinghub.core.settings import get_settings
 
 # Above every character of a sort key (dates, '#', uuids): the inclusive upper bound of a date
@@ -78,13 +80,7 @@ def _partition(query: BookingQuery, partition: str) -> Iterator[dict[str, Any]]:
         "ExpressionAttributeValues": values,
         "Limit": 100,
     }
-    while True:
-        response = client("dynamodb").query(**request)
-        for raw in response["Items"]:
-            yield from_item(raw)
-        if "LastEvaluatedKey" not in response:
-            return
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    yield from query_items(request)
 
 
 # --- Edits --------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bookinghub.aws import keys
-from bookinghub.aws.clients import client, from_item, to_attr, to_item
+from bookinghub.aws.clients import client
+from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.core.settings import get_settings
 
 # Attributes the hub owns; a sync payload never sets them through `fields`.

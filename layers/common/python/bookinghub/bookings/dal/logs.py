@@ -11,7 +11,8 @@ import time
 from typing import Any
 
 from bookinghub.aws import keys
-from bookinghub.aws.clients import client, to_item
+from bookinghub.aws.clients import client
+from bookinghub.aws.codec import to_item
 from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
 from bookinghub.core.settings import get_settings
 

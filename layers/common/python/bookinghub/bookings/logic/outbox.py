@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bookinghub.aws import keys
-from bookinghub.aws.clients import from_item
+from bookinghub.aws.codec import from_item
 from bookinghub.bookings.dal import queues as queue_store
 from bookinghub.bookings.dal.logs import event_from_outbox_item
 from bookinghub.core.observability import logger, metrics

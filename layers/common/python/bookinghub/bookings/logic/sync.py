@@ -29,13 +29,11 @@ from bookinghub.core.errors import (
     AuthFailed,
     BookingNotFound,
     DuplicateBooking,
-    PayloadTooLarge,
     ServerError,
     WebsiteNotFound,
 )
 from bookinghub.core.observability import logger
 from bookinghub.core.security import hash_api_key, mask_pii, same_secret
-from bookinghub.core.settings import get_settings
 from bookinghub.websites.dal import websites as website_store
 from bookinghub.websites.models import ApiKeyRecord
 
@@ -62,9 +60,6 @@ class SyncResult:
 
 
 def sync_booking(api_key: str | None, body: bytes) -> SyncResult:
-    limit = get_settings().max_body_bytes
-    if len(body) > limit:
-        raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
     website = authenticate(api_key)
     request = parse_sync_request(body)
     return apply_sync(website, request)

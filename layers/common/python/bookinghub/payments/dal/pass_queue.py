@@ -1,12 +1,11 @@
 """SQS access of the PassIssuance queue: queue a pass for its pincode (a failed attempt is postponed with
-dal.queues.postpone)."""
+aws.queues.postpone)."""
 
 from __future__ import annotations
 
 import json
 
 from bookinghub.aws.clients import client
-from bookinghub.bookings.dal.queues import postpone as postpone
 from bookinghub.core.settings import get_settings
 
 PASS_ID_ATTRIBUTE = "pass_id"  # noqa: S105 - an attribute name

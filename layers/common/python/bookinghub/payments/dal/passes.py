@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from bookinghub.aws import keys
-from bookinghub.aws.clients import client, from_item, to_attr, to_item
+from bookinghub.aws.clients import client
+from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.core.settings import get_settings
 
 

@@ -16,15 +16,15 @@ being handled or once it succeeded.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from bookinghub.aws import keys
-from bookinghub.aws.idempotency import persistence_layer_for
+from bookinghub.aws.idempotency import idempotent
 from bookinghub.aws.kms import decrypt_secret, encrypt_secret
+from bookinghub.aws.queues import message_field, postpone
 from bookinghub.core.clock import iso_now
 from bookinghub.core.observability import logger, metrics
 from bookinghub.core.settings import get_settings
@@ -37,7 +37,7 @@ from bookinghub.rooms.adapters import rooms_event_hub as rooms
 from bookinghub.rooms.logic.calls import call_log, record_call
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
 LOCK_CODE_PURPOSE = "lock-code"
 PROVIDER = "rooms"
@@ -67,11 +67,7 @@ class QueuedPass:
 
 
 def parse_message(body: str) -> str:
-    data = json.loads(body)
-    pass_id = data.get("pass_id") if isinstance(data, dict) else None
-    if not isinstance(pass_id, str) or not pass_id:
-        raise ValueError("message has no pass_id")
-    return pass_id
+    return message_field(body, pass_queue.PASS_ID_ATTRIBUTE)
 
 
 def reservation_id(prefix: str, pass_id: str) -> str:
@@ -95,13 +91,13 @@ def handle_queued_pass(queued: QueuedPass) -> dict[str, Any]:
     except IdempotencyAlreadyInProgressError:
         if pincode_retry.is_last_attempt(queued.attempt):
             return {"outcome": "in_progress_elsewhere"}  # the other handler owns the outcome
-        pass_queue.postpone(queued.queue_arn, queued.receipt_handle, _IN_PROGRESS_RETRY_SECONDS)
+        postpone(queued.queue_arn, queued.receipt_handle, _IN_PROGRESS_RETRY_SECONDS)
         raise PincodeRetry("the pass is being handled by another invocation") from None
     except PincodeRetry:
         last = pincode_retry.is_last_attempt(queued.attempt)
         # After the last attempt the message should reach the DLQ at once, not after a backoff
         delay = 0 if last else pincode_retry.retry_delay(queued.attempt)
-        pass_queue.postpone(queued.queue_arn, queued.receipt_handle, delay)
+        postpone(queued.queue_arn, queued.receipt_handle, delay)
         logger.info(
             "pincode retry scheduled" if not last else "pincode retries exhausted: message goes to the DLQ",
             extra={"pass_id": queued.pass_id, "attempt": queued.attempt, "delay_seconds": delay},
@@ -242,18 +238,6 @@ def _idempotency_config() -> IdempotencyConfig:
 
 
 def _idempotent_issue() -> Callable[..., dict[str, Any]]:
-    return _wrap(persistence_layer_for(IDEMPOTENCY_KEY_PREFIX))
-
-
-@cache
-def _wrap(store: BasePersistenceLayer) -> Callable[..., dict[str, Any]]:
-    from aws_lambda_powertools.utilities.idempotency import idempotent_function
-
-    wrapped: Callable[..., dict[str, Any]] = idempotent_function(
-        issue_pincode,
-        data_keyword_argument="item",
-        persistence_store=store,
-        config=_idempotency_config(),
-        key_prefix=IDEMPOTENCY_KEY_PREFIX,
+    return idempotent(
+        issue_pincode, data_keyword_argument="item", key_prefix=IDEMPOTENCY_KEY_PREFIX, config=_idempotency_config()
     )
-    return wrapped

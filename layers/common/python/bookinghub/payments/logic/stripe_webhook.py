@@ -23,14 +23,13 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from bookinghub.aws import keys
-from bookinghub.aws.idempotency import persistence_layer_for
+from bookinghub.aws.idempotency import idempotent
 from bookinghub.aws.secrets import read_secret
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import (
     EventInProgress,
     InvalidPayload,
     InvalidSignature,
-    PayloadTooLarge,
     WebhookNotConfigured,
 )
 from bookinghub.core.observability import logger, metrics
@@ -41,7 +40,7 @@ from bookinghub.payments.logic.stripe_events import PAYMENT_EVENTS, PaymentCompl
 from bookinghub.payments.models import PassMetadata, parse_pass_metadata, raw_metadata
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
 IDEMPOTENCY_KEY_PREFIX = "stripe-event"
 # Stripe retries a delivery for up to 3 days; a day more so no retry ever finds the record gone.
@@ -94,9 +93,6 @@ def signature_problem(message: str) -> str:
 
 
 def receive_stripe_event(body: bytes, signature: str | None) -> dict[str, Any]:
-    limit = get_settings().max_body_bytes
-    if len(body) > limit:
-        raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
     verify_signature(body, signature, signing_secret(), tolerance=get_settings().stripe_tolerance_seconds)
     try:
         event = json.loads(body)
@@ -232,18 +228,6 @@ def _count_replay(response: Any, idempotent_data: Any) -> Any:
 
 
 def _idempotent_record() -> Callable[..., dict[str, Any]]:
-    return _wrap(persistence_layer_for(IDEMPOTENCY_KEY_PREFIX))
-
-
-@cache
-def _wrap(store: BasePersistenceLayer) -> Callable[..., dict[str, Any]]:
-    from aws_lambda_powertools.utilities.idempotency import idempotent_function
-
-    wrapped: Callable[..., dict[str, Any]] = idempotent_function(
-        _record_payment,
-        data_keyword_argument="event",
-        persistence_store=store,
-        config=_idempotency_config(),
-        key_prefix=IDEMPOTENCY_KEY_PREFIX,
+    return idempotent(
+        _record_payment, data_keyword_argument="event", key_prefix=IDEMPOTENCY_KEY_PREFIX, config=_idempotency_config()
     )
-    return wrapped

@@ -7,7 +7,9 @@ import time
 from typing import Any
 
 from bookinghub.aws import keys
-from bookinghub.aws.clients import client, from_item, to_attr, to_item
+from bookinghub.aws.clients import client
+from bookinghub.aws.codec import to_attr, to_item
+from bookinghub.aws.query import query_items
 from bookinghub.core.settings import get_settings
 from bookinghub.registry.models import Integration, IntegrationCallLog
 
@@ -33,33 +35,32 @@ def integrations_of_type(integration_type: str) -> list[Integration]:
     return [_integration(item) for item in items_of_type(integration_type)]
 
 
-# Raw registry items, shared with the integration types stored in models of their own (dal/beds24.py)
+# Registry items (plain values), shared with the integration types stored in models of their own (dal/beds24.py)
 
 
 def organisation_items(organisation_id: str, integration_type: str) -> list[dict[str, Any]]:
     """An organisation's registry items of one type (its own partition: consistent, never a scan)."""
-    response = client("dynamodb").query(
-        TableName=get_settings().bookings_table,
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
-        ExpressionAttributeValues={
+    request = {
+        "TableName": get_settings().bookings_table,
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
+        "ExpressionAttributeValues": {
             ":pk": to_attr(keys.org_pk(organisation_id)),
             ":sk": to_attr(keys.integration_type_pk(integration_type) + "#"),
         },
-        ConsistentRead=True,
-    )
-    return list(response["Items"])
+        "ConsistentRead": True,
+    }
+    return list(query_items(request))
 
 
 def items_of_type(integration_type: str) -> list[dict[str, Any]]:
     """Every organisation's registry items of one type (GSI1)."""
-    paginator = client("dynamodb").get_paginator("query")
-    pages = paginator.paginate(
-        TableName=get_settings().bookings_table,
-        IndexName="GSI1",
-        KeyConditionExpression="GSI1PK = :pk",
-        ExpressionAttributeValues={":pk": to_attr(keys.integration_type_pk(integration_type))},
-    )
-    return [item for page in pages for item in page["Items"]]
+    request = {
+        "TableName": get_settings().bookings_table,
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "GSI1PK = :pk",
+        "ExpressionAttributeValues": {":pk": to_attr(keys.integration_type_pk(integration_type))},
+    }
+    return list(query_items(request))
 
 
 def touch_integration(integration: Integration, now: str) -> None:
@@ -78,8 +79,8 @@ def touch_integration(integration: Integration, now: str) -> None:
     )
 
 
-def _integration(raw: dict[str, Any]) -> Integration:
-    return Integration.model_validate(from_item(raw))
+def _integration(item: dict[str, Any]) -> Integration:
+    return Integration.model_validate(item)
 
 
 # --- Call logs ---------------------------------------------------------------------------------------
@@ -106,20 +107,17 @@ def put_call_log(log: IntegrationCallLog) -> None:
 
 def call_logs(integration_type: str, *, failed: bool, limit: int) -> list[IntegrationCallLog]:
     """The newest calls of one type, successes or failures, newest first."""
-    paginator = client("dynamodb").get_paginator("query")
-    pages = paginator.paginate(
-        TableName=get_settings().integration_logs_table,
-        IndexName="GSI1",
-        KeyConditionExpression="GSI1PK = :pk",
-        ExpressionAttributeValues={":pk": to_attr(keys.integration_calls_pk(integration_type, failed=failed))},
-        ScanIndexForward=False,
-        PaginationConfig={"MaxItems": limit, "PageSize": min(limit, 100)},
-    )
+    request = {
+        "TableName": get_settings().integration_logs_table,
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "GSI1PK = :pk",
+        "ExpressionAttributeValues": {":pk": to_attr(keys.integration_calls_pk(integration_type, failed=failed))},
+        "ScanIndexForward": False,
+        "Limit": min(limit, 100),
+    }
     logs = []
-    for page in pages:
-        for raw in page["Items"]:
-            item = from_item(raw)
-            for name in _PAYLOADS:
-                item[name] = json.loads(item[name]) if isinstance(item.get(name), str) else None
-            logs.append(IntegrationCallLog.model_validate(item))
-    return logs[:limit]
+    for item in query_items(request, limit=limit):
+        for name in _PAYLOADS:
+            item[name] = json.loads(item[name]) if isinstance(item.get(name), str) else None
+        logs.append(IntegrationCallLog.model_validate(item))
+    return logs

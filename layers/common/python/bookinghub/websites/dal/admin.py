@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from bookinghub.aws import keys
-from bookinghub.aws.clients import client, from_item, to_attr, to_item
+from bookinghub.aws.clients import client
+from bookinghub.aws.codec import from_item, to_attr, to_item
+from bookinghub.aws.query import query_items
 from bookinghub.core.settings import get_settings
 from bookinghub.websites.dal.websites import key_item, website_item
 from bookinghub.websites.models import Website
@@ -68,14 +70,13 @@ def get_website_item(website_id: str) -> dict[str, Any] | None:
 
 def organisation_websites(organisation_id: str) -> list[dict[str, Any]]:
     """The organisation's websites (GSI2: ORG#{org}, WEBSITE#{id}), ordered by id."""
-    paginator = client("dynamodb").get_paginator("query")
-    pages = paginator.paginate(
-        TableName=get_settings().bookings_table,
-        IndexName="GSI2",
-        KeyConditionExpression="GSI2PK = :pk AND begins_with(GSI2SK, :prefix)",
-        ExpressionAttributeValues={":pk": to_attr(keys.org_pk(organisation_id)), ":prefix": to_attr("WEBSITE#")},
-    )
-    return [from_item(item) for page in pages for item in page["Items"]]
+    request = {
+        "TableName": get_settings().bookings_table,
+        "IndexName": "GSI2",
+        "KeyConditionExpression": "GSI2PK = :pk AND begins_with(GSI2SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": to_attr(keys.org_pk(organisation_id)), ":prefix": to_attr("WEBSITE#")},
+    }
+    return list(query_items(request))
 
 
 def update_website(website_id: str, changes: dict[str, Any], now: str) -> dict[str, Any]:

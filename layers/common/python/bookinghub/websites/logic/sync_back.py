@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from bookinghub.aws.idempotency import persistence_layer_for
+from bookinghub.aws.idempotency import idempotent
 from bookinghub.aws.kms import decrypt_secret
 from bookinghub.bookings.dal.logs import put_sync_log
 from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog, SyncStatus
@@ -36,7 +36,7 @@ from bookinghub.websites.logic.registry import WEBHOOK_SECRET_PURPOSE
 from bookinghub.websites.models import Website
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 WebhookEvent = Literal["booking.updated", "booking.status_changed"]
@@ -285,18 +285,6 @@ def _count_replay(response: Any, idempotent_data: Any) -> Any:
 
 
 def _idempotent_delivery() -> Callable[..., dict[str, Any]]:
-    return _wrap_idempotent(persistence_layer_for(IDEMPOTENCY_KEY_PREFIX))
-
-
-@cache
-def _wrap_idempotent(store: BasePersistenceLayer) -> Callable[..., dict[str, Any]]:
-    from aws_lambda_powertools.utilities.idempotency import idempotent_function
-
-    wrapped: Callable[..., dict[str, Any]] = idempotent_function(
-        _deliver,
-        data_keyword_argument="event",
-        persistence_store=store,
-        config=_idempotency_config(),
-        key_prefix=IDEMPOTENCY_KEY_PREFIX,
+    return idempotent(
+        _deliver, data_keyword_argument="event", key_prefix=IDEMPOTENCY_KEY_PREFIX, config=_idempotency_config()
     )
-    return wrapped
