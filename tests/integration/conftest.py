@@ -125,6 +125,22 @@ def other_website(test_website: Any) -> Any:
     )
 
 
+def booking_item(booking_id: str) -> dict[str, Any] | None:
+    """The booking's item as stored, storage layout (keys, index keys) included: for tests of that layout
+    (bookings.dal returns the booking without it)."""
+    from bookinghub.aws import keys
+    from bookinghub.aws.clients import client
+    from bookinghub.aws.codec import from_item
+    from bookinghub.core.settings import get_settings
+
+    response = client("dynamodb").get_item(
+        TableName=get_settings().bookings_table,
+        Key={"PK": {"S": keys.booking_pk(booking_id)}, "SK": {"S": keys.BOOKING_SK}},
+        ConsistentRead=True,
+    )
+    return from_item(response["Item"]) if "Item" in response else None
+
+
 def outbox_events(booking_id: str) -> list[dict[str, Any]]:
     """The domain events (outbox items, SK EVENT#...) stored beside a booking, oldest first."""
     from bookinghub.aws import keys

@@ -9,6 +9,7 @@ from bookinghub.aws import keys
 from bookinghub.bookings.dal.bookings import get_booking
 from tests.integration.conftest import (
     SYNC_KEY_OTHER,
+    booking_item,
     outbox_events,
     post_sync,
     seed_body,
@@ -64,7 +65,7 @@ def test_seed_booking_is_stored_with_every_seed_column(test_website: Any) -> Non
         "message": "Booking synced successfully",
         "outcome": "created",
     }
-    stored = get_booking(body["booking_id"])
+    stored = booking_item(body["booking_id"])
     assert stored is not None
     missing = sorted(set(SEED_COLUMNS) - set(stored))
     assert missing == []

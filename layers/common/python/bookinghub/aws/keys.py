@@ -71,6 +71,16 @@ def org_pk(organisation_id: str) -> str:
     return f"ORG#{organisation_id}"
 
 
+def email_pk(email: str) -> str:
+    """GSI3: a customer's bookings, by email (case-insensitive)."""
+    return f"EMAIL#{email.lower()}"
+
+
+def ref_pk(booking_ref: str) -> str:
+    """GSI4: bookings by their booking ref."""
+    return f"REF#{booking_ref}"
+
+
 def event_sk(occurred_at: str, event_id: str) -> str:
     return f"{EVENT_SK_PREFIX}{occurred_at}#{event_id}"
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
-from typing import Any
+from typing import Any, Literal
 
 from bookinghub.aws import keys
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.aws.query import query_items
+from bookinghub.bookings.dal.bookings import booking_of
+from bookinghub.bookings.dal.logs import event_item
+from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.core.settings import get_settings
 
 # Above every character of a sort key (dates, '#', uuids): the inclusive upper bound of a date
@@ -25,6 +28,80 @@ _HIGH = "~"
 # Below every character of a sort key: "just after" a given sort key (exclusive cursor)
 _AFTER = " "
 _FIRST = "0000-00-00"
+
+
+@dataclass(frozen=True)
+class BookingScope:
+    """Whose bookings: some websites' (GSI1 partitions) or else an organisation's (GSI2), narrowed by
+    equality filters."""
+
+    website_ids: tuple[str, ...] = ()
+    organisation_id: str | None = None  # the partition when no websites are named
+    organisation_filter: str | None = None  # only this organisation's bookings, whichever index serves
+    status: str | None = None
+
+    def index(self) -> tuple[str, tuple[str, ...]]:
+        if self.website_ids:
+            return "GSI1", tuple(keys.website_pk(website) for website in self.website_ids)
+        return "GSI2", (keys.org_pk(str(self.organisation_id)),)
+
+    def equals(self) -> dict[str, tuple[str, ...]]:
+        equals: dict[str, tuple[str, ...]] = {}
+        if self.organisation_filter is not None:
+            equals["organisation_id"] = (self.organisation_filter,)
+        if self.status:
+            equals["status"] = (self.status,)
+        if self.website_ids:
+            equals["website_id"] = self.website_ids
+        return equals
+
+
+SearchPlan = Literal["ref", "name"]
+
+
+@dataclass(frozen=True)
+class BookingSearch:
+    scope: BookingScope
+    text: str | None = None  # an email (GSI3), else a booking ref (GSI4) or a customer name (a filter)
+    date_from: str | None = None
+    date_to: str | None = None
+    after: str | None = None  # exclusive: the sort key of the last booking already returned
+    plan: SearchPlan | None = None  # how `text` is read, fixed by the first page (None: decide now)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    bookings: list[dict[str, Any]]
+    after: str | None  # the sort key to go on after, when there are more
+    plan: SearchPlan | None
+
+
+def search_bookings(search: BookingSearch, limit: int) -> SearchPage:
+    """One page of bookings (ascending by activity date, then id), with what the next page needs."""
+    query, plan = _plan(search)
+    items = _query_bookings(query, limit + 1)
+    page, more = items[:limit], len(items) > limit
+    after = page[-1][f"{query.index}SK"] if more and page else None
+    return SearchPage([booking_of(item) for item in page], after, plan)
+
+
+def _plan(search: BookingSearch) -> tuple[BookingQuery, SearchPlan | None]:
+    """Which index and partitions serve the search: a text with '@' is an email, another a booking ref
+    if one matches (decided on the first page), else a customer name."""
+    index, partitions = search.scope.index()
+    window = (search.date_from, search.date_to, search.after, search.scope.equals())
+    text = (search.text or "").strip()
+    if text and "@" in text:
+        return BookingQuery("GSI3", (keys.email_pk(text),), *window), search.plan
+    if not text:
+        return BookingQuery(index, partitions, *window), search.plan
+    by_ref = BookingQuery("GSI4", (keys.ref_pk(text),), *window)
+    plan = search.plan
+    if plan is None:
+        plan = "ref" if _query_bookings(replace(by_ref, after=None), 1) else "name"
+    if plan == "ref":
+        return by_ref, plan
+    return BookingQuery(index, partitions, *window, name_contains=text), plan
 
 
 @dataclass(frozen=True)
@@ -39,7 +116,7 @@ class BookingQuery:
     name_contains: str | None = None
 
 
-def query_bookings(query: BookingQuery, limit: int) -> list[dict[str, Any]]:
+def _query_bookings(query: BookingQuery, limit: int) -> list[dict[str, Any]]:
     """Up to `limit` bookings, ascending by activity date (then id), merged across the partitions."""
     streams = [islice(_partition(query, pk), limit) for pk in query.partitions]
     merged = heapq.merge(*streams, key=lambda item: item[f"{query.index}SK"])
@@ -102,7 +179,7 @@ def apply_edit(
     remove_columns: list[str],
     updated_by: str,
     now: str,
-    event_item: dict[str, Any] | None,
+    event: BookingDomainEvent | None,
 ) -> None:
     """Apply an operator's edit if the booking is still at `expected_version`, with its outbox event.
 
@@ -114,7 +191,7 @@ def apply_edit(
         sort_key = keys.date_sort_key(set_columns["activity_date"], booking_id)
         attrs.update(GSI1SK=sort_key, GSI2SK=sort_key, GSI3SK=sort_key, GSI4SK=sort_key)
     if set_columns.get("customer_email"):
-        attrs["GSI3PK"] = f"EMAIL#{set_columns['customer_email'].lower()}"
+        attrs["GSI3PK"] = keys.email_pk(set_columns["customer_email"])
     if set_columns.get("customer_name"):
         attrs[keys.SEARCH_NAME] = keys.search_name(set_columns["customer_name"])
     names: dict[str, str] = {"#version": "version"}
@@ -143,12 +220,12 @@ def apply_edit(
             }
         }
     ]
-    if event_item is not None:
+    if event is not None:
         items.append(
             {
                 "Put": {
                     "TableName": table,
-                    "Item": to_item(event_item),
+                    "Item": to_item(event_item(event)),
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             }
@@ -159,17 +236,17 @@ def apply_edit(
     except ddb.exceptions.TransactionCanceledException as error:
         reasons = error.response.get("CancellationReasons", [])
         if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-            stored = from_item(reasons[0]["Item"]) if reasons[0].get("Item") else None
+            stored = booking_of(from_item(reasons[0]["Item"])) if reasons[0].get("Item") else None
             raise StaleVersion(stored) from error
         if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
             raise StaleVersion(None) from error
         raise
 
 
-def put_event(event_item: dict[str, Any]) -> None:
+def put_event(event: BookingDomainEvent) -> None:
     """An outbox event on its own (a manually triggered webhook): the stream relays it like any other."""
     client("dynamodb").put_item(
         TableName=get_settings().bookings_table,
-        Item=to_item(event_item),
+        Item=to_item(event_item(event)),
         ConditionExpression="attribute_not_exists(PK)",
     )

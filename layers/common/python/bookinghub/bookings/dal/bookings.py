@@ -14,6 +14,8 @@ from typing import Any
 from bookinghub.aws import keys
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_attr, to_item
+from bookinghub.bookings.dal.logs import event_item, sync_log_item
+from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
 from bookinghub.core.settings import get_settings
 
 # Attributes the hub owns; a sync payload never sets them through `fields`.
@@ -29,6 +31,21 @@ _RESERVED = {
 }
 
 
+# Storage layout of a booking item (keys, index keys, the folded name): never part of what is returned
+_LAYOUT = {"PK", "SK", "entity", keys.SEARCH_NAME}
+
+
+def booking_of(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored booking item as the hub's code sees it: its columns (and version, order key, payload
+    hashes), without the table's keys and index keys."""
+    return {k: v for k, v in item.items() if k not in _LAYOUT and not k.startswith("GSI")}
+
+
+def booking_id(website_id: str, source_booking_id: str) -> str:
+    """The booking's id, derived from (website, source id): one booking per source booking."""
+    return keys.booking_id_for(website_id, source_booking_id)
+
+
 class BookingConditionFailed(Exception):
     """The booking's condition failed; `stored` is the booking as stored (None if absent)."""
 
@@ -38,11 +55,11 @@ class BookingConditionFailed(Exception):
 
 
 class WebsiteUnavailable(Exception):
-    """The website vanished or was deactivated between key lookup and write."""
+    """The website vanished or was deactivated between key lookup and write (`exists`: only deactivated)."""
 
-    def __init__(self, stored: dict[str, Any] | None) -> None:
+    def __init__(self, exists: bool) -> None:
         super().__init__("website missing or inactive")
-        self.stored = stored
+        self.exists = exists
 
 
 class WriteConflict(Exception):
@@ -60,8 +77,8 @@ class BookingChange:
     order_key: str  # sortable; compared only when `ordered` (the payload carried updated_at or version)
     ordered: bool
     now: str
-    event_item: dict[str, Any]  # the outbox item (Bookings table)
-    log_item: dict[str, Any]  # the sync log item (IntegrationLogs table)
+    event: BookingDomainEvent  # written to the outbox (Bookings table)
+    log: SyncLog  # the sync log row (IntegrationLogs table)
     defaults: dict[str, Any] = field(default_factory=dict)  # columns set only when the booking is created
 
 
@@ -75,9 +92,9 @@ def _index_attributes(change: BookingChange) -> dict[str, Any]:
         sort_key = keys.date_sort_key(fields["activity_date"], change.booking_id)
         attrs.update(GSI1SK=sort_key, GSI2SK=sort_key, GSI3SK=sort_key, GSI4SK=sort_key)
     if fields.get("customer_email"):
-        attrs["GSI3PK"] = f"EMAIL#{fields['customer_email'].lower()}"
+        attrs["GSI3PK"] = keys.email_pk(fields["customer_email"])
     if fields.get("booking_ref"):
-        attrs["GSI4PK"] = f"REF#{fields['booking_ref']}"
+        attrs["GSI4PK"] = keys.ref_pk(fields["booking_ref"])
     if fields.get("customer_name"):
         attrs[keys.SEARCH_NAME] = keys.search_name(fields["customer_name"])
     return attrs
@@ -108,11 +125,11 @@ def _side_items(change: BookingChange) -> list[dict[str, Any]]:
         {
             "Put": {
                 "TableName": settings.bookings_table,
-                "Item": to_item(change.event_item),
+                "Item": to_item(event_item(change.event)),
                 "ConditionExpression": "attribute_not_exists(PK)",
             }
         },
-        {"Put": {"TableName": settings.integration_logs_table, "Item": to_item(change.log_item)}},
+        {"Put": {"TableName": settings.integration_logs_table, "Item": to_item(sync_log_item(change.log))}},
     ]
 
 
@@ -219,7 +236,7 @@ def get_booking(booking_id: str) -> dict[str, Any] | None:
         Key=to_item({"PK": keys.booking_pk(booking_id), "SK": keys.BOOKING_SK}),
         ConsistentRead=True,
     )
-    return from_item(response["Item"]) if "Item" in response else None
+    return booking_of(from_item(response["Item"])) if "Item" in response else None
 
 
 def _transact(items: list[dict[str, Any]]) -> None:
@@ -231,7 +248,7 @@ def _transact(items: list[dict[str, Any]]) -> None:
         codes = [reason.get("Code") for reason in reasons]
         # Item order: 0 booking, 1 website check, 2 event, 3 log
         if len(reasons) > 1 and codes[1] == "ConditionalCheckFailed":
-            raise WebsiteUnavailable(_old(reasons[1])) from error
+            raise WebsiteUnavailable(exists=bool(reasons[1].get("Item"))) from error
         if reasons and codes[0] == "ConditionalCheckFailed":
             raise BookingConditionFailed(_old(reasons[0])) from error
         if "TransactionConflict" in codes:
@@ -240,4 +257,4 @@ def _transact(items: list[dict[str, Any]]) -> None:
 
 
 def _old(reason: dict[str, Any]) -> dict[str, Any] | None:
-    return from_item(reason["Item"]) if reason.get("Item") else None
+    return booking_of(from_item(reason["Item"])) if reason.get("Item") else None

@@ -10,9 +10,11 @@ import json
 import time
 from typing import Any
 
+from pydantic import ValidationError
+
 from bookinghub.aws import keys
 from bookinghub.aws.clients import client
-from bookinghub.aws.codec import to_item
+from bookinghub.aws.codec import from_item, to_item
 from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
 from bookinghub.core.settings import get_settings
 
@@ -41,8 +43,9 @@ def put_sync_log(log: SyncLog) -> None:
     client("dynamodb").put_item(TableName=get_settings().integration_logs_table, Item=to_item(sync_log_item(log)))
 
 
-def event_item(event: dict[str, Any]) -> dict[str, Any]:
+def event_item(domain_event: BookingDomainEvent | dict[str, Any]) -> dict[str, Any]:
     """The outbox item of a domain event, stored beside its booking."""
+    event = domain_event.model_dump(exclude_none=True) if isinstance(domain_event, BookingDomainEvent) else domain_event
     return {
         "PK": keys.booking_pk(event["booking_id"]),
         "SK": keys.event_sk(event["occurred_at"], event["event_id"]),
@@ -50,6 +53,33 @@ def event_item(event: dict[str, Any]) -> dict[str, Any]:
         **{k: v for k, v in event.items() if k != "data"},
         "data": json.dumps(event["data"], separators=(",", ":"), default=str),
     }
+
+
+class NotAnOutboxEvent(Exception):
+    """A stream record of another item of the Bookings table (a booking, a website...)."""
+
+    def __init__(self, sk: Any) -> None:
+        super().__init__("not an outbox event")
+        self.sk = sk
+
+
+class MalformedOutboxEvent(Exception):
+    """An outbox item that is not a valid event: it can never become one by retrying."""
+
+    def __init__(self, pk: Any, sk: Any, reason: str) -> None:
+        super().__init__(reason)
+        self.pk, self.sk, self.reason = pk, sk, reason
+
+
+def outbox_event(new_image: dict[str, Any]) -> BookingDomainEvent:
+    """The domain event of a stream record's NewImage (DynamoDB-typed)."""
+    item = from_item(new_image)
+    if not str(item.get("SK", "")).startswith(keys.EVENT_SK_PREFIX):
+        raise NotAnOutboxEvent(item.get("SK"))
+    try:
+        return event_from_outbox_item(item)
+    except (ValidationError, ValueError) as error:
+        raise MalformedOutboxEvent(item.get("PK"), item.get("SK"), str(error)) from None
 
 
 def event_from_outbox_item(item: dict[str, Any]) -> BookingDomainEvent:

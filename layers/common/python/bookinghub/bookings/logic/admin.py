@@ -1,6 +1,6 @@
 """Operators list, read and edit bookings (seed 002 dashboard: GET /api/bookings, GET/PUT /api/bookings/{id}).
 
-Lists are served from the GSIs (dal/admin_bookings.py): a website's bookings from GSI1, an
+Lists are served from the GSIs (bookings/dal/admin.py plans which): a website's bookings from GSI1, an
 organisation's from GSI2, a customer email's from GSI3, a booking ref's from GSI4, a customer name by a
 filter on the caller's own partitions. An edit names the version it was made on; it is applied only if
 the booking is still at that version (else 409), records who made it, and writes a domain event with
@@ -15,15 +15,14 @@ import binascii
 import json
 import re
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from bookinghub.aws import keys
 from bookinghub.bookings.dal import admin as store
 from bookinghub.bookings.dal import bookings as booking_store
-from bookinghub.bookings.dal.logs import event_item
 from bookinghub.bookings.models.admin import BookingEdit, TestWebhookRequest
+from bookinghub.bookings.models.events import BookingDomainEvent, BookingEventType
 from bookinghub.core.auth import Principal
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import (
@@ -40,7 +39,8 @@ from bookinghub.websites.dal.admin import get_website_item
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 # Storage attributes that are not part of a booking as operators see it
-_HIDDEN = {"PK", "SK", "entity", "order_key", "last_payload_hash", "created_payload_hash", "search_name"}
+# The sync's bookkeeping, not part of a booking as operators see it (the dal never returns storage keys)
+_HIDDEN = {"order_key", "last_payload_hash", "created_payload_hash"}
 _SORT_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}#[0-9a-f-]{36}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # The columns an operator edits; a manual test webhook sends their current values
@@ -83,7 +83,7 @@ class BookingPage:
 
 
 def booking_view(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in sorted(item.items()) if k not in _HIDDEN and not k.startswith("GSI")}
+    return {k: v for k, v in sorted(item.items()) if k not in _HIDDEN}
 
 
 # --- Reads -------------------------------------------------------------------------------------------
@@ -97,47 +97,35 @@ def list_bookings(principal: Principal, filters: BookingFilters) -> BookingPage:
     if date_from and date_to and date_from > date_to:
         raise _query_error("activity_date_from", "must not be after activity_date_to")
     after, plan = _decode_cursor(filters.cursor)
+    scope = _scope(principal, filters)
+    if scope is None:
+        return BookingPage([], None)
+    search = store.BookingSearch(scope, filters.q, date_from, date_to, after, plan)
+    page = store.search_bookings(search, filters.limit)
+    cursor = _encode_cursor(page.after, page.plan) if page.after else None
+    return BookingPage([booking_view(booking) for booking in page.bookings], cursor)
 
-    equals: dict[str, tuple[str, ...]] = {}
-    partitions: tuple[str, ...]
-    if filters.organisation_id is not None:
-        # Checked whichever index serves the list: another tenant's organisation is 404 for every role
-        equals["organisation_id"] = (principal.scope_organisation(filters.organisation_id),)
-    if filters.status:
-        equals["status"] = (filters.status,)
+
+def _scope(principal: Principal, filters: BookingFilters) -> store.BookingScope | None:
+    """The bookings the caller may list with these filters (None: none at all)."""
+    # Checked whichever index serves the list: another tenant's organisation is 404 for every role
+    organisation_filter = (
+        principal.scope_organisation(filters.organisation_id) if filters.organisation_id is not None else None
+    )
+    websites: tuple[str, ...] = ()
+    organisation = None
     if filters.website_id:
         _visible_website(principal, filters.website_id)
-        index, partitions = "GSI1", (keys.website_pk(filters.website_id),)
-        equals["website_id"] = (filters.website_id,)
+        websites = (filters.website_id,)
     elif principal.role == "staff":
         websites = tuple(sorted(principal.websites))
         if not websites:
-            return BookingPage([], None)
-        index, partitions = "GSI1", tuple(keys.website_pk(w) for w in websites)
-        equals["website_id"] = websites
+            return None
     else:
-        organisation = principal.scope_organisation(filters.organisation_id)
-        index, partitions = "GSI2", (keys.org_pk(organisation),)
-        equals["organisation_id"] = (organisation,)
+        organisation = organisation_filter = principal.scope_organisation(filters.organisation_id)
     if principal.role != "superadmin":
-        equals["organisation_id"] = (str(principal.organisation_id),)
-
-    query = store.BookingQuery(index, partitions, date_from, date_to, after, equals)
-    q = (filters.q or "").strip()
-    if q and "@" in q:
-        query = store.BookingQuery("GSI3", (f"EMAIL#{q.lower()}",), date_from, date_to, after, equals)
-    elif q:
-        by_ref = store.BookingQuery("GSI4", (f"REF#{q}",), date_from, date_to, after, equals)
-        if plan is None:  # the first page decides: a booking ref if one matches, else a customer name
-            plan = "ref" if store.query_bookings(replace(by_ref, after=None), 1) else "name"
-        if plan == "ref":
-            query = by_ref
-        else:
-            query = store.BookingQuery(index, partitions, date_from, date_to, after, equals, name_contains=q)
-    items = store.query_bookings(query, filters.limit + 1)
-    page, more = items[: filters.limit], len(items) > filters.limit
-    cursor = _encode_cursor(page[-1][f"{query.index}SK"], plan) if more and page else None
-    return BookingPage([booking_view(item) for item in page], cursor)
+        organisation_filter = str(principal.organisation_id)
+    return store.BookingScope(websites, organisation, organisation_filter, filters.status)
 
 
 def get_booking(principal: Principal, booking_id: str) -> dict[str, Any]:
@@ -181,7 +169,9 @@ def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_ma
     if not changed:
         return EditResult(booking_view(booking), [], None)
     now = iso_now()
-    event = _event(booking, changed, principal, now, "booking.status_changed" if "status" in changed else None)
+    event = _event(
+        booking, changed, principal, now, "booking.status_changed" if "status" in changed else "booking.updated"
+    )
     try:
         store.apply_edit(
             booking,
@@ -190,7 +180,7 @@ def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_ma
             remove_columns=sorted(k for k, v in changed.items() if v is None),
             updated_by=principal.actor,
             now=now,
-            event_item=event_item(event),
+            event=event,
         )
     except store.StaleVersion as stale:
         if stale.stored is None and booking_store.get_booking(booking_id) is None:
@@ -201,7 +191,7 @@ def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_ma
         extra={"booking_id": booking_id, "changed_fields": sorted(changed), "role": principal.role},
     )
     updated = booking_store.get_booking(booking_id) or {}
-    return EditResult(booking_view(updated), sorted(changed), str(event["event_id"]))
+    return EditResult(booking_view(updated), sorted(changed), event.event_id)
 
 
 def _expected_version(body_version: int | None, if_match: str | None) -> int:
@@ -229,21 +219,21 @@ def _conflict(stored: dict[str, Any] | None) -> VersionConflict:
 
 
 def _event(
-    booking: dict[str, Any], data: dict[str, Any], principal: Principal, now: str, event_type: str | None
-) -> dict[str, Any]:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "event_type": event_type or "booking.updated",
-        "booking_id": booking["id"],
-        "website_id": booking["website_id"],
-        "organisation_id": booking["organisation_id"],
-        "source_booking_id": booking["source_booking_id"],
-        "origin": f"admin:{principal.actor}",
-        "actor": principal.actor,
-        "changed_fields": sorted(data),
-        "data": data,
-        "occurred_at": now,
-    }
+    booking: dict[str, Any], data: dict[str, Any], principal: Principal, now: str, event_type: BookingEventType
+) -> BookingDomainEvent:
+    return BookingDomainEvent(
+        event_id=str(uuid.uuid4()),
+        event_type=event_type,
+        booking_id=booking["id"],
+        website_id=booking["website_id"],
+        organisation_id=booking["organisation_id"],
+        source_booking_id=booking["source_booking_id"],
+        origin=f"admin:{principal.actor}",
+        actor=principal.actor,
+        changed_fields=sorted(data),
+        data=data,
+        occurred_at=now,
+    )
 
 
 def trigger_test_webhook(principal: Principal, request: TestWebhookRequest) -> str:
@@ -255,9 +245,9 @@ def trigger_test_webhook(principal: Principal, request: TestWebhookRequest) -> s
         raise BookingNotFound()
     data = {name: booking[name] for name in EDITABLE_COLUMNS if booking.get(name) is not None}
     event = _event(booking, data, principal, iso_now(), request.event)
-    store.put_event(event_item(event))
-    logger.info("test webhook queued", extra={"booking_id": booking["id"], "event_id": event["event_id"]})
-    return str(event["event_id"])
+    store.put_event(event)
+    logger.info("test webhook queued", extra={"booking_id": booking["id"], "event_id": event.event_id})
+    return event.event_id
 
 
 # --- Cursors -----------------------------------------------------------------------------------------
@@ -268,7 +258,7 @@ def _encode_cursor(after: str, plan: str | None) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str | None) -> tuple[str | None, str | None]:
+def _decode_cursor(cursor: str | None) -> tuple[str | None, store.SearchPlan | None]:
     if not cursor:
         return None, None
     try:
@@ -278,7 +268,7 @@ def _decode_cursor(cursor: str | None) -> tuple[str | None, str | None]:
         raise _query_error("cursor", "is not a cursor this API returned") from None
     if not isinstance(after, str) or not _SORT_KEY.match(after) or plan not in (None, "ref", "name"):
         raise _query_error("cursor", "is not a cursor this API returned")
-    return after, plan
+    return after, cast("store.SearchPlan | None", plan)
 
 
 def _query_error(name: str, message: str) -> InvalidQuery:

@@ -10,12 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
-from bookinghub.aws import keys
-from bookinghub.aws.codec import from_item
 from bookinghub.bookings.dal import queues as queue_store
-from bookinghub.bookings.dal.logs import event_from_outbox_item
+from bookinghub.bookings.dal.logs import MalformedOutboxEvent, NotAnOutboxEvent, outbox_event
 from bookinghub.core.observability import logger, metrics
 
 
@@ -24,17 +20,15 @@ def relay_stream_record(event_name: str | None, new_image: dict[str, Any] | None
     if event_name != "INSERT" or not new_image:
         logger.info("stream record passed over: not an insert with a new image", extra={"event_name": event_name})
         return None
-    item = from_item(new_image)
-    if not str(item.get("SK", "")).startswith(keys.EVENT_SK_PREFIX):
-        logger.info("stream record passed over: not an outbox event", extra={"sk": item.get("SK")})
-        return None
     try:
-        event = event_from_outbox_item(item)
-    except (ValidationError, ValueError) as error:
+        event = outbox_event(new_image)
+    except NotAnOutboxEvent as other:
+        logger.info("stream record passed over: not an outbox event", extra={"sk": other.sk})
+        return None
+    except MalformedOutboxEvent as error:
         # The item stays in the table, so it can be fixed and re-relayed by hand.
         logger.error(
-            "malformed outbox event passed over",
-            extra={"pk": item.get("PK"), "sk": item.get("SK"), "error": str(error)},
+            "malformed outbox event passed over", extra={"pk": error.pk, "sk": error.sk, "error": error.reason}
         )
         metrics.add_metric(name="OutboxEventMalformed", unit="Count", value=1)
         return None

@@ -19,10 +19,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bookinghub.aws import keys
 from bookinghub.bookings.dal import bookings as booking_store
-from bookinghub.bookings.dal.logs import event_item, sync_log_item
-from bookinghub.bookings.models.events import SyncLog
+from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
 from bookinghub.bookings.models.sync import CREATE_DEFAULTS, BookingSyncRequest, parse_sync_request
 from bookinghub.core.clock import iso_now, to_iso
 from bookinghub.core.errors import (
@@ -80,7 +78,7 @@ def authenticate(api_key: str | None) -> ApiKeyRecord:
 
 
 def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult:
-    booking_id = keys.booking_id_for(website.website_id, request.source_booking_id)
+    booking_id = booking_store.booking_id(website.website_id, request.source_booking_id)
     # The model's field order is fixed, so its JSON is canonical: equal payloads hash equal however the
     # source spaced or ordered its JSON. (pydantic serialises in Rust, ~10x faster than json.dumps.)
     canonical_json = request.model_dump_json(exclude_none=True)
@@ -101,7 +99,7 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
             time.sleep(0.05 * (attempt + 1))
             continue
         except booking_store.WebsiteUnavailable as unavailable:
-            if unavailable.stored is None:
+            if not unavailable.exists:
                 raise WebsiteNotFound() from None
             raise AuthFailed("Website is inactive") from None
         except booking_store.BookingConditionFailed as failed:
@@ -162,18 +160,18 @@ def _change(
     now = iso_now()
     order_key = order_key_for(request)
     fields = request.booking_fields()
-    event = {
-        "event_id": str(uuid.uuid4()),
-        "event_type": request.event,
-        "booking_id": booking_id,
-        "website_id": website.website_id,
-        "organisation_id": website.organisation_id,
-        "source_booking_id": request.source_booking_id,
-        "origin": f"website:{website.website_id}",
-        "changed_fields": sorted(fields),
-        "data": fields,
-        "occurred_at": now,
-    }
+    event = BookingDomainEvent(
+        event_id=str(uuid.uuid4()),
+        event_type=request.event,
+        booking_id=booking_id,
+        website_id=website.website_id,
+        organisation_id=website.organisation_id,
+        source_booking_id=request.source_booking_id,
+        origin=f"website:{website.website_id}",
+        changed_fields=sorted(fields),
+        data=fields,
+        occurred_at=now,
+    )
     log = SyncLog(
         id=str(uuid.uuid4()),
         booking_id=booking_id,
@@ -194,7 +192,7 @@ def _change(
         order_key=order_key or UNORDERED,
         ordered=order_key is not None,
         now=now,
-        event_item=event_item(event),
-        log_item=sync_log_item(log),
+        event=event,
+        log=log,
         defaults=CREATE_DEFAULTS if request.event == "booking.created" or request.is_complete else {},
     )
