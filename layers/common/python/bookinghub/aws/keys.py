@@ -32,6 +32,7 @@ IntegrationLogs items:
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 # A fixed namespace makes a booking's id a pure function of (website_id, source_booking_id): the one
 # booking per pair is enforced by the key itself and a redelivery finds the same id without a lookup.
@@ -45,6 +46,13 @@ EVENT_SK_PREFIX = "EVENT#"
 
 # The customer's name case-folded, beside the name itself: what a name search matches against
 SEARCH_NAME = "search_name"
+# Attributes that are the table's layout, not the record: the dal returns records without them
+_LAYOUT = {"PK", "SK", "entity", SEARCH_NAME}
+
+
+def without_layout(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored item as a record: without its keys, index keys (GSI*), entity tag or search copies."""
+    return {k: v for k, v in item.items() if k not in _LAYOUT and not k.startswith("GSI")}
 
 
 def search_name(name: str) -> str:

@@ -321,12 +321,7 @@ class Beds24Client:
             )
             raw = response.content
         except (requests.RequestException, OSError) as error:
-            # requests reports a read timeout inside the body as ConnectionError("... timed out")
-            timed_out = isinstance(error, requests.Timeout | TimeoutError) or "timed out" in str(error).lower()
-            if timed_out:
-                reason = f"no answer within {self._timeout:g} s ({type(error).__name__})"
-            else:
-                reason = self._scrub(f"{type(error).__name__}: {error}")
+            timed_out, reason = self._no_answer(error)
             record("timeout" if timed_out else "error", None, reason, None)
             return _Retry(reason)
 
@@ -360,6 +355,16 @@ class Beds24Client:
         if status >= 500:
             return _Retry(reason)
         return _Answer(status, body or {}, credits, text)
+
+    def _no_answer(self, error: Exception) -> tuple[bool, str]:
+        """Whether a failed request timed out, and why it failed (secrets scrubbed)."""
+        import requests
+
+        # requests reports a read timeout inside the body as ConnectionError("... timed out")
+        timed_out = isinstance(error, requests.Timeout | TimeoutError) or "timed out" in str(error).lower()
+        if timed_out:
+            return True, f"no answer within {self._timeout:g} s ({type(error).__name__})"
+        return False, self._scrub(f"{type(error).__name__}: {error}")
 
     def _see(self, credits: Credits | None) -> None:
         if credits is None:

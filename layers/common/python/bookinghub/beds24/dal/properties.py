@@ -148,7 +148,17 @@ def get_property(organisation_id: str, property_id: str) -> Beds24Property | Non
     return _property(from_item(response["Item"])) if "Item" in response else None
 
 
-def property_by_alias(alias_pk: str) -> Beds24Property | None:
+def property_by_token_hash(token_hash: str) -> Beds24Property | None:
+    """The property whose webhook token hashes to this (a webhook that presents a token)."""
+    return _property_by_alias(keys.beds24_token_alias_pk(token_hash))
+
+
+def property_by_beds24_id(beds24_property_id: int) -> Beds24Property | None:
+    """The property configured for this Beds24 property id (a signed webhook names it in its body)."""
+    return _property_by_alias(keys.beds24_property_alias_pk(beds24_property_id))
+
+
+def _property_by_alias(alias_pk: str) -> Beds24Property | None:
     response = client("dynamodb").get_item(
         TableName=get_settings().bookings_table, Key=to_item({"PK": alias_pk, "SK": keys.ALIAS_SK})
     )

@@ -145,8 +145,13 @@ def guest_reservations(guest_id: str, limit: int = 100) -> list[dict[str, Any]]:
 # --- Rooms ---------------------------------------------------------------------------------------------
 
 
+def room_key(beds24_room_id: Any, unit_id: Any) -> str:
+    """Identifies a room (and unit) of a property, in `rooms` and `put_rooms`; sorts as the rooms do."""
+    return keys.room_sk(beds24_room_id, unit_id)
+
+
 def rooms(organisation_id: str, property_id: str) -> dict[str, dict[str, Any]]:
-    """room sort key -> room item, for the property's known rooms."""
+    """room key -> the room's fields, for the property's known rooms."""
     items = query_items(
         {
             "TableName": get_settings().bookings_table,
@@ -162,6 +167,7 @@ def rooms(organisation_id: str, property_id: str) -> dict[str, dict[str, Any]]:
 
 
 def put_rooms(organisation_id: str, property_id: str, updated: dict[str, dict[str, Any]]) -> int:
+    """Store these rooms' fields, by room key."""
     items = [
         {"PK": keys.property_pk(organisation_id, property_id), "SK": sk, "entity": "room", **fields}
         for sk, fields in updated.items()

@@ -152,7 +152,7 @@ def record_event(event: dict[str, Any]) -> None:
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except client("dynamodb").exceptions.ConditionalCheckFailedException as error:
-        raise EventExists(from_item(error.response.get("Item") or {})) from None
+        raise EventExists(keys.without_layout(from_item(error.response.get("Item") or {}))) from None
 
 
 def mark_queued(event_key: str) -> None:
@@ -183,7 +183,7 @@ def get_event(event_key: str) -> dict[str, Any] | None:
     response = client("dynamodb").get_item(
         TableName=_table(), Key=to_item({"PK": keys.webhook_pk(event_key), "SK": keys.WEBHOOK_SK}), ConsistentRead=True
     )
-    return from_item(response["Item"]) if "Item" in response else None
+    return keys.without_layout(from_item(response["Item"])) if "Item" in response else None
 
 
 def set_event_status(event_key: str, status: str, **fields: Any) -> None:
@@ -208,4 +208,4 @@ def property_events(organisation_id: str, property_id: str, limit: int) -> list[
         ScanIndexForward=False,
         Limit=limit,
     )
-    return [from_item(item) for item in response["Items"]]
+    return [keys.without_layout(from_item(item)) for item in response["Items"]]

@@ -76,11 +76,12 @@ def get_property(principal: Principal, property_id: str, organisation_id: str | 
         **properties.property_view(prop),
         "rooms": room_statuses(prop),
         # The audit trail of webhooks, without their payloads (guest data)
-        "recent_webhooks": [{k: v for k, v in e.items() if k not in _EVENT_STORAGE} for e in recent],
+        "recent_webhooks": [{k: v for k, v in e.items() if k not in _EVENT_HIDDEN} for e in recent],
     }
 
 
-_EVENT_STORAGE = {"PK", "SK", "GSI1PK", "GSI1SK", "entity", "payload", "expires_at"}
+# Not shown (the dal never returns storage keys): the payload (guest data) and the retention stamp
+_EVENT_HIDDEN = {"payload", "expires_at"}
 
 
 def update_property(

@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bookinghub.aws import keys
 from bookinghub.beds24.dal import reservations as store
 from bookinghub.beds24.models.entities import Beds24Property
 from bookinghub.core.clock import iso_now
@@ -31,7 +30,7 @@ def local_today(prop: Beds24Property, now: datetime | None = None) -> date:
 
 
 def occupancy(reservations: Iterable[dict[str, Any]], today: date) -> dict[str, dict[str, Any]]:
-    """room sort key -> what occupies it today, from the reservations that could, in arrival order (the
+    """room key -> what occupies it today, from the reservations that could, in arrival order (the
     index's order: the latest arrival wins a room), read as a stream so memory stays flat."""
     day = today.isoformat()
     rooms: dict[str, dict[str, Any]] = {}
@@ -40,7 +39,7 @@ def occupancy(reservations: Iterable[dict[str, Any]], today: date) -> dict[str, 
             continue
         if not (res.get("arrival") and res.get("departure") and res["arrival"] <= day < res["departure"]):
             continue
-        rooms[keys.room_sk(res["beds24_room_id"], res.get("unit_id"))] = {
+        rooms[store.room_key(res["beds24_room_id"], res.get("unit_id"))] = {
             "status": "blocked" if res.get("status") == "black" else "occupied",
             "current_reservation_id": res["id"],
             "beds24_room_id": res["beds24_room_id"],

@@ -115,18 +115,10 @@ def query_for(prop: Beds24Property, run: SyncRun) -> BookingQuery:
 
 def process_job(run_id: str, *, remaining_ms: Callable[[], int]) -> str:
     """Advance a queued run as far as this invocation allows; returns what became of it."""
-    run = run_store.get_run(run_id)
-    if run is None or run.status in FINISHED:
-        return "done"
-    prop = property_store.get_property(run.organisation_id, run.property_id)
-    if prop is None:
-        run_store.put_run(
-            run.model_copy(update={"status": "failed", "error": "property removed", "finished_at": iso_now()})
-        )
-        return "failed"
-    if prop.active_run_id != run_id:
-        _finish(prop, run, "failed", error="the run lost its lease (it stalled longer than the lease)")
-        return "failed"
+    held = _held_run(run_id)
+    if isinstance(held, str):
+        return held
+    run, prop = held
     property_store.acquire_lease(prop, run_id, time.time(), LEASE_SECONDS)  # renew
     run.status = "running"
     try:
@@ -170,6 +162,24 @@ def process_job(run_id: str, *, remaining_ms: Callable[[], int]) -> str:
         prop, run, "failed" if failed else "succeeded", error=f"{failed} bookings failed" if failed else None
     )
     return finished.status
+
+
+def _held_run(run_id: str) -> tuple[SyncRun, Beds24Property] | str:
+    """The run and its property if the run is still to do and still holds the property's lease, else
+    what became of it ("done" or "failed", recorded)."""
+    run = run_store.get_run(run_id)
+    if run is None or run.status in FINISHED:
+        return "done"
+    prop = property_store.get_property(run.organisation_id, run.property_id)
+    if prop is None:
+        run_store.put_run(
+            run.model_copy(update={"status": "failed", "error": "property removed", "finished_at": iso_now()})
+        )
+        return "failed"
+    if prop.active_run_id != run_id:
+        _finish(prop, run, "failed", error="the run lost its lease (it stalled longer than the lease)")
+        return "failed"
+    return run, prop
 
 
 def _finish(prop: Beds24Property, run: SyncRun, status: str, *, error: str | None = None) -> SyncRun:

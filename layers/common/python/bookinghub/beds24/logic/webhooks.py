@@ -20,7 +20,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bookinghub.aws import keys
 from bookinghub.beds24.dal import properties as property_store
 from bookinghub.beds24.dal import runs as event_store
 from bookinghub.beds24.dal.queues import send_webhook_event
@@ -82,27 +81,38 @@ def authenticate(
     signature = (headers.get(SIGNATURE_HEADER) or "").strip()
     if not token and not signature:
         raise WebhookAuthFailed()
-    prop: Beds24Property | None = None
-    if token:
-        hashed = token_hash(token)
-        prop = property_store.property_by_alias(keys.beds24_token_alias_pk(hashed))
-        stored_hash = prop.credentials.webhook_token_hash if prop else None
-        if prop is None or not stored_hash or not hmac.compare_digest(stored_hash, hashed):
-            raise WebhookAuthFailed()
+    prop = _property_of_token(token) if token else None
     payload = _parse(body)
     if signature:
-        if prop is None:  # a signed webhook names its property in the body
-            property_id = payload["booking"].get("propertyId")
-            if not isinstance(property_id, int | str) or not str(property_id).isdigit():
-                raise WebhookAuthFailed()
-            prop = property_store.property_by_alias(keys.beds24_property_alias_pk(int(property_id)))
-        secret = webhook_secret(prop) if prop else None
-        if prop is None or not secret or not _signature_matches(body, signature, secret):
-            raise WebhookAuthFailed()
+        prop = _check_signature(body, signature, payload, prop)
     assert prop is not None
     if prop.status != "active":
         raise WebhookAuthFailed("The property's integration is inactive")
     return prop, payload, "signature" if signature else "token"
+
+
+def _property_of_token(token: str) -> Beds24Property:
+    hashed = token_hash(token)
+    prop = property_store.property_by_token_hash(hashed)
+    stored_hash = prop.credentials.webhook_token_hash if prop else None
+    if prop is None or not stored_hash or not hmac.compare_digest(stored_hash, hashed):
+        raise WebhookAuthFailed()
+    return prop
+
+
+def _check_signature(
+    body: bytes, signature: str, payload: dict[str, Any], prop: Beds24Property | None
+) -> Beds24Property:
+    """The property whose secret signed the body: the token's, else the one the body names."""
+    if prop is None:  # a signed webhook names its property in the body
+        property_id = payload["booking"].get("propertyId")
+        if not isinstance(property_id, int | str) or not str(property_id).isdigit():
+            raise WebhookAuthFailed()
+        prop = property_store.property_by_beds24_id(int(property_id))
+    secret = webhook_secret(prop) if prop else None
+    if prop is None or not secret or not _signature_matches(body, signature, secret):
+        raise WebhookAuthFailed()
+    return prop
 
 
 def event_key(payload: dict[str, Any], body: bytes) -> str:

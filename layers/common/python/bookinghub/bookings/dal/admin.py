@@ -18,7 +18,6 @@ from bookinghub.aws import keys
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.aws.query import query_items
-from bookinghub.bookings.dal.bookings import booking_of
 from bookinghub.bookings.dal.logs import event_item
 from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.core.settings import get_settings
@@ -82,7 +81,7 @@ def search_bookings(search: BookingSearch, limit: int) -> SearchPage:
     items = _query_bookings(query, limit + 1)
     page, more = items[:limit], len(items) > limit
     after = page[-1][f"{query.index}SK"] if more and page else None
-    return SearchPage([booking_of(item) for item in page], after, plan)
+    return SearchPage([keys.without_layout(item) for item in page], after, plan)
 
 
 def _plan(search: BookingSearch) -> tuple[BookingQuery, SearchPlan | None]:
@@ -185,15 +184,8 @@ def apply_edit(
 
     The index keys follow the columns they are built from (activity date, customer email).
     """
-    attrs: dict[str, Any] = {**set_columns, "updated_at": now, "updated_by": updated_by}
     booking_id = str(booking["id"])
-    if "activity_date" in set_columns:
-        sort_key = keys.date_sort_key(set_columns["activity_date"], booking_id)
-        attrs.update(GSI1SK=sort_key, GSI2SK=sort_key, GSI3SK=sort_key, GSI4SK=sort_key)
-    if set_columns.get("customer_email"):
-        attrs["GSI3PK"] = keys.email_pk(set_columns["customer_email"])
-    if set_columns.get("customer_name"):
-        attrs[keys.SEARCH_NAME] = keys.search_name(set_columns["customer_name"])
+    attrs = {**set_columns, **_index_keys(booking_id, set_columns), "updated_at": now, "updated_by": updated_by}
     names: dict[str, str] = {"#version": "version"}
     values: dict[str, Any] = {":expected": to_attr(expected_version), ":one": to_attr(1)}
     assignments = ["#version = #version + :one"]
@@ -236,11 +228,24 @@ def apply_edit(
     except ddb.exceptions.TransactionCanceledException as error:
         reasons = error.response.get("CancellationReasons", [])
         if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-            stored = booking_of(from_item(reasons[0]["Item"])) if reasons[0].get("Item") else None
+            stored = keys.without_layout(from_item(reasons[0]["Item"])) if reasons[0].get("Item") else None
             raise StaleVersion(stored) from error
         if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
             raise StaleVersion(None) from error
         raise
+
+
+def _index_keys(booking_id: str, set_columns: dict[str, Any]) -> dict[str, Any]:
+    """The index keys (and search copy) built from the columns an edit sets."""
+    attrs: dict[str, Any] = {}
+    if "activity_date" in set_columns:
+        sort_key = keys.date_sort_key(set_columns["activity_date"], booking_id)
+        attrs.update(GSI1SK=sort_key, GSI2SK=sort_key, GSI3SK=sort_key, GSI4SK=sort_key)
+    if set_columns.get("customer_email"):
+        attrs["GSI3PK"] = keys.email_pk(set_columns["customer_email"])
+    if set_columns.get("customer_name"):
+        attrs[keys.SEARCH_NAME] = keys.search_name(set_columns["customer_name"])
+    return attrs
 
 
 def put_event(event: BookingDomainEvent) -> None:

@@ -31,16 +31,6 @@ _RESERVED = {
 }
 
 
-# Storage layout of a booking item (keys, index keys, the folded name): never part of what is returned
-_LAYOUT = {"PK", "SK", "entity", keys.SEARCH_NAME}
-
-
-def booking_of(item: dict[str, Any]) -> dict[str, Any]:
-    """A stored booking item as the hub's code sees it: its columns (and version, order key, payload
-    hashes), without the table's keys and index keys."""
-    return {k: v for k, v in item.items() if k not in _LAYOUT and not k.startswith("GSI")}
-
-
 def booking_id(website_id: str, source_booking_id: str) -> str:
     """The booking's id, derived from (website, source id): one booking per source booking."""
     return keys.booking_id_for(website_id, source_booking_id)
@@ -236,7 +226,7 @@ def get_booking(booking_id: str) -> dict[str, Any] | None:
         Key=to_item({"PK": keys.booking_pk(booking_id), "SK": keys.BOOKING_SK}),
         ConsistentRead=True,
     )
-    return booking_of(from_item(response["Item"])) if "Item" in response else None
+    return keys.without_layout(from_item(response["Item"])) if "Item" in response else None
 
 
 def _transact(items: list[dict[str, Any]]) -> None:
@@ -257,4 +247,4 @@ def _transact(items: list[dict[str, Any]]) -> None:
 
 
 def _old(reason: dict[str, Any]) -> dict[str, Any] | None:
-    return booking_of(from_item(reason["Item"])) if reason.get("Item") else None
+    return keys.without_layout(from_item(reason["Item"])) if reason.get("Item") else None

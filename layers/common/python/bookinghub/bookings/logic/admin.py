@@ -34,7 +34,7 @@ from bookinghub.core.errors import (
     WebsiteNotFound,
 )
 from bookinghub.core.observability import logger
-from bookinghub.websites.dal.admin import get_website_item
+from bookinghub.websites.dal.admin import get_website_record
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -143,7 +143,7 @@ def _visible_website(principal: Principal, website_id: str) -> dict[str, Any]:
     """The website if the caller may see it; otherwise it does not exist for them (404)."""
     if principal.role == "staff" and website_id not in principal.websites:
         raise WebsiteNotFound()
-    website = get_website_item(website_id)
+    website = get_website_record(website_id)
     if website is None or not principal.sees_website(str(website["organisation_id"]), website_id):
         raise WebsiteNotFound()
     return website

@@ -168,6 +168,14 @@ class BookingSyncRequest(_Strict):
             fields["status"] = status
         if self.created_at is not None:
             fields["source_created_at"] = to_iso(self.created_at)
+        fields.update(self._nested_fields())
+        if self.addons is not None:
+            fields["addons"] = [addon.model_dump() for addon in self.addons]
+        return fields
+
+    def _nested_fields(self) -> dict[str, Any]:
+        """The customer's and the transport's fields, flattened into the seed's booking columns."""
+        fields: dict[str, Any] = {}
         if self.customer is not None:
             for key, value in self.customer.model_dump(exclude_none=True).items():
                 # the seed's column is `special_requests`; the other customer columns are prefixed
@@ -176,8 +184,6 @@ class BookingSyncRequest(_Strict):
             renamed = {"type": "transport_type", "cost": "transport_cost"}
             for key, value in self.transport.model_dump(exclude_none=True).items():
                 fields[renamed.get(key, key)] = value
-        if self.addons is not None:
-            fields["addons"] = [addon.model_dump() for addon in self.addons]
         return fields
 
 

@@ -15,17 +15,34 @@ from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.core.settings import get_settings
 
 
-def create_pass(item: dict[str, Any]) -> dict[str, Any] | None:
+def pass_id_for(payment_ref: str) -> str:
+    """A pass's id from its payment intent id (or, without one, the Stripe object's id): one pass per payment."""
+    return keys.pass_id_for(payment_ref)
+
+
+def create_pass(fields: dict[str, Any]) -> dict[str, Any] | None:
     """Store a new pass; None if this call created it, else the pass already stored."""
-    stored = _put_new(item)
+    item = {"PK": keys.pass_pk(fields["id"]), "SK": keys.PASS_SK, "entity": "pass", **fields}
+    stored = _put_new({**item, **_organisation_index(fields)})
     if stored is None:
         return None
-    return stored or get_pass(item["id"]) or {}
+    return stored or get_pass(fields["id"]) or {}
+
+
+def _organisation_index(fields: dict[str, Any]) -> dict[str, Any]:
+    """GSI2: an organisation's passes by arrival date, once the pass has both (valid metadata)."""
+    if not fields.get("organisation_id") or not fields.get("arrival_date"):
+        return {}
+    return {
+        "GSI2PK": keys.org_pk(fields["organisation_id"]),
+        "GSI2SK": keys.pass_org_sk(fields["arrival_date"], fields["id"]),
+    }
 
 
 def activate_pass(pass_id: str, fields: dict[str, Any], now: str) -> bool:
     """Turn a needs_attention pass into an active one (a later event carried valid metadata)."""
-    values = {**fields, "status": "active", "pincode_status": "pending", "updated_at": now}
+    index = _organisation_index({**fields, "id": pass_id})
+    values = {**fields, **index, "status": "active", "pincode_status": "pending", "updated_at": now}
     names = {f"#f{i}": name for i, name in enumerate(values)}
     attrs = {f":f{i}": to_attr(value) for i, value in enumerate(values.values())}
     attrs[":attention"] = to_attr("needs_attention")
@@ -53,7 +70,7 @@ def get_pass(pass_id: str) -> dict[str, Any] | None:
     response = client("dynamodb").get_item(
         TableName=get_settings().bookings_table, Key=_pass_key(pass_id), ConsistentRead=True
     )
-    return from_item(response["Item"]) if "Item" in response else None
+    return keys.without_layout(from_item(response["Item"])) if "Item" in response else None
 
 
 def get_pass_and_lock_code(
@@ -66,13 +83,14 @@ def get_pass_and_lock_code(
         ExpressionAttributeValues={":pk": to_attr(keys.pass_pk(pass_id))},
         ConsistentRead=True,
     )
-    items = {item["SK"]: item for item in (from_item(raw) for raw in response["Items"])}
+    items = {item["SK"]: keys.without_layout(item) for item in (from_item(raw) for raw in response["Items"])}
     return items.get(keys.PASS_SK), items.get(keys.lock_code_sk(provider))
 
 
-def put_lock_code(item: dict[str, Any]) -> dict[str, Any] | None:
+def put_lock_code(pass_id: str, provider: str, fields: dict[str, Any]) -> dict[str, Any] | None:
     """Store a pass's lock code unless it has one from this provider; None if stored, else the existing one."""
-    return _put_new(item)
+    key = {"PK": keys.pass_pk(pass_id), "SK": keys.lock_code_sk(provider), "entity": "lock_code"}
+    return _put_new({**key, "pass_id": pass_id, "provider": provider, **fields})
 
 
 def set_pincode_outcome(
@@ -106,7 +124,7 @@ def _put_new(item: dict[str, Any]) -> dict[str, Any] | None:
         )
     except ddb.exceptions.ConditionalCheckFailedException as error:
         stored = error.response.get("Item")
-        return from_item(stored) if stored else {}
+        return keys.without_layout(from_item(stored)) if stored else {}
     return None
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bookinghub.aws import keys
 from bookinghub.bookings.logic.sync import authenticate
 from bookinghub.core.errors import InvalidQuery, PassNotFound
 from bookinghub.core.observability import logger
@@ -42,7 +41,7 @@ def find_pass(api_key: str | None, query: dict[str, str] | None) -> PassView:
             "payment_intent must be a Stripe payment intent id (pi_...)",
             details=[{"field": "payment_intent", "message": "must match pi_[A-Za-z0-9_]+"}],
         )
-    return _view_for(website.organisation_id, keys.pass_id_for(payment_intent))
+    return _view_for(website.organisation_id, pass_store.pass_id_for(payment_intent))
 
 
 def _view_for(organisation_id: str, pass_id: str) -> PassView:

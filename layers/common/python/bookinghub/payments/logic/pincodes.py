@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from bookinghub.aws import keys
 from bookinghub.aws.idempotency import idempotent
 from bookinghub.aws.kms import decrypt_secret, encrypt_secret
 from bookinghub.aws.queues import message_field, postpone
@@ -172,12 +171,7 @@ def issue_pincode(*, item: dict[str, Any], attempt: int) -> dict[str, Any]:
 
 def _store_lock_code(stored: dict[str, Any], integration: Integration, res_id: str, pincode: str) -> None:
     pass_id = stored["id"]
-    item = {
-        "PK": keys.pass_pk(pass_id),
-        "SK": keys.lock_code_sk(PROVIDER),
-        "entity": "lock_code",
-        "pass_id": pass_id,
-        "provider": PROVIDER,
+    lock_code = {
         "provider_ref": res_id,
         "integration_id": integration.id,
         "code_encrypted": encrypt_secret(pincode, purpose=LOCK_CODE_PURPOSE, owner=pass_id),
@@ -185,7 +179,7 @@ def _store_lock_code(stored: dict[str, Any], integration: Integration, res_id: s
         "ends_at": stored["departure_date"],
         "created_at": iso_now(),
     }
-    if pass_store.put_lock_code(item) is not None:
+    if pass_store.put_lock_code(pass_id, PROVIDER, lock_code) is not None:
         logger.info("pass already had a pincode: the stored one is kept", extra={"pass_id": pass_id})
 
 

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from bookinghub.aws import keys
 from bookinghub.aws.idempotency import idempotent
 from bookinghub.aws.secrets import read_secret
 from bookinghub.core.clock import iso_now
@@ -122,7 +121,7 @@ def receive_stripe_event(body: bytes, signature: str | None) -> dict[str, Any]:
 def _record_payment(*, event: dict[str, Any]) -> dict[str, Any]:
     """Create (or complete) the payment's pass and queue it for its pincode. Runs once per event id."""
     payment = PaymentCompletion(paid=True, event_id=event["id"], event_type=event["type"], **_fields(event))
-    pass_id = keys.pass_id_for(payment.payment_ref)
+    pass_id = pass_store.pass_id_for(payment.payment_ref)
     metadata, reason = parse_pass_metadata(payment.metadata)
     now = iso_now()
     stored = pass_store.create_pass(_pass_item(pass_id, payment, metadata, reason, now))
@@ -131,7 +130,7 @@ def _record_payment(*, event: dict[str, Any]) -> dict[str, Any]:
         if metadata:
             _queue(pass_id, now)
     elif stored.get("status") == "needs_attention" and metadata is not None:
-        activated = pass_store.activate_pass(pass_id, _metadata_fields(metadata, payment), now)
+        activated = pass_store.activate_pass(pass_id, metadata.model_dump(), now)
         outcome = "pass_activated" if activated else "pass_exists"
         if activated:
             _queue(pass_id, now)
@@ -157,19 +156,10 @@ def _fields(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _metadata_fields(metadata: PassMetadata, payment: PaymentCompletion) -> dict[str, Any]:
-    fields: dict[str, Any] = {**metadata.model_dump(), "GSI2PK": keys.org_pk(metadata.organisation_id)}
-    fields["GSI2SK"] = keys.pass_org_sk(metadata.arrival_date, keys.pass_id_for(payment.payment_ref))
-    return fields
-
-
 def _pass_item(
     pass_id: str, payment: PaymentCompletion, metadata: PassMetadata | None, reason: str | None, now: str
 ) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "PK": keys.pass_pk(pass_id),
-        "SK": keys.PASS_SK,
-        "entity": "pass",
         "id": pass_id,
         "payment_intent_id": payment.payment_intent_id,
         "stripe_object_id": payment.object_id,
@@ -185,7 +175,7 @@ def _pass_item(
         "updated_at": now,
     }
     if metadata is not None:
-        item.update(_metadata_fields(metadata, payment))
+        item.update(metadata.model_dump())
     else:
         item["attention_reason"] = reason
         item["raw_metadata"] = raw_metadata(payment.metadata)

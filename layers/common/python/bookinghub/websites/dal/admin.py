@@ -56,7 +56,8 @@ def create_website(website: Website, api_key_hash: str) -> None:
 _MAX_KEY_BYTES = 2048
 
 
-def get_website_item(website_id: str) -> dict[str, Any] | None:
+def get_website_record(website_id: str) -> dict[str, Any] | None:
+    """The website as stored (with its key's hash and encrypted secret: callers choose what to show)."""
     key = keys.website_pk(website_id)
     if not website_id or len(key.encode("utf-8", errors="surrogatepass")) > _MAX_KEY_BYTES:
         return None  # an id from a URL that cannot exist: absent, not a failed request
@@ -65,7 +66,7 @@ def get_website_item(website_id: str) -> dict[str, Any] | None:
         Key=to_item({"PK": key, "SK": keys.WEBSITE_SK}),
         ConsistentRead=True,
     )
-    return from_item(response["Item"]) if "Item" in response else None
+    return keys.without_layout(from_item(response["Item"])) if "Item" in response else None
 
 
 def organisation_websites(organisation_id: str) -> list[dict[str, Any]]:
@@ -76,7 +77,7 @@ def organisation_websites(organisation_id: str) -> list[dict[str, Any]]:
         "KeyConditionExpression": "GSI2PK = :pk AND begins_with(GSI2SK, :prefix)",
         "ExpressionAttributeValues": {":pk": to_attr(keys.org_pk(organisation_id)), ":prefix": to_attr("WEBSITE#")},
     }
-    return list(query_items(request))
+    return [keys.without_layout(item) for item in query_items(request)]
 
 
 def update_website(website_id: str, changes: dict[str, Any], now: str) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def update_website(website_id: str, changes: dict[str, Any], now: str) -> dict[s
         )
     except ddb.exceptions.ConditionalCheckFailedException as error:
         raise WebsiteChanged() from error
-    return from_item(response["Attributes"])
+    return keys.without_layout(from_item(response["Attributes"]))
 
 
 def rotate_key(website: Website, *, old_hash: str, new_hash: str, grace_until: int, now: str) -> None:

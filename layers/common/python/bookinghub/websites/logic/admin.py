@@ -23,8 +23,8 @@ from bookinghub.websites.logic.registry import WEBHOOK_SECRET_PURPOSE
 from bookinghub.websites.models import Website, WebsiteCreate, WebsitePatch
 
 KEY_GRACE_SECONDS = 24 * 3600
-# Never part of an answer: the key's hash, the encrypted secret, storage layout
-_HIDDEN = {"PK", "SK", "entity", "GSI2PK", "GSI2SK", "api_key_hash", "webhook_secret_encrypted"}
+# Never part of an answer: the key's hash, the encrypted secret (the dal never returns storage keys)
+_HIDDEN = {"api_key_hash", "webhook_secret_encrypted"}
 
 
 def website_view(item: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def list_websites(principal: Principal, organisation_id: str | None) -> list[dic
 
 def _managed_website(principal: Principal, website_id: str) -> dict[str, Any]:
     principal.require_manager()
-    item = store.get_website_item(website_id)
+    item = store.get_website_record(website_id)
     if item is None or not principal.sees_website(str(item["organisation_id"]), website_id):
         raise WebsiteNotFound()
     return item
