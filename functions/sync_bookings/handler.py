@@ -15,7 +15,7 @@ app = make_resolver()
 
 
 # No @tracer.capture_method here: on an exception it logs the full traceback, message included, through
-# Powertools' own logger (a DynamoDB error can quote customer data). web.py logs failures masked.
+# Powertools' own logger (a DynamoDB error can quote customer data). web/resolver.py logs failures masked.
 @app.post("/api/bookings/sync")
 def post_sync() -> Any:
     request = app.current_event

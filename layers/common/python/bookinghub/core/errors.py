@@ -1,4 +1,4 @@
-"""Domain errors. Each carries its own API error code and HTTP status; `web.py` maps them once."""
+"""Domain errors. Each carries its own API error code and HTTP status; `web/resolver.py` maps them once."""
 
 from __future__ import annotations
 

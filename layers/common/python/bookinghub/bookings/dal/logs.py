@@ -1,7 +1,7 @@
 """Sync log rows (IntegrationLogs table, retention by TTL) and outbox items (Bookings table).
 
 The inbound sync writes both inside its booking transaction (dal/bookings.py); the rest write a sync
-log row on its own (put_sync_log) and read outbox items back from the stream (event_from_outbox_item).
+log row on its own (put_sync_log) and read outbox items back from the stream (outbox_event).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Passes and their lock codes in the Bookings table (keys: dal/keys.py).
+"""Passes and their lock codes in the Bookings table (keys: aws/keys.py).
 
 One pass per payment is enforced by the key (the pass id derives from the payment intent id) and a
 conditional put; one lock code per pass and provider the same way. Conditions carry every rule that

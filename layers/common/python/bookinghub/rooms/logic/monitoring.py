@@ -4,7 +4,7 @@
 - recent_calls(limit=50): the newest calls, with lock id and whether a pincode came back (never the pincode)
 - failed_calls(limit=50): the newest calls with status error or timeout, with their (masked) request
 
-Call logs are indexed per type and outcome (dal/keys.py), so each query reads only what it returns.
+Call logs are indexed per type and outcome (aws/keys.py), so each query reads only what it returns.
 """
 
 from __future__ import annotations
