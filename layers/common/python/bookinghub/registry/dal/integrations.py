@@ -35,7 +35,7 @@ def integrations_of_type(integration_type: str) -> list[Integration]:
     return [_integration(item) for item in items_of_type(integration_type)]
 
 
-# Registry items (plain values), shared with the integration types stored in models of their own (beds24/dal/properties.py)
+# Registry items (plain values), shared with integration types stored in models of their own (beds24/dal)
 
 
 def organisation_items(organisation_id: str, integration_type: str) -> list[dict[str, Any]]:
