@@ -1,8 +1,9 @@
 """CDK app: `make synth` / `make deploy` (the CDK CLI runs this file, see cdk.json).
 
-Context: `-c stage=<name>` (default dev; prod turns on deletion and termination protection) and
-`-c logLevel=DEBUG|INFO|WARN|ERROR`. The layer comes from build/layer (`make layer`); HUB_LAYER_DIR
-points elsewhere (the infra tests use a tiny stand-in so they stay fast and offline).
+Context: `-c stage=<name>` (default dev; prod turns on deletion and termination protection),
+`-c logLevel=DEBUG|INFO|WARN|ERROR` and `-c alarmEmail=ops@example.com` (subscribes that address to the
+alarm topic; without it, subscribe to the AlarmTopicArn output yourself). The layer comes from build/layer
+(`make layer`); HUB_LAYER_DIR points elsewhere (the infra tests use a tiny stand-in so they stay fast and offline).
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ def main() -> None:
     app = App()
     stage = str(app.node.try_get_context("stage") or "dev")
     log_level = str(app.node.try_get_context("logLevel") or "INFO")
+    alarm_email = app.node.try_get_context("alarmEmail")
     BookingHubStack(
         app,
         f"BookingHub-{stage}",
         stage=stage,
         layer_asset_dir=layer_dir,
         log_level=log_level,
+        alarm_email=str(alarm_email) if alarm_email else None,
         description=f"bookinghub booking-integration hub ({stage})",
         termination_protection=stage == "prod",
     )

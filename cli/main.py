@@ -6,6 +6,10 @@ bookinghub rooms status|calls|failed [--limit 50] [--local]
     the Rooms Event Hub monitoring queries, read from DynamoDB through the bookinghub services.
 bookinghub beds24 properties|sync|runs|report ... [--local]
     Beds24 syncs, reconciliations and their reports (cli/beds24.py).
+bookinghub status [--local | --stack NAME]
+    every queue's depth and DLQ, Beds24 properties' last pulls, integrations (cli/ops.py).
+bookinghub dlq list | show QUEUE | redrive QUEUE [--dry-run] [--local | --stack NAME]
+    dead-letter queues: their depths, their messages, and moving them back (with progress).
     --local (or BOOKINGHUB_LOCAL=1) points at `make run`'s embedded AWS and table names; otherwise the
     usual AWS credentials and BOOKINGS_TABLE_NAME / INTEGRATION_LOGS_TABLE_NAME are used.
 """
@@ -45,9 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     rooms.add_argument("--limit", type=int, default=50, help="calls/failed: how many (1-500, default 50)")
     rooms.add_argument("--local", action="store_true", help=f"read make run's local stack ({LOCAL_ENV}=1)")
 
-    from cli import beds24
+    from cli import beds24, ops
 
     beds24.add_parser(commands, f"use make run's local stack ({LOCAL_ENV}=1)")
+    ops.add_parsers(commands, f"use make run's local stack ({LOCAL_ENV}=1)")
     return parser
 
 
@@ -63,6 +68,8 @@ def _run(args: argparse.Namespace) -> int:
             return _token(args)
         if args.command == "beds24":
             return _beds24(args)
+        if args.command in ("status", "dlq"):
+            return _ops(args)
         return _rooms(args)
     except ValueError as error:
         print(f"bookinghub: {error}", file=sys.stderr)
@@ -132,6 +139,15 @@ def _beds24(args: argparse.Namespace) -> int:
     from cli import beds24
 
     return beds24.run(args)
+
+
+def _ops(args: argparse.Namespace) -> int:
+    local = args.local or os.environ.get(LOCAL_ENV, "").lower() in ("1", "true", "yes")
+    if local:
+        os.environ.update(local_environment(dict(os.environ)))
+    from cli import ops
+
+    return ops.run(args, local)
 
 
 def local_queue_urls() -> dict[str, str]:

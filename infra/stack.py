@@ -18,6 +18,7 @@ from infra.cdk.api import RenderedApi, build_api
 from infra.cdk.auth import RenderedAuth, build_auth
 from infra.cdk.data import DataResources, build_data
 from infra.cdk.functions import FunctionSettings, RenderedFunction, build_functions
+from infra.cdk.monitoring import RenderedMonitoring, build_monitoring
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,6 +34,7 @@ class BookingHubStack(Stack):
         stage: str,
         layer_asset_dir: Path,
         log_level: str = "INFO",
+        alarm_email: str | None = None,
         code_root: Path = ROOT,
         **kwargs: Any,
     ) -> None:
@@ -45,6 +47,9 @@ class BookingHubStack(Stack):
         )
         self.auth: RenderedAuth = build_auth(self, stage=stage, protect=stage == "prod")
         self.api: RenderedApi = build_api(self, self.functions, stage=stage, authorizer=self.auth.authorizer)
+        self.monitoring: RenderedMonitoring = build_monitoring(
+            self, stage=stage, data=self.data, functions=self.functions, api=self.api, alarm_email=alarm_email
+        )
 
         for rendered in self.functions.values():
             nag.suppress_function_findings(rendered)
@@ -54,6 +59,13 @@ class BookingHubStack(Stack):
         self._outputs()
 
     def _outputs(self) -> None:
+        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn, description="Where every alarm goes")
+        CfnOutput(
+            self,
+            "DashboardName",
+            value=self.monitoring.dashboard.dashboard_name,
+            description="CloudWatch dashboard of this stage (docs/operations.md)",
+        )
         for secret_spec in topology.SECRETS:
             CfnOutput(
                 self,

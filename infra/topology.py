@@ -51,6 +51,10 @@ class Queue:
     # How long a message may wait in the queue itself (SQS's default is 4 days); must outlast the
     # consumer's whole retry schedule, or a message expires before it reaches the DLQ.
     retention_days: int = 4
+    # How old its oldest message may get before the queue counts as stuck (an alarm, docs/operations.md).
+    # None: two visibility timeouts (one failed receive and its retry), at least 15 minutes; a queue that
+    # waits on purpose sets the length of its whole retry schedule.
+    age_budget_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,7 @@ PASS_ISSUANCE = Queue(
     max_receive_count=31,
     retention_days=4,
     dlq_retention_days=14,
+    age_budget_minutes=25 * 60,  # a pass may wait out the whole 24 h Rooms retry schedule
 )
 
 # Beds24 webhooks to apply (each message is one stored webhook event, by key), and Beds24 sync runs (each
@@ -446,6 +451,13 @@ def queue_consumer(queue_name: str) -> Function:
 def visibility_timeout_seconds(q: Queue) -> int:
     """AWS's guidance: a queue's visibility timeout is at least 6x its consumer's timeout."""
     return 6 * queue_consumer(q.name).timeout_seconds
+
+
+def age_budget_seconds(q: Queue) -> int:
+    """How old a queue's oldest message may get before its consumer counts as stuck."""
+    if q.age_budget_minutes is not None:
+        return q.age_budget_minutes * 60
+    return max(15 * 60, 2 * visibility_timeout_seconds(q))
 
 
 def stream_filter(trigger: StreamTrigger) -> dict[str, object]:

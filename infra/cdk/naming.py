@@ -7,8 +7,10 @@ stateful resources therefore carry ids taken from the topology's names, which on
 
 from __future__ import annotations
 
-from aws_cdk import CfnResource
-from constructs import IConstruct
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the id functions are pure: the CLI reads a deployed stack's ids without the CDK installed
+    from constructs import IConstruct
 
 
 def camel(name: str) -> str:
@@ -17,6 +19,8 @@ def camel(name: str) -> str:
 
 
 def pin_logical_id(construct: IConstruct, logical_id: str) -> None:
+    from aws_cdk import CfnResource
+
     default_child = construct.node.default_child
     if not isinstance(default_child, CfnResource):
         raise TypeError(f"{construct.node.path} has no CloudFormation resource to name")

@@ -19,6 +19,7 @@ if _LAYER not in sys.path:
     sys.path.insert(0, _LAYER)
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
@@ -45,12 +46,12 @@ def parse_config(argv: list[str] | None) -> RuntimeConfig:
         help="website receiver port (HUB_SANDBOX_PORT)",
     )
     args = parser.parse_args(argv)
-    return RuntimeConfig(
+    return dataclasses.replace(  # the flags win; every other setting stays as the environment gave it
+        defaults,
         host=args.host,
         port=args.port,
         aws_port=args.aws_port,
         sandbox_ports={**defaults.sandbox_ports, WEBSITE_RECEIVER.name: args.sandbox_port},
-        region=defaults.region,
     )
 
 

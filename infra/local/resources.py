@@ -33,8 +33,10 @@ class LocalResources:
     stream_arns: dict[str, str] = field(default_factory=dict)  # logical table name -> stream ARN
 
 
-def create_resources(session: Any, prefix: str = LOCAL_PREFIX) -> LocalResources:
-    """Create the topology's resources through `session` (a boto3 Session pointed at moto)."""
+def create_resources(session: Any, prefix: str = LOCAL_PREFIX, visibility_seconds: int | None = None) -> LocalResources:
+    """Create the topology's resources through `session` (a boto3 Session pointed at moto).
+
+    `visibility_seconds` replaces every queue's visibility timeout (a local knob: DLQ demos in seconds)."""
     out = LocalResources()
     ddb = session.client("dynamodb")
     for table in topology.TABLES:
@@ -58,7 +60,7 @@ def create_resources(session: Any, prefix: str = LOCAL_PREFIX) -> LocalResources
         url = sqs.create_queue(
             QueueName=queue_name(queue, prefix),
             Attributes={
-                "VisibilityTimeout": str(topology.visibility_timeout_seconds(queue)),
+                "VisibilityTimeout": str(visibility_seconds or topology.visibility_timeout_seconds(queue)),
                 "RedrivePolicy": json.dumps(
                     {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count}
                 ),

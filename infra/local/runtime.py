@@ -62,6 +62,9 @@ class RuntimeConfig:
     region: str = DEFAULT_REGION
     stage: str = "local"
     queue_wait_seconds: int = 1  # short long-polls, so stopping takes about a second
+    # Every queue's visibility timeout, instead of the topology's (6x the consumer's timeout): a failed
+    # message then reaches its DLQ in seconds, for DLQ and redrive demos and tests. None: as on AWS.
+    queue_visibility_seconds: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RuntimeConfig:
@@ -70,6 +73,9 @@ class RuntimeConfig:
             port=int(env.get("HUB_PORT") or 3000),
             aws_port=int(env.get("HUB_AWS_PORT") or 5000),
             sandbox_ports={s.name: int(env.get(s.port_env) or s.default_port) for s in SANDBOXES},
+            queue_visibility_seconds=int(env["HUB_QUEUE_VISIBILITY_SECONDS"])
+            if env.get("HUB_QUEUE_VISIBILITY_SECONDS")
+            else None,
         )
 
 
@@ -210,7 +216,7 @@ class LocalRuntime:
         import boto3
 
         self._session = boto3.session.Session(region_name=self.config.region)
-        self.resources = create_resources(self._session)
+        self.resources = create_resources(self._session, visibility_seconds=self.config.queue_visibility_seconds)
         self._secrets = local_secret_values(os.environ)
         self._env.apply(function_environment(self.resources.env, self.config.stage, self._secrets))
         _reset_hub_caches()

@@ -86,10 +86,11 @@ class Hub:
         return code, time.monotonic() - started
 
 
-def start_hub(log_path: Path) -> Hub:
+def start_hub(log_path: Path, extra_env: dict[str, str] | None = None) -> Hub:
     port, aws_port, sandbox_port, rooms_port, beds24_port = (free_port() for _ in range(5))
     env = {
         **os.environ,
+        **(extra_env or {}),
         "HUB_PORT": str(port),
         "HUB_AWS_PORT": str(aws_port),
         "HUB_SANDBOX_PORT": str(sandbox_port),

@@ -225,10 +225,12 @@ def run_schedule(mode: str, now: datetime | None = None) -> dict[str, int]:
     each property whose local time has passed its full-sync hour and which has not had one today."""
     moment = now or datetime.now(UTC)
     started = skipped = busy = 0
+    stalest_minutes = 0.0
     for prop in property_store.all_properties():
         if prop.status != "active" or not prop.pull_sync_enabled or not prop.credentials.refresh_token_encrypted:
             skipped += 1
             continue
+        stalest_minutes = max(stalest_minutes, sync_staleness_minutes(prop, moment))
         if mode == "full":
             local = moment.astimezone(local_zone(prop))
             if local.hour < prop.full_sync_hour or prop.last_full_sync_date == local.date().isoformat():
@@ -239,8 +241,21 @@ def run_schedule(mode: str, now: datetime | None = None) -> dict[str, int]:
             started += 1
         except SyncInProgress:
             busy += 1
-    logger.info("beds24 schedule", extra={"mode": mode, "started": started, "skipped": skipped, "busy": busy})
+    if mode == "incremental":
+        # One figure for the whole fleet (the stalest property), so the alarm needs no per-property dimension;
+        # `bookinghub beds24 runs` names the property.
+        metrics.add_metric(name="Beds24SyncStalenessMinutes", unit="Count", value=round(stalest_minutes, 1))
+    logger.info(
+        "beds24 schedule",
+        extra={"mode": mode, "started": started, "skipped": skipped, "busy": busy, "stalest_minutes": stalest_minutes},
+    )
     return {"started": started, "skipped": skipped, "busy": busy}
+
+
+def sync_staleness_minutes(prop: Beds24Property, now: datetime) -> float:
+    """Minutes since the property's last successful pull began (since it was added, if it never had one)."""
+    since = prop.last_successful_cursor or prop.created_at
+    return max(0.0, (now - datetime.fromisoformat(since.replace("Z", "+00:00"))).total_seconds() / 60)
 
 
 def local_zone(prop: Beds24Property) -> ZoneInfo:
