@@ -101,7 +101,7 @@ def build_api(
         scope,
         "Api",
         rest_api_name=f"bookinghub-{stage}",
-        description="bookinghub HTTP API (routes from infra/topology.py)",
+        description="bookinghub HTTP API (routes from infra/topology/)",
         endpoint_types=[apigateway.EndpointType.REGIONAL],
         cloud_watch_role=False,  # see build_logging_role: an explicit, narrower role instead
         deploy_options=apigateway.StageOptions(
