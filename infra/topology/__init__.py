@@ -1,7 +1,8 @@
 """The hub's topology, declared once: every function with its triggers, every queue, table, key and secret.
 
 Split by domain, like the bookinghub package: data.py (the shared tables and key), core.py (health),
-bookings.py, websites.py, payments.py, admin.py, beds24.py; model.py says what each kind of thing is.
+bookings.py, websites.py, payments.py, admin.py, beds24.py; gateway.py (the API gateway's own error
+answers); model.py says what each kind of thing is.
 This module assembles them into the one topology both renderers read: infra/cdk/ (CloudFormation,
 through infra/stack.py) and infra/local/ (this machine, `make run`). Neither lists a route, queue or
 table of its own. Nothing heavy is imported here, so renderers and tests read it cheaply.
@@ -12,8 +13,9 @@ lists them all), and the Function declaring it names its folder: functions/<name
 
 from __future__ import annotations
 
-from infra.topology import admin, beds24, bookings, core, payments, websites
+from infra.topology import admin, beds24, bookings, core, gateway, payments, websites
 from infra.topology.data import BOOKINGS, IDEMPOTENCY, INTEGRATION_LOGS, SECRETS_KEY, TABLES
+from infra.topology.gateway import GATEWAY_ERRORS, GatewayError
 from infra.topology.model import (
     Access,
     Function,
@@ -39,6 +41,7 @@ __all__ = [
     "BOOKINGS",
     "BOOKING_EVENTS",
     "FUNCTIONS",
+    "GATEWAY_ERRORS",
     "IDEMPOTENCY",
     "INTEGRATION_LOGS",
     "PASS_ISSUANCE",
@@ -49,6 +52,7 @@ __all__ = [
     "TABLES",
     "Access",
     "Function",
+    "GatewayError",
     "HttpMethod",
     "Index",
     "Key",
@@ -63,6 +67,7 @@ __all__ = [
     "Table",
     "all_routes",
     "function",
+    "gateway",
     "queue",
     "queue_consumer",
     "schedule_detail",
