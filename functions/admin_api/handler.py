@@ -28,6 +28,7 @@ from bookinghub.bookings.models.admin import (
 )
 from bookinghub.bookings.models.sync import BookingStatus
 from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.settings import requires_settings
 from bookinghub.registry.logic import admin as admin_integrations
 from bookinghub.web.admin import COGNITO_SECURITY, make_admin_resolver, openapi_document, principal_of
 from bookinghub.web.resolver import json_response
@@ -166,6 +167,8 @@ def get_openapi() -> Any:
     return json_response(200, openapi_document(app))
 
 
+# Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
+@requires_settings("BOOKINGS_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "SECRETS_KMS_KEY_ID")
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -70,6 +70,7 @@ __all__ = [
     "gateway",
     "queue",
     "queue_consumer",
+    "resource_env_vars",
     "schedule_detail",
     "secret",
     "stream_filter",
@@ -119,6 +120,16 @@ def function(name: str) -> Function:
 
 def queue_consumer(queue_name: str) -> Function:
     return next(f for f in FUNCTIONS if f.queue and f.queue.queue == queue_name)
+
+
+def resource_env_vars(fn: Function) -> tuple[str, ...]:
+    """The env vars that name the resources a function is granted (tables, queues, the KMS key): both
+    renderers set them, and its handler refuses to start without them (REQUIRED_SETTINGS). Secrets are
+    not among them: on AWS the function gets a secret's ARN, under `make run` its value."""
+    names = [table(name).env_var for name in dict.fromkeys(fn.access.read_tables + fn.access.write_tables)]
+    names += [queue(name).env_var for name in fn.access.send_queues]
+    names += [SECRETS_KEY.env_var] if fn.access.kms_encrypt or fn.access.kms_decrypt else []
+    return tuple(names)
 
 
 def visibility_timeout_seconds(q: Queue) -> int:
