@@ -9,7 +9,9 @@ from __future__ import annotations
 import inspect
 import re
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -30,7 +32,7 @@ def handler_mismatches(functions_dir: Path, functions: tuple[Function, ...]) -> 
     return on_disk - declared, declared - on_disk
 
 
-def duplicates(values: list[str] | list[tuple[str, str]]) -> list[object]:
+def duplicates(values: Iterable[Any]) -> list[Any]:
     return sorted(value for value, count in Counter(values).items() if count > 1)
 
 
