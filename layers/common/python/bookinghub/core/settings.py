@@ -6,10 +6,9 @@ asyncio and costs ~200 ms of import time here.
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable
-from functools import cache
+from functools import cache, wraps
 from typing import ParamSpec, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,8 +77,8 @@ def require_settings(*env_vars: str) -> None:
     missing = [name for name in env_vars if not os.environ.get(name, "").strip()]
     if missing:
         raise MissingSetting(
-            f"{', '.join(missing)} unset or empty: this function cannot start without "
-            "(the renderer, infra/cdk/ or `make run`, sets it from infra/topology/)"
+            f"{', '.join(missing)} unset or empty: the function cannot run without "
+            "(infra/cdk/ or `make run` sets each from infra/topology/)"
         )
 
 
@@ -97,7 +96,7 @@ def requires_settings(*env_vars: str) -> Callable[[Callable[P, R]], Callable[P, 
         raise ValueError(f"not settings of bookinghub.core.settings.Settings: {', '.join(unknown)}")
 
     def decorate(handler: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(handler)
+        @wraps(handler)
         def checked(*args: P.args, **kwargs: P.kwargs) -> R:
             require_settings(*env_vars)
             return handler(*args, **kwargs)
