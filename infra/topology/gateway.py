@@ -34,7 +34,8 @@ class GatewayError:
 
 
 # No route uses IAM auth, so "Missing Authentication Token" (403) can only mean a path or method API
-# Gateway does not know: answer what the functions answer for an unknown route.
+# Gateway does not know: answer what the functions answer for an unknown route. A fixed message: with an
+# operator's Bearer token, API Gateway's own message for the same case is a SigV4 parsing complaint.
 UNKNOWN_ROUTE = GatewayError("MISSING_AUTHENTICATION_TOKEN", "NOT_FOUND", 404, "No such route")
 BAD_BODY = GatewayError("BAD_REQUEST_BODY", "INVALID_PAYLOAD", 400, "Request body must be a JSON object")
 TOO_LARGE = GatewayError("REQUEST_TOO_LARGE", "PAYLOAD_TOO_LARGE", 413)
@@ -49,10 +50,6 @@ GATEWAY_ERRORS: tuple[GatewayError, ...] = (
     GatewayError("THROTTLED", "RATE_LIMITED", 429),
     GatewayError("QUOTA_EXCEEDED", "RATE_LIMITED", 429),
     UNKNOWN_ROUTE,
-    # With an Authorization header that is not a SigV4 one (an operator's Bearer token), API Gateway has
-    # been reported to answer an unknown route as a bad signature instead; no route uses SigV4, so here
-    # it can only mean the same unknown route.
-    GatewayError("INVALID_SIGNATURE", "NOT_FOUND", 404, "No such route"),
     UNAUTHORIZED,
     GatewayError("ACCESS_DENIED", "AUTH_FAILED", 403),
     GatewayError("INVALID_API_KEY", "AUTH_FAILED", 403),
