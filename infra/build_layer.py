@@ -60,7 +60,7 @@ def _package_files(package_dir: Path) -> list[Path]:
 
 
 # What the API document in the layer is generated from, besides the package: the routes and handlers
-DOCUMENT_SOURCES = (ROOT / "infra" / "topology.py", ROOT / "infra" / "openapi.py", ROOT / "functions")
+DOCUMENT_SOURCES = (ROOT / "infra" / "topology", ROOT / "infra" / "openapi.py", ROOT / "functions")
 
 
 def inputs_digest(requirements: Path = REQUIREMENTS, package_dir: Path = PACKAGE_DIR) -> str:

@@ -1,7 +1,7 @@
 """The OpenAPI document of the whole API (`GET /api/openapi.json`), generated from the code.
 
 Each function's Powertools resolver describes its own routes (with the request models of the validating
-ones); this merges them into one document and adds, from infra/topology.py, how each route authenticates:
+ones); this merges them into one document and adds, from infra/topology/, how each route authenticates:
 a Cognito ID token (`Authorization: Bearer ...`), a website's `X-API-Key`, or a provider's signature.
 
 A deployed function ships only its own folder, so the document cannot be assembled inside Lambda:

@@ -1,4 +1,4 @@
-"""The hub's CloudFormation stack: infra/topology.py rendered through CDK.
+"""The hub's CloudFormation stack: infra/topology/ rendered through CDK.
 
 Environment-agnostic on purpose (no account/region, no lookups), so `make synth` runs offline and
 without AWS credentials; the same template deploys to any account and region.

@@ -21,6 +21,7 @@ from bookinghub.bookings.logic import admin as admin_bookings
 from bookinghub.bookings.models.admin import BookingEdit, TestWebhookRequest
 from bookinghub.bookings.models.sync import BookingStatus
 from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.settings import requires_settings
 from bookinghub.registry.logic import admin as admin_integrations
 from bookinghub.registry.models import IntegrationCreate, IntegrationPatch
 from bookinghub.web.admin import (
@@ -163,6 +164,8 @@ def get_openapi() -> Any:
     return json_response(200, openapi_document(app))
 
 
+# Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
+@requires_settings("BOOKINGS_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "SECRETS_KMS_KEY_ID")
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -18,6 +18,7 @@ from bookinghub.beds24.logic import admin as beds24_admin
 from bookinghub.beds24.models.admin import PropertyCreate, PropertyPatch, SyncRequest
 from bookinghub.beds24.models.entities import PropertySlug
 from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.settings import requires_settings
 from bookinghub.web.admin import COGNITO_SECURITY, OrganisationParam, make_admin_resolver, ok, principal_of
 
 app = make_admin_resolver()
@@ -85,6 +86,8 @@ def get_reservations(
     return ok(reservations=reservations)
 
 
+# Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
+@requires_settings("BOOKINGS_TABLE_NAME", "BEDS24_SYNC_QUEUE_URL", "SECRETS_KMS_KEY_ID")
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.beds24.logic.events import parse_message, process_event
 from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.settings import requires_settings
 
 # A failed record is retried by SQS after its visibility timeout, and lands in the DLQ after 5 receives.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -21,6 +22,8 @@ def record_handler(record: SQSRecord) -> None:
     process_event(parse_message(record.body))
 
 
+# Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
+@requires_settings("BOOKINGS_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "SECRETS_KMS_KEY_ID")
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -10,8 +10,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.beds24.logic.sync import run_schedule
 from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.settings import requires_settings
 
 
+# Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
+@requires_settings("BOOKINGS_TABLE_NAME", "BEDS24_SYNC_QUEUE_URL")
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

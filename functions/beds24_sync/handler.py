@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.beds24.logic.sync import process_job
 from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.settings import requires_settings
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -24,6 +25,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     process_job(run_id, remaining_ms=lambda_context.get_remaining_time_in_millis)
 
 
+# Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
+@requires_settings("BOOKINGS_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "BEDS24_SYNC_QUEUE_URL", "SECRETS_KMS_KEY_ID")
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.settings import requires_settings
 from bookinghub.websites.logic.sync_back import bind_lambda_context, deliver_event_message
 
 # Failed records are named in batchItemFailures (even when all failed): SQS makes them visible again
@@ -22,6 +23,8 @@ def record_handler(record: SQSRecord) -> None:
     deliver_event_message(record.body, attempt=int(record.attributes.get("ApproximateReceiveCount") or 1))
 
 
+# Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
+@requires_settings("BOOKINGS_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "SECRETS_KMS_KEY_ID")
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.settings import requires_settings
 from bookinghub.payments.logic.pincodes import QueuedPass, bind_lambda_context, handle_queued_pass, parse_message
 
 # A failed record is named in batchItemFailures; its visibility was already set to the backoff delay, and
@@ -28,6 +29,8 @@ def record_handler(record: SQSRecord) -> None:
     handle_queued_pass(queued)
 
 
+# Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
+@requires_settings("BOOKINGS_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "SECRETS_KMS_KEY_ID")
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.bookings.logic.outbox import relay_stream_record
 from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.settings import requires_settings
 
 # A batch whose every record failed is reported like any other partial failure: the response names the
 # records, and the stream retries from the first of them.
@@ -23,6 +24,8 @@ def record_handler(record: DynamoDBRecord) -> None:
     relay_stream_record(record.raw_event.get("eventName"), stream.get("NewImage"))
 
 
+# Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
+@requires_settings("BOOKING_EVENTS_QUEUE_URL")
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

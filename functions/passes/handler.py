@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.settings import requires_settings
 from bookinghub.payments.logic.passes import find_pass, get_pass
 from bookinghub.payments.models import PassView
 from bookinghub.web.resolver import json_response, make_resolver
@@ -36,6 +37,8 @@ def find_one() -> Any:
     return _answer(find_pass(request.headers.get("x-api-key"), request.query_string_parameters))
 
 
+# Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
+@requires_settings("BOOKINGS_TABLE_NAME", "SECRETS_KMS_KEY_ID")
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

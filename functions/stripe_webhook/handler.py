@@ -8,6 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.settings import requires_settings
 from bookinghub.payments.logic.stripe_webhook import bind_lambda_context, receive_stripe_event
 from bookinghub.web.resolver import json_response, make_resolver, request_body
 
@@ -22,6 +23,8 @@ def post_stripe_event() -> Any:
     return json_response(200, {"received": True, **result})
 
 
+# Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
+@requires_settings("BOOKINGS_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "PASS_ISSUANCE_QUEUE_URL")
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.bookings.logic.sync import sync_booking
 from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.settings import requires_settings
 from bookinghub.web.resolver import json_response, make_resolver, request_body
 
 app = make_resolver()
@@ -26,6 +27,8 @@ def post_sync() -> Any:
     return json_response(200, body)
 
 
+# Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
+@requires_settings("BOOKINGS_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME")
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

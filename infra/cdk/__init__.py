@@ -1,1 +1,1 @@
-"""CDK rendering of infra/topology.py, split by concern: data, functions, api, nag suppressions."""
+"""CDK rendering of infra/topology/, split by concern: data, functions, api, nag suppressions."""

@@ -1,8 +1,8 @@
 """The REST API: every topology route as a Lambda proxy method, with validation, logs and throttling.
 
-API Gateway's own rejections (bad body, throttling, unknown route, ...) answer in the API's error
-shape {"success": false, "error": ..., "code": ...}, like the functions do (bookinghub.web.resolver), so a
-client handles one shape whoever rejected the request.
+API Gateway's own rejections (bad body, throttling, unknown route, ...) answer as infra/topology/gateway.py
+declares them, in the API's error shape {"success": false, "error": ..., "code": ...}, like the functions
+do (bookinghub.web.resolver) and like the local gateway, so a client handles one shape whoever rejected it.
 """
 
 from __future__ import annotations
@@ -46,47 +46,11 @@ ACCESS_LOG_FIELDS = {
 
 
 @dataclass(frozen=True)
-class GatewayError:
-    """How API Gateway answers one of its own rejections."""
-
-    response_type: apigateway.ResponseType
-    code: str
-    status: str | None = None  # None keeps API Gateway's status for the type
-    message: str | None = None  # None keeps API Gateway's message ($context.error.messageString)
-
-
-GATEWAY_ERRORS: tuple[GatewayError, ...] = (
-    GatewayError(
-        apigateway.ResponseType.BAD_REQUEST_BODY, "INVALID_PAYLOAD", "400", "Request body must be a JSON object"
-    ),
-    GatewayError(apigateway.ResponseType.BAD_REQUEST_PARAMETERS, "INVALID_PAYLOAD", "400"),
-    GatewayError(apigateway.ResponseType.REQUEST_TOO_LARGE, "PAYLOAD_TOO_LARGE", "413"),
-    GatewayError(apigateway.ResponseType.THROTTLED, "RATE_LIMITED", "429"),
-    GatewayError(apigateway.ResponseType.QUOTA_EXCEEDED, "RATE_LIMITED", "429"),
-    # No route uses IAM auth, so API Gateway only says "Missing Authentication Token" (403) for a path
-    # or method it does not know: answer what the functions answer for an unknown route.
-    GatewayError(apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, "NOT_FOUND", "404", "No such route"),
-    GatewayError(apigateway.ResponseType.UNAUTHORIZED, "AUTH_FAILED", "401"),
-    GatewayError(apigateway.ResponseType.ACCESS_DENIED, "AUTH_FAILED", "403"),
-    GatewayError(apigateway.ResponseType.INVALID_API_KEY, "AUTH_FAILED", "403"),
-    # Any other 4xx API Gateway raises itself (e.g. 415): its own status and message, generic code.
-    GatewayError(apigateway.ResponseType.DEFAULT_4_XX, "BAD_REQUEST"),
-    # Includes integration timeouts (504) and Lambda failures (502): never leak API Gateway's detail.
-    GatewayError(apigateway.ResponseType.DEFAULT_5_XX, "SERVER_ERROR", None, "Internal server error"),
-)
-
-
-@dataclass(frozen=True)
 class RenderedApi:
     api: apigateway.RestApi
     access_logs: logs.LogGroup
     logging_role: iam.Role
     methods: dict[tuple[str, str], apigateway.Method]  # (method, path) -> method
-
-
-def gateway_error_template(error: GatewayError) -> str:
-    message = json.dumps(error.message) if error.message else "$context.error.messageString"  # already quoted
-    return f'{{"success":false,"error":{message},"code":{json.dumps(error.code)}}}'
 
 
 def build_api(
@@ -101,7 +65,7 @@ def build_api(
         scope,
         "Api",
         rest_api_name=f"bookinghub-{stage}",
-        description="bookinghub HTTP API (routes from infra/topology.py)",
+        description="bookinghub HTTP API (routes from infra/topology/)",
         endpoint_types=[apigateway.EndpointType.REGIONAL],
         cloud_watch_role=False,  # see build_logging_role: an explicit, narrower role instead
         deploy_options=apigateway.StageOptions(
@@ -122,12 +86,15 @@ def build_api(
     # The stage enables logging, which API Gateway refuses until the account has a logging role.
     api.deployment_stage.node.add_dependency(account)
 
-    for error in GATEWAY_ERRORS:
+    # The gateway's own rejections, as infra/topology/gateway.py declares them (the local gateway answers
+    # the same). No resource gets a method the topology does not declare (no ANY, no OPTIONS), so a wrong
+    # method is API Gateway's MISSING_AUTHENTICATION_TOKEN: the declared 404 NOT_FOUND.
+    for error in topology.gateway.GATEWAY_ERRORS:
         api.add_gateway_response(
-            f"{error.response_type.response_type}Response",
-            type=error.response_type,
-            status_code=error.status,
-            templates={"application/json": gateway_error_template(error)},
+            f"{error.response_type}Response",
+            type=apigateway.ResponseType.of(error.response_type),
+            status_code=str(error.status) if error.status else None,
+            templates={"application/json": error.template()},
             response_headers={"Content-Type": "'application/json'", "Cache-Control": "'no-store'"},
         )
 

@@ -89,7 +89,7 @@ def build_function(
         scope,
         role_id(spec.name),
         assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-        description=f"bookinghub {spec.name}: only what infra/topology.py grants it",
+        description=f"bookinghub {spec.name}: only what infra/topology/ grants it",
     )
     pin_logical_id(role, role_id(spec.name))
     # What AWSLambdaBasicExecutionRole would give, narrowed to this function's own log group.

@@ -107,7 +107,7 @@ def suppress_route_findings(rendered_api: RenderedApi) -> None:
         owner = next(spec for route, spec in topology.all_routes() if (route.method, route.path) == (method, path))
         route = next(r for r in owner.routes if (r.method, r.path) == (method, path))
         if route.auth is None:
-            raise ValueError(f"{method} {path} ({owner.name}) does not declare `auth` in infra/topology.py")
+            raise ValueError(f"{method} {path} ({owner.name}) does not declare `auth` in infra/topology/")
         if route.auth == "cognito":
             continue  # enforced by API Gateway's Cognito authorizer: nothing to suppress
         reason = ROUTE_AUTHENTICATION[route.auth].format(route=f"{method} {path}")

@@ -1,7 +1,8 @@
 """The HTTP gateway: API Gateway REST in front of the topology's functions, as a werkzeug WSGI app.
 
-Routes come only from the topology. Unknown paths and methods get the API's error shape, bodies over
-API Gateway's 10 MB limit get 413, and every request writes one access line (no bodies).
+Routes come only from the topology, and the gateway's own rejections are the ones infra/topology/gateway.py
+declares for API Gateway: an unknown path and a wrong method are both 404 NOT_FOUND (all a REST API can
+answer), bodies over API Gateway's 10 MB limit are 413. Every request writes one access line (no bodies).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from infra import topology
 from infra.local import auth, lambdas
 from infra.local.gateway_event import MalformedProxyResponse, build_event, to_response
 from infra.local.routes import MethodNotAllowed, RouteNotFound, RouteTable
+from infra.topology import gateway
+from infra.topology.gateway import GatewayError
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 access_log = logging.getLogger(__name__)
@@ -30,6 +33,14 @@ Invoker = Callable[[str, dict[str, Any]], lambdas.Invocation]
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     body = json.dumps({"success": False, "error": message, "code": code}, separators=(",", ":"))
     return Response(body, status=status, headers=headers, content_type="application/json")
+
+
+def rejection(declared: GatewayError, *, status: int | None = None, message: str | None = None) -> Response:
+    """A declared gateway answer; `status`/`message` stand in where it keeps API Gateway's own."""
+    answer_status, answer_message = declared.status or status, declared.message or message
+    if answer_status is None or answer_message is None:
+        raise ValueError(f"{declared.response_type} needs a local status and message")
+    return error(answer_status, declared.code, answer_message, {"Cache-Control": "no-store"})
 
 
 class Gateway:
@@ -69,16 +80,13 @@ class Gateway:
             return error(503, "NOT_READY", "The local hub is still starting", {"Retry-After": "1"})
         try:
             match = self._routes.match(request.method, request.path)
-        except RouteNotFound:
-            return error(404, "NOT_FOUND", "No such route")
-        except MethodNotAllowed as not_allowed:
-            allow = ", ".join(not_allowed.allowed)
-            return error(405, "METHOD_NOT_ALLOWED", f"Method not allowed; use {allow}", {"Allow": allow})
+        except (RouteNotFound, MethodNotAllowed):
+            return rejection(gateway.UNKNOWN_ROUTE)
         try:
             body = request.get_data(cache=False)
         except RequestEntityTooLarge:
             _discard_body(request)
-            return error(413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {MAX_BODY_BYTES} bytes")
+            return rejection(gateway.TOO_LARGE, message=f"Request body exceeds {MAX_BODY_BYTES} bytes")
         event = build_event(
             request,
             resource=match.route.path,
@@ -92,17 +100,17 @@ class Gateway:
             try:
                 claims = auth.verify_token(request.headers.get("Authorization"))
             except auth.InvalidToken:
-                return error(401, "AUTH_FAILED", "Unauthorized")
+                return rejection(gateway.UNAUTHORIZED, message="Unauthorized")
             event["requestContext"]["authorizer"] = {"claims": claims}
         # A json_body route's malformed body is not rejected here: the handler answers INVALID_PAYLOAD itself.
         invocation = self._invoke(match.function.name, event)
         if invocation.error is not None:
-            return error(502, "SERVER_ERROR", "Internal server error")
+            return rejection(gateway.SERVER_ERROR, status=502)  # API Gateway's status for a failed Lambda
         try:
             return to_response(invocation.result)
         except MalformedProxyResponse as malformed:
             access_log.error("%s returned a malformed proxy response: %s", match.function.name, malformed)
-            return error(502, "SERVER_ERROR", "Internal server error")
+            return rejection(gateway.SERVER_ERROR, status=502)
 
 
 def _discard_body(request: Request, limit: int = 8 * MAX_BODY_BYTES) -> None:

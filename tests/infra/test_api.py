@@ -127,12 +127,33 @@ def test_gateway_errors_use_the_api_error_shape(
 
 def test_every_gateway_response_renders_valid_json(assembly: Assembly) -> None:
     responses = _gateway_responses(assembly)
-    assert set(responses) == {e.response_type.response_type for e in api_module.GATEWAY_ERRORS}
+    assert set(responses) == {e.response_type for e in topology.GATEWAY_ERRORS}
     for response in responses.values():
         body = _render(response["ResponseTemplates"]["application/json"])
         assert set(body) == {"success", "error", "code"}
 
 
 def test_server_errors_never_echo_the_gateway_detail() -> None:
-    (error,) = [e for e in api_module.GATEWAY_ERRORS if e.response_type.response_type == "DEFAULT_5XX"]
-    assert "$context" not in api_module.gateway_error_template(error)
+    (error,) = [e for e in topology.GATEWAY_ERRORS if e.response_type == "DEFAULT_5XX"]
+    assert "$context" not in error.template()
+
+
+def test_a_wrong_method_gets_the_same_answer_on_aws_and_locally(assembly: Assembly) -> None:
+    """No resource has a method beyond the topology's (no ANY, OPTIONS or {proxy+}), so API Gateway answers
+    a wrong method with MISSING_AUTHENTICATION_TOKEN: rendered as the local gateway answers it."""
+    from werkzeug.test import Client
+
+    from infra.local.gateway import Gateway
+
+    methods = method_paths(assembly.template)
+    assert {method for method, _ in methods} <= {"GET", "POST", "PUT", "PATCH", "DELETE"}
+    assert not [path for _, path in methods if "+}" in path]
+    response = _gateway_responses(assembly)["MISSING_AUTHENTICATION_TOKEN"]
+    assert response["StatusCode"] == "404"
+    on_aws = json.loads(response["ResponseTemplates"]["application/json"])  # no gateway variable in it
+
+    local = Client(Gateway(invoke=lambda name, event: pytest.fail(f"{name} must not run")))
+    for route, _ in topology.all_routes():
+        wrong = next(m for m in ("DELETE", "PATCH", "PUT", "POST", "GET") if (m, route.path) not in methods)
+        answer = local.open(route.path.replace("{", "").replace("}", ""), method=wrong)
+        assert (answer.status_code, answer.get_json()) == (404, on_aws), f"{wrong} {route.path}"

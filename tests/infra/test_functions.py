@@ -71,6 +71,8 @@ def test_environment_names_exactly_the_granted_resources(assembly: Assembly, spe
     resource_vars = {t.env_var for t in topology.TABLES} | {q.env_var for q in topology.QUEUES}
     resource_vars |= {topology.SECRETS_KEY.env_var} | {s.env_var for s in topology.SECRETS}
     assert {k: v for k, v in env.items() if k in resource_vars} == expected_resource_env(spec)
+    # What the handler refuses to start without (REQUIRED_SETTINGS) is all set, never to ""
+    assert all(env.get(name) for name in topology.resource_env_vars(spec)), spec.name
 
 
 @FUNCTIONS

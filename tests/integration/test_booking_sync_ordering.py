@@ -166,7 +166,8 @@ def test_partial_changes_in_every_arrival_order_never_go_back_in_time(test_websi
         source_id = f"perm-{number}"
         booking_id = keys.booking_id_for("test-website", source_id)
         moments = {"C": CREATED_AT, **{k: v["updated_at"] for k, v in PARTIAL_CHANGES.items()}}
-        queue, applied, expected = list(order), [], {}
+        queue, expected = list(order), {}
+        applied: list[str] = []
         while queue:
             name = queue.pop(0)
             body = (

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from infra.local.invoke import invoke
 from tests.conftest import load_event
 
 
-def test_seed_request_creates_booking_then_redelivery_is_idempotent(test_website) -> None:
+def test_seed_request_creates_booking_then_redelivery_is_idempotent(test_website: Any) -> None:
     event = load_event("sync_bookings/booking_created")
     first = invoke("sync_bookings", event)
     assert first["statusCode"] == 200, first

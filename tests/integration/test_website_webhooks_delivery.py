@@ -41,7 +41,7 @@ class Receiver:
         return response.json()
 
     def fail_next(self, status: int, times: int = 1, website_id: str = WEBSITE_ID) -> None:
-        command = {"website_id": website_id, "fail_with": status, "times": times}
+        command: dict[str, Any] = {"website_id": website_id, "fail_with": status, "times": times}
         requests.post(f"{self.base_url}/_control", json=command, timeout=5).raise_for_status()
 
 

@@ -483,7 +483,13 @@ def test_webhook_target_is_set_at_run_time(make_sandbox: Callable[..., Sandbox])
     sandbox.post([{"id": FIRST, "notes": "unseen again"}])
     assert sandbox.app.wait_for_webhooks()
     assert len(sandbox.sender.sent) == 1
-    for bad in ({"url": "ftp://x"}, {"url": "http://x", "headers": {"a": 1}}, {"headers": {}}, ["x"]):
+    bad_bodies: tuple[object, ...] = (
+        {"url": "ftp://x"},
+        {"url": "http://x", "headers": {"a": 1}},
+        {"headers": {}},
+        ["x"],
+    )
+    for bad in bad_bodies:
         assert sandbox.control("/_control/webhook", bad).status_code == 400
 
 

@@ -15,6 +15,7 @@ from infra.local.gateway import MAX_BODY_BYTES, Gateway
 from infra.local.gateway_event import RAW_HEADERS_KEY
 from infra.local.lambdas import Invocation
 from infra.local.routes import MethodNotAllowed, RouteNotFound, RouteTable
+from infra.topology import gateway
 
 BOOKING = topology.Function(
     name="booking_api",
@@ -171,14 +172,38 @@ def test_unknown_path_is_404_in_the_api_error_shape() -> None:
     assert recorder.events == []
 
 
-def test_wrong_method_is_405_with_allow() -> None:
+@pytest.mark.parametrize("method", ["DELETE", "POST", "PATCH", "HEAD", "OPTIONS"])
+def test_wrong_method_is_the_unknown_route_answer_as_on_api_gateway(method: str) -> None:
+    """A REST API answers a method a resource lacks like a resource it lacks (no 405 is possible there)."""
     recorder = Recorder()
-    response = client_for(recorder).delete("/api/bookings/b1")
-    assert response.status_code == 405
-    assert response.get_json()["code"] == "METHOD_NOT_ALLOWED"
-    assert response.get_json()["success"] is False
-    assert response.headers["Allow"] == "GET, PUT"
+    client = client_for(recorder)
+    wrong = client.open("/api/bookings/b1", method=method)
+    unknown = client.open("/api/nothing", method=method)
+    assert wrong.status_code == unknown.status_code == 404
+    if method != "HEAD":  # no body to a HEAD
+        assert (
+            wrong.get_json() == unknown.get_json() == {"success": False, "error": "No such route", "code": "NOT_FOUND"}
+        )
+    assert "Allow" not in wrong.headers
     assert recorder.events == []
+
+
+@pytest.mark.parametrize(
+    ("send", "declared"),
+    [
+        (lambda c: c.get("/api/nothing"), gateway.UNKNOWN_ROUTE),
+        (lambda c: c.delete("/api/sync"), gateway.UNKNOWN_ROUTE),
+        (lambda c: c.post("/api/sync", data=b"x" * (MAX_BODY_BYTES + 1)), gateway.TOO_LARGE),
+    ],
+)
+def test_local_rejections_render_the_declared_gateway_answer(send: Any, declared: gateway.GatewayError) -> None:
+    """The body API Gateway renders from the declared template (its message filled in) is the local body."""
+    response = send(client_for(Recorder()))
+    assert response.status_code == declared.status
+    body = response.get_json()
+    rendered = json.loads(declared.template().replace(gateway.GATEWAY_MESSAGE, json.dumps(body["error"])))
+    assert body == rendered
+    assert set(body) == {"success", "error", "code"}
 
 
 def test_body_over_api_gateway_limit_is_413() -> None:
@@ -238,3 +263,15 @@ def test_route_table_uses_only_the_given_routes() -> None:
     with pytest.raises(MethodNotAllowed) as not_allowed:
         table.match("GET", "/api/bookings/sync")
     assert not_allowed.value.allowed == ["POST"]
+
+
+def test_every_topology_path_answers_a_wrong_method_with_the_unknown_route() -> None:
+    recorder = Recorder()
+    client = Client(Gateway(invoke=recorder))
+    declared = {(route.method, route.path) for route, _ in topology.all_routes()}
+    for _, path in declared:
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            if (method, path) not in declared:
+                answer = client.open(path.replace("{", "").replace("}", ""), method=method)
+                assert (answer.status_code, answer.get_json()["code"]) == (404, "NOT_FOUND"), f"{method} {path}"
+    assert recorder.events == []

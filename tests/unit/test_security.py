@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 import pytest
 
@@ -94,7 +95,7 @@ def test_mask_text_masks_emails_and_phone_numbers_in_free_text() -> None:
 
 
 def test_mask_pii_masks_by_key_and_in_nested_text() -> None:
-    payload = {
+    payload: dict[str, Any] = {
         "booking_ref": "HW-000023",
         "activity_date": "2026-03-01",  # dates are not phone numbers here
         "customer": {"name": "John Doe", "Email": "john@example.com", "phone": "1234567890"},

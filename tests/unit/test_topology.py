@@ -1,4 +1,4 @@
-"""infra/topology.py is the single declaration: it must agree with itself and with the handlers on disk.
+"""infra/topology/ is the single declaration: it must agree with itself and with the handlers on disk.
 
 Each rule is a small function over plain data, tested twice: on the real topology (must hold) and on a
 deliberately broken one (must be caught), so a rule that can no longer fail would be noticed.
@@ -9,7 +9,9 @@ from __future__ import annotations
 import inspect
 import re
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -30,7 +32,7 @@ def handler_mismatches(functions_dir: Path, functions: tuple[Function, ...]) -> 
     return on_disk - declared, declared - on_disk
 
 
-def duplicates(values: list[str] | list[tuple[str, str]]) -> list[object]:
+def duplicates(values: Iterable[Any]) -> list[Any]:
     return sorted(value for value, count in Counter(values).items() if count > 1)
 
 
@@ -165,3 +167,19 @@ def test_queue_consumers_bad_access_and_streamless_tables_are_caught() -> None:
     assert unknown_access((greedy,)) == ["g: table Nope", "g: queue Gone"]
 
     assert bad_stream_triggers((Function("s", "s", stream=StreamTrigger(table="Idempotency")),)) == ["s"]
+
+
+def test_every_route_leads_to_its_handler_file_in_two_hops() -> None:
+    """`python -m infra.topology`: each trigger, the handler file that serves it, and where it is declared."""
+    from infra.topology.__main__ import lines
+
+    listing = lines()
+    for route, fn in topology.all_routes():
+        (line,) = [line for line in listing if line.startswith(f"{route.method} {route.path} ")]
+        assert fn.handler_path in line
+        module = line.rsplit("(", 1)[1].rstrip(")")
+        assert (ROOT / fn.handler_path).is_file()
+        assert f'name="{fn.name}"' in (ROOT / module).read_text()
+    assert len(listing) == len(topology.all_routes()) + sum(
+        bool(fn.queue) + bool(fn.stream) + len(fn.schedules) for fn in topology.FUNCTIONS
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -56,7 +56,7 @@ def call_admin(
     caller: dict[str, str] | None,
     query: dict[str, Any] | None = None,
     body: Any = None,
-    headers: dict[str, str | None] | None = None,
+    headers: Mapping[str, str | None] | None = None,
     function: topology.Function = topology.ADMIN_API,
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
     """Invoke an operator API function (admin_api unless told) with a request, as API Gateway does behind

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.test import Client
+from werkzeug.test import Client, TestResponse
 
 from infra import topology
 from infra.local import auth
@@ -33,6 +33,12 @@ def gateway(tenants: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     routes = [(route, topology.ADMIN_API) for route in topology.ADMIN_API.routes]
     return Client(Gateway(invoke=invoke, routes=routes)), seen
+
+
+def _json(response: TestResponse) -> dict[str, Any]:
+    body = response.json
+    assert isinstance(body, dict), body
+    return body
 
 
 def _bearer(**options: Any) -> dict[str, str]:
@@ -66,7 +72,7 @@ def test_a_staff_token_sees_only_its_websites(gateway: tuple[Client, list[Any]],
     client, seen = gateway
     response = client.get("/api/bookings", headers=_bearer(role="staff", websites=["test-website"], email="desk@x.io"))
     assert response.status_code == 200, response.json
-    assert {b["website_id"] for b in response.json["bookings"]} == {"test-website"}
+    assert {b["website_id"] for b in _json(response)["bookings"]} == {"test-website"}
     claims = seen[-1]["requestContext"]["authorizer"]["claims"]
     assert (claims["cognito:groups"], claims["custom:websites"], claims["email"]) == (
         "staff",
@@ -81,7 +87,7 @@ def test_a_staff_token_sees_only_its_websites(gateway: tuple[Client, list[Any]],
     )
     assert response.status_code == 404
     response = client.get("/api/websites", headers=_bearer(role="staff", websites=["test-website"]))
-    assert (response.status_code, response.json["code"]) == (403, "FORBIDDEN")
+    assert (response.status_code, _json(response)["code"]) == (403, "FORBIDDEN")
 
 
 def test_an_operator_lists_filters_edits_and_registers(
@@ -89,7 +95,7 @@ def test_an_operator_lists_filters_edits_and_registers(
 ) -> None:
     client, _ = gateway
     admin = _bearer(role="admin", email="ops@demo.example")
-    listed = client.get("/api/bookings", headers=admin, query_string={"q": "HW-000001"}).json
+    listed = _json(client.get("/api/bookings", headers=admin, query_string={"q": "HW-000001"}))
     (booking,) = listed["bookings"]
     edited = client.put(
         f"/api/bookings/{booking['id']}", headers={**admin, "If-Match": '"1"'}, json={"status": "cancelled"}
@@ -106,7 +112,7 @@ def test_the_openapi_document_is_public_and_describes_the_admin_api(gateway: tup
     client, _ = gateway
     response = client.get("/api/openapi.json")
     assert response.status_code == 200
-    document = response.json
+    document = _json(response)
     assert document["openapi"].startswith("3.")
     paths = document["paths"]
     for route in topology.ADMIN_API.routes:

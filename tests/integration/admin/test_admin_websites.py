@@ -142,7 +142,7 @@ def test_website_patch_validation(tenants: dict[str, Any]) -> None:
 
 
 def test_integration_secrets_are_write_only(tenants: dict[str, Any], captured_logs: Callable[[], str]) -> None:
-    body = {
+    body: dict[str, Any] = {
         "integration_type": "rooms_event_hub",
         "name": "Rooms",
         "config": {

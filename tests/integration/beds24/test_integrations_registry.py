@@ -12,7 +12,7 @@ from tests.integration.conftest import snapshot_tables
 
 ADMIN = claims("admin")
 RIVAL = claims("admin", org="rival-org", email="ops@rival.example")
-NEW_PROPERTY = {
+NEW_PROPERTY: dict[str, Any] = {
     "integration_type": "beds24",
     "property_id": "hill-lodge",
     "name": "Hill Lodge",

@@ -7,9 +7,14 @@ asyncio and costs ~200 ms of import time here.
 from __future__ import annotations
 
 import os
-from functools import cache
+from collections.abc import Callable
+from functools import cache, wraps
+from typing import ParamSpec, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Settings(BaseModel):
@@ -61,3 +66,42 @@ def get_settings() -> Settings:
     """Parse the environment once per process (cached), validating types."""
     fields = {f.alias for f in Settings.model_fields.values() if f.alias}
     return Settings.model_validate({k: v for k, v in os.environ.items() if k in fields})
+
+
+class MissingSetting(RuntimeError):
+    """A function started without a resource setting that its renderer (CDK or `make run`) must give it."""
+
+
+def require_settings(*env_vars: str) -> None:
+    """Raise MissingSetting, naming them all, when any of these env vars is unset or empty."""
+    missing = [name for name in env_vars if not os.environ.get(name, "").strip()]
+    if missing:
+        raise MissingSetting(
+            f"{', '.join(missing)} unset or empty: the function cannot run without "
+            "(infra/cdk/ or `make run` sets each from infra/topology/)"
+        )
+
+
+def requires_settings(*env_vars: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a Lambda handler with the resource settings (table names, queue URLs, key id) it needs.
+
+    Every invocation, the cold start's first, checks them before any work (a few dict lookups): a
+    misconfigured function fails at once with the variables' names, rather than an AWS call failing
+    later against a queue URL "" or a default table name. The names stay on the handler as
+    `required_settings` (tests compare them with the topology's grants).
+    """
+    aliases = {f.alias for f in Settings.model_fields.values()}
+    unknown = [name for name in env_vars if name not in aliases]
+    if unknown:
+        raise ValueError(f"not settings of bookinghub.core.settings.Settings: {', '.join(unknown)}")
+
+    def decorate(handler: Callable[P, R]) -> Callable[P, R]:
+        @wraps(handler)
+        def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+            require_settings(*env_vars)
+            return handler(*args, **kwargs)
+
+        vars(checked)["required_settings"] = env_vars
+        return checked
+
+    return decorate

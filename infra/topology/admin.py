@@ -1,0 +1,44 @@
+"""The admin API (seed 002 dashboard): bookings, websites, integrations and Rooms monitoring, for people.
+
+Every route below -> functions/admin_api/handler.py, one handler function per route, each calling one
+function of bookinghub/<domain>/logic/admin.py (bookings, websites, registry; Rooms monitoring
+and Beds24 integrations go through registry/logic/admin.py).
+"""
+
+from __future__ import annotations
+
+from infra.topology.model import Access, Function, Route
+
+# The admin API (seed 002 dashboard): people, not websites, so every route but the OpenAPI document is
+# guarded by API Gateway's Cognito authorizer (locally: infra/local/auth.py), and the function reads the
+# verified claims (bookinghub.core.auth).
+ADMIN_API = Function(
+    name="admin_api",
+    description="Admin API: bookings, websites, integrations and Rooms monitoring for operators (Cognito)",
+    timeout_seconds=15,
+    routes=(
+        Route("GET", "/api/bookings", auth="cognito"),
+        Route("GET", "/api/bookings/{booking_id}", auth="cognito"),
+        Route("PUT", "/api/bookings/{booking_id}", auth="cognito", json_body=True),
+        Route("POST", "/api/admin/test-webhook", auth="cognito", json_body=True),
+        Route("POST", "/api/websites", auth="cognito", json_body=True),
+        Route("GET", "/api/websites", auth="cognito"),
+        Route("PATCH", "/api/websites/{website_id}", auth="cognito", json_body=True),
+        Route("POST", "/api/websites/{website_id}/rotate-key", auth="cognito"),
+        Route("POST", "/api/integrations", auth="cognito", json_body=True),
+        Route("GET", "/api/integrations", auth="cognito"),
+        Route("PATCH", "/api/integrations/{integration_id}", auth="cognito", json_body=True),
+        Route("GET", "/api/integrations/rooms/status", auth="cognito"),
+        Route("GET", "/api/integrations/rooms/calls", auth="cognito"),
+        Route("GET", "/api/integrations/rooms/calls/failed", auth="cognito"),
+        # The API's description is public: it documents routes, it holds no data
+        Route("GET", "/api/openapi.json", auth="public"),
+    ),
+    access=Access(
+        read_tables=("Bookings", "IntegrationLogs"),
+        write_tables=("Bookings",),
+        kms_encrypt=True,  # new webhook secrets and integration secret headers are stored encrypted
+    ),
+)
+
+FUNCTIONS: tuple[Function, ...] = (ADMIN_API,)
