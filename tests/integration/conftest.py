@@ -9,8 +9,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from infra.local import moto_dynamodb
 from infra.local.resources import LocalResources, create_resources
 from tests.conftest import reset_caches
+
+# The transactions `make run` has (AWS's semantics, no table copies): the same moto as the local stack
+moto_dynamodb.install()
 
 DEMO_ORG = "demo-org"
 TEST_KEY = "test_sk_xxxxx"
