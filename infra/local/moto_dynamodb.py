@@ -19,6 +19,10 @@ transaction costs a copy of the whole table. `install()` replaces it with AWS's 
 All of it, and moto's single-item writes and reads, run under one lock: a transaction is isolated from
 the other requests of the threaded moto server, as AWS serializes a transaction with GetItem and with
 other writes to its items. Used by the local runtime (`make run`) and by the in-process tests.
+
+Streams: moto keeps every shard iterator it hands out, one more per GetRecords, for good (a stream
+poller leaks ~2 KB per poll); here they expire 15 minutes after they were handed out, as in AWS, and an
+expired one answers ExpiredIteratorException.
 """
 
 from __future__ import annotations
@@ -26,10 +30,13 @@ from __future__ import annotations
 import copy
 import functools
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -42,6 +49,7 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
 _OPERATIONS = ("ConditionCheck", "Put", "Delete", "Update")
 _CONDITION_FAILED = "The conditional request failed"
@@ -53,6 +61,9 @@ _SERIALIZED = (
     # reads too: moto iterates dicts a concurrent write would change under it
     *("get_item", "batch_get_item", "transact_get_items", "query", "scan"),
 )
+
+ITERATOR_LIFETIME_SECONDS = 15 * 60  # AWS: a shard iterator expires 15 minutes after it is returned
+_clock = time.monotonic
 
 F = TypeVar("F", bound=Callable[..., Any])
 Reason = tuple[str, str, dict[str, Any] | None] | tuple[None, None, None]
@@ -78,13 +89,18 @@ def install() -> None:
         for name in _SERIALIZED:
             _originals[name] = getattr(DynamoDBBackend, name)
             setattr(DynamoDBBackend, name, _serialized(_originals[name]))
+        _originals["streams.get_shard_iterator"] = DynamoDBStreamsBackend.get_shard_iterator
+        _originals["streams.get_records"] = DynamoDBStreamsBackend.get_records
+        DynamoDBStreamsBackend.get_shard_iterator = _expiring(DynamoDBStreamsBackend.get_shard_iterator)  # type: ignore[method-assign]
+        DynamoDBStreamsBackend.get_records = _expiring(DynamoDBStreamsBackend.get_records)  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
     """Put moto's own methods back (tests of the unpatched behaviour)."""
     with _lock:
         for name, original in _originals.items():
-            setattr(DynamoDBBackend, name, original)
+            owner, _, attribute = name.rpartition(".")
+            setattr(DynamoDBStreamsBackend if owner else DynamoDBBackend, attribute, original)
         _originals.clear()
 
 
@@ -97,6 +113,35 @@ def _serialized(method: F) -> F:
     def run(*args: Any, **kwargs: Any) -> Any:
         with _lock:
             return method(*args, **kwargs)
+
+    return run  # type: ignore[return-value]
+
+
+class _ExpiringIterators(dict[str, Any]):
+    """moto's shard iterators by ARN, each forgotten ITERATOR_LIFETIME_SECONDS after it was handed out."""
+
+    def __init__(self, existing: dict[str, Any]) -> None:
+        super().__init__(existing)
+        now = _clock()
+        self._handed_out: deque[tuple[float, str]] = deque((now, arn) for arn in existing)
+
+    def __setitem__(self, arn: str, iterator: Any) -> None:
+        super().__setitem__(arn, iterator)
+        now = _clock()
+        self._handed_out.append((now, arn))
+        while self._handed_out and now - self._handed_out[0][0] > ITERATOR_LIFETIME_SECONDS:
+            self.pop(self._handed_out.popleft()[1], None)
+
+
+def _expiring(method: F) -> F:
+    @functools.wraps(method)
+    def run(self: DynamoDBStreamsBackend, *args: Any, **kwargs: Any) -> Any:
+        with _lock:
+            if not isinstance(self.shard_iterators, _ExpiringIterators):
+                self.shard_iterators = _ExpiringIterators(self.shard_iterators)
+            if method.__name__ == "get_records" and args and args[0] not in self.shard_iterators:
+                raise JsonRESTError("ExpiredIteratorException", "Iterator expired")
+            return method(self, *args, **kwargs)
 
     return run  # type: ignore[return-value]
 

@@ -4,6 +4,7 @@ nothing) without moto's table copies."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -225,3 +226,24 @@ def test_table_objects_are_never_replaced(ddb: Any) -> None:
 
     assert backend.tables[TABLE] is table
     assert table.stream_shard is shard
+
+
+def test_shard_iterators_expire_as_in_aws_instead_of_piling_up(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.core.exceptions import JsonRESTError
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    streams = dynamodbstreams_backends["123456789012"]["us-east-1"]
+    arn = ddb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(arn)["Shards"][0]["ShardId"]
+    ddb.put_item(TableName=TABLE, Item=key("a"))
+    first = streams.get_shard_iterator(arn, shard, "TRIM_HORIZON").arn
+    assert [r["eventName"] for r in streams.get_records(first, 10)["Records"]] == ["INSERT"]
+
+    later = time.monotonic() + moto_dynamodb.ITERATOR_LIFETIME_SECONDS + 1
+    monkeypatch.setattr(moto_dynamodb, "_clock", lambda: later)
+    latest = streams.get_shard_iterator(arn, shard, "TRIM_HORIZON").arn
+
+    assert list(streams.shard_iterators) == [latest]
+    with pytest.raises(JsonRESTError) as expired:
+        streams.get_records(first, 10)
+    assert expired.value.error_type == "ExpiredIteratorException"
