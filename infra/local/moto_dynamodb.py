@@ -20,6 +20,12 @@ All of it, and moto's single-item writes and reads, run under one lock: a transa
 the other requests of the threaded moto server, as AWS serializes a transaction with GetItem and with
 other writes to its items. Used by the local runtime (`make run`) and by the in-process tests.
 
+ClientRequestToken: botocore puts one on every TransactWriteItems and sends the same on its retries; AWS
+applies a token's transaction once within 10 minutes and answers a repeat as the success it was (so a
+retry after a lost response finds its own write done, not a failed condition). moto ignores the token;
+here a repeat of a succeeded token is answered as success without writing again, and the same token
+with other parameters is IdempotentParameterMismatchException, as in AWS.
+
 Streams: moto keeps every shard iterator it hands out, one more per GetRecords, for good (a stream
 poller leaks ~2 KB per poll); here they expire 15 minutes after they were handed out, as in AWS, and an
 expired one answers ExpiredIteratorException.
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import threading
 import time
 from collections import deque
@@ -37,9 +44,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
+    ERROR_TYPE_PREFIX,
     ConditionalCheckFailed,
+    DynamodbException,
     MockValidationException,
     MultipleTransactionsException,
     TooManyTransactionsException,
@@ -49,6 +59,7 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
 _OPERATIONS = ("ConditionCheck", "Put", "Delete", "Update")
@@ -63,7 +74,10 @@ _SERIALIZED = (
 )
 
 ITERATOR_LIFETIME_SECONDS = 15 * 60  # AWS: a shard iterator expires 15 minutes after it is returned
+TOKEN_LIFETIME_SECONDS = 10 * 60  # AWS: a client request token is valid 10 minutes after its request completed
 _clock = time.monotonic
+# (account, region, token) -> (the request's other parameters, when it completed), oldest first
+_tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
 
 F = TypeVar("F", bound=Callable[..., Any])
 Reason = tuple[str, str, dict[str, Any] | None] | tuple[None, None, None]
@@ -89,6 +103,8 @@ def install() -> None:
         for name in _SERIALIZED:
             _originals[name] = getattr(DynamoDBBackend, name)
             setattr(DynamoDBBackend, name, _serialized(_originals[name]))
+        _originals["responses.transact_write_items"] = DynamoHandler.transact_write_items
+        DynamoHandler.transact_write_items = _idempotent(DynamoHandler.transact_write_items)  # type: ignore[method-assign,assignment]
         _originals["streams.get_shard_iterator"] = DynamoDBStreamsBackend.get_shard_iterator
         _originals["streams.get_records"] = DynamoDBStreamsBackend.get_records
         DynamoDBStreamsBackend.get_shard_iterator = _expiring(DynamoDBStreamsBackend.get_shard_iterator)  # type: ignore[method-assign]
@@ -100,8 +116,10 @@ def uninstall() -> None:
     with _lock:
         for name, original in _originals.items():
             owner, _, attribute = name.rpartition(".")
-            setattr(DynamoDBStreamsBackend if owner else DynamoDBBackend, attribute, original)
+            classes = {"": DynamoDBBackend, "streams": DynamoDBStreamsBackend, "responses": DynamoHandler}
+            setattr(classes[owner], attribute, original)
         _originals.clear()
+        _tokens.clear()
 
 
 def installed() -> bool:
@@ -115,6 +133,35 @@ def _serialized(method: F) -> F:
             return method(*args, **kwargs)
 
     return run  # type: ignore[return-value]
+
+
+class IdempotentParameterMismatch(DynamodbException):
+    def __init__(self) -> None:
+        message = "One or more parameter values were invalid: the client request token was used with other parameters"
+        super().__init__(ERROR_TYPE_PREFIX + "IdempotentParameterMismatchException", message)
+
+
+def _idempotent(method: Callable[[DynamoHandler], ActionResult]) -> Callable[[DynamoHandler], ActionResult]:
+    @functools.wraps(method)
+    def run(self: DynamoHandler) -> ActionResult:
+        token = self.body.get("ClientRequestToken")
+        if not token:
+            return method(self)
+        key = (self.current_account, self.region, str(token))
+        parameters = json.dumps({k: v for k, v in self.body.items() if k != "ClientRequestToken"}, sort_keys=True)
+        with _lock:
+            now = _clock()
+            while _tokens and now - next(iter(_tokens.values()))[1] > TOKEN_LIFETIME_SECONDS:
+                del _tokens[next(iter(_tokens))]
+            if key in _tokens:
+                if _tokens[key][0] != parameters:
+                    raise IdempotentParameterMismatch()
+                return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})  # moto's success answer
+            result = method(self)  # a cancelled or invalid transaction raises: its token is not kept
+            _tokens[key] = (parameters, _clock())
+            return result
+
+    return run
 
 
 class _ExpiringIterators(dict[str, Any]):

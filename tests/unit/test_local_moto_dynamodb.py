@@ -247,3 +247,31 @@ def test_shard_iterators_expire_as_in_aws_instead_of_piling_up(ddb: Any, monkeyp
     with pytest.raises(JsonRESTError) as expired:
         streams.get_records(first, 10)
     assert expired.value.error_type == "ExpiredIteratorException"
+
+
+def test_a_retry_with_the_same_client_request_token_finds_its_transaction_done(ddb: Any) -> None:
+    """As botocore retries after a lost response: AWS answers success and writes nothing again."""
+    actions = [absent(put("booking", v="1")), put("event-1", table=OTHER)]
+    ddb.transact_write_items(TransactItems=actions, ClientRequestToken="token-1")
+    records = stream(ddb)
+
+    ddb.transact_write_items(TransactItems=actions, ClientRequestToken="token-1")  # no ConditionalCheckFailed
+
+    assert stream(ddb) == records
+    assert len(stream(ddb, OTHER)) == 1
+    assert cancelled(ddb, actions)[0]["Code"] == "ConditionalCheckFailed"  # a new request is a new request
+    with pytest.raises(ClientError) as mismatch:
+        ddb.transact_write_items(TransactItems=[put("other")], ClientRequestToken="token-1")
+    assert mismatch.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+
+
+def test_a_cancelled_transaction_s_token_is_not_kept(ddb: Any) -> None:
+    ddb.put_item(TableName=TABLE, Item=key("taken"))
+    with pytest.raises(ClientError):
+        ddb.transact_write_items(TransactItems=[absent(put("taken"))], ClientRequestToken="token-2")
+    ddb.delete_item(TableName=TABLE, Key=key("taken"))
+
+    ddb.transact_write_items(TransactItems=[absent(put("taken", v="now"))], ClientRequestToken="token-2")  # anew
+
+    assert items(ddb)["taken"]["v"] == {"S": "now"}
+    assert [r["eventName"] for r in stream(ddb)] == ["INSERT", "REMOVE", "INSERT"]
