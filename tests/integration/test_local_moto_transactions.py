@@ -1,9 +1,12 @@
-"""A transaction's cost does not grow with the table (infra/local/moto_dynamodb.py): moto itself
-deep-copies every touched table per TransactWriteItems; the adapter copies at most the items it updates."""
+"""The local DynamoDB's transactions (infra/local/moto_dynamodb.py) under the hub's own code: their cost
+does not grow with the table (moto itself deep-copies every touched table per TransactWriteItems; the
+adapter copies at most the items it updates), and a sync whose response was lost is retried by botocore
+and answered as what it did."""
 
 from __future__ import annotations
 
 import copy
+import json
 import time
 from typing import Any
 
@@ -14,6 +17,7 @@ from moto.dynamodb.models.table import Table
 from infra import topology
 from infra.local import moto_dynamodb
 from infra.local.resources import LocalResources
+from tests.integration.conftest import outbox_events, post_sync, seed_body
 
 ITEMS = 5_000
 
@@ -79,3 +83,36 @@ def test_a_transaction_on_5000_items_copies_no_table(aws: LocalResources, capsys
         ms = (empty_seconds * 1000, full_seconds * 1000)
         print(f"\ntransaction median: {ms[0]:.1f} ms empty, {ms[1]:.1f} ms at {ITEMS} items")
     assert full_seconds < max(10 * empty_seconds, 0.05)  # loose: moto's copy made it ~100x slower here
+
+
+def test_a_sync_whose_response_was_lost_answers_created_after_botocore_s_retry(
+    test_website: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transaction commits, its response times out, botocore retries with the same ClientRequestToken:
+    as in AWS the retry finds the transaction done, so the website hears `created`, not `unchanged`."""
+    from botocore.exceptions import ReadTimeoutError
+    from moto.core.models import botocore_stubber
+
+    from bookinghub.aws.clients import client
+
+    lost: list[str] = []
+
+    def commit_then_lose_the_response(request: Any, **kwargs: Any) -> Any:
+        if lost:
+            return None  # moto's own stubber answers the retry
+        response = botocore_stubber(request=request, **kwargs)  # moto commits the transaction...
+        assert response is not None
+        assert response.status_code == 200
+        lost.append(json.loads(request.body)["ClientRequestToken"])
+        raise ReadTimeoutError(endpoint_url=request.url)  # ...and its answer never arrives
+
+    events = client("dynamodb").meta.events
+    events.register_first("before-send.dynamodb.TransactWriteItems", commit_then_lose_the_response)
+    try:
+        status, body = post_sync(seed_body())
+    finally:
+        events.unregister("before-send.dynamodb.TransactWriteItems", commit_then_lose_the_response)
+
+    assert len(lost) == 1
+    assert (status, body["outcome"]) == (200, "created")
+    assert [e["event_type"] for e in outbox_events(body["booking_id"])] == ["booking.created"]  # written once
