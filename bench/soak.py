@@ -120,6 +120,7 @@ class Hub:
         }
         self.url = f"http://127.0.0.1:{ports['HUB_PORT']}"
         self.receiver_url = f"http://127.0.0.1:{ports['HUB_SANDBOX_PORT']}"
+        self.aws_url = f"http://127.0.0.1:{ports['HUB_AWS_PORT']}"
         env = {
             **os.environ,
             **{name: str(port) for name, port in ports.items()},
@@ -237,6 +238,38 @@ def delivered_edits(hub: Hub, expected: int, wait_seconds: float = 60.0) -> int:
         time.sleep(1)
 
 
+def stored_data(hub: Hub) -> tuple[int, float, int, float]:
+    """What the embedded DynamoDB holds at the end: items and their JSON MB, stream records and theirs."""
+    import boto3
+
+    from infra.local.aws_env import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY
+
+    session = boto3.session.Session(
+        aws_access_key_id=LOCAL_ACCESS_KEY_ID, aws_secret_access_key=LOCAL_SECRET_ACCESS_KEY, region_name="us-east-1"
+    )
+    ddb = session.client("dynamodb", endpoint_url=hub.aws_url)
+    streams = session.client("dynamodbstreams", endpoint_url=hub.aws_url)
+    items = item_bytes = records = record_bytes = 0
+    for table in ddb.list_tables()["TableNames"]:
+        for page in ddb.get_paginator("scan").paginate(TableName=table):
+            items += len(page["Items"])
+            item_bytes += sum(len(json.dumps(item, default=str)) for item in page["Items"])
+        arn = ddb.describe_table(TableName=table)["Table"].get("LatestStreamArn")
+        if arn:
+            for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+                iterator = streams.get_shard_iterator(
+                    StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+                while iterator:
+                    page = streams.get_records(ShardIterator=iterator, Limit=1000)
+                    if not page["Records"]:
+                        break
+                    records += len(page["Records"])
+                    record_bytes += sum(len(json.dumps(r, default=str)) for r in page["Records"])
+                    iterator = page.get("NextShardIterator")
+    return items, item_bytes / 2**20, records, record_bytes / 2**20
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=3.0, help="how long to drive load (default 3)")
@@ -300,6 +333,12 @@ def run(hub: Hub, duration: float, span: float, clients: int) -> int:
     warm = next((m for m in memory if m[0] >= span), memory[0])
     end = memory[-1]
     growth = (end[1] - warm[1]) / max(1, end[2] - warm[2]) * 10_000
+
+    items, item_mb, records, record_mb = stored_data(hub)
+    print(
+        f"  the embedded DynamoDB holds {items} items ({item_mb:.1f} MB as JSON) and {records} stream records "
+        f"({record_mb:.1f} MB as JSON): moto keeps both in Python objects, several times their JSON size"
+    )
 
     edits_delivered = delivered_edits(hub, load.edits_accepted)
     print(f"\nEdits accepted {load.edits_accepted}, webhooks received by the website {edits_delivered}")
