@@ -300,3 +300,14 @@ def _undo(undo: list[tuple[_Action, Item | None]], stream_lengths: dict[str, int
         shard = tables[name].stream_shard
         if shard is not None and len(shard.items) >= length:  # moto empties it after a Lambda mapping sent it
             del shard.items[length:]
+
+
+if __name__ == "__main__":
+    # moto's standalone server with these transactions: `python -m infra.local.moto_dynamodb -p 5000`
+    # (the benchmarks run moto in a process of their own, as DynamoDB is remote from a Lambda)
+    import sys
+
+    from moto.server import main
+
+    install()
+    main(sys.argv[1:])
