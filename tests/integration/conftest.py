@@ -156,9 +156,10 @@ def sync_logs() -> list[dict[str, Any]]:
 def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make each moto DynamoDB request atomic, as every DynamoDB request is in AWS.
 
-    moto checks a transaction's conditions and applies its writes without a lock, and rolls a failed one
-    back by restoring whole-table copies: two threads interleaving there both pass
-    `attribute_not_exists` or undo each other's committed writes. Tests that race requests need this.
+    moto alone checks a transaction's conditions and applies its writes without a lock, and rolls a
+    failed one back by restoring whole-table copies. The adapter installed above (infra.local.moto_dynamodb)
+    already serializes item reads, writes and transactions; this holds a lock around every DynamoDB
+    request, parsing included, for the tests that race requests.
     """
     import threading
 
