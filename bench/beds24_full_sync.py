@@ -89,7 +89,9 @@ def main() -> None:
 
     aws_port, sandbox_port = free_port(), free_port()
     env = {**os.environ, **LAMBDA_LIKE_ENV, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}"}
-    moto = start([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(aws_port)], aws_port, env)
+    # moto's server with the local runtime's DynamoDB transactions (no whole-table copy per write)
+    moto_server = [sys.executable, "-m", "infra.local.moto_dynamodb", "-H", "127.0.0.1", "-p", str(aws_port)]
+    moto = start(moto_server, aws_port, env)
     sandbox = start([sys.executable, "-c", SANDBOX, str(sandbox_port)], sandbox_port, env)
     try:
         os.environ.update(LAMBDA_LIKE_ENV)

@@ -92,7 +92,9 @@ def measure_ingest(requests: int) -> dict[str, float]:
     # (threads, GIL, CPU caches) would bill some of its work to ours.
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        # moto's server with the local runtime's DynamoDB transactions (no whole-table copy per sync)
+        [sys.executable, "-m", "infra.local.moto_dynamodb", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -206,6 +206,9 @@ class LocalRuntime:
     def _start_aws(self) -> None:
         from moto.server import ThreadedMotoServer  # heavy: only when the runtime starts
 
+        from infra.local import moto_dynamodb
+
+        moto_dynamodb.install()  # AWS's transaction semantics, without moto's table copies
         self._moto = ThreadedMotoServer(ip_address=self.config.host, port=self.config.aws_port, verbose=False)
         self._moto.start()
         self.aws_url = url_for(self.config.host, self._moto.get_host_and_port()[1])

@@ -8,6 +8,12 @@ failure (`batchItemFailures` with the SequenceNumber) it retries from the first 
 function raises, the batch is halved (bisect on error) until the failing record is alone. After
 `max_retry_attempts` retries the failing part is dropped to the on-failure destination, which locally
 is a log line.
+
+Each poll takes a fresh shard iterator after the last record read (AFTER_SEQUENCE_NUMBER), resolved from
+the stream ARN, instead of following NextShardIterator: moto's iterator holds the shard object it was
+made from, so one kept across polls goes on reading a table object moto may have replaced (moto's own
+transaction rollback swaps in a copy) and never sees another record. By position, the poller reads
+whatever stream the table has now, as Lambda's mapping reads the table's stream.
 """
 
 from __future__ import annotations
@@ -127,8 +133,10 @@ class StreamPoller(BackgroundLoop):
         self._starting_position = starting_position
         self._max_retries = max_retry_attempts
         self._retry_delay = retry_delay_seconds
-        self._iterators: dict[str, str] = {}
-        self._seen_shards: set[str] = set()
+        # shard id -> the last sequence number read from it (None: nothing yet, read from the start position)
+        self._positions: dict[str, str | None] = {}
+        self._start_iterators: dict[str, str] = {}  # shard id -> its LATEST iterator until a record is read
+        self._closed_shards: set[str] = set()
         self._pending: list[dict[str, Any]] = []
         self._attempts = 0
         self._idle = 0.25
@@ -138,15 +146,22 @@ class StreamPoller(BackgroundLoop):
         super().start()
 
     def open_shards(self, iterator_type: str) -> None:
+        """Start reading every shard not seen yet at `iterator_type` (TRIM_HORIZON or LATEST)."""
         shards = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
         for shard in shards:
             shard_id = shard["ShardId"]
-            if shard_id in self._seen_shards:
+            if shard_id in self._positions or shard_id in self._closed_shards:
                 continue
-            self._seen_shards.add(shard_id)
-            self._iterators[shard_id] = self._streams.get_shard_iterator(
-                StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType=iterator_type
-            )["ShardIterator"]
+            self._positions[shard_id] = None
+            if iterator_type == "LATEST":  # "now" is a place of its own; TRIM_HORIZON is the same on every poll
+                self._start_iterators[shard_id] = self._iterator(shard_id, None, iterator_type)
+
+    def _iterator(self, shard_id: str, position: str | None, start_type: str = "TRIM_HORIZON") -> str:
+        kwargs: dict[str, Any] = {"ShardIteratorType": start_type}
+        if position is not None:
+            kwargs = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
+        response = self._streams.get_shard_iterator(StreamArn=self._stream_arn, ShardId=shard_id, **kwargs)
+        return str(response["ShardIterator"])
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -173,17 +188,21 @@ class StreamPoller(BackgroundLoop):
 
     def _fetch(self) -> None:
         closed = False
-        for shard_id, iterator in list(self._iterators.items()):
+        for shard_id, position in list(self._positions.items()):
+            iterator = self._start_iterators.get(shard_id) if position is None else None
+            iterator = iterator or self._iterator(shard_id, position)  # the table's live shard, as of now
             response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
-            for raw in response.get("Records", []):
+            records = response.get("Records", [])
+            for raw in records:
                 record = stream_record(raw, self._stream_arn, self._region)
                 if self._pattern is None or matches_filter(record, self._pattern):
                     self._pending.append(record)
-            next_iterator = response.get("NextShardIterator")
-            if next_iterator:
-                self._iterators[shard_id] = next_iterator
-            else:
-                del self._iterators[shard_id]
+            if records:
+                self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                self._start_iterators.pop(shard_id, None)
+            if not response.get("NextShardIterator"):
+                del self._positions[shard_id]
+                self._closed_shards.add(shard_id)
                 closed = True
         if closed:  # a closed shard has children: read them from their start
             self.open_shards("TRIM_HORIZON")

@@ -143,6 +143,9 @@ def moto_endpoint() -> Iterator[str]:
     """A moto server in this process on a free port (each test names its own resources)."""
     from moto.server import ThreadedMotoServer
 
+    from infra.local import moto_dynamodb
+
+    moto_dynamodb.install()  # the transactions the local runtime's moto has
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{server.get_host_and_port()[1]}"

@@ -158,3 +158,27 @@ def test_a_record_failing_every_retry_is_dropped_and_the_stream_moves_on(moto_en
     drive_until(poller, lambda: ["EVENT#next"] in calls)
     assert calls.count(["EVENT#poison"]) == 3  # the first attempt and 2 retries
     assert "dropped 1 record(s) after 2 retries" in caplog.text
+
+
+def test_the_poller_follows_the_table_when_moto_replaces_its_objects(moto_endpoint: str) -> None:
+    """moto's own transaction rollback swaps a copy in for the table (and its stream): the poller reads
+    the table's stream as it is now, not the object it first saw."""
+    import copy
+
+    from moto.dynamodb.models import dynamodb_backends
+
+    dynamodb = aws_client("dynamodb", moto_endpoint)
+    table, arn = make_table(dynamodb)
+    events: list[dict[str, Any]] = []
+    poller = poller_for(moto_endpoint, arn, lambda event: events.append(event))
+    put(dynamodb, table, "EVENT#1")
+    drive_until(poller, lambda: len(events) == 1)
+
+    backend = dynamodb_backends["123456789012"]["us-east-1"]
+    backend.tables[table] = copy.deepcopy(backend.tables[table])  # what moto does on a cancelled transaction
+    put(dynamodb, table, "EVENT#2")
+    put(dynamodb, table, "EVENT#3")
+    drive_until(poller, lambda: sum(len(e["Records"]) for e in events) >= 3)
+    for _ in range(3):
+        poller.poll_once()
+    assert sort_keys([r for e in events for r in e["Records"]]) == ["EVENT#1", "EVENT#2", "EVENT#3"]

@@ -9,8 +9,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from infra.local import moto_dynamodb
 from infra.local.resources import LocalResources, create_resources
 from tests.conftest import reset_caches
+
+# The transactions `make run` has (AWS's semantics, no table copies): the same moto as the local stack
+moto_dynamodb.install()
 
 DEMO_ORG = "demo-org"
 TEST_KEY = "test_sk_xxxxx"
@@ -169,9 +173,10 @@ def sync_logs() -> list[dict[str, Any]]:
 def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make each moto DynamoDB request atomic, as every DynamoDB request is in AWS.
 
-    moto checks a transaction's conditions and applies its writes without a lock, and rolls a failed one
-    back by restoring whole-table copies: two threads interleaving there both pass
-    `attribute_not_exists` or undo each other's committed writes. Tests that race requests need this.
+    moto alone checks a transaction's conditions and applies its writes without a lock, and rolls a
+    failed one back by restoring whole-table copies. The adapter installed above (infra.local.moto_dynamodb)
+    already serializes item reads, writes and transactions; this holds a lock around every DynamoDB
+    request, parsing included, for the tests that race requests.
     """
     import threading
 

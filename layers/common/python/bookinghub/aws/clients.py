@@ -21,9 +21,28 @@ def client(service: str) -> Any:
     trace_library("botocore")  # before the first client: calls show up as X-Ray subsegments
 
     # Short timeouts and standard retries: a Lambda has a hard deadline; better to fail and let the
-    # queue retry than to hang.
+    # queue retry than to hang. See worst_case_call_seconds: a call's retries end inside the function.
     from bookinghub.core.settings import get_settings
 
     read_timeout = get_settings().aws_read_timeout_seconds
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=read_timeout)
+    config = Config(
+        retries={"mode": "standard", "max_attempts": AWS_MAX_ATTEMPTS},
+        connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=read_timeout,
+    )
     return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+
+
+AWS_MAX_ATTEMPTS = 2  # the first try and one retry (a retried transaction is safe: ClientRequestToken)
+AWS_CONNECT_TIMEOUT_SECONDS = 1.0
+_STANDARD_MAX_BACKOFF_SECONDS = 20.0  # botocore standard mode: sleep rand(0, 1) x 2^(retry - 1), at most 20 s
+
+
+def worst_case_call_seconds(read_timeout: float) -> float:
+    """How long one AWS call can take when every attempt times out: attempts x (connect + read), plus
+    the backoff before each retry. With the defaults, 2 x (1 + 2) + 1 = 7 s: inside the shortest timeout
+    of a function that calls AWS (10 s, sync_bookings), with time left for the rest of the request, so
+    a retry that finds its write done (ClientRequestToken) still answers before Lambda cuts it off.
+    Three attempts would be 3 x 3 + 1 + 2 = 12 s, past that deadline."""
+    backoff = sum(min(_STANDARD_MAX_BACKOFF_SECONDS, 2.0**retry) for retry in range(AWS_MAX_ATTEMPTS - 1))
+    return AWS_MAX_ATTEMPTS * (AWS_CONNECT_TIMEOUT_SECONDS + read_timeout) + backoff

@@ -38,9 +38,10 @@ class Settings(BaseModel):
     # Behaviour
     # The whole API's OpenAPI document; default: the one `make layer` packages beside the bookinghub package
     openapi_document_path: str = Field("", alias="HUB_OPENAPI_DOCUMENT")
-    # An AWS call's read timeout: short, so a Lambda fails and is retried rather than hanging (benchmarks
-    # against moto with large tables raise it: moto answers index queries by scanning)
-    aws_read_timeout_seconds: float = Field(5.0, alias="HUB_AWS_READ_TIMEOUT_SECONDS", gt=0, le=120)
+    # An AWS call's read timeout: short, so a Lambda fails and is retried rather than hanging, and a call's
+    # retries fit in the function's timeout (aws.clients.worst_case_call_seconds). Benchmarks against moto
+    # with large tables raise it: moto answers index queries by scanning.
+    aws_read_timeout_seconds: float = Field(2.0, alias="HUB_AWS_READ_TIMEOUT_SECONDS", gt=0, le=120)
     stage: str = Field("local", alias="HUB_STAGE")
     max_body_bytes: int = Field(256 * 1024, alias="HUB_MAX_BODY_BYTES")
     log_retention_days: int = Field(90, alias="HUB_LOG_RETENTION_DAYS")
