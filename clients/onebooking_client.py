@@ -29,10 +29,10 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -311,6 +311,12 @@ _SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 _TIMESTAMP = re.compile(r"\d{1,12}")
 
 
+class HeadersLike(Protocol):
+    """Anything with items() of name/value pairs: a dict, requests' or werkzeug's or Django's headers."""
+
+    def items(self) -> Iterable[tuple[str, str]]: ...
+
+
 @dataclass(frozen=True)
 class VerifiedWebhook:
     payload: Any  # the parsed JSON body (None when parse_json=False)
@@ -396,7 +402,7 @@ def _verify_standard(webhook_id: str, stamp: str, signature: str, body: bytes, s
 
 
 def verify_webhook(
-    headers: Mapping[str, str],
+    headers: HeadersLike | Mapping[str, str],
     body: bytes | str,
     secret: str | Sequence[str],
     tolerance: float = 300,

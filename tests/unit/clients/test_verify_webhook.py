@@ -25,6 +25,8 @@ from clients.onebooking_client import (
     standard_webhooks_key,
     verify_webhook,
 )
+from tests.unit.clients import signing
+from tests.unit.clients.signing import library, seed_sign
 
 NOW = 1_771_601_400
 BODY = json.dumps(
@@ -49,35 +51,10 @@ def seed_verify(payload: str, signature: str, secret: str, timestamp: str) -> bo
     return f"sha256={expected}" == signature
 
 
-def seed_sign(secrets_: list[str], stamp: str, body: bytes = BODY) -> str:
-    values = [hmac.new(s.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest() for s in secrets_]
-    return ",".join(f"sha256={v}" for v in values)
-
-
-def library(secret: str) -> Webhook:
-    """The library as a receiver holding `secret` would use it (raw bytes for a non-base64 secret)."""
-    return Webhook(standard_webhooks_key(secret))
-
-
-def standard_sign(secrets_: list[str], webhook_id: str, stamp: int, body: bytes = BODY) -> str:
-    """Signed by the standardwebhooks library itself, one v1 value per secret, space-separated."""
-    moment = datetime.fromtimestamp(stamp, tz=UTC)
-    return " ".join(library(s).sign(webhook_id, moment, body.decode()) for s in secrets_)
-
-
 def hub_headers(
     secrets_: list[str] | None = None, *, stamp: int = NOW, webhook_id: str = "msg_1", body: bytes = BODY
 ) -> dict[str, str]:
-    """Both schemes, as issue 12's hub sends them."""
-    chosen = secrets_ or [B64_SECRET]
-    return {
-        "Content-Type": "application/json",
-        "X-Webhook-Timestamp": str(stamp),
-        "X-Webhook-Signature": seed_sign(chosen, str(stamp), body),
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(stamp),
-        "webhook-signature": standard_sign(chosen, webhook_id, stamp, body),
-    }
+    return signing.hub_headers(secrets_ or [B64_SECRET], body, webhook_id=webhook_id, stamp=stamp)
 
 
 def only(headers: dict[str, str], *names: str) -> dict[str, str]:
@@ -243,7 +220,7 @@ def test_missing_and_malformed_headers_have_their_own_errors(headers: dict[str, 
 
 @pytest.mark.parametrize("stamp", ["1771601400.5", "abc", "-1771601400", " "])
 def test_a_timestamp_must_be_whole_seconds(stamp: str) -> None:
-    headers = {"X-Webhook-Timestamp": stamp, "X-Webhook-Signature": seed_sign([B64_SECRET], stamp)}
+    headers = {"X-Webhook-Timestamp": stamp, "X-Webhook-Signature": seed_sign([B64_SECRET], stamp, BODY)}
     with pytest.raises((MalformedSignatureHeaders, MissingSignature)):
         verify_webhook(headers, BODY, B64_SECRET, now=NOW)
 
