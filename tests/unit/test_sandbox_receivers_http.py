@@ -188,6 +188,12 @@ def test_stopping_releases_a_held_request(website: Served) -> None:
     assert time.monotonic() - started < 3
 
 
+def test_a_command_sent_as_curl_does_without_a_content_type_is_read(website: Served) -> None:
+    sent = requests.post(f"{website.url}/_control", data='{"mode": "gone"}', timeout=5)  # curl -d
+    assert sent.status_code == 200, sent.text
+    assert deliver(website).status_code == 410
+
+
 def test_the_legacy_command_form_still_works(website: Served) -> None:
     assert website.control(website_id="site-a", fail_with=500, times=1).status_code == 200
     assert deliver(website).status_code == 500

@@ -151,7 +151,7 @@ class MakeReceiver:
     # --- inspection and control --------------------------------------------------------------------
 
     def on_configure(self, request: Request, hook: str) -> Response:
-        command = request.get_json(silent=True)
+        command = request.get_json(force=True, silent=True)
         if not isinstance(command, dict):
             return _json(400, {"success": False, "message": "Expected {api_keys?, signing_secret?}"})
         keys = command.get("api_keys", list(self.default.api_keys))
@@ -179,7 +179,7 @@ class MakeReceiver:
 
     def on_control(self, request: Request) -> Response:
         try:
-            message = self.control.apply(request.get_json(silent=True))
+            message = self.control.apply(request.get_json(force=True, silent=True))
         except ControlError as error:
             return _json(400, {"success": False, "message": str(error)})
         return _json(200, {"success": True, "message": message})

@@ -198,7 +198,7 @@ class WebsiteReceiver:
 
     def on_control(self, request: Request) -> Response:
         try:
-            message = self.control.apply(request.get_json(silent=True))
+            message = self.control.apply(request.get_json(force=True, silent=True))
         except ControlError as error:
             return _refuse(400, str(error))
         return _json(200, {"success": True, "message": message})
