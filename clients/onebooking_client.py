@@ -240,7 +240,8 @@ class OneBookingClient:
             response = self.session.post(
                 self.url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
             )
-        except (requests.ConnectionError, requests.Timeout) as error:
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as error:
+            # No complete answer: the hub may or may not have stored it; the same bytes again are safe
             return _Retry(f"{type(error).__name__}: {error}")
         with response:
             answer = _json_or_none(response)

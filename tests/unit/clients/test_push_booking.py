@@ -263,6 +263,24 @@ def url_nobody_listens_on() -> str:
         return f"http://127.0.0.1:{probe.getsockname()[1]}"
 
 
+def test_an_answer_cut_off_midway_is_retried(
+    make_client: Callable[..., OneBookingClient], monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    client = make_client()
+    real_post = client.session.post
+    calls = []
+
+    def cut_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
+        return real_post(*args, **kwargs)
+
+    monkeypatch.setattr(client.session, "post", cut_once)
+    assert client.push_booking(SEED_BODY).attempts == 2
+    assert sleeps == [1.0]
+
+
 def test_requests_errors_other_than_connection_and_timeout_are_not_swallowed(
     make_client: Callable[..., OneBookingClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
