@@ -38,7 +38,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy layers/common/python/bookinghub functions infra cli app.py tests
+	$(BIN)/mypy layers/common/python/bookinghub functions infra cli clients app.py tests
 
 unit integration infra e2e: install
 	$(BIN)/python -m pytest tests/$@

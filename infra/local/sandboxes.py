@@ -13,6 +13,10 @@ from typing import Any
 
 from infra.local.sandbox.beds24 import create_app as create_beds24
 from infra.local.sandbox.beds24_demo import DEMO_PROPERTY, seed_beds24_demo
+from infra.local.sandbox.make_receiver import API_KEY_HEADER as MAKE_API_KEY_HEADER
+from infra.local.sandbox.make_receiver import DEMO_HOOK as MAKE_DEMO_HOOK
+from infra.local.sandbox.make_receiver import LOCAL_DEMO_API_KEY as MAKE_DEMO_API_KEY
+from infra.local.sandbox.make_receiver import create_app as create_make_receiver
 from infra.local.sandbox.rooms_event_hub import BASE_PATH as ROOMS_BASE_PATH
 from infra.local.sandbox.rooms_event_hub import WEBHOOK_PATH as ROOMS_WEBHOOK_PATH
 from infra.local.sandbox.rooms_event_hub import create_app as create_rooms_event_hub
@@ -40,7 +44,10 @@ class Sandbox:
 
 WEBSITE_RECEIVER = Sandbox(
     name="website-receiver",
-    description="source websites' webhook endpoints (seed 002 sync back): /<website_id>/api/webhooks/onebooking",
+    description=(
+        "source websites' webhook endpoints (seed 002 sync back): /<website_id>/api/webhooks/onebooking; "
+        "GET /_received, POST /_control"
+    ),
     port_env="HUB_SANDBOX_PORT",
     default_port=4000,
     create_app=lambda context: create_website_receiver(context.website_secrets),
@@ -70,7 +77,19 @@ BEDS24 = Sandbox(
     seed=lambda url, context: seed_beds24_demo(url, context.gateway_url),
 )
 
-SANDBOXES: tuple[Sandbox, ...] = (WEBSITE_RECEIVER, ROOMS_EVENT_HUB, BEDS24)
+MAKE_RECEIVER = Sandbox(
+    name="make-receiver",
+    description=(
+        f"Make.com-style webhook (seed 003): POST /{MAKE_DEMO_HOOK} (any path is a hook) with "
+        f"{MAKE_API_KEY_HEADER}: {MAKE_DEMO_API_KEY} (LOCAL DEMO value) answers Accepted; "
+        "GET /_received, POST /_control"
+    ),
+    port_env="HUB_MAKE_PORT",
+    default_port=4300,
+    create_app=lambda context: create_make_receiver(),
+)
+
+SANDBOXES: tuple[Sandbox, ...] = (WEBSITE_RECEIVER, ROOMS_EVENT_HUB, BEDS24, MAKE_RECEIVER)
 
 
 def webhook_url(base_url: str, website_id: str) -> str:

@@ -66,6 +66,7 @@ class Hub:
     sandbox_url: str
     rooms_url: str  # the Rooms Event Hub sandbox (demo-org's Rooms integration points at it)
     beds24_url: str  # the Beds24 sandbox (demo-org's demo-property pulls from it and gets its webhooks)
+    make_url: str  # the Make.com-style webhook receiver sandbox
     log_path: Path
     startup_seconds: float
 
@@ -87,7 +88,7 @@ class Hub:
 
 
 def start_hub(log_path: Path, extra_env: dict[str, str] | None = None) -> Hub:
-    port, aws_port, sandbox_port, rooms_port, beds24_port = (free_port() for _ in range(5))
+    port, aws_port, sandbox_port, rooms_port, beds24_port, make_port = (free_port() for _ in range(6))
     env = {
         **os.environ,
         **(extra_env or {}),
@@ -96,6 +97,7 @@ def start_hub(log_path: Path, extra_env: dict[str, str] | None = None) -> Hub:
         "HUB_SANDBOX_PORT": str(sandbox_port),
         "HUB_ROOMS_PORT": str(rooms_port),
         "HUB_BEDS24_PORT": str(beds24_port),
+        "HUB_MAKE_PORT": str(make_port),
         "PYTHONPATH": f"{ROOT / 'layers' / 'common' / 'python'}{os.pathsep}{ROOT}",
     }
     env.pop("HUB_HOST", None)
@@ -113,6 +115,7 @@ def start_hub(log_path: Path, extra_env: dict[str, str] | None = None) -> Hub:
         sandbox_url=f"http://127.0.0.1:{sandbox_port}",
         rooms_url=f"http://127.0.0.1:{rooms_port}",
         beds24_url=f"http://127.0.0.1:{beds24_port}",
+        make_url=f"http://127.0.0.1:{make_port}",
         log_path=log_path,
         startup_seconds=0.0,
     )

@@ -1,11 +1,20 @@
-"""A source website's webhook endpoint (seed 002 "Sync Back to Source"), for `make run`, demos and tests.
+"""Source websites' webhook endpoints (seed 002 "Sync Back to Source"), for `make run`, demos and tests.
 
-POST /<website_id>/api/webhooks/onebooking  verifies the signature as the seed's verifyWebhookSignature
-                                            (HMAC-SHA256 of "{timestamp}.{payload}", "sha256=" + hex),
-                                            within a 5 minute timestamp tolerance; dedupes by X-Webhook-Id
-GET  /<website_id>/deliveries               what was received (JSON list, oldest first)
-POST /_control                              {"website_id": ..., "fail_with": 500, "times": 2}: answer the
-                                            next deliveries with that status (retry demos); times 0 clears
+POST /<website_id>/api/webhooks/onebooking  verified with clients.onebooking_client.verify_webhook, as a
+                                            website would: the seed's X-Webhook-Signature and/or Standard
+                                            Webhooks' webhook-signature, every scheme present must match,
+                                            timestamps within 5 minutes; kept once per webhook id
+                                            (webhook-id, else X-Webhook-Id), duplicates counted
+GET  /<website_id>/deliveries               what that website kept (JSON list, oldest first)
+GET  /<website_id>/bookings                 its bookings with every update applied (updated_fields/data)
+GET  /_received                             {"deliveries": [...], "attempts": [...]} for every website;
+                                            attempts list every request with its answer (retries, 401s)
+DELETE /_received                           forget everything received
+POST /_control                              misbehave on command (receiver_control.py), optionally for one
+                                            website: {"mode": "fail", "status": 503, "count": 2,
+                                            "website_id": "test-website"}; the older
+                                            {"website_id", "fail_with", "times"} form still works
+GET  /_control                              the misbehaviour in force
 
 `secrets` maps website id -> webhook secret. It is read on every request, not copied, so a runner can
 register websites after the app was created.
@@ -13,49 +22,34 @@ register websites after the app was created.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
 import time
 from collections.abc import Callable, Iterable, MutableMapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from clients.onebooking_client import (
+    TimestampOutOfTolerance,
+    WebhookPayloadError,
+    WebhookVerificationError,
+    apply_updated_fields,
+    verify_webhook,
+)
+from infra.local.sandbox.receiver_control import Control, ControlError, Misbehaviour, Recorder
+
 TOLERANCE_SECONDS = 300
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def expected_signature(secret: str, timestamp: str, payload: str) -> str:
-    """The seed's verifyWebhookSignature, computed on the receiving side."""
-    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.{payload}".encode(), hashlib.sha256)
-    return f"sha256={mac.hexdigest()}"
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
 
 
-@dataclass
-class _Failure:
-    status: int
-    remaining: int
-
-
-@dataclass
-class _State:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    deliveries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    seen_ids: dict[str, set[str]] = field(default_factory=dict)  # X-Webhook-Id values kept, per website
-    failures: dict[str, _Failure] = field(default_factory=dict)
-
-
-def _json(status: int, body: Any) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
-
-
-def _refuse(status: int, message: str) -> Response:
-    return _json(status, {"success": False, "message": message})
+def _refuse(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return _json(status, {"success": False, "message": message}, headers)
 
 
 class WebsiteReceiver:
@@ -71,12 +65,18 @@ class WebsiteReceiver:
         self.secrets = secrets
         self.tolerance_seconds = tolerance_seconds
         self.clock = clock
-        self.state = _State()
+        self.control = Control(scope_key="website_id")
+        self.recorder = Recorder(clock=clock)
+        self.bookings: dict[str, dict[str, dict[str, Any]]] = {}  # website -> source_booking_id -> fields
         self.routes = Map(
             [
                 Rule("/_control", endpoint="control", methods=["POST"]),
+                Rule("/_control", endpoint="control_state", methods=["GET"]),
+                Rule("/_received", endpoint="received", methods=["GET"]),
+                Rule("/_received", endpoint="forget", methods=["DELETE"]),
                 Rule("/<website_id>/api/webhooks/onebooking", endpoint="webhook", methods=["POST"]),
                 Rule("/<website_id>/deliveries", endpoint="deliveries", methods=["GET"]),
+                Rule("/<website_id>/bookings", endpoint="bookings", methods=["GET"]),
             ]
         )
 
@@ -92,77 +92,126 @@ class WebsiteReceiver:
             response = _refuse(error.code or 400, error.description or "Bad request")
         return response(environ, start_response)
 
-    # --- endpoints ---------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Release requests held by the slow/timeout modes (the runtime calls this on shutdown)."""
+        self.control.stop()
+
+    # --- the webhook -------------------------------------------------------------------------------
 
     def on_webhook(self, request: Request, website_id: str) -> Response:
         secret = self.secrets.get(website_id)
         if secret is None:
             return _refuse(404, f"Unknown website {website_id}")
+        claimed_id = request.headers.get("webhook-id") or request.headers.get("X-Webhook-Id")
+        if (misbehaviour := self.control.take(website_id)) is not None:
+            refused = self._misbehave(misbehaviour)
+            if refused is not None:
+                self.recorder.attempt(website_id, claimed_id, refused.status_code, f"simulated {misbehaviour.mode}")
+                return refused
         if (request.content_length or 0) > MAX_BODY_BYTES:
-            return _refuse(413, "Payload too large")
-        payload = request.get_data(as_text=True)
-        signature = request.headers.get("X-Webhook-Signature", "")
-        timestamp = request.headers.get("X-Webhook-Timestamp", "")
-        if problem := self._timestamp_problem(timestamp):
-            return _refuse(401, problem)
-        # Constant-time comparison, unlike the seed's `===`: a receiver must not leak the signature by timing
-        if not hmac.compare_digest(expected_signature(secret, timestamp, payload).encode(), signature.encode()):
-            return _refuse(401, "Invalid signature")
+            return self._answer(website_id, claimed_id, _refuse(413, "Payload too large"), "too large")
+        payload = request.get_data()
         try:
-            body = json.loads(payload)
-        except ValueError:
-            return _refuse(400, "Body is not JSON")
-        webhook_id = request.headers.get("X-Webhook-Id", "")
-        with self.state.lock:
-            failure = self.state.failures.get(website_id)
-            if failure and failure.remaining > 0:
-                failure.remaining -= 1
-                return _refuse(failure.status, f"Simulated failure ({failure.remaining} more)")
-            received = self.state.deliveries.setdefault(website_id, [])
-            if webhook_id and webhook_id in self.state.seen_ids.setdefault(website_id, set()):
-                # Kept once, but counted: a demo or test can tell a sender that posts twice
-                next(d for d in received if d["webhook_id"] == webhook_id)["times_received"] += 1
-                return _json(200, {"success": True, "message": "Booking updated", "duplicate": True})
-            if webhook_id:
-                self.state.seen_ids[website_id].add(webhook_id)
-            received.append(
-                {
-                    "webhook_id": webhook_id,
-                    "times_received": 1,
-                    "received_at": self.clock(),
-                    "signature": signature,
-                    "timestamp": timestamp,
-                    "raw_body": payload,
-                    "body": body,
-                }
+            verified = verify_webhook(
+                request.headers, payload, secret, self.tolerance_seconds, now=self.clock(), parse_json=True
             )
-        return _json(200, {"success": True, "message": "Booking updated"})
+        except TimestampOutOfTolerance as error:
+            return self._answer(
+                website_id, claimed_id, _refuse(401, f"Timestamp outside the tolerance window: {error}")
+            )
+        except WebhookVerificationError as error:
+            return self._answer(website_id, claimed_id, _refuse(401, f"Invalid signature: {error}"))
+        except WebhookPayloadError:
+            return self._answer(website_id, claimed_id, _refuse(400, "Body is not JSON"))
+        body = verified.payload
+        duplicate = self.recorder.deliver(
+            website_id,
+            verified.webhook_id,
+            {
+                "webhook_id_signed": verified.id_is_signed,
+                "schemes": list(verified.schemes),
+                "signature": request.headers.get("X-Webhook-Signature", ""),
+                "timestamp": request.headers.get("X-Webhook-Timestamp", ""),
+                "standard_signature": request.headers.get("webhook-signature", ""),
+                "standard_timestamp": request.headers.get("webhook-timestamp", ""),
+                "raw_body": payload.decode("utf-8", errors="replace"),
+                "body": body,
+            },
+        )
+        if duplicate:  # kept once, but counted: a demo or test can tell a sender that posts twice
+            answer = _json(200, {"success": True, "message": "Booking updated", "duplicate": True})
+            return self._answer(website_id, verified.webhook_id, answer, "duplicate")
+        self._apply(website_id, body)
+        return self._answer(
+            website_id, verified.webhook_id, _json(200, {"success": True, "message": "Booking updated"})
+        )
+
+    def _misbehave(self, misbehaviour: Misbehaviour) -> Response | None:
+        """The simulated answer, or None to carry on normally (after a delay in slow mode)."""
+        mode = misbehaviour.mode
+        if mode == "slow":
+            self.control.hold(misbehaviour.delay_seconds)
+            return None
+        if mode == "timeout":
+            self.control.hold(misbehaviour.hang_seconds)
+            return _refuse(504, "Simulated timeout")
+        if mode == "gone":
+            return _refuse(410, "Simulated: this webhook endpoint is gone")
+        if mode == "rate_limit":
+            return _refuse(429, "Simulated rate limit", {"Retry-After": str(misbehaviour.retry_after)})
+        return _refuse(misbehaviour.status, f"Simulated failure (HTTP {misbehaviour.status})")
+
+    def _answer(self, website_id: str, webhook_id: str | None, response: Response, outcome: str = "") -> Response:
+        note = outcome or ("accepted" if response.status_code == 200 else response.get_json()["message"])
+        self.recorder.attempt(website_id, webhook_id, response.status_code, note)
+        return response
+
+    def _apply(self, website_id: str, body: Any) -> None:
+        """What a website does with a verified update (clients/README.md): apply the changed fields."""
+        if not isinstance(body, dict) or not isinstance(body.get("source_booking_id"), str):
+            return
+        booking_id = body["source_booking_id"]
+        with self.recorder.lock:
+            site = self.bookings.setdefault(website_id, {})
+            try:
+                site[booking_id] = apply_updated_fields(site.get(booking_id, {}), body)
+            except WebhookPayloadError:
+                return  # kept as received; there is nothing to apply
+
+    # --- inspection and control --------------------------------------------------------------------
 
     def on_deliveries(self, request: Request, website_id: str) -> Response:
-        with self.state.lock:
-            return _json(200, list(self.state.deliveries.get(website_id, [])))
+        return _json(200, self.recorder.snapshot(website_id)["deliveries"])
+
+    def on_bookings(self, request: Request, website_id: str) -> Response:
+        with self.recorder.lock:
+            return _json(200, dict(self.bookings.get(website_id, {})))
+
+    def on_received(self, request: Request) -> Response:
+        return _json(200, self.recorder.snapshot())
+
+    def on_forget(self, request: Request) -> Response:
+        self.recorder.clear()
+        with self.recorder.lock:
+            self.bookings.clear()
+        return _json(200, {"success": True, "message": "Forgot everything received"})
 
     def on_control(self, request: Request) -> Response:
-        command = request.get_json(silent=True)
-        if not isinstance(command, dict) or not isinstance(command.get("website_id"), str):
-            return _refuse(400, "Expected {website_id, fail_with, times}")
-        status, times = command.get("fail_with", 500), command.get("times", 1)
-        if not isinstance(status, int) or not 300 <= status <= 599 or not isinstance(times, int) or times < 0:
-            return _refuse(400, "fail_with must be an HTTP status 300-599 and times a count >= 0")
-        with self.state.lock:
-            self.state.failures[command["website_id"]] = _Failure(status=status, remaining=times)
-        return _json(200, {"success": True, "message": f"Next {times} deliveries answer {status}"})
+        try:
+            message = self.control.apply(request.get_json(force=True, silent=True))
+        except ControlError as error:
+            return _refuse(400, str(error))
+        return _json(200, {"success": True, "message": message})
 
-    def _timestamp_problem(self, timestamp: str) -> str | None:
-        if not timestamp.isdigit():
-            return "Missing or malformed X-Webhook-Timestamp"
-        if abs(self.clock() - int(timestamp)) > self.tolerance_seconds:
-            return "Timestamp outside the tolerance window"
-        return None
+    def on_control_state(self, request: Request) -> Response:
+        return _json(200, self.control.state())
 
 
 def create_app(
-    secrets: dict[str, str], *, tolerance_seconds: int = TOLERANCE_SECONDS, clock: Callable[[], float] = time.time
+    secrets: MutableMapping[str, str],
+    *,
+    tolerance_seconds: int = TOLERANCE_SECONDS,
+    clock: Callable[[], float] = time.time,
 ) -> WebsiteReceiver:
     """The receiver as a WSGI app (serve it with werkzeug.serving.make_server)."""
     return WebsiteReceiver(secrets, tolerance_seconds=tolerance_seconds, clock=clock)
