@@ -420,6 +420,11 @@ FUNCTIONS: tuple[Function, ...] = (
 )
 
 
+# The delivery system's functions, queue and secret (issue 12), declared in their own module
+from infra import topology_delivery  # noqa: E402 - needs the dataclasses above
+
+FUNCTIONS, QUEUES, SECRETS = topology_delivery.apply(FUNCTIONS, QUEUES, SECRETS)
+
 # --- Lookups used by both renderers -----------------------------------------------------------------
 
 

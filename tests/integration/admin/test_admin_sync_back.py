@@ -1,7 +1,7 @@
 """An operator's edit reaches the source website's webhook, signed, with only the changed fields.
 
 PUT /api/bookings/{id} -> outbox item (same transaction) -> outbox_relay -> BookingEvents ->
-booking_events -> signed POST to the website's receiver (a live sandbox on 127.0.0.1).
+booking_events -> Deliveries -> deliver_webhooks -> signed POST to the website's receiver (a live sandbox on 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from infra.local.invoke import invoke
 from infra.local.resources import LocalResources
 from tests.integration.admin.conftest import call_admin, claims
 from tests.integration.conftest import post_sync, seed_body
+from tests.integration.delivery.conftest import pump
 from tests.integration.test_website_webhooks_delivery import (
     SECRET,
     Receiver,
@@ -40,6 +41,7 @@ def test_an_admin_edit_is_delivered_to_the_website_signed(
     origins = sorted(json.loads(m["Body"])["origin"] for m in messages)
     assert origins == ["admin:ops@demo.example", "website:test-website"]
     assert invoke("booking_events", sqs_event(messages, aws)) == {"batchItemFailures": []}
+    pump(aws)
 
     (delivery,) = receiver.deliveries()  # the website's own change is not echoed back
     assert verify_like_the_seed(delivery, SECRET)
@@ -60,6 +62,7 @@ def test_the_manual_test_webhook_goes_the_same_way(hook_website: Any, receiver: 
 
     messages = relay_to_queue(synced["booking_id"], aws)
     assert invoke("booking_events", sqs_event(messages, aws)) == {"batchItemFailures": []}
+    pump(aws)
     (delivery,) = receiver.deliveries()
     assert verify_like_the_seed(delivery, SECRET)
     assert delivery["webhook_id"] == answer["event_id"]

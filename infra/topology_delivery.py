@@ -1,0 +1,79 @@
+"""Topology of the delivery system (issue 12), kept apart from infra/topology.py so it merges cleanly.
+
+`apply()` returns the hub's functions, queues and secrets with these added (and the booking_events and
+admin_api functions given what the delivery system needs); infra/topology.py calls it once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from infra.topology import Access, Function, Queue, QueueTrigger, Schedule, Secret
+
+# One message per attempt of one delivery. Retries are new messages on a timer (or come back from the
+# due-time index), so a message is received more than once only when a consumer failed to finish it or
+# when an exhausted delivery sends it on to the DLQ (5 quick receives).
+DELIVERIES = Queue(name="Deliveries", env_var="DELIVERIES_QUEUE_URL", max_receive_count=5)
+
+PRODUCER_SECRET = Secret(
+    name="DeliveryProducerSecret",
+    env_var="DELIVERY_PRODUCER_SECRET_ARN",
+    local_env_var="DELIVERY_PRODUCER_SECRET",
+    description="Bearer secret of the trusted producer of POST /api/webhooks/booking-events (seed 003)",
+)
+
+DELIVERY_FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        name="deliver_webhooks",
+        description="One signed attempt per Deliveries message: sync back and subscriptions, retried on schedule",
+        # A batch of 5 attempts with a 15 s timeout each fits in 90 s; the queue's visibility is then 9 min.
+        timeout_seconds=90,
+        queue=QueueTrigger(queue="Deliveries", batch_size=5),
+        access=Access(
+            read_tables=("Bookings",),
+            write_tables=("Bookings", "IntegrationLogs"),
+            send_queues=("Deliveries",),
+            kms_decrypt=True,  # signing secrets and custom headers
+        ),
+    ),
+    Function(
+        name="delivery_sweeper",
+        description="Every minute: re-queues deliveries due for a long-wait retry (or whose message was lost)",
+        timeout_seconds=60,
+        schedules=(Schedule("delivery-sweep", "rate(1 minute)"),),
+        access=Access(read_tables=("Bookings",), write_tables=("Bookings",), send_queues=("Deliveries",)),
+    ),
+)
+
+
+def _widen(fn: Function) -> Function:
+    """booking_events now fans out into deliveries; admin_api's test webhook makes one attempt inline."""
+    if fn.name == "booking_events":
+        return replace(
+            fn,
+            description="Turns booking domain events into deliveries: website sync back and subscriptions",
+            access=Access(read_tables=("Bookings",), write_tables=("Bookings",), send_queues=("Deliveries",)),
+        )
+    if fn.name == "admin_api":
+        access = fn.access
+        return replace(
+            fn,
+            timeout_seconds=29,  # the test webhook waits for one attempt (15 s)
+            access=replace(
+                access,
+                write_tables=tuple(dict.fromkeys((*access.write_tables, "Bookings", "IntegrationLogs"))),
+                send_queues=tuple(dict.fromkeys((*access.send_queues, "Deliveries"))),
+                kms_decrypt=True,
+            ),
+        )
+    return fn
+
+
+def apply(
+    functions: tuple[Function, ...], queues: tuple[Queue, ...], secrets: tuple[Secret, ...]
+) -> tuple[tuple[Function, ...], tuple[Queue, ...], tuple[Secret, ...]]:
+    return (
+        (*(_widen(fn) for fn in functions), *DELIVERY_FUNCTIONS),
+        (*queues, DELIVERIES),
+        (*secrets, PRODUCER_SECRET),
+    )
