@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from infra.topology import Access, Function, Queue, QueueTrigger, Schedule, Secret
+from infra.topology import Access, Function, Queue, QueueTrigger, Route, Schedule, Secret
 
 # One message per attempt of one delivery. Retries are new messages on a timer (or come back from the
 # due-time index), so a message is received more than once only when a consumer failed to finish it or
@@ -42,6 +42,49 @@ DELIVERY_FUNCTIONS: tuple[Function, ...] = (
         timeout_seconds=60,
         schedules=(Schedule("delivery-sweep", "rate(1 minute)"),),
         access=Access(read_tables=("Bookings",), write_tables=("Bookings",), send_queues=("Deliveries",)),
+    ),
+    Function(
+        name="delivery_api",
+        description="Operators' webhook endpoints: subscriptions, secrets, stats, attempts, replay (Cognito)",
+        timeout_seconds=29,
+        routes=(
+            Route("POST", "/api/webhooks/endpoints", auth="cognito", json_body=True),
+            Route("GET", "/api/webhooks/endpoints", auth="cognito"),
+            Route("GET", "/api/webhooks/endpoints/{endpoint_id}", auth="cognito"),
+            Route("PATCH", "/api/webhooks/endpoints/{endpoint_id}", auth="cognito", json_body=True),
+            Route("POST", "/api/webhooks/endpoints/{endpoint_id}/disable", auth="cognito"),
+            Route("POST", "/api/webhooks/endpoints/{endpoint_id}/enable", auth="cognito"),
+            Route("POST", "/api/webhooks/endpoints/{endpoint_id}/rotate-secret", auth="cognito"),
+            Route("GET", "/api/webhooks/endpoints/{endpoint_id}/stats", auth="cognito"),
+            Route("GET", "/api/webhooks/endpoints/{endpoint_id}/attempts", auth="cognito"),
+            Route("GET", "/api/webhooks/endpoints/{endpoint_id}/failed", auth="cognito"),
+            Route("POST", "/api/webhooks/endpoints/{endpoint_id}/recover", auth="cognito", json_body=True),
+            Route("GET", "/api/webhooks/deliveries/{delivery_id}", auth="cognito"),
+            Route("POST", "/api/webhooks/deliveries/{delivery_id}/replay", auth="cognito"),
+            Route("POST", "/api/webhooks/retry-failed", auth="cognito", json_body=True),
+        ),
+        access=Access(
+            read_tables=("Bookings", "IntegrationLogs"),
+            write_tables=("Bookings",),
+            send_queues=("Deliveries",),
+            kms_encrypt=True,  # new signing secrets and custom headers
+        ),
+    ),
+    Function(
+        name="booking_events_api",
+        description="Seed 003: GET/POST /api/webhooks/booking-events (trusted producer, Bearer secret)",
+        timeout_seconds=15,
+        # The Bearer secret is compared inside the function (constant time)
+        routes=(
+            Route("GET", "/api/webhooks/booking-events", auth="api_key"),
+            Route("POST", "/api/webhooks/booking-events", auth="api_key", json_body=True),
+        ),
+        access=Access(
+            read_tables=("Bookings",),
+            write_tables=("Bookings",),
+            send_queues=("Deliveries",),
+            read_secrets=("DeliveryProducerSecret",),
+        ),
     ),
 )
 

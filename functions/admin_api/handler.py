@@ -28,6 +28,7 @@ from bookinghub.bookings.models.admin import (
 )
 from bookinghub.bookings.models.sync import BookingStatus
 from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.delivery.logic import admin as delivery_admin
 from bookinghub.registry.logic import admin as admin_integrations
 from bookinghub.web.admin import COGNITO_SECURITY, make_admin_resolver, openapi_document, principal_of
 from bookinghub.web.resolver import json_response
@@ -90,8 +91,9 @@ def _with_etag(response: Any, booking: dict[str, Any]) -> Any:
 
 @app.post("/api/admin/test-webhook", security=COGNITO_SECURITY, tags=["bookings"])
 def post_test_webhook(request: Annotated[TestWebhookRequest, Body()]) -> Any:
-    event_id = admin_bookings.trigger_test_webhook(principal_of(app), request)
-    return _ok(202, event_id=event_id, message="Webhook queued for delivery")
+    # Sent now, as the requested event; the answer is that attempt's result (a retry goes on as scheduled)
+    sent = delivery_admin.send_test_webhook(principal_of(app), request)
+    return _ok(event_id=sent.event_id, delivery_id=sent.delivery_id, result=sent.report)
 
 
 # --- Websites ----------------------------------------------------------------------------------------

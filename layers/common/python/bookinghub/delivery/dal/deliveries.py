@@ -183,24 +183,27 @@ def fail(
     )
 
 
-def reopen(delivery_id: str, *, now: str, lease_until: str) -> Delivery | None:
-    """A replay: a failed delivery becomes pending again with its schedule started over."""
+def reopen(delivery_id: str, *, was: str, now: str, lease_until: str) -> Delivery | None:
+    """A replay: a failed (or delivered) delivery becomes pending again with its schedule started over.
+    `was` is the status it was read in: a concurrent change makes the replay a no-op (None)."""
     due = _due_keys(delivery_id, lease_until)
     return _update(
         delivery_id,
         "SET #status = :pending, schedule_index = :zero, exhausted = :false, updated_at = :now, "
-        "next_attempt_at = :lease, GSI1PK = :shard, GSI1SK = :due REMOVE GSI3PK, GSI3SK, failed_at",
+        "next_attempt_at = :lease, GSI1PK = :shard, GSI1SK = :due, replays = if_not_exists(replays, :zero) + :one "
+        "REMOVE GSI3PK, GSI3SK, failed_at",
         {
             ":pending": "pending",
             ":zero": 0,
+            ":one": 1,
             ":false": False,
             ":now": now,
             ":lease": lease_until,
             ":shard": due["GSI1PK"],
             ":due": due["GSI1SK"],
-            ":failed": "failed",
+            ":was": was,
         },
-        "#status = :failed",
+        "#status = :was",
     )
 
 

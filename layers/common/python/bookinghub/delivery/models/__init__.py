@@ -63,9 +63,10 @@ class EndpointStatus(BaseModel):
     circuit_opened_count: int = 0  # consecutive openings: the cool-down doubles with each
     consecutive_failures: int = 0
     first_failure_at: float | None = None  # epoch seconds of the first failure of the current run
-    sent: int = 0
-    succeeded: int = 0
+    sent: int = 0  # HTTP attempts
+    succeeded: int = 0  # deliveries, by their current status
     failed: int = 0
+    pending: int = 0
     last_success_at: str | None = None
     last_failure_at: str | None = None
 
@@ -93,6 +94,7 @@ class Delivery(BaseModel):
     last_status_code: int | None = None
     last_error: str | None = None
     exhausted: bool = False  # failed because the schedule ran out (its message goes to the DLQ)
+    replays: int = 0  # times an operator (or retry_failed_webhooks) sent it again
 
     @property
     def webhook_id(self) -> str:
