@@ -36,13 +36,19 @@ class Receiver:
     received: list[dict[str, Any]] = field(default_factory=list)
     script: list[Reply] = field(default_factory=list)  # replies to give next, then `default`
     default: Reply = field(default_factory=Reply)
+    by_path: dict[str, list[Reply]] = field(default_factory=dict)  # the same, for one path only
+    path_defaults: dict[str, Reply] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str = "/hook") -> str:
         return f"{self.base_url}{path}"
 
-    def next_reply(self) -> Reply:
+    def next_reply(self, path: str) -> Reply:
         with self.lock:
+            if self.by_path.get(path):
+                return self.by_path[path].pop(0)
+            if path in self.path_defaults:
+                return self.path_defaults[path]
             return self.script.pop(0) if self.script else self.default
 
     def delivered(self) -> list[dict[str, Any]]:
@@ -58,7 +64,7 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             rec = state["r"]
-            reply = rec.next_reply()
+            reply = rec.next_reply(self.path)
             if reply.delay:
                 time.sleep(reply.delay)
             with rec.lock:
@@ -207,3 +213,36 @@ def deliveries_of(endpoint_id: str) -> list[Any]:
 
 def bodies(receiver: Receiver) -> list[dict[str, Any]]:
     return [json.loads(r["body"]) for r in receiver.delivered()]
+
+
+def pump_until(aws: LocalResources, done: Any, *, timeout: float = 30.0) -> None:
+    """Pump (and sweep) until `done()` holds; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError("deliveries did not settle in time")
+        pump(aws, idle_rounds=1)
+        time.sleep(0.1)
+
+
+def settled(endpoint_id: str) -> Any:
+    return lambda: bool(deliveries_of(endpoint_id)) and all(d.status != "pending" for d in deliveries_of(endpoint_id))
+
+
+def subscription(url: str, **fields: Any) -> tuple[str, str]:
+    """A subscription of demo-org, created through the service (id, secret)."""
+    from bookinghub.core.auth import principal_from_claims
+    from bookinghub.delivery.logic.admin import create_endpoint
+    from bookinghub.delivery.models.api import EndpointCreate
+
+    principal = principal_from_claims(
+        {
+            "sub": "s",
+            "email": "ops@demo.example",
+            "token_use": "id",
+            "cognito:groups": "admin",
+            "custom:organisation_id": ORG,
+        }
+    )
+    created = create_endpoint(principal, EndpointCreate(url=url, **fields))
+    return str(created["endpoint"]["id"]), str(created["secret"])

@@ -122,8 +122,8 @@ def _attempt(delivery: Delivery, endpoint: Endpoint, status: EndpointStatus, tri
         )
         verdict = classify(result.status_code, result.body_excerpt, make=is_make_endpoint(endpoint.url, endpoint.kind))
     except DestinationRefused as refused:
-        result = HttpResult(None, 0, error=str(refused))
-        verdict = Classification("permanent", f"destination refused: {refused}")
+        result = HttpResult(None, 0, error=f"destination refused: {refused}")
+        verdict = Classification("permanent", result.error or "destination refused")
     now = clock()
     metrics.add_metric(name="DeliveryAttempt", unit="Count", value=1)
     metrics.add_metric(name="DeliveryResponseTime", unit="Milliseconds", value=result.duration_ms)
