@@ -86,7 +86,8 @@ def test_failed_list_replay_and_attempts_filter(website: Any, receiver: Receiver
     status, answer = api("GET", f"/api/webhooks/endpoints/{endpoint['id']}/failed", since=since)
     assert status == 200, answer
     (failed,) = answer["deliveries"]
-    assert failed["status"] == "failed" and failed["last_status_code"] == 404
+    assert failed["status"] == "failed"
+    assert failed["last_status_code"] == 404
     assert failed["webhook_id"] == event.event_id
 
     status, answer = api("POST", f"/api/webhooks/deliveries/{failed['id']}/replay")
@@ -95,7 +96,8 @@ def test_failed_list_replay_and_attempts_filter(website: Any, receiver: Receiver
     assert (status, again["code"]) == (409, "DELIVERY_PENDING")
     pump(delivery_env)
     status, answer = api("GET", f"/api/webhooks/deliveries/{failed['id']}")
-    assert answer["delivery"]["status"] == "succeeded" and answer["delivery"]["replays"] == 1
+    assert answer["delivery"]["status"] == "succeeded"
+    assert answer["delivery"]["replays"] == 1
     make = [r for r in receiver.received if r["path"] == "/make"]
     assert [r["answered"] for r in make] == [404, 200]
     assert len({r["headers"]["webhook-id"] for r in make}) == 1  # the same id on the replay

@@ -96,7 +96,10 @@ def test_rotation_signs_with_both_until_the_grace_period_ends(
         Webhook(new).verify(last["body"], last["headers"])
 
 
-def _producer(method: str, body: Any = None, token: str | None = "producer-secret-for-tests", **query: str) -> Any:
+PRODUCER_TOKEN = "producer-secret-for-tests"
+
+
+def _producer(method: str, body: Any = None, token: str | None = PRODUCER_TOKEN, **query: str) -> Any:
     event = load_event("admin_api/list_bookings")
     event.update(
         resource="/api/webhooks/booking-events",
@@ -124,7 +127,8 @@ def test_seed_003_producer_routes(website: Any, receiver: Receiver, delivery_env
     assert _producer("GET", token="wrong")[0] == 401
     status, health = _producer("GET", organisation_id="demo-org")
     assert status == 200, health
-    assert health["status"] == "healthy" and [e["id"] for e in health["endpoints"]] == [endpoint]
+    assert health["status"] == "healthy"
+    assert [e["id"] for e in health["endpoints"]] == [endpoint]
 
     status, answer = post_sync(seed_body(source_booking_id="src-prod-1"))
     assert status == 200, answer
