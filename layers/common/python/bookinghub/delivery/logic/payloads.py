@@ -7,12 +7,13 @@ event older than one it has already applied (deliveries are retried independentl
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bookinghub.bookings.models.events import BookingDomainEvent
 
 SYNC_BACK_EVENTS = ("booking.updated", "booking.status_changed")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Seed 003's fixed `source`, kept so Make.com scenarios built against the seed keep matching
 MAKE_SOURCE = "contract-management-system"
 
@@ -20,7 +21,10 @@ MAKE_SOURCE = "contract-management-system"
 def sequence_of(event: BookingDomainEvent) -> int:
     """Microseconds of the change's own time: increasing per booking (its changes are serialised by
     version), the same on every redelivery of the event, and needing no counter."""
-    return int(datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00")).timestamp() * 1_000_000)
+    moment = datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(microseconds=1)  # exact: no float rounding
 
 
 def sync_back_event(event: BookingDomainEvent) -> str:
