@@ -28,7 +28,7 @@ def record_handler(record: SQSRecord) -> None:
         metrics.add_metric(name="DeliveryMessageMalformed", unit="Count", value=1)
         return
     try:
-        process(message)
+        process(message, receive_count=int(record.attributes.approximate_receive_count or 0) or None)
     except SendToDeadLetter:
         # Visible again at once: each receive counts, and after maxReceiveCount SQS moves it to the DLQ
         postpone(record.event_source_arn, record.receipt_handle, 0)

@@ -90,6 +90,14 @@ def test_exhausted_delivery_is_kept_failed_and_its_message_goes_to_the_dlq(
     assert len(dlq.get("Messages", [])) == 1
     assert delivery.id in dlq["Messages"][0]["Body"]
 
+    # The receiver is fixed and the DLQ redriven (a message move: a new message with the same body)
+    receiver.path_defaults["/down"] = Reply(200)
+    sqs.send_message(QueueUrl=delivery_env.queue_urls["Deliveries"], MessageBody=dlq["Messages"][0]["Body"])
+    pump_until(delivery_env, lambda: deliveries_of(endpoint)[0].status == "succeeded")
+    (delivery,) = deliveries_of(endpoint)
+    assert (delivery.status, delivery.replays) == ("succeeded", 1)
+    assert [r["answered"] for r in receiver.received if r["path"] == "/down"] == [500, 500, 500, 200]
+
 
 def test_long_waits_ride_on_the_due_index_swept_every_minute(
     website: Any, receiver: Receiver, delivery_env: LocalResources, monkeypatch: pytest.MonkeyPatch

@@ -65,13 +65,17 @@ class Report:
 Clock = Callable[[], float]
 
 
-def process(message: AttemptMessage, *, clock: Clock = time.time) -> Report:
+def process(message: AttemptMessage, *, receive_count: int | None = None, clock: Clock = time.time) -> Report:
     """Handle one queue message (or a manual call shaped like one)."""
     delivery = store.get(message.delivery_id)
     if delivery is None:
         logger.warning("delivery message for an unknown delivery", extra={"delivery_id": message.delivery_id})
         return Report("skipped", message.delivery_id, error="unknown delivery")
     if delivery.status == "failed" and delivery.exhausted and delivery.attempts == message.attempt + 1:
+        if receive_count == 1:
+            # The message that exhausted the delivery was first received while it was pending: a first
+            # receive of it now is a DLQ redrive, which means "send it again"
+            return _redrive(delivery, clock())
         raise SendToDeadLetter(f"delivery {delivery.id} exhausted its retry schedule")
     if delivery.status != "pending" or delivery.attempts != message.attempt:
         metrics.add_metric(name="DeliveryDuplicateSuppressed", unit="Count", value=1)
@@ -157,6 +161,18 @@ def _attempt(delivery: Delivery, endpoint: Endpoint, status: EndpointStatus, tri
     return Report(
         outcome.outcome, delivery.id, result.status_code, result.duration_ms, error, next_at, delivery.attempts
     )
+
+
+def _redrive(delivery: Delivery, now: float) -> Report:
+    reopened = store.reopen(
+        delivery.id, was="failed", now=iso(now), lease_until=iso(now + get_delivery_settings().lease_seconds)
+    )
+    if reopened is None:
+        return Report("skipped", delivery.id, error="changed meanwhile")
+    endpoint_store.update_status(delivery.endpoint_id, add={"failed": -1, "pending": 1})
+    send([AttemptMessage(reopened.id, reopened.attempts, "replay")])
+    logger.info("redriven delivery replayed", extra={"delivery_id": delivery.id})
+    return Report("retrying", delivery.id, next_attempt_at=iso(now))
 
 
 def _error_text(result: HttpResult, verdict: Classification) -> str:
