@@ -143,5 +143,9 @@ def test_tenancy_roles_and_bad_input(website: Any, receiver: Receiver, delivery_
     ):
         status, answer = api("POST", "/api/webhooks/endpoints", bad)
         assert (status, answer["code"]) == (400, "INVALID_PAYLOAD"), (bad, answer)
+    status, answer = api(
+        "GET", f"/api/webhooks/endpoints/{endpoint['id']}/failed", since="2026-01-01T00:00:00Z", cursor="x"
+    )
+    assert (status, answer["code"]) == (400, "INVALID_QUERY")
     status, answer = api("POST", "/api/webhooks/endpoints/web_test-website/rotate-secret")
     assert (status, answer["code"]) == (409, "MANAGED_BY_WEBSITE")

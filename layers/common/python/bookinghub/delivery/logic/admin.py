@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from bookinghub.bookings.logic.admin import EDITABLE_COLUMNS
 from bookinghub.bookings.models.admin import TestWebhookRequest
 from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.core.auth import Principal
-from bookinghub.core.errors import BookingNotFound, DomainError, InvalidPayload, WebsiteNotFound
+from bookinghub.core.errors import BookingNotFound, DomainError, InvalidPayload, InvalidQuery, WebsiteNotFound
 from bookinghub.core.observability import logger
 from bookinghub.core.outbound_urls import check_outbound_url
 from bookinghub.delivery.dal import attempts as attempt_store
@@ -53,6 +54,7 @@ TARGET_AVERAGE_MS = 2000
 STATS_WINDOW_SECONDS = 86400
 STATS_SAMPLE = 1000
 MAX_REPLAY_BATCH = 1000
+_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-f-]{36}$")
 
 
 class EndpointNotFound(DomainError):
@@ -257,6 +259,8 @@ def failed_deliveries(
     principal: Principal, endpoint_id: str, since: datetime, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     endpoint, _ = _visible(principal, endpoint_id)
+    if cursor is not None and not _CURSOR.match(cursor):
+        raise InvalidQuery("cursor is not one this API returned", details=[{"field": "cursor", "message": "unknown"}])
     found, next_cursor = store.failed_since(endpoint.id, _iso_of(since), limit=limit, after=cursor)
     return {"deliveries": [delivery_view(d) for d in found], "next_cursor": next_cursor}
 
