@@ -6,6 +6,8 @@ bookinghub rooms status|calls|failed [--limit 50] [--local]
     the Rooms Event Hub monitoring queries, read from DynamoDB through the bookinghub services.
 bookinghub beds24 properties|sync|runs|report ... [--local]
     Beds24 syncs, reconciliations and their reports (cli/beds24.py).
+bookinghub webhooks endpoints|stats|failed|replay|recover|retry-failed|enable ... [--local]
+    Outbound webhook deliveries: failed list, stats and replay (cli/webhooks.py).
     --local (or BOOKINGHUB_LOCAL=1) points at `make run`'s embedded AWS and table names; otherwise the
     usual AWS credentials and BOOKINGS_TABLE_NAME / INTEGRATION_LOGS_TABLE_NAME are used.
 """
@@ -48,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli import beds24
 
     beds24.add_parser(commands, f"use make run's local stack ({LOCAL_ENV}=1)")
+    from cli import webhooks
+
+    webhooks.add_parser(commands, f"use make run's local stack ({LOCAL_ENV}=1)")
     return parser
 
 
@@ -61,8 +66,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "token":
             return _token(args)
-        if args.command == "beds24":
-            return _beds24(args)
+        if args.command in ("beds24", "webhooks"):
+            return _service_command(args)
         return _rooms(args)
     except ValueError as error:
         print(f"bookinghub: {error}", file=sys.stderr)
@@ -125,13 +130,14 @@ def _rooms(args: argparse.Namespace) -> int:
     return 0
 
 
-def _beds24(args: argparse.Namespace) -> int:
+def _service_command(args: argparse.Namespace) -> int:
+    """beds24 and webhooks: the services themselves, with the local stack's environment under --local."""
     if args.local or os.environ.get(LOCAL_ENV, "").lower() in ("1", "true", "yes"):
         os.environ.update(local_environment(dict(os.environ)))
         os.environ.update(local_queue_urls())
-    from cli import beds24
+    from cli import beds24, webhooks
 
-    return beds24.run(args)
+    return webhooks.run(args) if args.command == "webhooks" else beds24.run(args)
 
 
 def local_queue_urls() -> dict[str, str]:
