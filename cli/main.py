@@ -10,6 +10,8 @@ bookinghub status [--local | --stack NAME]
     every queue's depth and DLQ, Beds24 properties' last pulls, integrations (cli/ops.py).
 bookinghub dlq list | show QUEUE | redrive QUEUE [--dry-run] [--local | --stack NAME]
     dead-letter queues: their depths, their messages, and moving them back (with progress).
+bookinghub webhooks endpoints|stats|failed|replay|recover|retry-failed|enable ... [--local]
+    Outbound webhook deliveries: failed list, stats and replay (cli/webhooks.py).
     --local (or BOOKINGHUB_LOCAL=1) points at `make run`'s embedded AWS and table names; otherwise the
     usual AWS credentials and BOOKINGS_TABLE_NAME / INTEGRATION_LOGS_TABLE_NAME are used.
 """
@@ -49,10 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     rooms.add_argument("--limit", type=int, default=50, help="calls/failed: how many (1-500, default 50)")
     rooms.add_argument("--local", action="store_true", help=f"read make run's local stack ({LOCAL_ENV}=1)")
 
-    from cli import beds24, ops
+    from cli import beds24, ops, webhooks
 
     beds24.add_parser(commands, f"use make run's local stack ({LOCAL_ENV}=1)")
     ops.add_parsers(commands, f"use make run's local stack ({LOCAL_ENV}=1)")
+    webhooks.add_parser(commands, f"use make run's local stack ({LOCAL_ENV}=1)")
     return parser
 
 
@@ -66,8 +69,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "token":
             return _token(args)
-        if args.command == "beds24":
-            return _beds24(args)
+        if args.command in ("beds24", "webhooks"):
+            return _service_command(args)
         if args.command in ("status", "dlq"):
             return _ops(args)
         return _rooms(args)
@@ -132,13 +135,14 @@ def _rooms(args: argparse.Namespace) -> int:
     return 0
 
 
-def _beds24(args: argparse.Namespace) -> int:
+def _service_command(args: argparse.Namespace) -> int:
+    """beds24 and webhooks: the services themselves, with the local stack's environment under --local."""
     if args.local or os.environ.get(LOCAL_ENV, "").lower() in ("1", "true", "yes"):
         os.environ.update(local_environment(dict(os.environ)))
         os.environ.update(local_queue_urls())
-    from cli import beds24
+    from cli import beds24, webhooks
 
-    return beds24.run(args)
+    return webhooks.run(args) if args.command == "webhooks" else beds24.run(args)
 
 
 def _ops(args: argparse.Namespace) -> int:

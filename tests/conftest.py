@@ -37,6 +37,15 @@ def reset_caches() -> None:
 
     get_settings.cache_clear()
     client.cache_clear()
+    _reset_delivery_caches()
+
+
+def _reset_delivery_caches() -> None:
+    from bookinghub.delivery.logic.endpoints import clear_cache
+    from bookinghub.delivery.settings import get_delivery_settings
+
+    get_delivery_settings.cache_clear()
+    clear_cache()
 
 
 @pytest.fixture

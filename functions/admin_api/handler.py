@@ -22,6 +22,7 @@ from bookinghub.bookings.models.admin import BookingEdit, TestWebhookRequest
 from bookinghub.bookings.models.sync import BookingStatus
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
+from bookinghub.delivery.logic import admin as delivery_admin
 from bookinghub.registry.logic import admin as admin_integrations
 from bookinghub.registry.models import IntegrationCreate, IntegrationPatch
 from bookinghub.web.admin import (
@@ -88,8 +89,9 @@ def _with_etag(response: Any, booking: dict[str, Any]) -> Any:
 
 @app.post("/api/admin/test-webhook", security=COGNITO_SECURITY, tags=["bookings"])
 def post_test_webhook(request: Annotated[TestWebhookRequest, Body()]) -> Any:
-    event_id = admin_bookings.trigger_test_webhook(principal_of(app), request)
-    return ok(202, event_id=event_id, message="Webhook queued for delivery")
+    # Sent now, as the requested event; the answer is that attempt's result (a retry goes on as scheduled)
+    sent = delivery_admin.send_test_webhook(principal_of(app), request)
+    return ok(event_id=sent.event_id, delivery_id=sent.delivery_id, result=sent.report)
 
 
 # --- Websites ----------------------------------------------------------------------------------------
@@ -165,7 +167,7 @@ def get_openapi() -> Any:
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
-@requires_settings("BOOKINGS_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "SECRETS_KMS_KEY_ID")
+@requires_settings("BOOKINGS_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "DELIVERIES_QUEUE_URL", "SECRETS_KMS_KEY_ID")
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

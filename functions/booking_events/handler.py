@@ -1,4 +1,5 @@
-"""BookingEvents queue -> signed webhooks to the source websites (seed 002 "Sync Back to Source")."""
+"""BookingEvents queue -> deliveries (issue 12): the website's sync back (seed 002) and every matching
+subscription (seed 003), each then attempted by deliver_webhooks."""
 
 from __future__ import annotations
 
@@ -11,23 +12,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
-from bookinghub.websites.logic.sync_back import bind_lambda_context, deliver_event_message
+from bookinghub.delivery.logic.fanout import fan_out_message
 
-# Failed records are named in batchItemFailures (even when all failed): SQS makes them visible again
-# after the visibility timeout and moves them to the DLQ after maxReceiveCount.
+# A record that fails (an AWS error mid fan-out) is retried whole: creation is idempotent per event and
+# endpoint, so the retry only adds what is missing.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    deliver_event_message(record.body, attempt=int(record.attributes.get("ApproximateReceiveCount") or 1))
+    fan_out_message(record.body)
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
-@requires_settings("BOOKINGS_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "SECRETS_KMS_KEY_ID")
+@requires_settings("BOOKINGS_TABLE_NAME", "DELIVERIES_QUEUE_URL")
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    bind_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -92,6 +92,10 @@ SECRET_ROTATION: dict[str, str] = {
         "Roll secret, with an overlap period during which both secrets sign); a Secrets Manager rotation Lambda "
         "cannot mint a new one. The operator puts the new value with `aws secretsmanager put-secret-value`."
     ),
+    "DeliveryProducerSecret": (
+        "Shared with the one trusted producer of POST /api/webhooks/booking-events (seed 003), which must be given "
+        "the new value at the same time; the operator rotates both with `aws secretsmanager put-secret-value`."
+    ),
 }
 
 

@@ -20,7 +20,11 @@ LOCAL_SECRET_ACCESS_KEY = "local-fake-secret-access-key-not-a-secret"  # noqa: S
 
 # LOCAL DEMO values of the topology's secrets (meaningless anywhere else), used unless the secret's
 # local_env_var is set: the demo sender (infra.local.sandbox.send_stripe_event) signs with the same one.
-LOCAL_DEMO_SECRETS: dict[str, str] = {topology.STRIPE_WEBHOOK_SECRET.name: LOCAL_DEMO_STRIPE_SECRET}
+LOCAL_DEMO_SECRETS: dict[str, str] = {
+    topology.STRIPE_WEBHOOK_SECRET.name: LOCAL_DEMO_STRIPE_SECRET,
+    # seed 003's trusted producer: `Authorization: Bearer local-demo-producer-secret` under `make run`
+    "DeliveryProducerSecret": "local-demo-producer-secret",
+}
 
 # Variables that could send a client somewhere other than moto, or with a real identity.
 _UNSAFE = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")

@@ -15,7 +15,7 @@ from infra.topology.model import Access, Function, Route
 ADMIN_API = Function(
     name="admin_api",
     description="Admin API: bookings, websites, integrations and Rooms monitoring for operators (Cognito)",
-    timeout_seconds=15,
+    timeout_seconds=29,  # the test webhook waits for one delivery attempt (15 s)
     routes=(
         Route("GET", "/api/bookings", auth="cognito"),
         Route("GET", "/api/bookings/{booking_id}", auth="cognito"),
@@ -36,8 +36,10 @@ ADMIN_API = Function(
     ),
     access=Access(
         read_tables=("Bookings", "IntegrationLogs"),
-        write_tables=("Bookings",),
+        write_tables=("Bookings", "IntegrationLogs"),  # the test webhook records its delivery and attempt
+        send_queues=("Deliveries",),
         kms_encrypt=True,  # new webhook secrets and integration secret headers are stored encrypted
+        kms_decrypt=True,  # the test webhook signs with the website's secret
     ),
 )
 

@@ -11,15 +11,10 @@ from infra.topology.model import Access, Function, QueueTrigger
 
 BOOKING_EVENTS_CONSUMER = Function(
     name="booking_events",
-    description="Delivers booking domain events to the websites' webhooks, signed (seed 002 sync back)",
-    # A batch of 5 slow receivers (10 s webhook timeout each) fits in 60 s; visibility is then 6 min.
+    description="Turns booking domain events into deliveries: website sync back and subscriptions (delivery.py)",
     timeout_seconds=60,
     queue=QueueTrigger(queue="BookingEvents", batch_size=5),
-    access=Access(
-        read_tables=("Bookings", "Idempotency"),
-        write_tables=("IntegrationLogs", "Idempotency"),
-        kms_decrypt=True,
-    ),
+    access=Access(read_tables=("Bookings",), write_tables=("Bookings",), send_queues=("Deliveries",)),
 )
 
 FUNCTIONS: tuple[Function, ...] = (BOOKING_EVENTS_CONSUMER,)

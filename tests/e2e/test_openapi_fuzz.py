@@ -33,6 +33,7 @@ from schemathesis.engine import Status, events, from_schema
 
 from infra import topology
 from infra.local import auth
+from infra.local.aws_env import LOCAL_DEMO_SECRETS
 from tests.e2e.conftest import Hub, http, start_hub
 
 pytestmark = pytest.mark.e2e
@@ -112,7 +113,16 @@ def _real_ids(hub: Hub, token: str) -> dict[str, str]:
     runs = http("GET", f"{hub.url}/api/integrations/beds24/runs?property_id=demo-property", headers=bearer)
     assert runs.status == 200, runs.body
     (*_, setup_run) = runs.json()["runs"]  # make run's first full sync of the demo Beds24 property
+    # A webhook subscription, and a delivery: a test webhook of the booking to its website's sandbox receiver
+    hook = {"url": "http://127.0.0.1:9/fuzz-hook", "event_types": ["booking.updated"]}
+    endpoint = http("POST", f"{hub.url}/api/webhooks/endpoints", json.dumps(hook).encode(), bearer)
+    assert endpoint.status == 201, endpoint.body
+    test = {"website_id": "test-website", "booking_id": synced.json()["booking_id"], "event": "booking.updated"}
+    sent = http("POST", f"{hub.url}/api/admin/test-webhook", json.dumps(test).encode(), bearer)
+    assert sent.status == 200, sent.body
     return {
+        "endpoint_id": endpoint.json()["endpoint"]["id"],
+        "delivery_id": sent.json()["delivery_id"],
         "booking_id": synced.json()["booking_id"],
         "website_id": "fuzz-site",
         "integration_id": rooms["id"],
@@ -121,13 +131,20 @@ def _real_ids(hub: Hub, token: str) -> dict[str, str]:
     }
 
 
+def _bearer(target: Target, route: topology.Route) -> str:
+    """An operator's token, or for seed 003's producer routes the producer's secret (make run's demo value)."""
+    if route.path == "/api/webhooks/booking-events":
+        return LOCAL_DEMO_SECRETS["DeliveryProducerSecret"]
+    return target.token
+
+
 def _schema(target: Target, route: topology.Route, real_ids: bool) -> Any:
     settings: dict[str, Any] = {
         "seed": SEED,
         "base-url": target.hub.url,
         # Each route's own credential: an operator's token, or a website's key (a provider's signature
         # cannot be generated: those routes must answer every unsigned case with a 4xx)
-        "headers": {"Authorization": f"Bearer {target.token}", "X-API-Key": DEMO_API_KEY},
+        "headers": {"Authorization": f"Bearer {_bearer(target, route)}", "X-API-Key": DEMO_API_KEY},
         "request-timeout": REQUEST_TIMEOUT_SECONDS,
         "workers": 1,
         "cache": {"enabled": False},  # no .schemathesis/ in the repository

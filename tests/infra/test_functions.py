@@ -236,5 +236,5 @@ def test_stream_filter_matches_only_the_declared_prefixes() -> None:
 
 def test_role_statements_cover_the_inline_and_default_policies(assembly: Assembly) -> None:
     # Guards the helper the grant tests rely on: it must see the statements that exist.
-    statements = role_statements(assembly.template, role_of(assembly.template, "booking_events"))
+    statements = role_statements(assembly.template, role_of(assembly.template, "deliver_webhooks"))
     assert any("kms:Decrypt" in json.dumps(s["Action"]) for s in statements)

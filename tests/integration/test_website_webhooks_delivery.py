@@ -1,7 +1,8 @@
 """Sync back to source websites, end to end on moto and a live sandbox receiver on 127.0.0.1.
 
 Outbox item (dal/logs.event_item) -> outbox_relay (stream event) -> BookingEvents queue -> booking_events
--> signed POST to the website's webhook. The receiver is infra/local/sandbox's app served by werkzeug.
+(fan-out into deliveries) -> Deliveries queue -> deliver_webhooks -> signed POST to the website's webhook.
+The receiver is infra/local/sandbox's app served by werkzeug.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from infra.local.invoke import invoke
 from infra.local.resources import LocalResources
 from infra.local.sandbox.website_receiver import create_app
 from tests.conftest import load_event, reset_caches
+from tests.integration.delivery.conftest import pump
 
 WEBSITE_ID = "test-website"
 SECRET = "whsec_integration_secret"
@@ -65,7 +67,8 @@ def hook_website(aws: LocalResources, receiver: Receiver, monkeypatch: pytest.Mo
     from bookinghub.websites.logic.registry import register_website
 
     monkeypatch.setenv("HUB_ALLOW_INSECURE_WEBHOOKS", "true")
-    monkeypatch.setenv("HUB_WEBHOOK_TIMEOUT_SECONDS", "5")
+    monkeypatch.setenv("HUB_DELIVERY_TIMEOUT_SECONDS", "5")
+    monkeypatch.setenv("HUB_DELIVERY_TIME_SCALE", "0.001")  # the retry schedule in milliseconds
     reset_caches()
     receiver.secrets[WEBSITE_ID] = SECRET
     return register_website(
@@ -217,8 +220,9 @@ def test_admin_change_is_delivered_signed_exactly_once(
 
     batch = sqs_event([message], aws)
     assert invoke("booking_events", batch) == {"batchItemFailures": []}
-    # The same record again (a duplicate or redelivered message): replayed, not posted again
+    # The same record again (a duplicate or redelivered message): no second delivery, not posted again
     assert invoke("booking_events", batch) == {"batchItemFailures": []}
+    pump(aws)
 
     (delivery,) = receiver.deliveries()
     assert delivery["times_received"] == 1
@@ -236,7 +240,9 @@ def test_admin_change_is_delivered_signed_exactly_once(
         },
         "updated_at": event["occurred_at"],
         "updated_by": "ops@example.com",
+        "sequence": delivery["body"]["sequence"],
     }
+    assert isinstance(delivery["body"]["sequence"], int)
 
     (log,) = outbound_logs()
     assert (log["status"], log["http_status_code"], log["attempt"]) == ("success", 200, 1)
@@ -257,6 +263,7 @@ def test_a_websites_own_change_is_not_echoed_back(hook_website: Any, receiver: R
     assert json.loads(message["Body"])["origin"] == f"website:{WEBSITE_ID}"
 
     assert invoke("booking_events", sqs_event([message], aws)) == {"batchItemFailures": []}
+    assert pump(aws) == 0  # decided before the queue: nothing to attempt
     assert receiver.deliveries() == []
     assert outbound_logs() == []
 
@@ -268,14 +275,8 @@ def test_a_server_error_is_retried_by_the_queue_then_delivered(
     (message,) = relay_to_queue(event["booking_id"], aws)
     receiver.fail_next(500)
 
-    first = invoke("booking_events", sqs_event([message], aws))
-    assert first == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
-    assert receiver.deliveries() == []
-
-    make_visible_again(aws, message)
-    (again,) = receive_messages(aws)
-    assert again["Attributes"]["ApproximateReceiveCount"] == "2"
-    assert invoke("booking_events", sqs_event([again], aws)) == {"batchItemFailures": []}
+    assert invoke("booking_events", sqs_event([message], aws)) == {"batchItemFailures": []}
+    pump(aws)  # the 500, then the retry on its (scaled) 1 s timer
 
     (delivery,) = receiver.deliveries()
     assert delivery["times_received"] == 1
@@ -291,14 +292,18 @@ def test_a_server_error_is_retried_by_the_queue_then_delivered(
 def test_a_refusal_is_logged_failed_and_never_retried(
     hook_website: Any, receiver: Receiver, aws: LocalResources
 ) -> None:
-    event = store_admin_event(changed_fields=["admin_notes"], data={"admin_notes": "Call +66 81 234 5678 first"})
+    event = store_admin_event(
+        event_type="booking.updated", changed_fields=["admin_notes"], data={"admin_notes": "Call +66 81 234 5678 first"}
+    )
     (message,) = relay_to_queue(event["booking_id"], aws)
     receiver.fail_next(400)
 
     batch = sqs_event([message], aws)
     assert invoke("booking_events", batch) == {"batchItemFailures": []}
+    pump(aws)
     # Delivered again anyway (e.g. a duplicate message): the refusal is final, nothing is posted
     assert invoke("booking_events", batch) == {"batchItemFailures": []}
+    pump(aws)
 
     assert receiver.deliveries() == []  # the receiver would have accepted a second POST
     (log,) = outbound_logs()
@@ -327,5 +332,11 @@ def test_one_failing_record_does_not_hold_back_the_others(
     by_event = {json.loads(m["Body"])["event_id"]: m for m in messages}
 
     result = invoke("booking_events", sqs_event(list(by_event.values()), aws))
-    assert result == {"batchItemFailures": [{"itemIdentifier": by_event[bad["event_id"]]["MessageId"]}]}
+    assert result == {"batchItemFailures": []}
+    pump(aws, idle_rounds=1)
+    # the good website got its event at once; the down one is still being retried on its schedule
     assert [d["webhook_id"] for d in receiver.deliveries()] == [good["event_id"]]
+    pump(aws, idle_rounds=60)
+    assert sorted(d["webhook_id"] for d in receiver.deliveries() + receiver.deliveries("down-website")) == sorted(
+        [good["event_id"], bad["event_id"]]
+    )

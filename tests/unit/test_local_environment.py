@@ -15,11 +15,15 @@ from infra.local.sandboxes import ROOMS_EVENT_HUB, SANDBOXES
 
 
 def test_stripe_secret_is_the_demo_value_unless_the_developer_sets_one() -> None:
-    assert aws_env.local_secret_values({}) == {"STRIPE_WEBHOOK_SECRET": LOCAL_DEMO_SECRET}
+    producer = {"DELIVERY_PRODUCER_SECRET": "local-demo-producer-secret"}
+    assert aws_env.local_secret_values({}) == {"STRIPE_WEBHOOK_SECRET": LOCAL_DEMO_SECRET, **producer}
     assert LOCAL_DEMO_SECRET == "whsec_local_demo_stripe"
-    own = {"STRIPE_WEBHOOK_SECRET": "whsec_mine"}
+    own = {"STRIPE_WEBHOOK_SECRET": "whsec_mine", "DELIVERY_PRODUCER_SECRET": "mine"}
     assert aws_env.local_secret_values(own) == own
-    assert aws_env.local_secret_values({"STRIPE_WEBHOOK_SECRET": ""}) == {"STRIPE_WEBHOOK_SECRET": LOCAL_DEMO_SECRET}
+    assert aws_env.local_secret_values({"STRIPE_WEBHOOK_SECRET": ""}) == {
+        "STRIPE_WEBHOOK_SECRET": LOCAL_DEMO_SECRET,
+        **producer,
+    }
 
 
 def test_every_topology_secret_needs_a_local_demo_value(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,5 +54,5 @@ def test_stripe_webhook_topology() -> None:
     assert fn.access.send_queues == ("PassIssuance",)
     readers = [f.name for f in topology.FUNCTIONS if "StripeWebhookSecret" in f.access.read_secrets]
     assert readers == ["stripe_webhook"]
-    assert {s.name for s in topology.SECRETS} == {"StripeWebhookSecret"}
+    assert {s.name for s in topology.SECRETS} == {"StripeWebhookSecret", "DeliveryProducerSecret"}
     assert topology.secret("StripeWebhookSecret").env_var == "STRIPE_WEBHOOK_SECRET_ARN"

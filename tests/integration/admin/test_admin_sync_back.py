@@ -1,7 +1,7 @@
 """An operator's edit reaches the source website's webhook, signed, with only the changed fields.
 
 PUT /api/bookings/{id} -> outbox item (same transaction) -> outbox_relay -> BookingEvents ->
-booking_events -> signed POST to the website's receiver (a live sandbox on 127.0.0.1).
+booking_events -> Deliveries -> deliver_webhooks -> signed POST to the website's receiver (a live sandbox on 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from infra.local.invoke import invoke
 from infra.local.resources import LocalResources
 from tests.integration.admin.conftest import call_admin, claims
 from tests.integration.conftest import post_sync, seed_body
+from tests.integration.delivery.conftest import pump
 from tests.integration.test_website_webhooks_delivery import (
     SECRET,
     Receiver,
@@ -40,6 +41,7 @@ def test_an_admin_edit_is_delivered_to_the_website_signed(
     origins = sorted(json.loads(m["Body"])["origin"] for m in messages)
     assert origins == ["admin:ops@demo.example", "website:test-website"]
     assert invoke("booking_events", sqs_event(messages, aws)) == {"batchItemFailures": []}
+    pump(aws)
 
     (delivery,) = receiver.deliveries()  # the website's own change is not echoed back
     assert verify_like_the_seed(delivery, SECRET)
@@ -52,16 +54,29 @@ def test_an_admin_edit_is_delivered_to_the_website_signed(
     assert delivery["webhook_id"] == answer["event_id"]
 
 
-def test_the_manual_test_webhook_goes_the_same_way(hook_website: Any, receiver: Receiver, aws: LocalResources) -> None:
+def test_the_manual_test_webhook_sends_the_requested_event_and_answers_its_result(
+    hook_website: Any, receiver: Receiver, aws: LocalResources
+) -> None:
     _, synced = post_sync(seed_body(source_booking_id="src-e2e-2"))
     request = {"website_id": "test-website", "booking_id": synced["booking_id"], "event": "booking.updated"}
     status, answer, _ = call_admin("POST", "/api/admin/test-webhook", caller=claims("admin"), body=request)
-    assert status == 202, answer
+    assert status == 200, answer
+    assert answer["result"]["outcome"] == "succeeded"
+    assert answer["result"]["status_code"] == 200
 
-    messages = relay_to_queue(synced["booking_id"], aws)
-    assert invoke("booking_events", sqs_event(messages, aws)) == {"batchItemFailures": []}
-    (delivery,) = receiver.deliveries()
+    (delivery,) = receiver.deliveries()  # sent inline, nothing left to pump
     assert verify_like_the_seed(delivery, SECRET)
     assert delivery["webhook_id"] == answer["event_id"]
+    # The requested event, although the booking's status is among the fields (it went out as
+    # booking.status_changed before)
+    assert delivery["body"]["event"] == "booking.updated"
     assert delivery["body"]["data"]["status"] == "confirmed"
     assert "customer_email" in delivery["body"]["updated_fields"]
+
+    receiver.fail_next(503)
+    request["event"] = "booking.status_changed"
+    status, answer, _ = call_admin("POST", "/api/admin/test-webhook", caller=claims("admin"), body=request)
+    assert status == 200, answer
+    assert (answer["result"]["outcome"], answer["result"]["status_code"]) == ("retrying", 503)
+    pump(aws)  # the retry, on its schedule
+    assert [d["body"]["event"] for d in receiver.deliveries()] == ["booking.updated", "booking.status_changed"]

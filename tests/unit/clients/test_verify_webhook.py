@@ -104,16 +104,30 @@ def test_a_secret_the_library_cannot_read_is_used_as_its_utf8_bytes() -> None:
         standard_webhooks_key("whsec_")
 
 
-def test_todays_hub_signature_verifies() -> None:
-    """What websites/logic/sync_back.py sends today: the seed scheme plus an unsigned X-Webhook-Id."""
-    from bookinghub.websites.logic.sync_back import sign_webhook_request
+def test_the_hubs_signature_verifies_both_ways() -> None:
+    """What the hub's delivery system sends (bookinghub.delivery.logic.signing): both schemes, one webhook id."""
+    from bookinghub.delivery.logic.signing import sign_request
 
     body = {"event": "booking.updated", "source_booking_id": "b-1", "updated_fields": [], "data": {}}
-    signed = sign_webhook_request(body, secret=LEGACY_SECRET, webhook_id="evt-9", timestamp=NOW)
-    verified = verify_webhook(signed.headers, signed.body, LEGACY_SECRET, now=NOW)
-    assert verified.schemes == ("seed",)
-    assert (verified.webhook_id, verified.id_is_signed) == ("evt-9", False)
-    assert verified.payload == body
+    for secret in (LEGACY_SECRET, B64_SECRET, "whsec_ab-_cd"):
+        signed = sign_request(
+            json.dumps(body), webhook_id="evt-9", timestamp=NOW, secrets_in_use=[secret], extra_headers={}
+        )
+        verified = verify_webhook(signed.headers, signed.body, secret, now=NOW)
+        assert set(verified.schemes) == {"seed", "standard-webhooks"}
+        assert (verified.webhook_id, verified.id_is_signed) == ("evt-9", True)
+        assert verified.payload == body
+
+
+@pytest.mark.parametrize("secret", ["whsec_local_demo_hanuman-world", "whsec_ab-_cd", "whsec_", "plain", "whsec_QUJD"])
+def test_the_hub_and_the_client_derive_the_same_standard_webhooks_key(secret: str) -> None:
+    from bookinghub.delivery.logic.signing import standard_key
+
+    if secret == "whsec_":
+        with pytest.raises(InvalidWebhookSecret):
+            standard_webhooks_key(secret)
+        return
+    assert standard_key(secret) == standard_webhooks_key(secret)
 
 
 def test_either_scheme_alone_is_enough() -> None:

@@ -28,12 +28,16 @@ class Settings(BaseModel):
     pass_issuance_queue_url: str = Field("", alias="PASS_ISSUANCE_QUEUE_URL")
     beds24_events_queue_url: str = Field("", alias="BEDS24_EVENTS_QUEUE_URL")
     beds24_sync_queue_url: str = Field("", alias="BEDS24_SYNC_QUEUE_URL")
+    deliveries_queue_url: str = Field("", alias="DELIVERIES_QUEUE_URL")
     secrets_kms_key_id: str = Field("", alias="SECRETS_KMS_KEY_ID")
 
     # Stripe's webhook signing secret. On AWS: the ARN of its Secrets Manager secret (topology.SECRETS);
     # under `make run` and in tests: the value itself (never set on AWS).
     stripe_webhook_secret_arn: str = Field("", alias="STRIPE_WEBHOOK_SECRET_ARN")
     stripe_webhook_secret: str = Field("", alias="STRIPE_WEBHOOK_SECRET", repr=False)
+    # Seed 003's trusted producer (POST /api/webhooks/booking-events): likewise an ARN on AWS, a value locally
+    delivery_producer_secret_arn: str = Field("", alias="DELIVERY_PRODUCER_SECRET_ARN")
+    delivery_producer_secret: str = Field("", alias="DELIVERY_PRODUCER_SECRET", repr=False)
 
     # Behaviour
     # The whole API's OpenAPI document; default: the one `make layer` packages beside the bookinghub package
@@ -45,7 +49,6 @@ class Settings(BaseModel):
     stage: str = Field("local", alias="HUB_STAGE")
     max_body_bytes: int = Field(256 * 1024, alias="HUB_MAX_BODY_BYTES")
     log_retention_days: int = Field(90, alias="HUB_LOG_RETENTION_DAYS")
-    webhook_timeout_seconds: float = Field(10.0, alias="HUB_WEBHOOK_TIMEOUT_SECONDS")
     # Loopback http webhook targets are only acceptable on a developer's machine (`make run`)
     allow_insecure_webhooks: bool = Field(False, alias="HUB_ALLOW_INSECURE_WEBHOOKS")
     # How long a fetched secret is reused before Secrets Manager is asked again

@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from bookinghub.bookings.dal import admin as store
 from bookinghub.bookings.dal import bookings as booking_store
-from bookinghub.bookings.models.admin import BookingEdit, TestWebhookRequest
+from bookinghub.bookings.models.admin import BookingEdit
 from bookinghub.bookings.models.events import BookingDomainEvent, BookingEventType
 from bookinghub.core.auth import Principal
 from bookinghub.core.clock import iso_now
@@ -234,20 +234,6 @@ def _event(
         data=data,
         occurred_at=now,
     )
-
-
-def trigger_test_webhook(principal: Principal, request: TestWebhookRequest) -> str:
-    """Seed 002's manual webhook trigger: the booking's editable fields as they are, through the outbox."""
-    principal.require_manager()
-    _visible_website(principal, request.website_id)
-    booking = _visible_booking(principal, request.booking_id)
-    if booking.get("website_id") != request.website_id:
-        raise BookingNotFound()
-    data = {name: booking[name] for name in EDITABLE_COLUMNS if booking.get(name) is not None}
-    event = _event(booking, data, principal, iso_now(), request.event)
-    store.put_event(event)
-    logger.info("test webhook queued", extra={"booking_id": booking["id"], "event_id": event.event_id})
-    return event.event_id
 
 
 # --- Cursors -----------------------------------------------------------------------------------------

@@ -1,0 +1,67 @@
+"""The attempts log (IntegrationLogs table): one item per attempt, expiring after the retention period."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bookinghub.aws.clients import client
+from bookinghub.aws.codec import from_item, to_item
+from bookinghub.core.settings import get_settings
+from bookinghub.delivery.dal import keys
+from bookinghub.delivery.models import Attempt
+from bookinghub.delivery.settings import get_delivery_settings
+
+_FIELDS = set(Attempt.model_fields)
+
+
+def put_attempt(attempt: Attempt) -> None:
+    sort_key = f"{attempt.at}#{attempt.delivery_id}#{attempt.attempt:04d}"
+    retention = get_delivery_settings().attempt_retention_days * 86400
+    item = {
+        "PK": keys.attempts_pk(attempt.endpoint_id),
+        "SK": sort_key,
+        "GSI1PK": keys.attempts_class_pk(attempt.endpoint_id, attempt.status_class),
+        "GSI1SK": sort_key,
+        "entity": "delivery_attempt",
+        "expires_at": int(time.time()) + retention,
+        **attempt.model_dump(),
+    }
+    client("dynamodb").put_item(TableName=get_settings().integration_logs_table, Item=to_item(item))
+
+
+def list_attempts(
+    endpoint_id: str,
+    *,
+    since: str,
+    until: str,
+    status_class: str | None = None,
+    limit: int = 100,
+    newest_first: bool = True,
+) -> list[Attempt]:
+    """An endpoint's attempts between two times, optionally of one status class (its own index partition)."""
+    if status_class:
+        index: dict[str, Any] = {"IndexName": "GSI1"}
+        condition = "GSI1PK = :pk AND GSI1SK BETWEEN :since AND :until"
+        pk = keys.attempts_class_pk(endpoint_id, status_class)
+    else:
+        index, condition, pk = {}, "PK = :pk AND SK BETWEEN :since AND :until", keys.attempts_pk(endpoint_id)
+    found: list[Attempt] = []
+    start: dict[str, Any] | None = None
+    while len(found) < limit:
+        response = client("dynamodb").query(
+            TableName=get_settings().integration_logs_table,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues={":pk": {"S": pk}, ":since": {"S": since}, ":until": {"S": until + "\uffff"}},
+            ScanIndexForward=not newest_first,
+            Limit=limit - len(found),
+            **index,
+            **({"ExclusiveStartKey": start} if start else {}),
+        )
+        found += [
+            Attempt.model_validate({k: v for k, v in from_item(i).items() if k in _FIELDS}) for i in response["Items"]
+        ]
+        start = response.get("LastEvaluatedKey")
+        if not start:
+            break
+    return found
