@@ -30,6 +30,7 @@ from bookinghub.core.errors import (
     DuplicateBooking,
     PayloadTooLarge,
     ServerError,
+    UnsupportedMediaType,
     WebsiteNotFound,
 )
 from bookinghub.core.observability import logger
@@ -60,11 +61,14 @@ class SyncResult:
         return _MESSAGES[self.outcome]
 
 
-def sync_booking(api_key: str | None, body: bytes) -> SyncResult:
+def sync_booking(api_key: str | None, body: bytes, *, json_body: bool) -> SyncResult:
+    """`json_body`: whether the body was sent as application/json (else 415, after the caller's 401)."""
     limit = get_settings().max_body_bytes
     if len(body) > limit:
         raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
     website = authenticate(api_key)
+    if not json_body:
+        raise UnsupportedMediaType()
     request = parse_sync_request(body)
     return apply_sync(website, request)
 

@@ -80,7 +80,8 @@ _TRANSPORT_COLUMNS = {"type": "transport_type", "cost": "transport_cost"}
 
 
 class BookingEdit(_Body):
-    """PUT /api/bookings/{id}: the editable fields; `version` (or If-Match) is the version being edited."""
+    """PUT /api/bookings/{id}: the editable fields; `version` (or If-Match), if sent, is the version being
+    edited (without either, the edit applies to the booking as it is: last writer wins)."""
 
     version: Annotated[int, Field(ge=1, le=10**12)] | None = None
     status: BookingStatus | None = None
