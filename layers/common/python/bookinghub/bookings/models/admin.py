@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from bookinghub.bookings.models.sync import (
     BookingStatus,
     Count,
+    Email,
     GuestCount,
     LongText,
     Money,
@@ -33,7 +34,6 @@ Domain = Annotated[
     ),
 ]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2000)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")]
 WebhookTestEvent = Literal["booking.updated", "booking.status_changed"]
 
 
