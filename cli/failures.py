@@ -39,8 +39,9 @@ def explain(error: BaseException, *, local: bool) -> Failure | None:
         code, message = details.get("Code", "error"), details.get("Message", "")
         return Failure(UNREACHABLE, f"AWS refused {error.operation_name}: {code}: {message}".rstrip(": "))
     if isinstance(error, http.ConnectionError | http.Timeout):
-        url = error.request.url if error.request is not None else "the service"
-        return Failure(UNREACHABLE, f"cannot reach {url}: is it up? ({type(error).__name__})")
+        url = error.request.url if error.request is not None else None
+        where = url if isinstance(url, str) else "the service"
+        return Failure(UNREACHABLE, f"cannot reach {where}: is it up? ({type(error).__name__})")
     return None
 
 
