@@ -41,6 +41,7 @@ def test_an_edit_without_a_version_applies_and_is_logged(
     (warning,) = _warnings(captured_logs())
     assert warning["message"] == "booking edited without a version: last writer wins"
     assert (warning["booking_id"], warning["caller"], warning["role"]) == (booking_id, ADMIN["sub"], "admin")
+    assert warning["changed_fields"] == ["admin_notes"]
 
 
 def test_the_last_writer_wins_over_a_sync_in_between(tenants: dict[str, Any]) -> None:

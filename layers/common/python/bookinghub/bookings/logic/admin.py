@@ -181,11 +181,6 @@ def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_ma
     """
     booking = _visible_booking(principal, booking_id)
     expected = _expected_version(edit.version, if_match)
-    if expected is None:
-        logger.warning(
-            "booking edited without a version: last writer wins",
-            extra={"booking_id": booking_id, "caller": principal.subject, "role": principal.role},
-        )
     columns = edit.columns()
     for attempt in range(_UNVERSIONED_RETRIES):
         current = int(booking.get("version", 0))
@@ -214,10 +209,13 @@ def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_ma
                 raise _conflict(stored) from None
             booking = stored  # written meanwhile: an unversioned edit applies on top of what is there now
             continue
-        logger.info(
-            "booking edited",
-            extra={"booking_id": booking_id, "changed_fields": sorted(changed), "role": principal.role},
-        )
+        facts = {"booking_id": booking_id, "changed_fields": sorted(changed), "role": principal.role}
+        if expected is None:  # whatever was there before is overwritten: worth a look in the logs
+            logger.warning(
+                "booking edited without a version: last writer wins", extra={**facts, "caller": principal.subject}
+            )
+        else:
+            logger.info("booking edited", extra=facts)
         updated = booking_store.get_booking(booking_id) or {}
         return EditResult(booking_view(updated), sorted(changed), str(event["event_id"]))
     raise AssertionError("unreachable")  # pragma: no cover
