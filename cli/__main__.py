@@ -1,4 +1,4 @@
-"""`python -m cli` (installed as `.venv/bin/bookinghub` by `make install`)."""
+"""`python -m cli` (installed as `.venv/bin/bookinghub` by `make install-run`, so by `make run`)."""
 
 from __future__ import annotations
 

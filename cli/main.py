@@ -14,6 +14,8 @@ bookinghub webhooks endpoints|stats|failed|replay|recover|retry-failed|enable ..
     Outbound webhook deliveries: failed list, stats and replay (cli/webhooks.py).
     --local (or BOOKINGHUB_LOCAL=1) points at `make run`'s embedded AWS and table names; otherwise the
     usual AWS credentials and BOOKINGS_TABLE_NAME / INTEGRATION_LOGS_TABLE_NAME are used.
+A stack that is down, a missing region or missing credentials answer one line on stderr (cli/failures.py):
+exit code 2 for what the caller must set up, 1 for a stack that does not answer or refuses.
 """
 
 from __future__ import annotations
@@ -77,6 +79,19 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"bookinghub: {error}", file=sys.stderr)
         return 2
+    except Exception as error:
+        from cli.failures import explain
+
+        # A stack that is down, a missing region or credentials: one line, not a traceback
+        failure = explain(error, local=_is_local(args))
+        if failure is None:
+            raise
+        print(f"bookinghub: {failure.message}", file=sys.stderr)
+        return failure.exit_code
+
+
+def _is_local(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "local", False)) or os.environ.get(LOCAL_ENV, "").lower() in ("1", "true", "yes")
 
 
 @contextmanager
@@ -99,7 +114,14 @@ def quiet_service_logs() -> Iterator[None]:
 def _token(args: argparse.Namespace) -> int:
     from infra.local.auth import issue_token
 
-    websites = [w for w in args.websites.split(",") if w.strip()]
+    websites = [w.strip() for w in args.websites.split(",") if w.strip()]
+    if args.role == "staff" and not websites:
+        # A valid token, but one that sees nothing: say so beside it (stderr keeps $(...) clean)
+        print(
+            "bookinghub: this staff token names no websites, so it sees no bookings (empty lists, 404 for each"
+            " booking); add --websites a,b for the websites it may see",
+            file=sys.stderr,
+        )
     print(
         issue_token(
             role=args.role, organisation_id=args.org or None, websites=websites, email=args.email, ttl_seconds=args.ttl
@@ -121,7 +143,7 @@ def local_environment(env: dict[str, str]) -> dict[str, str]:
 
 
 def _rooms(args: argparse.Namespace) -> int:
-    if args.local or os.environ.get(LOCAL_ENV, "").lower() in ("1", "true", "yes"):
+    if _is_local(args):
         os.environ.update(local_environment(dict(os.environ)))
     from bookinghub.rooms.logic import monitoring as rooms_monitoring
 
@@ -137,7 +159,7 @@ def _rooms(args: argparse.Namespace) -> int:
 
 def _service_command(args: argparse.Namespace) -> int:
     """beds24 and webhooks: the services themselves, with the local stack's environment under --local."""
-    if args.local or os.environ.get(LOCAL_ENV, "").lower() in ("1", "true", "yes"):
+    if _is_local(args):
         os.environ.update(local_environment(dict(os.environ)))
         os.environ.update(local_queue_urls())
     from cli import beds24, webhooks
@@ -146,7 +168,7 @@ def _service_command(args: argparse.Namespace) -> int:
 
 
 def _ops(args: argparse.Namespace) -> int:
-    local = args.local or os.environ.get(LOCAL_ENV, "").lower() in ("1", "true", "yes")
+    local = _is_local(args)
     if local:
         os.environ.update(local_environment(dict(os.environ)))
     from cli import ops

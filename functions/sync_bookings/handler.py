@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bookinghub.bookings.logic.sync import sync_booking
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
-from bookinghub.web.resolver import json_response, make_resolver, request_body
+from bookinghub.web.resolver import json_response, make_resolver, request_body, sent_as_json
 
 app = make_resolver()
 
@@ -20,7 +20,7 @@ app = make_resolver()
 @app.post("/api/bookings/sync")
 def post_sync() -> Any:
     request = app.current_event
-    result = sync_booking(request.headers.get("x-api-key"), request_body(request))
+    result = sync_booking(request.headers.get("x-api-key"), request_body(request), json_body=sent_as_json(request))
     metrics.add_metric(name=f"BookingSync{result.outcome.title().replace('_', '')}", unit="Count", value=1)
     # 200 for every accepted delivery, as in the seed; `outcome` tells created/updated/unchanged/ignored
     body = {"success": True, "booking_id": result.booking_id, "message": result.message, "outcome": result.outcome}

@@ -78,8 +78,14 @@ def _scan(table_name: str) -> list[dict[str, Any]]:
     return [item for page in pages for item in page["Items"]]
 
 
-def sync_event(body: dict[str, Any] | str | bytes, *, api_key: str | None = TEST_KEY, b64: bool = False) -> dict:
-    """The sample POST /api/bookings/sync event with another body and key (None: no X-API-Key header)."""
+def sync_event(
+    body: dict[str, Any] | str | bytes,
+    *,
+    api_key: str | None = TEST_KEY,
+    b64: bool = False,
+    content_type: str | None = "application/json",
+) -> dict:
+    """The sample POST /api/bookings/sync event with another body, key and Content-Type (None: no such header)."""
     import base64
     import json
 
@@ -91,9 +97,11 @@ def sync_event(body: dict[str, Any] | str | bytes, *, api_key: str | None = TEST
     event["body"] = base64.b64encode(raw).decode() if b64 else raw.decode("utf-8", errors="surrogatepass")
     event["isBase64Encoded"] = b64
     for headers in (event["headers"], event["multiValueHeaders"]):
-        headers.pop("X-API-Key")
-        if api_key is not None:
-            headers["X-API-Key"] = api_key if headers is event["headers"] else [api_key]
+        single = headers is event["headers"]
+        for name, value in (("X-API-Key", api_key), ("Content-Type", content_type)):
+            headers.pop(name)
+            if value is not None:
+                headers[name] = value if single else [value]
     return event
 
 

@@ -121,6 +121,25 @@ CASES: dict[str, Case] = {
     ),
     "deleted website": Case(_new_booking(), 404, "WEBSITE_NOT_FOUND", setup=_delete_website),
     "redelivery to a deleted website": Case(seed_body(), 404, "WEBSITE_NOT_FOUND", setup=_delete_website),
+    # Seed 002 sends Content-Type: application/json; any other media type is 415, like the admin API
+    "JSON sent as text/plain": Case(
+        _new_booking(), 415, "UNSUPPORTED_MEDIA_TYPE", options={"content_type": "text/plain"}
+    ),
+    "a form": Case(
+        "event=booking.created&source_booking_id=another-booking",
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        options={"content_type": "application/x-www-form-urlencoded"},
+    ),
+    "multipart without a boundary": Case(
+        _new_booking(), 415, "UNSUPPORTED_MEDIA_TYPE", options={"content_type": "multipart/form-data"}
+    ),
+    "JSON with a JSON-like media type": Case(
+        _new_booking(), 415, "UNSUPPORTED_MEDIA_TYPE", options={"content_type": "application/jsonx; charset=utf-8"}
+    ),
+    "the caller before the media type": Case(
+        "a=b", 401, "AUTH_FAILED", options={"api_key": None, "content_type": "application/x-www-form-urlencoded"}
+    ),
     "partial update of an unknown booking": Case(
         {"event": "booking.cancelled", "source_booking_id": NEW_ID, "reason": "flight change"},
         404,
@@ -146,6 +165,14 @@ def test_bad_request_is_rejected_and_writes_nothing(test_website: Any, case: Cas
     if case.fields:
         assert {detail["field"] for detail in body["details"]} == set(case.fields)
     assert snapshot_tables() == before
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON", None])
+def test_json_is_json_with_a_charset_in_capitals_or_unnamed(test_website: Any, content_type: str | None) -> None:
+    # None: no Content-Type header at all, read as JSON (as the admin API reads it)
+    status, body = post_sync(_new_booking(), content_type=content_type)
+
+    assert (status, body["outcome"]) == (200, "created"), body
 
 
 def test_body_of_exactly_256_kb_is_accepted(test_website: Any) -> None:

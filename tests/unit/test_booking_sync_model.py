@@ -205,3 +205,32 @@ def test_details_never_echo_the_input() -> None:
 
     assert "private-person" not in json.dumps(error.details)
     assert "SECRET-99" not in json.dumps(error.details)
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("john@example.com", "john@example.com"),  # the seed's own example
+        ("ops@demo.example", "ops@demo.example"),  # RFC 2606 documentation names are addresses
+        ("a.b+tag@example.org", "a.b+tag@example.org"),
+        ("New.Address@EXAMPLE.com", "New.Address@example.com"),  # the domain is case-insensitive
+        ("  john@example.com ", "john@example.com"),
+        ("jöhn@exämple.com", "jöhn@exämple.com"),  # internationalised
+    ],
+)
+def test_customer_email_uses_pydantics_email_validation(sent: str, stored: str) -> None:
+    customer = {"name": "J", "email": sent}
+    assert _parse(_seed(customer=customer)).booking_fields()["customer_email"] == stored
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["john-at-example.com", "john@@example.com", "john@localhost", "john@example", "jo hn@example.com", "a@b.test"],
+)
+def test_not_an_email_is_invalid_payload_on_the_field(email: str) -> None:
+    error = _rejected(_seed(customer={"name": "J", "email": email}))
+
+    assert error.code == "INVALID_PAYLOAD"
+    (detail,) = error.details or []
+    assert detail["field"] == "customer.email"
+    assert detail["message"].startswith("value is not a valid email address")

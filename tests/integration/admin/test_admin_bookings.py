@@ -89,7 +89,6 @@ def test_a_website_sync_in_between_makes_the_operators_edit_stale(tenants: dict[
 @pytest.mark.parametrize(
     ("body", "headers", "status", "code"),
     [
-        ({"status": "cancelled"}, {}, 428, "VERSION_REQUIRED"),
         ({"version": 1, "status": "cancelled"}, {"If-Match": '"2"'}, 400, "INVALID_PAYLOAD"),
         ({"version": 1}, {}, 400, "INVALID_PAYLOAD"),  # nothing to change
         ({"version": 1, "package_price": 1}, {}, 400, "INVALID_PAYLOAD"),  # not editable / unknown

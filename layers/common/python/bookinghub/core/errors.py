@@ -28,6 +28,10 @@ class PayloadTooLarge(DomainError):
     code, status, message = "PAYLOAD_TOO_LARGE", 413, "Request body is too large"
 
 
+class UnsupportedMediaType(DomainError):
+    code, status, message = "UNSUPPORTED_MEDIA_TYPE", 415, "Send the body as application/json"
+
+
 class DuplicateBooking(DomainError):
     code, status, message = "DUPLICATE_BOOKING", 409, "Booking already exists (use an update event)"
 
@@ -71,10 +75,6 @@ class WebhookNotConfigured(DomainError):
 # Admin API
 class VersionConflict(DomainError):
     code, status, message = "VERSION_CONFLICT", 409, "The booking was changed by someone else; reload and retry"
-
-
-class PreconditionRequired(DomainError):
-    code, status, message = "VERSION_REQUIRED", 428, "Send the version you edited (body `version` or If-Match)"
 
 
 class WebsiteExists(DomainError):

@@ -24,10 +24,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic_core import from_json
 
 from bookinghub.core.auth import Principal, principal_from_claims
-from bookinghub.core.errors import DomainError, InvalidPayload
+from bookinghub.core.errors import DomainError, InvalidPayload, UnsupportedMediaType
 from bookinghub.core.observability import logger
 from bookinghub.core.settings import get_settings
-from bookinghub.web.resolver import add_error_handlers, domain_error_response, error_response, json_response, raw_body
+from bookinghub.web.resolver import (
+    add_error_handlers,
+    domain_error_response,
+    error_response,
+    json_response,
+    raw_body,
+    sent_as_json,
+)
 
 API_TITLE = "bookinghub API"
 API_VERSION = "1.0.0"
@@ -66,12 +73,9 @@ def make_admin_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(_: RequestUnsupportedContentType) -> Response:
-        return _caller_first(error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json"))
+        return _caller_first(domain_error_response(UnsupportedMediaType()))
 
     return add_error_handlers(app)
-
-
-JSON_MEDIA_TYPE = "application/json"
 
 
 class JsonBodyValidation(OpenAPIRequestValidationMiddleware):
@@ -86,8 +90,7 @@ class JsonBodyValidation(OpenAPIRequestValidationMiddleware):
 
     def _get_body(self, app: Any) -> Any:
         event = app.current_event
-        media_type = event.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type and media_type != JSON_MEDIA_TYPE:
+        if not sent_as_json(event):
             raise RequestUnsupportedContentType(
                 "Unsupported content type",
                 errors=[{"type": "unsupported_content_type", "loc": ("body",), "msg": "must be application/json"}],

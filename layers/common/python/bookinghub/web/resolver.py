@@ -38,6 +38,16 @@ def json_response(status: int, body: dict[str, Any]) -> Response:
     )
 
 
+JSON_MEDIA_TYPE = "application/json"
+
+
+def sent_as_json(event: BaseProxyEvent) -> bool:
+    """Whether the body was sent as application/json: parameters (charset) and case do not matter, and no
+    Content-Type at all counts as JSON (as Powertools, and so the admin API, has always read it)."""
+    media_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    return media_type in ("", JSON_MEDIA_TYPE)
+
+
 def raw_body(event: BaseProxyEvent) -> bytes:
     """The request body as the client sent it (bytes), whatever API Gateway's encoding.
 

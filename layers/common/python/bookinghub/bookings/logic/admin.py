@@ -2,10 +2,11 @@
 
 Lists are served from the GSIs (bookings/dal/admin.py plans which): a website's bookings from GSI1, an
 organisation's from GSI2, a customer email's from GSI3, a booking ref's from GSI4, a customer name by a
-filter on the caller's own partitions. An edit names the version it was made on; it is applied only if
-the booking is still at that version (else 409), records who made it, and writes a domain event with
-only the changed fields in the same transaction (the outbox), which the booking_events consumer delivers
-to the website's webhook, signed.
+filter on the caller's own partitions. An edit that names the version it was made on (body or If-Match)
+is applied only if the booking is still at that version (else 409); one that names none is applied to
+the booking as it is (the seed's contract: last writer wins, logged as a warning). Every edit records
+who made it and writes a domain event with only the changed fields in the same transaction (the
+outbox), which the booking_events consumer delivers to the website's webhook, signed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from bookinghub.core.errors import (
     BookingNotFound,
     InvalidPayload,
     InvalidQuery,
-    PreconditionRequired,
     VersionConflict,
     WebsiteNotFound,
 )
@@ -38,6 +38,8 @@ from bookinghub.websites.dal.admin import get_website_record
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
+# An edit without a version that keeps losing races with concurrent writes gives up with 409
+_UNVERSIONED_RETRIES = 3
 # Storage attributes that are not part of a booking as operators see it
 # The sync's bookkeeping, not part of a booking as operators see it (the dal never returns storage keys)
 _HIDDEN = {"order_key", "last_payload_hash", "created_payload_hash"}
@@ -160,41 +162,57 @@ class EditResult:
 
 
 def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_match: str | None) -> EditResult:
-    expected = _expected_version(edit.version, if_match)
+    """Apply an operator's edit. With a version (body or If-Match) it applies only at that version (409
+    otherwise); without one it applies to the booking as it is (seed 002: last writer wins), logged.
+
+    Tenancy comes first: another tenant's booking is 404 whatever the precondition says.
+    """
     booking = _visible_booking(principal, booking_id)
-    if int(booking.get("version", 0)) != expected:
-        raise _conflict(booking)
+    expected = _expected_version(edit.version, if_match)
     columns = edit.columns()
-    changed = {name: value for name, value in columns.items() if booking.get(name) != value}
-    if not changed:
-        return EditResult(booking_view(booking), [], None)
-    now = iso_now()
-    event = _event(
-        booking, changed, principal, now, "booking.status_changed" if "status" in changed else "booking.updated"
-    )
-    try:
-        store.apply_edit(
-            booking,
-            expected_version=expected,
-            set_columns={k: v for k, v in changed.items() if v is not None},
-            remove_columns=sorted(k for k, v in changed.items() if v is None),
-            updated_by=principal.actor,
-            now=now,
-            event=event,
+    for attempt in range(_UNVERSIONED_RETRIES):
+        current = int(booking.get("version", 0))
+        if expected is not None and current != expected:
+            raise _conflict(booking)
+        changed = {name: value for name, value in columns.items() if booking.get(name) != value}
+        if not changed:
+            return EditResult(booking_view(booking), [], None)
+        now = iso_now()
+        event = _event(
+            booking, changed, principal, now, "booking.status_changed" if "status" in changed else "booking.updated"
         )
-    except store.StaleVersion as stale:
-        if stale.stored is None and booking_store.get_booking(booking_id) is None:
-            raise BookingNotFound() from None
-        raise _conflict(stale.stored) from None
-    logger.info(
-        "booking edited",
-        extra={"booking_id": booking_id, "changed_fields": sorted(changed), "role": principal.role},
-    )
-    updated = booking_store.get_booking(booking_id) or {}
-    return EditResult(booking_view(updated), sorted(changed), event.event_id)
+        try:
+            store.apply_edit(
+                booking,
+                expected_version=current,
+                set_columns={k: v for k, v in changed.items() if v is not None},
+                remove_columns=sorted(k for k, v in changed.items() if v is None),
+                updated_by=principal.actor,
+                now=now,
+                event=event,
+            )
+        except store.StaleVersion as stale:
+            stored = stale.stored if stale.stored is not None else booking_store.get_booking(booking_id)
+            if stored is None:
+                raise BookingNotFound() from None
+            if expected is not None or attempt == _UNVERSIONED_RETRIES - 1:
+                raise _conflict(stored) from None
+            booking = stored  # written meanwhile: an unversioned edit applies on top of what is there now
+            continue
+        facts = {"booking_id": booking_id, "changed_fields": sorted(changed), "role": principal.role}
+        if expected is None:  # whatever was there before is overwritten: worth a look in the logs
+            logger.warning(
+                "booking edited without a version: last writer wins", extra={**facts, "caller": principal.subject}
+            )
+        else:
+            logger.info("booking edited", extra=facts)
+        updated = booking_store.get_booking(booking_id) or {}
+        return EditResult(booking_view(updated), sorted(changed), event.event_id)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _expected_version(body_version: int | None, if_match: str | None) -> int:
+def _expected_version(body_version: int | None, if_match: str | None) -> int | None:
+    """The version the edit was made on, or None when the caller sent none (no precondition)."""
     header_version = None
     if if_match is not None and if_match.strip():
         text = if_match.strip().removeprefix("W/").strip('"')
@@ -207,10 +225,7 @@ def _expected_version(body_version: int | None, if_match: str | None) -> int:
         raise InvalidPayload(
             "version and If-Match disagree", details=[{"field": "version", "message": "differs from If-Match"}]
         )
-    version = body_version if body_version is not None else header_version
-    if version is None:
-        raise PreconditionRequired()
-    return version
+    return body_version if body_version is not None else header_version
 
 
 def _conflict(stored: dict[str, Any] | None) -> VersionConflict:

@@ -28,6 +28,7 @@ from bookinghub.core.errors import (
     BookingNotFound,
     DuplicateBooking,
     ServerError,
+    UnsupportedMediaType,
     WebsiteNotFound,
 )
 from bookinghub.core.observability import logger
@@ -57,8 +58,12 @@ class SyncResult:
         return _MESSAGES[self.outcome]
 
 
-def sync_booking(api_key: str | None, body: bytes) -> SyncResult:
+def sync_booking(api_key: str | None, body: bytes, *, json_body: bool) -> SyncResult:
+    """`json_body`: whether the body was sent as application/json (else 415, after the caller's 401). The body's
+    size was checked at the edge (web.resolver.request_body)."""
     website = authenticate(api_key)
+    if not json_body:
+        raise UnsupportedMediaType()
     request = parse_sync_request(body)
     return apply_sync(website, request)
 

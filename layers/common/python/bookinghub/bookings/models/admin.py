@@ -8,12 +8,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from bookinghub.bookings.models.sync import BookingStatus, GuestCount, TimeSlot, Transport
+from bookinghub.bookings.models.sync import BookingStatus, Email, GuestCount, TimeSlot, Transport
 from bookinghub.core.errors import InvalidPayload
 from bookinghub.core.fields import AdminBody, LongText, Text, require_some
 from bookinghub.websites.models import WebsiteId
 
-Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")]
 WebhookTestEvent = Literal["booking.updated", "booking.status_changed"]
 
 
@@ -48,7 +47,8 @@ _TRANSPORT_COLUMNS = {"type": "transport_type", "cost": "transport_cost"}
 
 
 class BookingEdit(AdminBody):
-    """PUT /api/bookings/{id}: the editable fields; `version` (or If-Match) is the version being edited."""
+    """PUT /api/bookings/{id}: the editable fields; `version` (or If-Match), if sent, is the version being
+    edited (without either, the edit applies to the booking as it is: last writer wins)."""
 
     version: Annotated[int, Field(ge=1, le=10**12)] | None = None
     status: BookingStatus | None = None
