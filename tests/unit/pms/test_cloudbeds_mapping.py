@@ -40,7 +40,8 @@ def test_total_and_currency_come_from_rate_details_not_balance() -> None:
     assert booking.check_in == date.fromisoformat(raw["reservationCheckIn"])
     assert booking.room == raw["rooms"][0]["roomName"]
     assert booking.guest.email == next(iter(raw["guestList"].values()))["guestEmail"]
-    assert booking.source is BookingSource.OTA and booking.channel == "Booking.com"
+    assert booking.source is BookingSource.OTA
+    assert booking.channel == "Booking.com"
 
 
 def test_a_direct_booking_is_direct() -> None:
@@ -60,8 +61,10 @@ def test_rooms_join_housekeeping() -> None:
     rooms = recorded.rooms()
     keeping = {h["roomID"]: h for h in recorded.housekeeping(rooms)}
     mapped = [PROVIDER.normalize_room({"room": r, "housekeeping": keeping[r["roomID"]]}) for r in rooms]
-    assert mapped[0].status is RoomStatus.OCCUPIED and mapped[0].cleaning_status is CleaningStatus.DIRTY
-    assert mapped[1].status is RoomStatus.AVAILABLE and mapped[1].cleaning_status is CleaningStatus.CLEAN
+    assert mapped[0].status is RoomStatus.OCCUPIED
+    assert mapped[0].cleaning_status is CleaningStatus.DIRTY
+    assert mapped[1].status is RoomStatus.AVAILABLE
+    assert mapped[1].cleaning_status is CleaningStatus.CLEAN
     assert next(m for m in mapped if m.room_number == "124").status is RoomStatus.BLOCKED
     assert PROVIDER.normalize_room({"room": rooms[1], "housekeeping": None}).cleaning_status is CleaningStatus.UNKNOWN
 

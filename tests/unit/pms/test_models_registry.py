@@ -46,7 +46,8 @@ def test_mock_is_deterministic_per_hotel() -> None:
     first = list(MockProvider(hotel()).fetch_bookings(FetchOptions(limit=100)))
     again = list(MockProvider(hotel()).fetch_bookings(FetchOptions(limit=100)))
     other = list(MockProvider(hotel(slug="other-hotel")).fetch_bookings(FetchOptions(limit=100)))
-    assert first == again and len(first) == 30
+    assert first == again
+    assert len(first) == 30
     assert first != other
 
 
@@ -66,8 +67,10 @@ def test_every_mock_record_normalises() -> None:
     guests = [provider.normalize_guest(r) for r in provider.fetch_guests(FetchOptions(limit=100))]
     assert {b.status for b in bookings} <= set(BookingStatus)
     assert all(b.check_out > b.check_in and b.total_amount_cents > 0 for b in bookings)
-    assert {r.status for r in rooms} <= set(RoomStatus) and {r.cleaning_status for r in rooms} <= set(CleaningStatus)
-    assert len(guests) == 20 and all(g.email for g in guests)
+    assert {r.status for r in rooms} <= set(RoomStatus)
+    assert {r.cleaning_status for r in rooms} <= set(CleaningStatus)
+    assert len(guests) == 20
+    assert all(g.email for g in guests)
 
 
 def test_the_seed_webhook_body_normalises_to_cents() -> None:
@@ -84,7 +87,8 @@ def test_the_seed_webhook_body_normalises_to_cents() -> None:
 def test_cents_are_exact_decimal_arithmetic() -> None:
     body = {"booking": {**SEED_BODY["booking"], "totals": {"amount": 0.29, "currency": "usd"}}}
     booking = MockProvider(hotel()).booking_from_webhook(body)
-    assert booking is not None and (booking.total_amount_cents, booking.currency) == (29, "USD")
+    assert booking is not None
+    assert (booking.total_amount_cents, booking.currency) == (29, "USD")
 
 
 @pytest.mark.parametrize(
@@ -106,5 +110,6 @@ def test_mock_webhook_reference_is_stable_for_a_redelivery() -> None:
     provider = MockProvider(hotel())
     first, again = provider.webhook_reference(SEED_BODY), provider.webhook_reference(SEED_BODY)
     changed = provider.webhook_reference({"booking": {**SEED_BODY["booking"], "status": "cancelled"}})
-    assert first == again and first.external_id == "test-booking-001"
+    assert first == again
+    assert first.external_id == "test-booking-001"
     assert changed.event_key != first.event_key
