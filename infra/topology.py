@@ -185,7 +185,9 @@ PASS_ISSUANCE = Queue(
 BEDS24_EVENTS = Queue(name="Beds24Events", env_var="BEDS24_EVENTS_QUEUE_URL")
 BEDS24_SYNC = Queue(name="Beds24Sync", env_var="BEDS24_SYNC_QUEUE_URL")
 
-QUEUES: tuple[Queue, ...] = (BOOKING_EVENTS, PASS_ISSUANCE, BEDS24_EVENTS, BEDS24_SYNC)
+from infra.topology_pms import pms_functions, pms_queues  # noqa: E402 - needs the types above (issue 13)
+
+QUEUES: tuple[Queue, ...] = (BOOKING_EVENTS, PASS_ISSUANCE, BEDS24_EVENTS, BEDS24_SYNC, *pms_queues())
 
 # --- Keys -------------------------------------------------------------------------------------------
 
@@ -417,6 +419,7 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     ADMIN_API,
     *BEDS24_FUNCTIONS,
+    *pms_functions(),
 )
 
 

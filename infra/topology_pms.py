@@ -1,0 +1,96 @@
+"""The PMS module's part of the topology (issue 13): its functions, routes, queues and schedule.
+
+Declared with infra/topology.py's types and joined into its QUEUES and FUNCTIONS, so both renderers
+(CDK, the local runtime) make them like every other resource.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from infra.topology import Function, Queue
+
+
+def pms_queues() -> tuple[Queue, ...]:
+    from infra.topology import Queue
+
+    return (
+        # Provider webhooks to apply (each message names one stored webhook event)
+        Queue(name="PMSEvents", env_var="PMS_EVENTS_QUEUE_URL"),
+        # Sync runs: long manual syncs and the scheduled ones (each message names its sync log)
+        Queue(name="PMSSync", env_var="PMS_SYNC_QUEUE_URL"),
+    )
+
+
+def pms_functions() -> tuple[Function, ...]:
+    from infra.topology import Access, Function, QueueTrigger, Route, Schedule
+
+    return (
+        Function(
+            name="pms_webhook",
+            description="PMS provider booking webhooks: hotel token checked, stored once, queued (seed 004)",
+            timeout_seconds=10,
+            # Checked inside: the hotel's token (x-provider-token or ?token=), compared as a hash
+            routes=(Route("POST", "/api/pms/{provider}/bookings", auth="signature"),),
+            access=Access(read_tables=("Bookings",), write_tables=("Bookings",), send_queues=("PMSEvents",)),
+        ),
+        Function(
+            name="pms_events",
+            description="Applies queued PMS webhooks: booking re-fetched where needed, guest matched, hub booking",
+            timeout_seconds=60,
+            queue=QueueTrigger(queue="PMSEvents", batch_size=5),
+            access=Access(
+                read_tables=("Bookings",),
+                write_tables=("Bookings", "IntegrationLogs"),
+                kms_decrypt=True,  # the hotel's provider credentials
+            ),
+        ),
+        Function(
+            name="pms_sync",
+            description="Runs queued PMS syncs (long manual ones and scheduled ones), logging their progress",
+            timeout_seconds=300,
+            memory_mb=512,
+            queue=QueueTrigger(queue="PMSSync", batch_size=1),
+            access=Access(
+                read_tables=("Bookings", "IntegrationLogs"),
+                write_tables=("Bookings", "IntegrationLogs"),
+                kms_decrypt=True,
+            ),
+        ),
+        Function(
+            name="pms_scheduler",
+            description="Queues a FETCH sync for every enabled hotel whose sync schedule (cron) fell due",
+            timeout_seconds=60,
+            schedules=(Schedule("pms-dispatch", "rate(5 minutes)"),),
+            access=Access(
+                read_tables=("Bookings", "IntegrationLogs"),
+                write_tables=("IntegrationLogs",),
+                send_queues=("PMSSync",),
+            ),
+        ),
+        Function(
+            name="pms_admin",
+            description="Operators' PMS API: hotel configurations, manual syncs and sync logs (Cognito)",
+            # An inline sync (up to 200 items, paced at 4.5 requests/s for Cloudbeds) fits in 29 s of gateway
+            timeout_seconds=29,
+            memory_mb=512,
+            routes=(
+                Route("POST", "/api/pms/configurations", auth="cognito", json_body=True),
+                Route("GET", "/api/pms/configurations", auth="cognito"),
+                Route("GET", "/api/pms/configurations/{hotel_slug}", auth="cognito"),
+                Route("PATCH", "/api/pms/configurations/{hotel_slug}", auth="cognito", json_body=True),
+                Route("DELETE", "/api/pms/configurations/{hotel_slug}", auth="cognito"),
+                Route("POST", "/api/pms/sync/{entity}", auth="cognito", json_body=True),
+                Route("GET", "/api/pms/sync-logs", auth="cognito"),
+                Route("GET", "/api/pms/sync-logs/{sync_log_id}", auth="cognito"),
+            ),
+            access=Access(
+                read_tables=("Bookings", "IntegrationLogs"),
+                write_tables=("Bookings", "IntegrationLogs"),
+                send_queues=("PMSSync",),
+                kms_encrypt=True,  # credentials are stored encrypted
+                kms_decrypt=True,  # and read back for an inline sync
+            ),
+        ),
+    )

@@ -1,0 +1,26 @@
+"""The PMS module's own environment (resource names the renderers inject; see infra/topology_pms.py)."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PMSSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    events_queue_url: str = Field("", alias="PMS_EVENTS_QUEUE_URL")
+    sync_queue_url: str = Field("", alias="PMS_SYNC_QUEUE_URL")
+    event_bus_name: str = Field("", alias="PMS_EVENT_BUS_NAME")
+    # A manual sync of at most this many items answers inline; a bigger one runs on the queue
+    inline_sync_limit: int = Field(200, alias="HUB_PMS_INLINE_SYNC_LIMIT", ge=0, le=1000)
+    # How often a running sync rewrites its log (items)
+    progress_every: int = Field(25, alias="HUB_PMS_PROGRESS_EVERY", ge=1)
+
+
+@cache
+def get_pms_settings() -> PMSSettings:
+    fields = {f.alias for f in PMSSettings.model_fields.values() if f.alias}
+    return PMSSettings.model_validate({k: v for k, v in os.environ.items() if k in fields})
