@@ -20,7 +20,8 @@ that exceeds it `suspend_after` times within a minute is suspended for `suspend_
 success false), as Cloudbeds warns it may do.
 
 Control (not Cloudbeds):
-POST /_control          {"fail_with": 503, "times": 2, "retry_after": 1} (next API calls fail)
+POST /_control          {"fail_with": 503, "times": 2, "retry_after": 1, "after": 0} (API calls fail, after
+                        `after` more have succeeded)
                         {"success_false": 1} (next calls answer 200 with success false)
                         {"rate_limit": 5, "suspend_after": 20, "suspend_seconds": 60}
 POST /_control/reservation  {"reservationID", ...fields} modify or add a reservation (then POST its webhook
@@ -78,6 +79,7 @@ class CloudbedsSandbox:
         self.subscriptions: list[dict[str, str]] = []
         self.calls: list[dict[str, Any]] = []
         self.failures: deque[tuple[int, float | None]] = deque()
+        self.fail_after = 0  # calls to let through before the queued failures start
         self.success_false = 0
         self.rate_limit = 5
         self.suspend_after = 20
@@ -130,7 +132,9 @@ class CloudbedsSandbox:
                 self.suspended_until[key] = now + self.suspend_seconds
             raise _Failure(429, "Rate limit exceeded", {"Retry-After": "1"})
         window.append(now)
-        if self.failures:
+        if self.failures and self.fail_after > 0:
+            self.fail_after -= 1
+        elif self.failures:
             status, retry_after = self.failures.popleft()
             headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
             raise _Failure(status, f"Injected failure {status}", headers)
@@ -305,6 +309,7 @@ class CloudbedsSandbox:
                     self.failures.extend(
                         [(int(body["fail_with"]), body.get("retry_after"))] * int(body.get("times", 1))
                     )
+                    self.fail_after = int(body.get("after", 0))
                 self.success_false += int(body.get("success_false", 0))
                 for name in ("rate_limit", "suspend_after"):
                     if name in body:

@@ -17,6 +17,7 @@ from bookinghub.bookings.models.sync import iso_now
 from bookinghub.core.auth import Forbidden, Principal
 from bookinghub.core.errors import VersionConflict
 from bookinghub.core.observability import logger
+from bookinghub.core.outbound_urls import check_outbound_url
 from bookinghub.core.security import hash_api_key, same_secret
 from bookinghub.pms.dal import configs as store
 from bookinghub.pms.errors import ConfigurationExists, HotelNotFound, ProviderTokenInvalid
@@ -74,6 +75,13 @@ def authenticate_webhook(slug: str, provider: str, token: str | None) -> PMSConf
 # --- operators --------------------------------------------------------------------------------------
 
 
+def _check_settings(settings: dict[str, str]) -> dict[str, str]:
+    """A provider endpoint an operator sets must not point inside the network (as webhook URLs)."""
+    if settings.get("base_url"):
+        check_outbound_url(settings["base_url"], "settings.base_url")
+    return settings
+
+
 def _manage(principal: Principal) -> None:
     if not principal.manages_organisation:
         raise Forbidden("Only admins manage PMS configurations")
@@ -102,7 +110,7 @@ def create(principal: Principal, body: ConfigurationCreate) -> dict[str, Any]:
         credentials_encrypted=_encrypt(body.hotel_slug, dict(body.credentials)),
         credential_names=sorted(body.credentials),
         webhook_token_hash=token_hash(token),
-        settings=dict(body.settings),
+        settings=_check_settings(dict(body.settings)),
         sync_schedule=body.sync_schedule,
         created_at=now,
         updated_at=now,
@@ -127,7 +135,7 @@ def update(principal: Principal, slug: str, patch: ConfigurationPatch) -> dict[s
         if name in fields:
             changes[name] = getattr(patch, name)
     if patch.settings is not None:
-        changes["settings"] = dict(patch.settings)
+        changes["settings"] = _check_settings(dict(patch.settings))
     if patch.credentials is not None:
         changes["credentials_encrypted"] = _encrypt(slug, dict(patch.credentials))
         changes["credential_names"] = sorted(patch.credentials)

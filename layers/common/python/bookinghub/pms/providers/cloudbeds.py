@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from bookinghub.core.errors import InvalidPayload
 from bookinghub.pms.adapters.cloudbeds import DEFAULT_BASE_URL, CloudbedsClient
+from bookinghub.pms.adapters.policy import RetryPolicy
 from bookinghub.pms.errors import MappingError
 from bookinghub.pms.models import (
     BookingSource,
@@ -41,6 +42,8 @@ STATUSES: dict[str, BookingStatus] = {
     "no_show": BookingStatus.NO_SHOW,
 }
 WEBHOOK_OBJECTS = ("reservation",)
+# The adapters' policy (seed 004's retries); tests replace it to skip the real backoff sleeps
+RETRY_POLICY = RetryPolicy()
 
 
 def _source(raw: Mapping[str, Any]) -> BookingSource:
@@ -98,6 +101,7 @@ class CloudbedsProvider:
             self.hotel.credentials["api_key"],
             self.hotel.settings["property_id"],
             base_url=self.hotel.settings.get("base_url") or DEFAULT_BASE_URL,
+            policy=RETRY_POLICY,
         )
 
     # --- bookings -----------------------------------------------------------------------------------
