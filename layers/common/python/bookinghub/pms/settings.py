@@ -15,7 +15,7 @@ class PMSSettings(BaseModel):
     sync_queue_url: str = Field("", alias="PMS_SYNC_QUEUE_URL")
     event_bus_name: str = Field("", alias="PMS_EVENT_BUS_NAME")
     # A manual sync of at most this many items answers inline; a bigger one runs on the queue
-    inline_sync_limit: int = Field(200, alias="HUB_PMS_INLINE_SYNC_LIMIT", ge=0, le=1000)
+    inline_sync_limit: int = Field(500, alias="HUB_PMS_INLINE_SYNC_LIMIT", ge=0, le=1000)
     # How often a running sync rewrites its log (items)
     progress_every: int = Field(25, alias="HUB_PMS_PROGRESS_EVERY", ge=1)
 
