@@ -81,7 +81,10 @@ def pms_functions() -> tuple[Function, ...]:
                 Route("GET", "/api/pms/configurations/{hotel_slug}", auth="cognito"),
                 Route("PATCH", "/api/pms/configurations/{hotel_slug}", auth="cognito", json_body=True),
                 Route("DELETE", "/api/pms/configurations/{hotel_slug}", auth="cognito"),
-                Route("POST", "/api/pms/sync/{entity}", auth="cognito", json_body=True),
+                # Literal paths: beside /api/pms/{provider}/bookings a parameter here would be ambiguous
+                Route("POST", "/api/pms/sync/bookings", auth="cognito", json_body=True),
+                Route("POST", "/api/pms/sync/rooms", auth="cognito", json_body=True),
+                Route("POST", "/api/pms/sync/guests", auth="cognito", json_body=True),
                 Route("GET", "/api/pms/sync-logs", auth="cognito"),
                 Route("GET", "/api/pms/sync-logs/{sync_log_id}", auth="cognito"),
             ),

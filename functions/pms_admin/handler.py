@@ -51,16 +51,29 @@ def delete_configuration(hotel_slug: str) -> Any:
     return _ok(configuration=hotels.disable(principal_of(app), hotel_slug))
 
 
-@app.post("/api/pms/sync/<entity>", security=COGNITO_SECURITY, tags=TAGS)
-def post_sync(
-    entity: Literal["bookings", "rooms", "guests"],
-    body: Annotated[SyncRequest, Body()],
-    hotel_slug: Annotated[Slug | None, Query()] = None,
-) -> Any:
+HotelQuery = Annotated[Slug | None, Query()]
+
+
+def _sync(entity: Literal["bookings", "rooms", "guests"], body: SyncRequest, hotel_slug: str | None) -> Any:
     if hotel_slug and not (body.hotel_slug or body.hotel):
         body = body.model_copy(update={"hotel_slug": hotel_slug})
     status, answer = sync.start_sync(principal_of(app), entity, body)
     return json_response(status, answer)
+
+
+@app.post("/api/pms/sync/bookings", security=COGNITO_SECURITY, tags=TAGS)
+def post_sync_bookings(body: Annotated[SyncRequest, Body()], hotel_slug: HotelQuery = None) -> Any:
+    return _sync("bookings", body, hotel_slug)
+
+
+@app.post("/api/pms/sync/rooms", security=COGNITO_SECURITY, tags=TAGS)
+def post_sync_rooms(body: Annotated[SyncRequest, Body()], hotel_slug: HotelQuery = None) -> Any:
+    return _sync("rooms", body, hotel_slug)
+
+
+@app.post("/api/pms/sync/guests", security=COGNITO_SECURITY, tags=TAGS)
+def post_sync_guests(body: Annotated[SyncRequest, Body()], hotel_slug: HotelQuery = None) -> Any:
+    return _sync("guests", body, hotel_slug)
 
 
 @app.get("/api/pms/sync-logs/<sync_log_id>", security=COGNITO_SECURITY, tags=TAGS)

@@ -13,6 +13,8 @@ from typing import Any
 
 from infra.local.sandbox.beds24 import create_app as create_beds24
 from infra.local.sandbox.beds24_demo import DEMO_PROPERTY, seed_beds24_demo
+from infra.local.sandbox.cloudbeds import create_app as create_cloudbeds
+from infra.local.sandbox.pms_demo import seed_pms_demo
 from infra.local.sandbox.rooms_event_hub import BASE_PATH as ROOMS_BASE_PATH
 from infra.local.sandbox.rooms_event_hub import WEBHOOK_PATH as ROOMS_WEBHOOK_PATH
 from infra.local.sandbox.rooms_event_hub import create_app as create_rooms_event_hub
@@ -70,7 +72,18 @@ BEDS24 = Sandbox(
     seed=lambda url, context: seed_beds24_demo(url, context.gateway_url),
 )
 
-SANDBOXES: tuple[Sandbox, ...] = (WEBSITE_RECEIVER, ROOMS_EVENT_HUB, BEDS24)
+# PMS (issue 13): the Cloudbeds stand-in; its seed registers demo-org's hotels demo-hotel (mock) and
+# cloudbeds-demo-hotel (this sandbox)
+CLOUDBEDS = Sandbox(
+    name="cloudbeds",
+    description="Cloudbeds API v1.3 (/api/v1.3/getReservations...); cloudbeds-demo-hotel syncs from here",
+    port_env="HUB_CLOUDBEDS_PORT",
+    default_port=4300,
+    create_app=lambda context: create_cloudbeds(),
+    seed=lambda url, context: seed_pms_demo(url, context.gateway_url),
+)
+
+SANDBOXES: tuple[Sandbox, ...] = (WEBSITE_RECEIVER, ROOMS_EVENT_HUB, BEDS24, CLOUDBEDS)
 
 
 def webhook_url(base_url: str, website_id: str) -> str:

@@ -68,6 +68,7 @@ class Hub:
     beds24_url: str  # the Beds24 sandbox (demo-org's demo-property pulls from it and gets its webhooks)
     log_path: Path
     startup_seconds: float
+    cloudbeds_url: str = ""  # the Cloudbeds sandbox (PMS demo hotel cloudbeds-demo-hotel syncs from it)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -87,7 +88,7 @@ class Hub:
 
 
 def start_hub(log_path: Path) -> Hub:
-    port, aws_port, sandbox_port, rooms_port, beds24_port = (free_port() for _ in range(5))
+    port, aws_port, sandbox_port, rooms_port, beds24_port, cloudbeds_port = (free_port() for _ in range(6))
     env = {
         **os.environ,
         "HUB_PORT": str(port),
@@ -95,6 +96,7 @@ def start_hub(log_path: Path) -> Hub:
         "HUB_SANDBOX_PORT": str(sandbox_port),
         "HUB_ROOMS_PORT": str(rooms_port),
         "HUB_BEDS24_PORT": str(beds24_port),
+        "HUB_CLOUDBEDS_PORT": str(cloudbeds_port),
         "PYTHONPATH": f"{ROOT / 'layers' / 'common' / 'python'}{os.pathsep}{ROOT}",
     }
     env.pop("HUB_HOST", None)
@@ -114,6 +116,7 @@ def start_hub(log_path: Path) -> Hub:
         beds24_url=f"http://127.0.0.1:{beds24_port}",
         log_path=log_path,
         startup_seconds=0.0,
+        cloudbeds_url=f"http://127.0.0.1:{cloudbeds_port}",
     )
     deadline = started + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
