@@ -6,10 +6,34 @@ Declared with infra/topology.py's types and joined into its QUEUES and FUNCTIONS
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from infra.topology import Function, Queue
+
+
+@dataclass(frozen=True)
+class EventBus:
+    """An EventBridge bus the PMS module publishes `pms.sync.completed` / `pms.booking.synced` on.
+
+    CDK (infra/cdk/pms.py) makes the bus, a rule keeping every event in a log group, PutEvents grants and
+    `env_var` for the publishers. Under `make run` no bus is configured: the events are logged as
+    structured lines ("pms event") by the publishers themselves.
+    """
+
+    name: str
+    env_var: str
+    source: str
+    publishers: tuple[str, ...]
+
+
+PMS_EVENT_BUS = EventBus(
+    name="PMSEvents",
+    env_var="PMS_EVENT_BUS_NAME",
+    source="bookinghub.pms",
+    publishers=("pms_events", "pms_sync", "pms_admin"),
+)
 
 
 def pms_queues() -> tuple[Queue, ...]:

@@ -22,7 +22,8 @@ SOURCE = "bookinghub.pms"
 def publish(detail_type: str, detail: dict[str, Any]) -> None:
     """Best effort: the change is already stored; a lost notification must not undo or fail it."""
     bus = get_pms_settings().event_bus_name
-    if not bus:
+    if not bus:  # under `make run`: no bus, the event as a structured log line
+        logger.info("pms event", extra={"detail_type": detail_type, "detail": detail})
         return
     try:
         answer = client("events").put_events(
