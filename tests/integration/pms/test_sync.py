@@ -159,3 +159,36 @@ def test_scheduled_syncs_start_once_per_due_minute(aws: LocalResources, demo_hot
     assert drain_sync(aws) == (1, 0)
     _, logs = admin("GET", "/api/pms/sync-logs", query={"hotel_slug": "demo-hotel"})
     assert [(log["operation"], log["status"]) for log in logs["syncLogs"]] == [("FETCH", "COMPLETED")]
+
+
+def test_sync_events_reach_the_bus(aws: LocalResources, demo_hotel: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import boto3
+
+    from bookinghub.pms.settings import get_pms_settings
+
+    events, sqs = boto3.client("events", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
+    events.create_event_bus(Name="pms-test-bus")
+    url = sqs.create_queue(QueueName="pms-bus-consumer")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(
+        Name="all-pms", EventBusName="pms-test-bus", EventPattern=json.dumps({"source": ["bookinghub.pms"]})
+    )
+    events.put_targets(Rule="all-pms", EventBusName="pms-test-bus", Targets=[{"Id": "q", "Arn": arn}])
+    monkeypatch.setenv("PMS_EVENT_BUS_NAME", "pms-test-bus")
+    get_pms_settings.cache_clear()
+    try:
+        _, body = sync("bookings", hotel_slug="demo-hotel", limit=3)
+    finally:
+        get_pms_settings.cache_clear()
+    received = []
+    for _ in range(5):
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        received += [json.loads(m["Body"]) for m in batch]
+        if not batch:
+            break
+    kinds = sorted(e["detail-type"] for e in received)
+    assert kinds == ["pms.booking.synced"] * 3 + ["pms.sync.completed"]
+    completed = next(e for e in received if e["detail-type"] == "pms.sync.completed")
+    assert completed["detail"]["syncLogId"] == body["syncLogId"]

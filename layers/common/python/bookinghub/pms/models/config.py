@@ -19,9 +19,17 @@ _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?#LW-]+$")
 def check_cron(value: str | None) -> str | None:
     if value is None:
         return None
+    from datetime import UTC, datetime
+
+    from bookinghub.pms.logic.schedule import matches  # the one cron reader (values and ranges)
+
     fields = value.split()
     if len(fields) not in (5, 6) or not all(_CRON_FIELD.match(f) for f in fields):
         raise ValueError("must be a cron expression of 5 (or EventBridge's 6) fields")
+    try:
+        matches(" ".join(fields), datetime.now(UTC))
+    except ValueError:
+        raise ValueError("has a field out of range (minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-6)") from None
     return " ".join(fields)
 
 
