@@ -41,7 +41,7 @@ def test_due_minute_looks_back_one_tick() -> None:
 
 @pytest.mark.parametrize("bad", ["every hour", "61 * * * *", "* * *", "0 25 * * *", "*/0 * * * *"])
 def test_bad_crons_are_refused(bad: str) -> None:
-    with pytest.raises(ValueError, match="cron|invalid literal"):
+    with pytest.raises(ValueError, match=r"cron|invalid literal"):
         matches(bad, at(0, 0))
-    with pytest.raises(ValueError, match="cron expression|out of range"):
+    with pytest.raises(ValueError, match=r"cron expression|out of range"):
         check_cron(bad)

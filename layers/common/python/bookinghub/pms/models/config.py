@@ -29,7 +29,7 @@ def check_cron(value: str | None) -> str | None:
     try:
         matches(" ".join(fields), datetime.now(UTC))
     except ValueError:
-        raise ValueError("has a field out of range (minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-6)") from None
+        raise ValueError("has a field out of range (minute 0-59, hour 0-23, day 1-31, month 1-12, dow 0-6)") from None
     return " ".join(fields)
 
 
