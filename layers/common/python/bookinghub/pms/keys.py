@@ -2,6 +2,7 @@
 
 Bookings table:
   Configuration  PK=PMSHOTEL#{slug}  SK=CONFIG      GSI2PK=ORG#{org}  GSI2SK=PMSHOTEL#{slug}
+                                                  GSI1PK=PMSHOTELS  GSI1SK={slug}   (the scheduler's list)
   Room           PK=PMSHOTEL#{slug}  SK=ROOM#{provider}#{external id}
   Guest profile  PK=PMSHOTEL#{slug}  SK=GUEST#{provider}#{external id}   (-> the hub guest it matched)
   Webhook event  PK=PMSHOOK#{slug}#{provider}#{sha256 of the provider's event key}  SK=WEBHOOK
@@ -18,6 +19,7 @@ import hashlib
 from bookinghub.aws import keys as hub_keys
 
 CONFIG_SK = "CONFIG"
+ALL_HOTELS = "PMSHOTELS"
 WEBHOOK_SK = "WEBHOOK"
 
 

@@ -10,7 +10,7 @@ from bookinghub.core.settings import get_settings
 from bookinghub.pms import keys
 from bookinghub.pms.models.config import PMSConfiguration
 
-_STORAGE = ("PK", "SK", "entity", "GSI2PK", "GSI2SK")
+_STORAGE = ("PK", "SK", "entity", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
 
 
 class ConfigurationConflict(Exception):
@@ -22,6 +22,8 @@ def _item(config: PMSConfiguration) -> dict[str, Any]:
         "PK": keys.hotel_pk(config.slug),
         "SK": keys.CONFIG_SK,
         "entity": "pms_config",
+        "GSI1PK": keys.ALL_HOTELS,
+        "GSI1SK": config.slug,
         "GSI2PK": hub_keys.org_pk(config.organisation_id),
         "GSI2SK": keys.org_sk(config.slug),
         **config.model_dump(exclude_none=True),
@@ -76,13 +78,14 @@ def of_organisation(organisation_id: str) -> list[PMSConfiguration]:
 
 
 def all_enabled() -> list[PMSConfiguration]:
-    """Every enabled configuration (the scheduler's pass). A scan: configurations are few (one per
-    hotel) and the filter reads only their items' partition prefix."""
-    paginator = client("dynamodb").get_paginator("scan")
+    """Every enabled configuration (the scheduler's pass): one GSI1 partition holds every hotel's."""
+    paginator = client("dynamodb").get_paginator("query")
     pages = paginator.paginate(
         TableName=get_settings().bookings_table,
-        FilterExpression="entity = :e AND enabled = :t",
-        ExpressionAttributeValues={":e": to_attr("pms_config"), ":t": to_attr(True)},
+        IndexName="GSI1",
+        KeyConditionExpression="GSI1PK = :pk",
+        FilterExpression="enabled = :t",
+        ExpressionAttributeValues={":pk": to_attr(keys.ALL_HOTELS), ":t": to_attr(True)},
     )
     return [_config(from_item(raw)) for page in pages for raw in page["Items"]]
 
