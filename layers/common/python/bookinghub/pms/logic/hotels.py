@@ -9,6 +9,7 @@ once, in the create (or rotate) answer.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from typing import Any
 
@@ -64,7 +65,7 @@ def token_hash(token: str) -> str:
 
 def authenticate_webhook(slug: str, provider: str, token: str | None) -> PMSConfiguration:
     """The hotel's configuration if `token` is its webhook token for `provider`; else 401/404."""
-    config = store.get(slug)
+    config = store.get(slug) if _SLUG.match(slug) else None
     if config is None or config.provider != provider:
         raise HotelNotFound(f"No {provider} PMS configuration for hotel {slug}")
     if not token or not same_secret(config.webhook_token_hash, token_hash(token.strip())):
@@ -87,9 +88,12 @@ def _manage(principal: Principal) -> None:
         raise Forbidden("Only admins manage PMS configurations")
 
 
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
 def visible(principal: Principal, slug: str) -> PMSConfiguration:
     """The configuration if the caller may see it; otherwise it does not exist for them (404)."""
-    config = store.get(slug)
+    config = store.get(slug) if _SLUG.match(slug) else None
     if config is None or not principal.sees_organisation(config.organisation_id):
         raise HotelNotFound()
     return config

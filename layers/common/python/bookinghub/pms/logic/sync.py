@@ -12,6 +12,7 @@ one, runs on the PMSSync queue (its DLQ keeps what keeps failing).
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -193,8 +194,11 @@ def run_queued(body: str) -> SyncLog | None:
     return run_sync(config, log, options)
 
 
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 def read_log(principal: Principal, log_id: str) -> dict[str, Any]:
-    log = logs.get(log_id)
+    log = logs.get(log_id) if _UUID.match(log_id) else None
     if log is None or not principal.sees_organisation(log.organisation_id):
         raise SyncLogNotFound()
     return log.view()
