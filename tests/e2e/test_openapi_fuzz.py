@@ -112,12 +112,18 @@ def _real_ids(hub: Hub, token: str) -> dict[str, str]:
     runs = http("GET", f"{hub.url}/api/integrations/beds24/runs?property_id=demo-property", headers=bearer)
     assert runs.status == 200, runs.body
     (*_, setup_run) = runs.json()["runs"]  # make run's first full sync of the demo Beds24 property
+    # make run's PMS hotel demo-hotel (mock provider), and one sync log of it
+    pms_body = json.dumps({"hotel_slug": "demo-hotel", "limit": 5}).encode()
+    pms_sync = http("POST", f"{hub.url}/api/pms/sync/rooms", pms_body, bearer)
+    assert pms_sync.status == 200, pms_sync.body
     return {
         "booking_id": synced.json()["booking_id"],
         "website_id": "fuzz-site",
         "integration_id": rooms["id"],
         "property_id": "demo-property",
         "run_id": setup_run["run_id"],
+        "hotel_slug": "demo-hotel",
+        "sync_log_id": pms_sync.json()["syncLogId"],
     }
 
 

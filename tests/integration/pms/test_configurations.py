@@ -91,3 +91,10 @@ def test_roles_and_tenants(aws: LocalResources, demo_hotel: Any) -> None:
     rival = claims("admin", org="rival-org")
     assert admin("GET", "/api/pms/configurations/demo-hotel", caller=rival)[0] == 404
     assert admin("PATCH", "/api/pms/configurations/demo-hotel", body={"enabled": False}, caller=rival)[0] == 404
+
+
+def test_nulls_in_a_patch(aws: LocalResources, demo_hotel: Any) -> None:
+    status, body = admin("PATCH", "/api/pms/configurations/demo-hotel", body={"enabled": None, "sync_schedule": None})
+    assert status == 200
+    assert (body["configuration"]["enabled"], body["configuration"]["sync_schedule"]) == (True, None)
+    assert admin("GET", "/api/pms/configurations/demo-hotel")[0] == 200

@@ -135,9 +135,11 @@ def update(principal: Principal, slug: str, patch: ConfigurationPatch) -> dict[s
     current = visible(principal, slug)
     changes: dict[str, Any] = {"updated_at": iso_now(), "version": current.version + 1}
     fields = patch.model_fields_set
-    for name in ("name", "enabled", "sync_schedule"):
+    for name in ("name", "sync_schedule"):  # null clears these
         if name in fields:
             changes[name] = getattr(patch, name)
+    if patch.enabled is not None:  # null leaves it: a configuration is always enabled or not
+        changes["enabled"] = patch.enabled
     if patch.settings is not None:
         changes["settings"] = _check_settings(dict(patch.settings))
     if patch.credentials is not None:
