@@ -160,3 +160,14 @@ def test_cloudbeds_down_then_back(
     assert drain_events(aws) == (1, 0)
     [booking] = hub_bookings()
     assert booking["source_booking_id"] == "CB880004"
+
+
+def test_an_older_change_sent_again_is_applied_again(aws: LocalResources, demo_hotel: Any) -> None:
+    cancelled = {"booking": {**SEED_BODY["booking"], "status": "cancelled"}}
+    for body in (SEED_BODY, cancelled, SEED_BODY):  # confirmed, cancelled, confirmed again
+        status, answer = post_webhook(body)
+        assert (status, answer["status"]) == (200, "queued")
+        drain_events(aws)
+    [booking] = hub_bookings()
+    assert (booking["status"], booking["version"]) == ("confirmed", 3)
+    assert post_webhook(SEED_BODY)[1]["status"] == "duplicate"  # now it is the latest: a redelivery

@@ -112,7 +112,11 @@ def booking_fields(config: PMSConfiguration, booking: NormalizedBooking, guest_i
 
 
 def _event(stored: dict[str, Any] | None, fields: dict[str, Any], config: PMSConfiguration, now: str) -> dict[str, Any]:
-    columns = {k: v for k, v in fields.items() if not k.startswith("GSI") and k not in ("entity", "content_hash")}
+    columns = {
+        k: v
+        for k, v in fields.items()
+        if not k.startswith("GSI") and k not in ("entity", "content_hash", "pms_last_event")
+    }
     changed = sorted(k for k, v in columns.items() if stored is None or stored.get(k) != v)
     if stored is None:
         event_type = "booking.created"
@@ -136,16 +140,25 @@ def _event(stored: dict[str, Any] | None, fields: dict[str, Any], config: PMSCon
     )
 
 
-def apply_bookings(config: PMSConfiguration, bookings: Sequence[NormalizedBooking]) -> list[Applied]:
-    """Write each booking (guests matched in one batch first); one transaction per changed booking."""
+def apply_bookings(
+    config: PMSConfiguration, bookings: Sequence[NormalizedBooking], *, event_key: str | None = None
+) -> list[Applied]:
+    """Write each booking (guests matched in one batch first); one transaction per changed booking.
+
+    `event_key`: the provider webhook being applied, remembered on the booking (not part of its content)
+    so the edge can tell a redelivery of the latest change from an older change sent again."""
     now = iso_now()
     candidates = [(b.external_id, guest_candidate(b.guest, _moment(b) or now)) for b in bookings]
     guests = match_guests(config.organisation_id, candidates)
-    return [apply_booking(config, b, guests.get(b.external_id)) for b in bookings]
+    return [apply_booking(config, b, guests.get(b.external_id), event_key=event_key) for b in bookings]
 
 
-def apply_booking(config: PMSConfiguration, booking: NormalizedBooking, guest_id: str | None) -> Applied:
+def apply_booking(
+    config: PMSConfiguration, booking: NormalizedBooking, guest_id: str | None, *, event_key: str | None = None
+) -> Applied:
     fields = booking_fields(config, booking, guest_id)
+    if event_key is not None:
+        fields["pms_last_event"] = event_key
     booking_id = fields["id"]
     for _ in range(_RETRIES):
         stored = store.get_booking(booking_id)

@@ -25,7 +25,8 @@ from bookinghub.bookings.models.sync import iso_now
 from bookinghub.core.errors import InvalidPayload, PayloadTooLarge
 from bookinghub.core.observability import logger
 from bookinghub.core.settings import get_settings
-from bookinghub.pms.dal import configs, logs, webhooks
+from bookinghub.pms import keys
+from bookinghub.pms.dal import configs, logs, store, webhooks
 from bookinghub.pms.errors import MappingError, PMSDisabled, ProviderError
 from bookinghub.pms.logic import apply, events, hotels
 from bookinghub.pms.logic.sync import new_log
@@ -76,7 +77,11 @@ def receive(
         received_at=iso_now(),
     )
     duplicate = stored is not None
-    if stored is None or stored.get("status") == "queued":
+    if stored is not None and stored.get("status") != "queued" and _older_change_again(config, reference):
+        # Seen before but not the booking's latest change (A, B, then A again): apply it again
+        webhooks.mark(pk, "queued", at=iso_now())
+        duplicate = False
+    if not duplicate or (stored is not None and stored.get("status") == "queued"):
         webhooks.send(
             get_pms_settings().events_queue_url, {"kind": "webhook", "event": pk, "correlation_id": correlation_id}
         )
@@ -90,6 +95,12 @@ def receive(
         },
     )
     return {"status": "duplicate" if duplicate else "queued", "externalId": reference.external_id}
+
+
+def _older_change_again(config: Any, reference: Any) -> bool:
+    """True when the hub booking's latest applied webhook is another one (one GetItem, redeliveries only)."""
+    booking = store.get_booking(keys.booking_id(config.slug, config.provider, reference.external_id))
+    return booking is not None and booking.get("pms_last_event") not in (None, reference.event_key)
 
 
 def process(body: str) -> str:
@@ -118,7 +129,7 @@ def process(body: str) -> str:
         return _failed(message["event"], log, started, f"mapping: {error}")
     if booking is None:
         return _failed(message["event"], log, started, "the provider no longer has this booking")
-    applied = apply.apply_bookings(config, [booking])[0]
+    applied = apply.apply_bookings(config, [booking], event_key=str(event["event_key"]))[0]
     final = log.model_copy(
         update={
             "status": "COMPLETED",
