@@ -3,7 +3,7 @@
 Settings: HUB_HOST (127.0.0.1), HUB_PORT (3000, the API), HUB_AWS_PORT (5000, moto),
 HUB_SANDBOX_PORT (4000, the websites' webhook receiver), or the equivalent flags; HUB_ROOMS_PORT (4100,
 the Rooms Event Hub sandbox); HUB_BEDS24_PORT (4200, the Beds24 sandbox); HUB_MAKE_PORT (4300, the
-Make.com-style webhook receiver); STRIPE_WEBHOOK_SECRET (default:
+Make.com-style webhook receiver); HUB_CLOUDBEDS_PORT (4400, the Cloudbeds sandbox); STRIPE_WEBHOOK_SECRET (default:
 the local demo value whsec_local_demo_stripe); BEDS24_WEBHOOK_SECRET (default: the local demo value
 local-demo-beds24-webhook-secret).
 """

@@ -105,6 +105,28 @@ def beds24_lines(info: BannerInfo) -> list[str]:
     ]
 
 
+def pms_lines(info: BannerInfo) -> list[str]:
+    """The PMS demo hotels (issue 13), when the Cloudbeds sandbox runs (infra/local/sandbox/pms_demo.py)."""
+    cloudbeds = next((url for name, url, _ in info.sandboxes if name == "cloudbeds"), None)
+    if cloudbeds is None:
+        return []
+    booking = (
+        '{"booking": {"id": "test-booking-001", "status": "confirmed", "guest": {"name": "Jane Doe", '
+        '"email": "jane@example.com"}, "stay": {"checkIn": "2025-12-20", "checkOut": "2025-12-23", '
+        '"room": "305"}, "totals": {"amount": 750.00, "currency": "USD"}, "channel": "OTA"}}'
+    )
+    return [
+        "",
+        "PMS hotels (demo-org; LOCAL DEMO tokens): demo-hotel (mock), cloudbeds-demo-hotel (Cloudbeds sandbox):",
+        f"  curl -X POST {info.gateway_url}/api/pms/mock/bookings -H 'x-provider-token: mock_dev_token_123' "
+        f"-H 'x-hotel-slug: demo-hotel' -H 'Content-Type: application/json' -d '{booking}'",
+        f"  POST {info.gateway_url}/api/pms/sync/bookings|rooms|guests  (admin token) "
+        '{"hotel_slug": "cloudbeds-demo-hotel", "limit": 100}',
+        f"  Cloudbeds webhook: POST {cloudbeds}/_control/reservation "
+        '{"reservationID": "CB880001", "status": "checked_in"}',
+    ]
+
+
 def render(info: BannerInfo) -> str:
     lines = [
         "",
@@ -136,5 +158,6 @@ def render(info: BannerInfo) -> str:
             lines += payment_lines(info, test_site.api_key)
     if info.beds24_url:
         lines += beds24_lines(info)
+    lines += pms_lines(info)
     lines.append("")
     return "\n".join(lines)

@@ -13,10 +13,12 @@ from typing import Any
 
 from infra.local.sandbox.beds24 import create_app as create_beds24
 from infra.local.sandbox.beds24_demo import DEMO_PROPERTY, seed_beds24_demo
+from infra.local.sandbox.cloudbeds import create_app as create_cloudbeds
 from infra.local.sandbox.make_receiver import API_KEY_HEADER as MAKE_API_KEY_HEADER
 from infra.local.sandbox.make_receiver import DEMO_HOOK as MAKE_DEMO_HOOK
 from infra.local.sandbox.make_receiver import LOCAL_DEMO_API_KEY as MAKE_DEMO_API_KEY
 from infra.local.sandbox.make_receiver import create_app as create_make_receiver
+from infra.local.sandbox.pms_demo import seed_pms_demo
 from infra.local.sandbox.rooms_event_hub import BASE_PATH as ROOMS_BASE_PATH
 from infra.local.sandbox.rooms_event_hub import WEBHOOK_PATH as ROOMS_WEBHOOK_PATH
 from infra.local.sandbox.rooms_event_hub import create_app as create_rooms_event_hub
@@ -89,7 +91,18 @@ MAKE_RECEIVER = Sandbox(
     create_app=lambda context: create_make_receiver(),
 )
 
-SANDBOXES: tuple[Sandbox, ...] = (WEBSITE_RECEIVER, ROOMS_EVENT_HUB, BEDS24, MAKE_RECEIVER)
+# PMS (issue 13): the Cloudbeds stand-in; its seed registers demo-org's hotels demo-hotel (mock) and
+# cloudbeds-demo-hotel (this sandbox)
+CLOUDBEDS = Sandbox(
+    name="cloudbeds",
+    description="Cloudbeds API v1.3 (/api/v1.3/getReservations...); cloudbeds-demo-hotel syncs from here",
+    port_env="HUB_CLOUDBEDS_PORT",
+    default_port=4400,
+    create_app=lambda context: create_cloudbeds(),
+    seed=lambda url, context: seed_pms_demo(url, context.gateway_url),
+)
+
+SANDBOXES: tuple[Sandbox, ...] = (WEBSITE_RECEIVER, ROOMS_EVENT_HUB, BEDS24, MAKE_RECEIVER, CLOUDBEDS)
 
 
 def webhook_url(base_url: str, website_id: str) -> str:

@@ -1,7 +1,7 @@
 """The hub's topology, declared once: every function with its triggers, every queue, table, key and secret.
 
 Split by domain, like the bookinghub package: data.py (the shared tables and key), core.py (health),
-bookings.py, websites.py, payments.py, admin.py, beds24.py, delivery.py; gateway.py (the API gateway's own error
+bookings.py, websites.py, payments.py, admin.py, beds24.py, delivery.py, pms.py; gateway.py (the API gateway's own error
 answers); model.py says what each kind of thing is.
 This module assembles them into the one topology both renderers read: infra/cdk/ (CloudFormation,
 through infra/stack.py) and infra/local/ (this machine, `make run`). Neither lists a route, queue or
@@ -13,7 +13,7 @@ lists them all), and the Function declaring it names its folder: functions/<name
 
 from __future__ import annotations
 
-from infra.topology import admin, beds24, bookings, core, delivery, gateway, payments, websites
+from infra.topology import admin, beds24, bookings, core, delivery, gateway, payments, pms, websites
 from infra.topology.data import BOOKINGS, IDEMPOTENCY, INTEGRATION_LOGS, SECRETS_KEY, TABLES
 from infra.topology.gateway import GATEWAY_ERRORS, GatewayError
 from infra.topology.model import (
@@ -83,7 +83,7 @@ BOOKING_EVENTS = bookings.BOOKING_EVENTS
 PASS_ISSUANCE = payments.PASS_ISSUANCE
 BEDS24_EVENTS = beds24.BEDS24_EVENTS
 BEDS24_SYNC = beds24.BEDS24_SYNC
-QUEUES: tuple[Queue, ...] = (*bookings.QUEUES, *payments.QUEUES, *beds24.QUEUES, *delivery.QUEUES)
+QUEUES: tuple[Queue, ...] = (*bookings.QUEUES, *payments.QUEUES, *beds24.QUEUES, *delivery.QUEUES, *pms.QUEUES)
 
 STRIPE_WEBHOOK_SECRET = payments.STRIPE_WEBHOOK_SECRET
 SECRETS: tuple[Secret, ...] = (*payments.SECRETS, *delivery.SECRETS)
@@ -98,6 +98,7 @@ FUNCTIONS: tuple[Function, ...] = (
     *admin.FUNCTIONS,
     *beds24.FUNCTIONS,
     *delivery.FUNCTIONS,
+    *pms.FUNCTIONS,
 )
 
 

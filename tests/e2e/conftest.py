@@ -69,6 +69,7 @@ class Hub:
     make_url: str  # the Make.com-style webhook receiver sandbox
     log_path: Path
     startup_seconds: float
+    cloudbeds_url: str = ""  # the Cloudbeds sandbox (PMS demo hotel cloudbeds-demo-hotel syncs from it)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -88,7 +89,7 @@ class Hub:
 
 
 def start_hub(log_path: Path, extra_env: dict[str, str] | None = None) -> Hub:
-    port, aws_port, sandbox_port, rooms_port, beds24_port, make_port = (free_port() for _ in range(6))
+    port, aws_port, sandbox_port, rooms_port, beds24_port, make_port, cloudbeds_port = (free_port() for _ in range(7))
     env = {
         **os.environ,
         **(extra_env or {}),
@@ -98,6 +99,7 @@ def start_hub(log_path: Path, extra_env: dict[str, str] | None = None) -> Hub:
         "HUB_ROOMS_PORT": str(rooms_port),
         "HUB_BEDS24_PORT": str(beds24_port),
         "HUB_MAKE_PORT": str(make_port),
+        "HUB_CLOUDBEDS_PORT": str(cloudbeds_port),
         "PYTHONPATH": f"{ROOT / 'layers' / 'common' / 'python'}{os.pathsep}{ROOT}",
     }
     env.pop("HUB_HOST", None)
@@ -118,6 +120,7 @@ def start_hub(log_path: Path, extra_env: dict[str, str] | None = None) -> Hub:
         make_url=f"http://127.0.0.1:{make_port}",
         log_path=log_path,
         startup_seconds=0.0,
+        cloudbeds_url=f"http://127.0.0.1:{cloudbeds_port}",
     )
     deadline = started + STARTUP_TIMEOUT
     while time.monotonic() < deadline:

@@ -120,6 +120,10 @@ def _real_ids(hub: Hub, token: str) -> dict[str, str]:
     test = {"website_id": "test-website", "booking_id": synced.json()["booking_id"], "event": "booking.updated"}
     sent = http("POST", f"{hub.url}/api/admin/test-webhook", json.dumps(test).encode(), bearer)
     assert sent.status == 200, sent.body
+    # make run's PMS hotel demo-hotel (mock provider), and one sync log of it
+    pms_body = json.dumps({"hotel_slug": "demo-hotel", "limit": 5}).encode()
+    pms_sync = http("POST", f"{hub.url}/api/pms/sync/rooms", pms_body, bearer)
+    assert pms_sync.status == 200, pms_sync.body
     return {
         "endpoint_id": endpoint.json()["endpoint"]["id"],
         "delivery_id": sent.json()["delivery_id"],
@@ -128,6 +132,8 @@ def _real_ids(hub: Hub, token: str) -> dict[str, str]:
         "integration_id": rooms["id"],
         "property_id": "demo-property",
         "run_id": setup_run["run_id"],
+        "hotel_slug": "demo-hotel",
+        "sync_log_id": pms_sync.json()["syncLogId"],
     }
 
 

@@ -29,6 +29,9 @@ class Settings(BaseModel):
     beds24_events_queue_url: str = Field("", alias="BEDS24_EVENTS_QUEUE_URL")
     beds24_sync_queue_url: str = Field("", alias="BEDS24_SYNC_QUEUE_URL")
     deliveries_queue_url: str = Field("", alias="DELIVERIES_QUEUE_URL")
+    pms_events_queue_url: str = Field("", alias="PMS_EVENTS_QUEUE_URL")
+    pms_sync_queue_url: str = Field("", alias="PMS_SYNC_QUEUE_URL")
+    pms_event_bus_name: str = Field("", alias="PMS_EVENT_BUS_NAME")  # unset under `make run`: events are logged
     secrets_kms_key_id: str = Field("", alias="SECRETS_KMS_KEY_ID")
 
     # Stripe's webhook signing secret. On AWS: the ARN of its Secrets Manager secret (topology.SECRETS);

@@ -1,0 +1,76 @@
+"""The PMS module's events and metrics.
+
+`pms.booking.synced` and `pms.sync.completed` go to the PMS EventBridge bus (PMS_EVENT_BUS_NAME; on AWS
+a real bus, under `make run` the local runtime's bus hands them to the same consumers). The booking's
+own hub domain event (booking.created/updated/status_changed, for the outbound delivery) is written
+with the booking itself, in its transaction (dal/store.py), never here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bookinghub.aws.clients import client
+from bookinghub.core.observability import logger, metrics
+from bookinghub.core.settings import get_settings
+from bookinghub.pms.models.sync import SyncLog
+
+SOURCE = "bookinghub.pms"
+
+
+def publish(detail_type: str, detail: dict[str, Any]) -> None:
+    """Best effort: the change is already stored; a lost notification must not undo or fail it."""
+    bus = get_settings().pms_event_bus_name
+    if not bus:  # under `make run`: no bus, the event as a structured log line
+        logger.info("pms event", extra={"detail_type": detail_type, "detail": detail})
+        return
+    try:
+        answer = client("events").put_events(
+            Entries=[{"EventBusName": bus, "Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail)}]
+        )
+        if answer.get("FailedEntryCount"):
+            logger.warning("pms event not published", extra={"detail_type": detail_type})
+    except Exception as error:
+        logger.warning("pms event not published", extra={"detail_type": detail_type, "error": type(error).__name__})
+
+
+def booking_synced(*, booking_id: str, slug: str, provider: str, external_id: str, outcome: str) -> None:
+    detail = {
+        "bookingId": booking_id,
+        "hotelSlug": slug,
+        "provider": provider,
+        "externalId": external_id,
+        "outcome": outcome,
+    }
+    publish("pms.booking.synced", detail)
+
+
+def sync_completed(log: SyncLog) -> None:
+    metrics.add_metric(name="PMSSyncDuration", unit="Milliseconds", value=log.duration_ms)
+    metrics.add_metric(name="PMSSyncItems", unit="Count", value=log.items_processed)
+    metrics.add_metric(name="PMSSyncFailures", unit="Count", value=log.items_failed + (log.status == "FAILED"))
+    publish(
+        "pms.sync.completed",
+        {
+            "syncLogId": log.id,
+            "hotelSlug": log.hotel_slug,
+            "provider": log.provider,
+            "entityType": log.entity_type,
+            "operation": log.operation,
+            "status": log.status,
+            "processed": log.items_processed,
+            "failed": log.items_failed,
+            "duration": log.duration_ms,
+        },
+    )
+
+
+def mapping_error(provider: str, reason: str) -> None:
+    metrics.add_metric(name="PMSMappingErrors", unit="Count", value=1)
+    logger.info("pms record not mapped", extra={"provider": provider, "reason": reason})
+
+
+def sync_lag(seconds: float) -> None:
+    """How far behind the provider the applied change was (its modification time to now)."""
+    metrics.add_metric(name="PMSSyncLag", unit="Seconds", value=max(0.0, seconds))

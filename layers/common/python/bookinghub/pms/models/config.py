@@ -1,0 +1,107 @@
+"""A hotel's PMS configuration (the seed's PMSConfiguration), as stored and as operators send it."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from bookinghub.pms.models import Slug
+
+# A cron expression: five fields (the seed's "0 */6 * * *") or EventBridge's six
+Cron = Annotated[str, StringConstraints(strip_whitespace=True, min_length=9, max_length=100)]
+SecretText = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+SettingText = Annotated[str, StringConstraints(max_length=500)]
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?#LW-]+$")
+
+
+def check_cron(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from datetime import UTC, datetime
+
+    from bookinghub.pms.logic.schedule import matches  # the one cron reader (values and ranges)
+
+    fields = value.split()
+    if len(fields) not in (5, 6) or not all(_CRON_FIELD.match(f) for f in fields):
+        raise ValueError("must be a cron expression of 5 (or EventBridge's 6) fields")
+    try:
+        matches(" ".join(fields), datetime.now(UTC))
+    except ValueError:
+        raise ValueError("has a field out of range (minute 0-59, hour 0-23, day 1-31, month 1-12, dow 0-6)") from None
+    return " ".join(fields)
+
+
+class PMSConfiguration(BaseModel):
+    """Stored: credentials only as KMS ciphertext, the webhook token only as its SHA-256."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: str
+    organisation_id: str
+    provider: str
+    enabled: bool
+    credentials_encrypted: str | None = Field(None, repr=False)
+    credential_names: list[str] = Field(default_factory=list)  # which credentials are set (never values)
+    webhook_token_hash: str = Field(repr=False)
+    settings: dict[str, str] = Field(default_factory=dict)
+    sync_schedule: str | None = None
+    name: str | None = None
+    created_at: str
+    updated_at: str
+    version: int = 1
+
+    def view(self) -> dict[str, object]:
+        """What the admin API shows: never the credentials, nor the token's hash."""
+        return {
+            "hotel_slug": self.slug,
+            "organisation_id": self.organisation_id,
+            "provider": self.provider,
+            "enabled": self.enabled,
+            "name": self.name,
+            "credentials_set": self.credential_names,
+            "settings": self.settings,
+            "sync_schedule": self.sync_schedule,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "version": self.version,
+        }
+
+
+class ConfigurationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hotel_slug: Slug
+    provider: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    organisation_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    enabled: bool = True
+    credentials: dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")], SecretText] = Field(
+        default_factory=dict, max_length=10
+    )
+    settings: dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")], SettingText] = Field(
+        default_factory=dict, max_length=20
+    )
+    # Optional: the hub makes one (returned once) when absent
+    webhook_token: Annotated[str, StringConstraints(min_length=16, max_length=200)] | None = None
+    sync_schedule: Cron | None = None
+
+    _cron = field_validator("sync_schedule")(check_cron)
+
+
+class ConfigurationPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    enabled: bool | None = None
+    credentials: dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")], SecretText] | None = Field(
+        None, max_length=10
+    )
+    settings: dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")], SettingText] | None = Field(
+        None, max_length=20
+    )
+    rotate_webhook_token: bool = False
+    sync_schedule: Cron | None = None
+
+    _cron = field_validator("sync_schedule")(check_cron)
