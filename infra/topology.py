@@ -465,3 +465,10 @@ def schedule_detail(schedule: Schedule) -> dict[str, str]:
 
 def all_routes() -> list[tuple[Route, Function]]:
     return [(route, fn) for fn in FUNCTIONS for route in fn.routes]
+
+
+# Real-time booking events over WebSocket (issue 14): declared in their own module
+from infra import topology_realtime as _realtime  # noqa: E402
+
+TABLES = (*TABLES, *_realtime.tables())
+FUNCTIONS = (*FUNCTIONS, *_realtime.functions())
