@@ -51,6 +51,8 @@ def parse_config(argv: list[str] | None) -> RuntimeConfig:
         aws_port=args.aws_port,
         sandbox_ports={**defaults.sandbox_ports, WEBSITE_RECEIVER.name: args.sandbox_port},
         region=defaults.region,
+        ws_port=defaults.ws_port,
+        ws_management_port=defaults.ws_management_port,
     )
 
 

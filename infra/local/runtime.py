@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from infra import topology
+from infra import topology, topology_realtime
 from infra.local import lambdas
 from infra.local.aws_env import (
     DEFAULT_REGION,
@@ -48,6 +48,7 @@ from infra.local.sandboxes import BEDS24, ROOMS_EVENT_HUB, SANDBOXES, WEBSITE_RE
 from infra.local.scheduler import Scheduler, targets_from_topology
 from infra.local.servers import ServerThread
 from infra.local.streams import StreamPoller, filter_pattern
+from infra.local.websocket import LocalWebSocketApi
 from infra.local.workers import QueueWorker
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class RuntimeConfig:
     region: str = DEFAULT_REGION
     stage: str = "local"
     queue_wait_seconds: int = 1  # short long-polls, so stopping takes about a second
+    ws_port: int = 3001  # the WebSocket API (real-time booking events)
+    ws_management_port: int = 3002  # its management API (post to connection), for the functions
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RuntimeConfig:
@@ -70,6 +73,8 @@ class RuntimeConfig:
             port=int(env.get("HUB_PORT") or 3000),
             aws_port=int(env.get("HUB_AWS_PORT") or 5000),
             sandbox_ports={s.name: int(env.get(s.port_env) or s.default_port) for s in SANDBOXES},
+            ws_port=int(env.get("HUB_WS_PORT") or 3001),
+            ws_management_port=int(env.get("HUB_WS_MANAGEMENT_PORT") or 3002),
         )
 
 
@@ -90,6 +95,8 @@ class LocalRuntime:
         self._env = EnvPatch()
         self._moto: Any = None
         self._gateway: ServerThread | None = None
+        self._websocket: LocalWebSocketApi | None = None
+        self.websocket_url = ""
         self._sandboxes: list[tuple[str, str, ServerThread]] = []  # name, description, server
         self._sandbox_apps: list[Any] = []
         self._secrets: dict[str, str] = {}  # local env var -> value the functions see
@@ -129,7 +136,9 @@ class LocalRuntime:
         for app in self._sandbox_apps:
             if callable(getattr(app, "stop", None)):
                 app.stop()  # e.g. the Rooms sandbox releases an answer it is holding back on purpose
-        servers = [s for s in [self._gateway, *(server for _, _, server in self._sandboxes)] if s is not None]
+        servers: list[ServerThread | LocalWebSocketApi] = [
+            s for s in [self._gateway, self._websocket, *(server for _, _, server in self._sandboxes)] if s is not None
+        ]
         stoppers = [threading.Thread(target=server.stop, name=f"stop-{server.name}") for server in servers]
         for stopper in stoppers:
             stopper.start()
@@ -138,7 +147,7 @@ class LocalRuntime:
             part.join(timeout=self.config.queue_wait_seconds + 10)  # plus a handler that is mid-invocation
         for stopper in stoppers:
             stopper.join(timeout=10)
-        self._gateway, self._sandboxes, self._sandbox_apps = None, [], []
+        self._gateway, self._websocket, self._sandboxes, self._sandbox_apps = None, None, [], []
         self._workers, self._pollers, self._scheduler = [], [], None
         if self._moto is not None:
             self._moto.stop()
@@ -168,6 +177,7 @@ class LocalRuntime:
             rooms_url=self.sandbox_url(ROOMS_EVENT_HUB.name) if self._sandboxes else "",
             beds24_url=self.sandbox_url(BEDS24.name) if self._sandboxes else "",
             beds24_webhook_secret=None if os.environ.get(WEBHOOK_SECRET_ENV) else LOCAL_DEMO_WEBHOOK_SECRET,
+            websocket_url=self.websocket_url,
         )
 
     def _shown_stripe_secret(self) -> str | None:
@@ -189,6 +199,14 @@ class LocalRuntime:
         self._gateway.start()
         self.gateway_url = url_for(cfg.host, self._gateway.port)
         self._sandbox_context.gateway_url = self.gateway_url
+        _check_free(cfg.host, cfg.ws_port, "HUB_WS_PORT")
+        _check_free(cfg.host, cfg.ws_management_port, "HUB_WS_MANAGEMENT_PORT")
+        self._websocket = LocalWebSocketApi(cfg.host, cfg.ws_port, cfg.ws_management_port, stage=cfg.stage)
+        self._websocket.start()
+        self.websocket_url = url_for(cfg.host, self._websocket.port).replace("http://", "ws://", 1)
+        # The functions post to connections through it, as through API Gateway's callback URL on AWS
+        management_url = url_for(cfg.host, self._websocket.management_port)
+        self._env.apply({topology_realtime.MANAGEMENT_URL_ENV: management_url})
         for sandbox in SANDBOXES:
             port = cfg.sandbox_ports.get(sandbox.name, sandbox.default_port)
             app = sandbox.create_app(self._sandbox_context)
