@@ -18,6 +18,7 @@ from infra.cdk.api import RenderedApi, build_api
 from infra.cdk.auth import RenderedAuth, build_auth
 from infra.cdk.data import DataResources, build_data
 from infra.cdk.functions import FunctionSettings, RenderedFunction, build_functions
+from infra.cdk.websocket import RenderedWebSocket, build_websocket, suppress_websocket_findings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,12 +46,14 @@ class BookingHubStack(Stack):
         )
         self.auth: RenderedAuth = build_auth(self, stage=stage, protect=stage == "prod")
         self.api: RenderedApi = build_api(self, self.functions, stage=stage, authorizer=self.auth.authorizer)
+        self.websocket: RenderedWebSocket = build_websocket(self, self.functions, stage=stage, auth=self.auth)
 
         for rendered in self.functions.values():
             nag.suppress_function_findings(rendered)
         nag.suppress_route_findings(self.api)
         nag.suppress_api_findings(self.api)
         nag.suppress_secret_findings(self.data.secrets)
+        suppress_websocket_findings(self.websocket, self.functions)
         self._outputs()
 
     def _outputs(self) -> None:

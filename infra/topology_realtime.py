@@ -23,6 +23,8 @@ class WebSocketRoute:
 
 
 CONNECT_FUNCTION = "realtime_connect"
+# The $connect route's Lambda REQUEST authorizer (AWS only: locally the WebSocket server checks tokens)
+AUTHORIZER_FUNCTION = "realtime_authorizer"
 MESSAGES_FUNCTION = "realtime_messages"
 # API Gateway selects a route from the message's `action`
 ROUTE_SELECTION = "$request.body.action"
@@ -68,6 +70,11 @@ def functions() -> tuple[Function, ...]:
 
     connections = ("RealtimeConnections",)
     return (
+        Function(
+            name=AUTHORIZER_FUNCTION,
+            description="WebSocket $connect authorizer: an operator's ID token checked against the user pool",
+            timeout_seconds=10,
+        ),
         Function(
             name=CONNECT_FUNCTION,
             description="WebSocket $connect: admin token (verified by the authorizer) or website API key",

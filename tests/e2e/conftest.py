@@ -95,6 +95,8 @@ def start_hub(log_path: Path) -> Hub:
         "HUB_SANDBOX_PORT": str(sandbox_port),
         "HUB_ROOMS_PORT": str(rooms_port),
         "HUB_BEDS24_PORT": str(beds24_port),
+        "HUB_WS_PORT": str(free_port()),  # the WebSocket API and its management endpoint
+        "HUB_WS_MANAGEMENT_PORT": str(free_port()),
         "PYTHONPATH": f"{ROOT / 'layers' / 'common' / 'python'}{os.pathsep}{ROOT}",
     }
     env.pop("HUB_HOST", None)

@@ -106,9 +106,9 @@ def test_every_stream_trigger_points_at_a_table_with_a_stream() -> None:
 
 
 def test_every_function_has_a_trigger() -> None:
-    from infra.topology_realtime import WEBSOCKET_ROUTES  # WebSocket routes trigger functions too
+    from infra.topology_realtime import AUTHORIZER_FUNCTION, WEBSOCKET_ROUTES  # WebSocket routes trigger too
 
-    websocket = {route.function for route in WEBSOCKET_ROUTES}
+    websocket = {AUTHORIZER_FUNCTION, *(route.function for route in WEBSOCKET_ROUTES)}
     idle = [fn.name for fn in topology.FUNCTIONS if not (fn.routes or fn.queue or fn.stream or fn.schedules)]
     assert [name for name in idle if name not in websocket] == []
 
