@@ -33,7 +33,10 @@ def _client(endpoint_url: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=5)
+    # One pooled connection per parallel post of the broadcaster (logic/broadcast.POST_WORKERS)
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=5, max_pool_connections=16
+    )
     return boto3.session.Session().client("apigatewaymanagementapi", endpoint_url=endpoint_url, config=config)
 
 

@@ -8,6 +8,7 @@ redelivered (a subscriber may then see it twice: clients de-duplicate by id, see
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bookinghub.bookings.models.events import BookingDomainEvent
@@ -51,8 +52,14 @@ def broadcast(event: BookingDomainEvent, post: Post = management.post) -> Fanout
     return result
 
 
+# Posts run in parallel: each is an HTTPS round trip to API Gateway, and a website's hundreds of
+# subscribers must not wait for each other (boto3 clients are thread-safe)
+POST_WORKERS = 16
+
+
 def fan_out(entry: TimelineEvent, post: Post) -> Fanout:
     result = Fanout()
+    targets: list[tuple[str, str]] = []  # (connection id, subscription key)
     for key in entry.filter_keys():
         for subscription in store.subscribers(key):
             if not subscription.scope.sees(entry.organisation_id, entry.website_id):
@@ -67,12 +74,23 @@ def fan_out(entry: TimelineEvent, post: Post) -> Fanout:
                     continue
             elif subscription.cursor is not None and entry.id <= subscription.cursor:
                 continue
-            try:
-                post(subscription.connection_id, encode(entry.frame(key)))
-                result.posted += 1
-            except management.ConnectionGone:
-                store.delete_connection(subscription.connection_id)
-                result.gone += 1
-            except management.Throttled:
-                result.throttled += 1
+            targets.append((subscription.connection_id, key))
+
+    def _post(target: tuple[str, str]) -> str:
+        connection_id, key = target
+        try:
+            post(connection_id, encode(entry.frame(key)))
+        except management.ConnectionGone:
+            store.delete_connection(connection_id)
+            return "gone"
+        except management.Throttled:
+            return "throttled"
+        return "posted"
+
+    if len(targets) <= 1:
+        outcomes = [_post(target) for target in targets]
+    else:
+        with ThreadPoolExecutor(max_workers=min(POST_WORKERS, len(targets))) as pool:
+            outcomes = list(pool.map(_post, targets))
+    result.posted, result.gone, result.throttled = (outcomes.count(k) for k in ("posted", "gone", "throttled"))
     return result
