@@ -120,18 +120,21 @@ class RealtimeClient:
         pinger = asyncio.create_task(self._ping(socket))
         stopper = asyncio.create_task(stop.wait())
         acked: set[str] = set()
+        receive: asyncio.Task[Any] | None = None
         try:
             while True:
                 receive = asyncio.create_task(socket.recv())
                 done, _ = await asyncio.wait({receive, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 if stopper in done:
-                    receive.cancel()
                     await socket.close()
                     return
                 self._frame(json.loads(receive.result()), acked)
         finally:
-            pinger.cancel()
-            stopper.cancel()
+            for task in (pinger, stopper, receive):
+                if task is not None and not task.done():
+                    task.cancel()
+            # Ctrl-C or a dropped connection: collect what the tasks ended with, so none is reported unread
+            await asyncio.gather(*(t for t in (pinger, stopper, receive) if t is not None), return_exceptions=True)
 
     def _frame(self, frame: dict[str, Any], acked: set[str]) -> None:
         kind, key = frame.get("type"), frame.get("subscription")
