@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -53,7 +53,7 @@ class _Connection:
     connected_at: float
     last_active: float
     source_ip: str
-    extra: dict[str, Any] = field(default_factory=dict)
+    user_agent: str = ""
 
 
 def _route_key(body: str) -> str:
@@ -194,6 +194,7 @@ class LocalWebSocketApi:
             return connection.respond(HTTPStatus(status), f"{HTTPStatus(status).phrase}\n")
         connection.bookinghub_id = connection_id
         connection.bookinghub_ip = source_ip
+        connection.bookinghub_agent = request.headers.get("User-Agent", "")
         return None
 
     async def _handle(self, socket: Any) -> None:
@@ -201,7 +202,7 @@ class LocalWebSocketApi:
 
         connection_id: str = socket.bookinghub_id
         now = time.monotonic()
-        conn = _Connection(connection_id, socket, now, now, socket.bookinghub_ip)
+        conn = _Connection(connection_id, socket, now, now, socket.bookinghub_ip, socket.bookinghub_agent)
         with self._lock:
             self._connections[connection_id] = conn
         try:
@@ -262,8 +263,16 @@ class LocalWebSocketApi:
         if conn is None:
             return _error(410, "GoneException", f"Connection {connection_id} is gone")
         if request.method == "GET":
-            connected = datetime.fromtimestamp(time.time() - (time.monotonic() - conn.connected_at), UTC)
-            body = {"ConnectedAt": connected.isoformat(), "Identity": {"SourceIp": conn.source_ip}}
+
+            def at(monotonic: float) -> str:
+                return datetime.fromtimestamp(time.time() - (time.monotonic() - monotonic), UTC).isoformat()
+
+            # The API's wire names (boto3 hands them over as ConnectedAt, Identity.SourceIp, LastActiveAt)
+            body = {
+                "connectedAt": at(conn.connected_at),
+                "lastActiveAt": at(conn.last_active),
+                "identity": {"sourceIp": conn.source_ip, "userAgent": conn.user_agent},
+            }
             return HttpResponse(json.dumps(body), status=200, content_type="application/json")
         if request.method == "DELETE":
             self._run(conn.socket.close(1000, "Closed by the server"))

@@ -220,3 +220,48 @@ def test_two_hundred_subscribers_all_receive_an_event(hub: LocalRuntime) -> None
     latencies = asyncio.run(_main())
     assert len(latencies) == count
     wait_for(lambda: hub._websocket is not None and hub._websocket.connection_count() == 0, timeout=60)
+
+
+def test_idle_connections_close_as_on_api_gateway_and_pings_keep_them_open(hub: LocalRuntime) -> None:
+    from websockets.exceptions import ConnectionClosed
+
+    assert hub._websocket is not None
+    limits = hub._websocket.limits
+    saved = limits.idle_seconds
+    limits.idle_seconds = 1.0  # API Gateway's is 10 minutes
+    try:
+        with connect(f"{hub.websocket_url}/?api_key={api_key(hub)}", open_timeout=30) as idle:
+            with pytest.raises(ConnectionClosed) as closed:
+                idle.recv(timeout=10)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1001
+        with connect(f"{hub.websocket_url}/?api_key={api_key(hub)}", open_timeout=30) as busy:
+            for _ in range(4):
+                time.sleep(0.5)
+                busy.send(json.dumps({"action": "ping"}))
+                assert json.loads(busy.recv(timeout=10))["type"] == "pong"
+    finally:
+        limits.idle_seconds = saved
+
+
+def test_management_endpoint_speaks_the_api_gateway_shape(hub: LocalRuntime) -> None:
+    import boto3
+
+    assert hub._websocket is not None
+    api = boto3.client(
+        "apigatewaymanagementapi", endpoint_url=f"http://127.0.0.1:{hub._websocket.management_port}/local"
+    )
+    with connect(f"{hub.websocket_url}/?api_key={api_key(hub)}", open_timeout=30) as socket:
+        wait_for(lambda: hub._websocket is not None and hub._websocket.connection_count() >= 1)
+        (connection_id,) = list(hub._websocket._connections)  # the only one open now
+        described = api.get_connection(ConnectionId=connection_id)
+        assert described["Identity"]["SourceIp"] == "127.0.0.1"
+        assert described["ConnectedAt"] <= described["LastActiveAt"]
+        api.post_to_connection(ConnectionId=connection_id, Data=b'{"hello":1}')
+        assert json.loads(socket.recv(timeout=10)) == {"hello": 1}
+        with pytest.raises(api.exceptions.PayloadTooLargeException):
+            api.post_to_connection(ConnectionId=connection_id, Data=b"x" * (129 * 1024))
+        api.delete_connection(ConnectionId=connection_id)
+        wait_for(lambda: hub._websocket is not None and hub._websocket.connection_count() == 0)
+    with pytest.raises(api.exceptions.GoneException):
+        api.post_to_connection(ConnectionId=connection_id, Data=b"{}")
