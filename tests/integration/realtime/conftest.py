@@ -16,6 +16,7 @@ class Posts:
     def __init__(self) -> None:
         self.frames: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.gone: set[str] = set()
+        self.throttled: set[str] = set()  # LimitExceeded even after the adapter's retries
         self.on_post: Any = None  # called before each post (to interleave a broadcast with a replay)
 
     def __call__(self, connection_id: str, data: bytes) -> None:
@@ -25,6 +26,10 @@ class Posts:
 
         if connection_id in self.gone:
             raise ConnectionGone(connection_id)
+        if connection_id in self.throttled:
+            from bookinghub.realtime.adapters.management import Throttled
+
+            raise Throttled(connection_id)
         if self.on_post is not None:
             hook, self.on_post = self.on_post, None
             hook()
