@@ -72,9 +72,9 @@ def admit(scope: Scope, wanted: Filter) -> None:
     refused = ProtocolError("SUBSCRIPTION_REFUSED", f"No {wanted.field} {value!r} is visible to you", key)
     if wanted.field == "booking_id":
         from bookinghub.bookings.dal.bookings import get_booking
-        from bookinghub.realtime.logic.timeline import _UUID
+        from bookinghub.realtime.logic.timeline import is_booking_id
 
-        booking = get_booking(value) if _UUID.match(value) else None
+        booking = get_booking(value) if is_booking_id(value) else None
         if booking is None or not scope.sees(str(booking.get("organisation_id")), str(booking.get("website_id"))):
             raise refused
     elif wanted.field == "website_id":

@@ -20,6 +20,11 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 MAX_ANSWER = 500
 
 
+def is_booking_id(value: str) -> bool:
+    """Booking ids are UUIDs: anything else is never looked up (and reads as absent)."""
+    return bool(_UUID.match(value))
+
+
 def append(event: BookingDomainEvent, user_id: str | None) -> TimelineEvent:
     """The event's timeline entry, appended once however often the event is delivered."""
     for _ in range(3):
@@ -55,7 +60,7 @@ def booking_timeline(scope: Scope, booking_id: str, after_sequence: int = 0) -> 
     """A booking's kept events after `after_sequence`, oldest first; 404 if the caller may not read it."""
     from bookinghub.bookings.dal.bookings import get_booking
 
-    booking = get_booking(booking_id) if _UUID.match(booking_id) else None
+    booking = get_booking(booking_id) if is_booking_id(booking_id) else None
     if booking is None or not scope.sees(str(booking.get("organisation_id")), str(booking.get("website_id"))):
         raise BookingNotFound()
     found: list[TimelineEvent] = []
