@@ -20,6 +20,7 @@ from infra.cdk.data import DataResources, build_data
 from infra.cdk.functions import FunctionSettings, RenderedFunction, build_functions
 from infra.cdk.monitoring import RenderedMonitoring, build_monitoring
 from infra.cdk.pms import build_pms_bus
+from infra.cdk.websocket import RenderedWebSocket, build_websocket, suppress_websocket_findings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,12 +53,14 @@ class BookingHubStack(Stack):
         self.monitoring: RenderedMonitoring = build_monitoring(
             self, stage=stage, data=self.data, functions=self.functions, api=self.api, alarm_email=alarm_email
         )
+        self.websocket: RenderedWebSocket = build_websocket(self, self.functions, stage=stage, auth=self.auth)
 
         for rendered in self.functions.values():
             nag.suppress_function_findings(rendered)
         nag.suppress_route_findings(self.api)
         nag.suppress_api_findings(self.api)
         nag.suppress_secret_findings(self.data.secrets)
+        suppress_websocket_findings(self.websocket, self.functions)
         self._outputs()
 
     def _outputs(self) -> None:

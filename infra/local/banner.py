@@ -32,6 +32,7 @@ class BannerInfo:
     beds24_url: str = ""  # the Beds24 sandbox
     # The local demo Beds24 webhook secret; None when the developer set BEDS24_WEBHOOK_SECRET (not shown)
     beds24_webhook_secret: str | None = None
+    websocket_url: str = ""  # the WebSocket API (real-time booking events)
 
 
 def seed_curl(gateway_url: str, api_key: str, body_path: Path = SEED_BODY, cwd: Path | None = None) -> str:
@@ -127,6 +128,17 @@ def pms_lines(info: BannerInfo) -> list[str]:
     ]
 
 
+def realtime_lines(info: BannerInfo, api_key: str) -> list[str]:
+    return [
+        "",
+        "Real-time booking events (WebSocket; HUB_WS_PORT overrides the port; docs/realtime.md):",
+        f"  WebSocket API    {info.websocket_url}/?api_key=...  or  ?token=$(.venv/bin/bookinghub token --role admin)",
+        "  Watch test-website's bookings live (then run the sync request above; stop and restart to catch up):",
+        f"    .venv/bin/python -m clients.realtime_client --url {shlex.quote(info.websocket_url)} "
+        f"--api-key {shlex.quote(api_key)} --website test-website",
+    ]
+
+
 def render(info: BannerInfo) -> str:
     lines = [
         "",
@@ -136,6 +148,8 @@ def render(info: BannerInfo) -> str:
         f"  AWS (moto)    {info.aws_url}   (fake local credentials; boto3: endpoint_url={info.aws_url})",
     ]
     lines += [f"  sandbox       {url}   {name}: {description}" for name, url, description in info.sandboxes]
+    if info.websocket_url:
+        lines.append(f"  WebSocket     {info.websocket_url}   real-time booking events (HUB_WS_PORT)")
     lines += ["", "Routes:"]
     lines += [f"  {route.method:<6} {route.path}  -> {fn.name}" for route, fn in topology.all_routes()]
     lines += ["", "Background functions:"]
@@ -159,5 +173,7 @@ def render(info: BannerInfo) -> str:
     if info.beds24_url:
         lines += beds24_lines(info)
     lines += pms_lines(info)
+    if info.websocket_url and test_site is not None:
+        lines += realtime_lines(info, test_site.api_key)
     lines.append("")
     return "\n".join(lines)

@@ -48,7 +48,9 @@ from infra.local.sandboxes import BEDS24, ROOMS_EVENT_HUB, SANDBOXES, WEBSITE_RE
 from infra.local.scheduler import Scheduler, targets_from_topology
 from infra.local.servers import ServerThread
 from infra.local.streams import StreamPoller, filter_pattern
+from infra.local.websocket import LocalWebSocketApi
 from infra.local.workers import QueueWorker
+from infra.topology import realtime as topology_realtime
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ class RuntimeConfig:
     # Every queue's visibility timeout, instead of the topology's (6x the consumer's timeout): a failed
     # message then reaches its DLQ in seconds, for DLQ and redrive demos and tests. None: as on AWS.
     queue_visibility_seconds: int | None = None
+    ws_port: int = 3001  # the WebSocket API (real-time booking events)
+    ws_management_port: int = 3002  # its management API (post to connection), for the functions
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RuntimeConfig:
@@ -76,6 +80,8 @@ class RuntimeConfig:
             queue_visibility_seconds=int(env["HUB_QUEUE_VISIBILITY_SECONDS"])
             if env.get("HUB_QUEUE_VISIBILITY_SECONDS")
             else None,
+            ws_port=int(env.get("HUB_WS_PORT") or 3001),
+            ws_management_port=int(env.get("HUB_WS_MANAGEMENT_PORT") or 3002),
         )
 
 
@@ -96,6 +102,8 @@ class LocalRuntime:
         self._env = EnvPatch()
         self._moto: Any = None
         self._gateway: ServerThread | None = None
+        self._websocket: LocalWebSocketApi | None = None
+        self.websocket_url = ""
         self._sandboxes: list[tuple[str, str, ServerThread]] = []  # name, description, server
         self._sandbox_apps: list[Any] = []
         self._secrets: dict[str, str] = {}  # local env var -> value the functions see
@@ -135,7 +143,9 @@ class LocalRuntime:
         for app in self._sandbox_apps:
             if callable(getattr(app, "stop", None)):
                 app.stop()  # e.g. the Rooms sandbox releases an answer it is holding back on purpose
-        servers = [s for s in [self._gateway, *(server for _, _, server in self._sandboxes)] if s is not None]
+        servers: list[ServerThread | LocalWebSocketApi] = [
+            s for s in [self._gateway, self._websocket, *(server for _, _, server in self._sandboxes)] if s is not None
+        ]
         stoppers = [threading.Thread(target=server.stop, name=f"stop-{server.name}") for server in servers]
         for stopper in stoppers:
             stopper.start()
@@ -144,7 +154,7 @@ class LocalRuntime:
             part.join(timeout=self.config.queue_wait_seconds + 10)  # plus a handler that is mid-invocation
         for stopper in stoppers:
             stopper.join(timeout=10)
-        self._gateway, self._sandboxes, self._sandbox_apps = None, [], []
+        self._gateway, self._websocket, self._sandboxes, self._sandbox_apps = None, None, [], []
         self._workers, self._pollers, self._scheduler = [], [], None
         if self._moto is not None:
             self._moto.stop()
@@ -174,6 +184,7 @@ class LocalRuntime:
             rooms_url=self.sandbox_url(ROOMS_EVENT_HUB.name) if self._sandboxes else "",
             beds24_url=self.sandbox_url(BEDS24.name) if self._sandboxes else "",
             beds24_webhook_secret=None if os.environ.get(WEBHOOK_SECRET_ENV) else LOCAL_DEMO_WEBHOOK_SECRET,
+            websocket_url=self.websocket_url,
         )
 
     def _shown_stripe_secret(self) -> str | None:
@@ -195,6 +206,14 @@ class LocalRuntime:
         self._gateway.start()
         self.gateway_url = url_for(cfg.host, self._gateway.port)
         self._sandbox_context.gateway_url = self.gateway_url
+        _check_free(cfg.host, cfg.ws_port, "HUB_WS_PORT")
+        _check_free(cfg.host, cfg.ws_management_port, "HUB_WS_MANAGEMENT_PORT")
+        self._websocket = LocalWebSocketApi(cfg.host, cfg.ws_port, cfg.ws_management_port, stage=cfg.stage)
+        self._websocket.start()
+        self.websocket_url = url_for(cfg.host, self._websocket.port).replace("http://", "ws://", 1)
+        # The functions post to connections through it, as through API Gateway's callback URL on AWS
+        management_url = url_for(cfg.host, self._websocket.management_port)
+        self._env.apply({topology_realtime.MANAGEMENT_URL_ENV: management_url})
         for sandbox in SANDBOXES:
             port = cfg.sandbox_ports.get(sandbox.name, sandbox.default_port)
             app = sandbox.create_app(self._sandbox_context)

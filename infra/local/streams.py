@@ -171,9 +171,9 @@ class StreamPoller(BackgroundLoop):
                 log.exception("stream poller %s: polling failed; retrying", self.name)
                 busy = False
             if not busy:
-                # Lambda polls a shard about 4 times a second; back off to 1 s while the stream is idle
+                # Lambda polls a shard about 4 times a second, idle or not (real-time events reach their
+                # subscribers within a second only if the local poll keeps that pace)
                 self._stop.wait(self._idle)
-                self._idle = min(1.0, self._idle * 2)
             else:
                 self._idle = 0.25
 

@@ -1,8 +1,8 @@
 """The hub's topology, declared once: every function with its triggers, every queue, table, key and secret.
 
 Split by domain, like the bookinghub package: data.py (the shared tables and key), core.py (health),
-bookings.py, websites.py, payments.py, admin.py, beds24.py, delivery.py, pms.py; gateway.py (the API gateway's own error
-answers); model.py says what each kind of thing is.
+bookings.py, websites.py, payments.py, admin.py, beds24.py, delivery.py, pms.py, realtime.py; gateway.py
+(the API gateway's own error answers); model.py says what each kind of thing is.
 This module assembles them into the one topology both renderers read: infra/cdk/ (CloudFormation,
 through infra/stack.py) and infra/local/ (this machine, `make run`). Neither lists a route, queue or
 table of its own. Nothing heavy is imported here, so renderers and tests read it cheaply.
@@ -13,8 +13,8 @@ lists them all), and the Function declaring it names its folder: functions/<name
 
 from __future__ import annotations
 
-from infra.topology import admin, beds24, bookings, core, delivery, gateway, payments, pms, websites
-from infra.topology.data import BOOKINGS, IDEMPOTENCY, INTEGRATION_LOGS, SECRETS_KEY, TABLES
+from infra.topology import admin, beds24, bookings, core, data, delivery, gateway, payments, pms, realtime, websites
+from infra.topology.data import BOOKINGS, IDEMPOTENCY, INTEGRATION_LOGS, SECRETS_KEY
 from infra.topology.gateway import GATEWAY_ERRORS, GatewayError
 from infra.topology.model import (
     Access,
@@ -79,6 +79,9 @@ __all__ = [
     "visibility_timeout_seconds",
 ]
 
+# The shared tables (data.py) and the real-time feed's own (realtime.py)
+TABLES: tuple[Table, ...] = (*data.TABLES, *realtime.TABLES)
+
 BOOKING_EVENTS = bookings.BOOKING_EVENTS
 PASS_ISSUANCE = payments.PASS_ISSUANCE
 BEDS24_EVENTS = beds24.BEDS24_EVENTS
@@ -99,6 +102,7 @@ FUNCTIONS: tuple[Function, ...] = (
     *beds24.FUNCTIONS,
     *delivery.FUNCTIONS,
     *pms.FUNCTIONS,
+    *realtime.FUNCTIONS,
 )
 
 

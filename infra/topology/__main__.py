@@ -5,9 +5,21 @@ One line each: the trigger, the handler file, and the topology module that decla
 
 from __future__ import annotations
 
-from infra.topology import FUNCTIONS, Function, admin, beds24, bookings, core, delivery, payments, pms, websites
+from infra.topology import (
+    FUNCTIONS,
+    Function,
+    admin,
+    beds24,
+    bookings,
+    core,
+    delivery,
+    payments,
+    pms,
+    realtime,
+    websites,
+)
 
-DOMAIN_MODULES = (core, bookings, websites, payments, admin, beds24, delivery, pms)
+DOMAIN_MODULES = (core, bookings, websites, payments, admin, beds24, delivery, pms, realtime)
 
 
 def declared_in(fn: Function) -> str:

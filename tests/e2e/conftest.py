@@ -100,6 +100,8 @@ def start_hub(log_path: Path, extra_env: dict[str, str] | None = None) -> Hub:
         "HUB_BEDS24_PORT": str(beds24_port),
         "HUB_MAKE_PORT": str(make_port),
         "HUB_CLOUDBEDS_PORT": str(cloudbeds_port),
+        "HUB_WS_PORT": str(free_port()),  # the WebSocket API and its management endpoint
+        "HUB_WS_MANAGEMENT_PORT": str(free_port()),
         "PYTHONPATH": f"{ROOT / 'layers' / 'common' / 'python'}{os.pathsep}{ROOT}",
     }
     env.pop("HUB_HOST", None)

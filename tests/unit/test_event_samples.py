@@ -1,8 +1,9 @@
 """events/<function>/*.json: a sample event for every topology function, in the shape its trigger sends.
 
 Each sample parses with Powertools' model of the function's event type (API Gateway REST proxy, SQS,
-DynamoDB stream, EventBridge) and names what the topology says triggers the function: one of its
-routes, its queue, its table's stream or one of its schedules. `*.body.json` files are request bodies
+DynamoDB stream, EventBridge, the WebSocket API's events and its $connect authorizer request) and names
+what the topology says triggers the function: one of its routes, its queue, its table's stream, one of
+its schedules or one of its WebSocket routes. `*.body.json` files are request bodies
 (tests/conftest.py's load_event reads both), not events.
 """
 
@@ -10,11 +11,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventModel,
+    APIGatewayWebSocketConnectEventModel,
+    APIGatewayWebSocketConnectEventRequestContext,
+    APIGatewayWebSocketDisconnectEventModel,
+    APIGatewayWebSocketMessageEventModel,
     DynamoDBStreamModel,
     EventBridgeModel,
     SqsModel,
@@ -22,6 +27,7 @@ from aws_lambda_powertools.utilities.parser.models import (
 from pydantic import BaseModel, ValidationError
 
 from infra import topology
+from infra.topology import realtime
 from tests.conftest import EVENTS
 
 
@@ -29,8 +35,30 @@ def samples(fn: topology.Function) -> list[Path]:
     return sorted(p for p in (EVENTS / fn.name).glob("*.json") if not p.name.endswith(".body.json"))
 
 
+class WebSocketAuthorizerRequest(BaseModel):
+    """A WebSocket API's REQUEST authorizer event (Powertools models only the REST API's, which has a path)."""
+
+    type: Literal["REQUEST"]
+    methodArn: str
+    queryStringParameters: dict[str, str] | None = None
+    requestContext: APIGatewayWebSocketConnectEventRequestContext
+
+
+def websocket_routes(fn: topology.Function) -> set[str]:
+    return {route.key for route in realtime.WEBSOCKET_ROUTES if route.function == fn.name}
+
+
 def event_model(fn: topology.Function) -> type[BaseModel]:
     """The event type the function's handler receives, from its trigger."""
+    if fn.name == realtime.AUTHORIZER_FUNCTION:
+        return WebSocketAuthorizerRequest
+    routes = websocket_routes(fn)
+    if routes == {"$connect"}:
+        return APIGatewayWebSocketConnectEventModel
+    if routes == {"$disconnect"}:
+        return APIGatewayWebSocketDisconnectEventModel
+    if routes:
+        return APIGatewayWebSocketMessageEventModel
     if fn.routes:
         return APIGatewayProxyEventModel
     if fn.queue:
@@ -42,6 +70,12 @@ def event_model(fn: topology.Function) -> type[BaseModel]:
 
 def trigger_mismatch(fn: topology.Function, event: dict[str, Any]) -> str | None:
     """Why the sample could not have come from the function's own trigger (None: it could)."""
+    if fn.name == realtime.AUTHORIZER_FUNCTION:  # the WebSocket API's $connect, authorised first
+        return None if str(event["methodArn"]).endswith("/$connect") else "not the WebSocket API's $connect"
+    if websocket_routes(fn):
+        return (
+            None if event["requestContext"]["routeKey"] in websocket_routes(fn) else "not one of its WebSocket routes"
+        )
     if fn.routes:
         declared = {(r.method, r.path) for r in fn.routes}
         return None if (event["httpMethod"], event["resource"]) in declared else "not one of its routes"

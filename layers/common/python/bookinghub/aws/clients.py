@@ -33,6 +33,23 @@ def client(service: str) -> Any:
     return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
 
 
+@cache
+def endpoint_client(service: str, endpoint_url: str, *, max_pool_connections: int = 10) -> Any:
+    """A client of a service reached at an endpoint of its own (API Gateway's management API is one per
+    stage: its callback URL), with the same call budget as `client`."""
+    import boto3
+    from botocore.config import Config
+
+    trace_library("botocore")
+    config = Config(
+        retries={"mode": "standard", "max_attempts": AWS_MAX_ATTEMPTS},
+        connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=5,
+        max_pool_connections=max_pool_connections,
+    )
+    return boto3.session.Session().client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
+
+
 AWS_MAX_ATTEMPTS = 2  # the first try and one retry (a retried transaction is safe: ClientRequestToken)
 AWS_CONNECT_TIMEOUT_SECONDS = 1.0
 _STANDARD_MAX_BACKOFF_SECONDS = 20.0  # botocore standard mode: sleep rand(0, 1) x 2^(retry - 1), at most 20 s

@@ -32,6 +32,11 @@ class Settings(BaseModel):
     pms_events_queue_url: str = Field("", alias="PMS_EVENTS_QUEUE_URL")
     pms_sync_queue_url: str = Field("", alias="PMS_SYNC_QUEUE_URL")
     pms_event_bus_name: str = Field("", alias="PMS_EVENT_BUS_NAME")  # unset under `make run`: events are logged
+    realtime_connections_table: str = Field("bookinghub-RealtimeConnections", alias="REALTIME_CONNECTIONS_TABLE_NAME")
+    realtime_timeline_table: str = Field("bookinghub-RealtimeTimeline", alias="REALTIME_TIMELINE_TABLE_NAME")
+    # The WebSocket API's management endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage});
+    # under `make run`, the local WebSocket server's loopback endpoint
+    realtime_management_url: str = Field("", alias="REALTIME_MANAGEMENT_URL")
     secrets_kms_key_id: str = Field("", alias="SECRETS_KMS_KEY_ID")
 
     # Stripe's webhook signing secret. On AWS: the ARN of its Secrets Manager secret (topology.SECRETS);

@@ -1,0 +1,60 @@
+"""Bookings table stream (outbox `EVENT#` inserts) -> timeline -> matching WebSocket connections.
+
+A second consumer of the stream the outbox relay reads (a DynamoDB stream serves two), so the webhook
+path is untouched. A booking's events share a shard and arrive in order; once one of them fails, the
+later ones of the same booking in the batch fail too without being tried, so the stream redelivers
+them in order and the timeline's per-booking sequence never skips or swaps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bookinghub.aws.codec import from_item
+from bookinghub.bookings.dal.logs import event_from_outbox_item
+from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.settings import requires_settings
+from bookinghub.realtime.logic.broadcast import broadcast
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+_failed_bookings: set[str] = set()
+
+
+class HeldBack(Exception):
+    """An earlier event of the same booking failed in this batch: this one waits for its retry."""
+
+
+@tracer.capture_method
+def record_handler(record: DynamoDBRecord) -> None:
+    image = (record.raw_event.get("dynamodb") or {}).get("NewImage")
+    if not image:
+        return
+    item = from_item(image)
+    booking_id = str(item.get("booking_id", ""))
+    if booking_id in _failed_bookings:
+        raise HeldBack(booking_id)
+    try:
+        event = event_from_outbox_item(item)
+    except ValueError as error:  # pydantic's ValidationError is a ValueError: it can never become valid
+        logger.error("malformed outbox event passed over", extra={"sk": item.get("SK"), "error": str(error)})
+        return
+    try:
+        broadcast(event)
+    except Exception:
+        _failed_bookings.add(booking_id)
+        raise
+
+
+# Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
+@requires_settings("BOOKINGS_TABLE_NAME", "REALTIME_TIMELINE_TABLE_NAME", "REALTIME_CONNECTIONS_TABLE_NAME")
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    _failed_bookings.clear()
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,216 @@
+"""Open connections and their subscriptions (RealtimeConnections table, TTL on `expires_at`).
+
+  Connection    PK=CONN#{connection id}  SK=CONN            the caller's scope, its subscriptions' keys
+  Subscription  PK=SUB#{filter key}      SK={connection id}  the scope again (the broadcaster checks
+                tenancy without another read), `state` replaying|live, `pending`, `cursor`
+
+The broadcaster finds a filter's subscribers by the table's own key: one strongly consistent query, so
+a subscription is seen the moment it is registered (an index would be eventually consistent, and an
+event appended right after a subscribe could miss it). API Gateway closes every connection after 2 h:
+items expire a little later, should $disconnect never arrive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bookinghub.aws.clients import client
+from bookinghub.aws.codec import from_item, to_attr, to_item
+from bookinghub.core.settings import get_settings
+from bookinghub.realtime.logic.scope import Scope
+from bookinghub.realtime.models import MAX_SUBSCRIPTIONS
+
+CONNECTION_SK = "CONN"
+LIFETIME_SECONDS = 2 * 3600 + 600
+SubscriptionState = Literal["replaying", "live"]
+
+
+class TooManySubscriptions(Exception):
+    pass
+
+
+class ConnectionMissing(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Subscription:
+    connection_id: str
+    filter_key: str
+    scope: Scope
+    state: SubscriptionState
+    pending: int
+    cursor: str | None
+
+
+def _table() -> str:
+    return get_settings().realtime_connections_table
+
+
+def _connection_key(connection_id: str) -> dict[str, Any]:
+    return to_item({"PK": f"CONN#{connection_id}", "SK": CONNECTION_SK})
+
+
+def _subscription_key(filter_key: str, connection_id: str) -> dict[str, Any]:
+    return to_item({"PK": f"SUB#{filter_key}", "SK": connection_id})
+
+
+def put_connection(connection_id: str, scope: Scope, now: float | None = None) -> None:
+    connected = int(time.time() if now is None else now)
+    item = {
+        "PK": f"CONN#{connection_id}",
+        "SK": CONNECTION_SK,
+        "connection_id": connection_id,
+        "connected_at": connected,
+        "expires_at": connected + LIFETIME_SECONDS,
+        **scope.to_item(),
+    }
+    client("dynamodb").put_item(TableName=_table(), Item=to_item(item))
+
+
+def get_connection(connection_id: str) -> tuple[Scope, set[str], int] | None:
+    """The connection's scope, its subscriptions' filter keys and its expiry; None if unknown."""
+    response = client("dynamodb").get_item(TableName=_table(), Key=_connection_key(connection_id), ConsistentRead=True)
+    if "Item" not in response:
+        return None
+    item = from_item(response["Item"])
+    return Scope.from_item(item), set(item.get("subscriptions") or ()), int(item["expires_at"])
+
+
+def delete_connection(connection_id: str) -> None:
+    """The connection and every subscription it holds (idempotent)."""
+    found = get_connection(connection_id)
+    dynamodb = client("dynamodb")
+    for filter_key in sorted(found[1]) if found else ():
+        dynamodb.delete_item(TableName=_table(), Key=_subscription_key(filter_key, connection_id))
+    dynamodb.delete_item(TableName=_table(), Key=_connection_key(connection_id))
+
+
+def add_subscription(connection_id: str, filter_key: str, scope: Scope, *, state: SubscriptionState) -> None:
+    """Register (or restart) a subscription; raises TooManySubscriptions or ConnectionMissing."""
+    dynamodb = client("dynamodb")
+    try:
+        response = dynamodb.update_item(
+            TableName=_table(),
+            Key=_connection_key(connection_id),
+            UpdateExpression="ADD subscriptions :key",
+            ConditionExpression=(
+                "attribute_exists(PK) AND (attribute_not_exists(subscriptions) OR size(subscriptions) < :max "
+                "OR contains(subscriptions, :one))"
+            ),
+            ExpressionAttributeValues={
+                ":key": {"SS": [filter_key]},
+                ":one": to_attr(filter_key),
+                ":max": to_attr(MAX_SUBSCRIPTIONS),
+            },
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException as error:
+        if "Item" in error.response:
+            raise TooManySubscriptions() from None
+        raise ConnectionMissing() from None
+    expires_at = int(from_item(response["Attributes"])["expires_at"])
+    item = {
+        "PK": f"SUB#{filter_key}",
+        "SK": connection_id,
+        "connection_id": connection_id,
+        "filter_key": filter_key,
+        "state": state,
+        "pending": 0,
+        "expires_at": expires_at,
+        **scope.to_item(),
+    }
+    dynamodb.put_item(TableName=_table(), Item=to_item(item))
+
+
+def remove_subscription(connection_id: str, filter_key: str) -> None:
+    dynamodb = client("dynamodb")
+    dynamodb.delete_item(TableName=_table(), Key=_subscription_key(filter_key, connection_id))
+    with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):  # the connection is gone
+        dynamodb.update_item(
+            TableName=_table(),
+            Key=_connection_key(connection_id),
+            UpdateExpression="DELETE subscriptions :key",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":key": {"SS": [filter_key]}},
+        )
+
+
+def get_subscription(connection_id: str, filter_key: str) -> Subscription | None:
+    response = client("dynamodb").get_item(
+        TableName=_table(), Key=_subscription_key(filter_key, connection_id), ConsistentRead=True
+    )
+    return _subscription(from_item(response["Item"])) if "Item" in response else None
+
+
+def subscribers(filter_key: str) -> Iterator[Subscription]:
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "PK = :pk",
+        "ExpressionAttributeValues": to_item({":pk": f"SUB#{filter_key}"}),
+        "ConsistentRead": True,
+    }
+    while True:
+        response = client("dynamodb").query(**request)
+        for raw in response.get("Items") or []:
+            yield _subscription(from_item(raw))
+        if "LastEvaluatedKey" not in response:
+            return
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def defer(connection_id: str, filter_key: str) -> bool:
+    """Tell a replaying subscription that an event came (it re-reads the timeline before going live).
+
+    False when the subscription is live (or gone): the broadcaster then posts the event itself."""
+    dynamodb = client("dynamodb")
+    try:
+        dynamodb.update_item(
+            TableName=_table(),
+            Key=_subscription_key(filter_key, connection_id),
+            UpdateExpression="ADD pending :one",
+            ConditionExpression="#state = :replaying",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=to_item({":one": 1, ":replaying": "replaying"}),
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def go_live(connection_id: str, filter_key: str, *, seen_pending: int, cursor: str | None) -> bool:
+    """Switch to live if no event was deferred since `seen_pending` was read; False means read again."""
+    dynamodb = client("dynamodb")
+    values: dict[str, Any] = {":live": "live", ":seen": seen_pending, ":replaying": "replaying"}
+    update = "SET #state = :live"
+    if cursor is not None:
+        update += ", #cursor = :cursor"
+        values[":cursor"] = cursor
+    try:
+        dynamodb.update_item(
+            TableName=_table(),
+            Key=_subscription_key(filter_key, connection_id),
+            UpdateExpression=update,
+            ConditionExpression="#state = :replaying AND pending = :seen",
+            ExpressionAttributeNames={"#state": "state", **({"#cursor": "cursor"} if cursor is not None else {})},
+            ExpressionAttributeValues=to_item(values),
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def _subscription(item: dict[str, Any]) -> Subscription:
+    return Subscription(
+        connection_id=str(item["connection_id"]),
+        filter_key=str(item["filter_key"]),
+        scope=Scope.from_item(item),
+        state="live" if item.get("state") == "live" else "replaying",
+        pending=int(item.get("pending") or 0),
+        cursor=item.get("cursor"),
+    )

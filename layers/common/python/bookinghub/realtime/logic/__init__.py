@@ -1,0 +1,1 @@
+"""Real-time booking events over WebSocket (issue 14)."""

@@ -1,0 +1,134 @@
+"""subscribe / unsubscribe / ping on an open connection.
+
+A subscribe with `since` must replay what was missed and then go live with no gap and no duplicate:
+1. register the subscription as `replaying` (the broadcaster then defers its events: it appends them to
+   the timeline as always, and bumps the subscription's `pending` instead of posting);
+2. acknowledge with the cursor the subscription starts after;
+3. replay the timeline after the cursor; then read `pending`, replay what came meanwhile, and switch to
+   `live` only if `pending` is unchanged (else read again). The timeline is the buffer, and its ids
+   de-duplicate: every event is posted once, by the replay (id <= the subscription's final cursor) or
+   by the broadcaster (id > it).
+Without `since` the same path runs from the filter's latest event, so no event falls between the ack
+and the first live one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bookinghub.core.observability import logger
+from bookinghub.realtime.adapters import management
+from bookinghub.realtime.dal import connections as store
+from bookinghub.realtime.dal import timeline
+from bookinghub.realtime.logic.ids import id_millis
+from bookinghub.realtime.logic.scope import Scope
+from bookinghub.realtime.models import (
+    TIMELINE_DAYS,
+    Filter,
+    Ping,
+    ProtocolError,
+    Subscribe,
+    TimelineEvent,
+    Unsubscribe,
+    encode,
+    parse_message,
+)
+
+MAX_REPLAY = 2000  # events per subscribe; more is a client that should read GET /api/bookings/{id}/events
+MAX_ROUNDS = 50
+
+Post = Callable[[str, bytes], None]
+
+
+def handle(connection_id: str, body: str | None, post: Post = management.post) -> dict[str, Any] | None:
+    """Act on one message; returns the frame to answer with (pong, error), None when posted already."""
+    try:
+        message = parse_message(body)
+        if isinstance(message, Ping):
+            return {"type": "pong", "at": int(time.time() * 1000)}
+        scope = _scope(connection_id)
+        if isinstance(message, Unsubscribe):
+            store.remove_subscription(connection_id, message.filter.key)
+            return {"type": "unsubscribed", "subscription": message.filter.key}
+        subscribe(connection_id, scope, message, post)
+        return None
+    except ProtocolError as error:
+        logger.info("realtime message refused", extra={"code": error.code, "connection_id": connection_id})
+        return error.frame()
+
+
+def _scope(connection_id: str) -> Scope:
+    found = store.get_connection(connection_id)
+    if found is None:
+        raise ProtocolError("NOT_CONNECTED", "This connection is not registered; reconnect")
+    return found[0]
+
+
+def admit(scope: Scope, wanted: Filter) -> None:
+    """Refuse a filter outside the caller's scope; an unknown id reads as not visible (no leak)."""
+    value, key = wanted.value, wanted.key
+    refused = ProtocolError("SUBSCRIPTION_REFUSED", f"No {wanted.field} {value!r} is visible to you", key)
+    if wanted.field == "booking_id":
+        from bookinghub.bookings.dal.bookings import get_booking
+        from bookinghub.realtime.logic.timeline import is_booking_id
+
+        booking = get_booking(value) if is_booking_id(value) else None
+        if booking is None or not scope.sees(str(booking.get("organisation_id")), str(booking.get("website_id"))):
+            raise refused
+    elif wanted.field == "website_id":
+        from bookinghub.websites.dal.websites import get_website
+
+        website = get_website(value)
+        if website is None or not scope.sees(website.organisation_id, website.id):
+            raise refused
+    elif wanted.field == "provider_id" and not scope.sees_organisation(value):
+        raise refused
+    # user_id: anyone may ask; only the bookings they may read reach them (the broadcaster checks)
+
+
+def subscribe(connection_id: str, scope: Scope, message: Subscribe, post: Post) -> None:
+    key = message.filter.key
+    admit(scope, message.filter)
+    if message.since is not None and id_millis(message.since) < (time.time() - TIMELINE_DAYS * 86400) * 1000:
+        raise ProtocolError("CURSOR_EXPIRED", f"since is older than the {TIMELINE_DAYS}-day timeline", key)
+    start = message.since if message.since is not None else timeline.latest_id(key)
+    try:
+        store.add_subscription(connection_id, key, scope, state="replaying")
+    except store.TooManySubscriptions:
+        raise ProtocolError("TOO_MANY_SUBSCRIPTIONS", "This connection has all the subscriptions it may", key) from None
+    except store.ConnectionMissing:
+        raise ProtocolError("NOT_CONNECTED", "This connection is not registered; reconnect", key) from None
+    try:
+        post(connection_id, encode({"type": "ack", "subscription": key, "cursor": start}))
+        replayed = _replay_then_go_live(connection_id, scope, key, start, post)
+    except management.ConnectionGone:
+        store.delete_connection(connection_id)
+        return
+    logger.info("realtime subscription live", extra={"subscription": key, "replayed": replayed})
+
+
+def _replay_then_go_live(connection_id: str, scope: Scope, key: str, start: str | None, post: Post) -> int:
+    cursor, replayed = start, 0
+    for _ in range(MAX_ROUNDS):
+        current = store.get_subscription(connection_id, key)
+        if current is None:  # unsubscribed (or disconnected) meanwhile
+            return replayed
+        seen = current.pending
+        for entry in timeline.after(key, cursor):
+            if replayed >= MAX_REPLAY:
+                store.remove_subscription(connection_id, key)
+                raise ProtocolError(
+                    "REPLAY_TOO_LONG", f"More than {MAX_REPLAY} events to replay; read the timeline", key
+                )
+            if _visible(scope, entry):
+                post(connection_id, encode(entry.frame(key)))
+            cursor, replayed = entry.id, replayed + 1
+        if store.go_live(connection_id, key, seen_pending=seen, cursor=cursor):
+            return replayed
+    raise RuntimeError(f"subscription {key} kept receiving events while replaying")
+
+
+def _visible(scope: Scope, entry: TimelineEvent) -> bool:
+    return scope.sees(entry.organisation_id, entry.website_id)

@@ -1,0 +1,72 @@
+"""Appending booking domain events to the timeline, and reading a booking's timeline back.
+
+A booking's events reach the broadcaster in order (its outbox items share a partition, so one stream
+shard carries them) and a failed one holds back the later ones (functions/realtime_broadcaster), so
+"the last sequence + 1" is the next sequence; the marker makes a redelivery reuse what it was given.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bookinghub.bookings.models.events import BookingDomainEvent
+from bookinghub.core.errors import BookingNotFound
+from bookinghub.realtime.dal import timeline as store
+from bookinghub.realtime.logic.ids import new_event_id
+from bookinghub.realtime.logic.scope import Scope
+from bookinghub.realtime.models import TimelineEvent
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MAX_ANSWER = 500
+
+
+def is_booking_id(value: str) -> bool:
+    """Booking ids are UUIDs: anything else is never looked up (and reads as absent)."""
+    return bool(_UUID.match(value))
+
+
+def append(event: BookingDomainEvent, user_id: str | None) -> TimelineEvent:
+    """The event's timeline entry, appended once however often the event is delivered."""
+    for _ in range(3):
+        marker = store.get_marker(event.event_id)
+        if marker is not None:
+            entry = _entry(event, user_id, str(marker["id"]), int(marker["sequence"]))
+            store.put_copies(entry)  # a delivery that died after its marker left them unwritten
+            return entry
+        last = store.last_of_booking(event.booking_id)
+        sequence = (last.sequence if last else 0) + 1
+        entry = _entry(event, user_id, new_event_id(sequence, last.id if last else None), sequence)
+        if store.put_marker(event.event_id, entry):
+            store.put_copies(entry)
+            return entry
+    raise RuntimeError(f"could not claim a timeline entry for event {event.event_id}")
+
+
+def _entry(event: BookingDomainEvent, user_id: str | None, event_id: str, sequence: int) -> TimelineEvent:
+    return TimelineEvent(
+        id=event_id,
+        booking_id=event.booking_id,
+        sequence=sequence,
+        event_type=event.event_type,
+        occurred_at=event.occurred_at,
+        data=event.data,
+        website_id=event.website_id,
+        organisation_id=event.organisation_id,
+        user_id=user_id.lower() if user_id else None,
+    )
+
+
+def booking_timeline(scope: Scope, booking_id: str, after_sequence: int = 0) -> list[TimelineEvent]:
+    """A booking's kept events after `after_sequence`, oldest first; 404 if the caller may not read it."""
+    from bookinghub.bookings.dal.bookings import get_booking
+
+    booking = get_booking(booking_id) if is_booking_id(booking_id) else None
+    if booking is None or not scope.sees(str(booking.get("organisation_id")), str(booking.get("website_id"))):
+        raise BookingNotFound()
+    found: list[TimelineEvent] = []
+    for entry in store.after(f"booking_id:{booking_id}", None):
+        if entry.sequence > after_sequence:
+            found.append(entry)
+            if len(found) >= MAX_ANSWER:
+                break
+    return found

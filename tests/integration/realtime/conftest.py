@@ -1,0 +1,97 @@
+"""Real-time tests against in-process moto: bookings made through the real sync, posts captured."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import outbox_events, post_sync, seed_body
+
+
+class Posts:
+    """Stands in for management.post: frames per connection; `gone` ids answer 410 (GoneException)."""
+
+    def __init__(self) -> None:
+        self.frames: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.gone: set[str] = set()
+        self.throttled: set[str] = set()  # LimitExceeded even after the adapter's retries
+        self.on_post: Any = None  # called before each post (to interleave a broadcast with a replay)
+
+    def __call__(self, connection_id: str, data: bytes) -> None:
+        import json
+
+        from bookinghub.realtime.adapters.management import ConnectionGone
+
+        if connection_id in self.gone:
+            raise ConnectionGone(connection_id)
+        if connection_id in self.throttled:
+            from bookinghub.realtime.adapters.management import Throttled
+
+            raise Throttled(connection_id)
+        if self.on_post is not None:
+            hook, self.on_post = self.on_post, None
+            hook()
+        self.frames[connection_id].append(json.loads(data))
+
+    def events(self, connection_id: str) -> list[dict[str, Any]]:
+        return [f for f in self.frames[connection_id] if f["type"] in ("event", "event_ref")]
+
+
+@pytest.fixture
+def posts() -> Posts:
+    return Posts()
+
+
+def make_booking(source_id: str, **changes: Any) -> str:
+    status, body = post_sync(seed_body(source_booking_id=source_id, **changes))
+    assert status in (200, 201), body
+    return str(body["booking_id"])
+
+
+def update_booking(source_id: str, guest_count: int, at: str) -> None:
+    status, body = post_sync(
+        {"event": "booking.updated", "source_booking_id": source_id, "guest_count": guest_count, "updated_at": at}
+    )
+    assert status == 200, body
+
+
+def broadcast_all(booking_id: str, posts: Posts, seen: set[str] | None = None) -> list[Any]:
+    """Feed the booking's outbox events (oldest first) to the broadcaster, as the stream would."""
+    from bookinghub.bookings.dal.logs import event_from_outbox_item
+    from bookinghub.realtime.logic.broadcast import broadcast
+
+    results = []
+    for item in sorted(outbox_events(booking_id), key=lambda i: i["SK"]):
+        if seen is not None:
+            if item["event_id"] in seen:
+                continue
+            seen.add(item["event_id"])
+        results.append(broadcast(event_from_outbox_item(item), post=posts))
+    return results
+
+
+def website_connection(connection_id: str, api_key: str) -> None:
+    from bookinghub.realtime.logic.connect import connect
+
+    connect(connection_id, {"api_key": api_key}, None)
+
+
+def operator_connection(connection_id: str, role: str, org: str = "demo-org", websites: str = "") -> None:
+    from bookinghub.realtime.logic.connect import connect
+
+    claims = {"sub": f"user-{connection_id}", "email": f"{connection_id}@x.test", "cognito:groups": role}
+    if org:
+        claims["custom:organisation_id"] = org
+    if websites:
+        claims["custom:websites"] = websites
+    connect(connection_id, None, claims)
+
+
+def send(connection_id: str, posts: Posts, **message: Any) -> dict[str, Any] | None:
+    import json
+
+    from bookinghub.realtime.logic.subscribe import handle
+
+    return handle(connection_id, json.dumps(message), post=posts)
