@@ -53,7 +53,13 @@ HUB_METRICS: dict[str, tuple[str, ...]] = {
         "Beds24SyncPostponed",
         "Beds24WebhookQueued",
     ),
-    "Deliveries to websites": ("WebhookDelivered", "WebhookRetry", "WebhookRejected"),
+    "Deliveries (sync back and subscriptions)": (
+        "DeliveryAttempt",
+        "DeliverySucceeded",
+        "DeliveryRetryScheduled",
+        "DeliveryFailed",
+    ),
+    "PMS syncs": ("PMSSyncItems", "PMSSyncFailures", "PMSRateLimitHits", "PMSMappingErrors"),
 }
 
 
@@ -344,11 +350,11 @@ def build_monitoring(
         what=f"A Beds24 property's last successful pull is more than {BEDS24_STALE_MINUTES} minutes old.",
         runbook="beds24-sync-stale",
     )
-    delivered, failed = hub_metric("WebhookDelivered"), hub_metric("WebhookRejected")
-    retried = hub_metric("WebhookRetry")
+    # Per attempt (seed 003's success rate): a retried delivery counts each of its attempts
+    attempts, succeeded = hub_metric("DeliveryAttempt"), hub_metric("DeliverySucceeded")
     success_rate = cw.MathExpression(
-        expression="IF(delivered + failed + retried > 0, 100 * delivered / (delivered + failed + retried), 100)",
-        using_metrics={"delivered": delivered, "failed": failed, "retried": retried},
+        expression="IF(attempts > 0, 100 * succeeded / attempts, 100)",
+        using_metrics={"attempts": attempts, "succeeded": succeeded},
         label="delivery success rate %",
         period=PERIOD,
     )

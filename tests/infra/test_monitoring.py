@@ -160,3 +160,33 @@ def test_alarm_topic_is_encrypted_and_tls_only(assembly: Assembly) -> None:
 def test_no_email_subscription_without_the_context_value(assembly: Assembly) -> None:
     # The test synth passes no alarmEmail: the topic exists, nobody is subscribed by the template.
     assert not assembly.resources("AWS::SNS::Subscription")
+
+
+def _emitted_metric_names() -> tuple[set[str], set[str]]:
+    """Metric names the package emits: literal ones, and the prefixes of f-string ones (BookingSync{...})."""
+    literal: set[str] = set()
+    prefixes: set[str] = set()
+    for path in (ROOT / "layers" / "common" / "python" / "bookinghub").rglob("*.py"):
+        text = path.read_text()
+        literal |= set(re.findall(r'add_metric\(name="(\w+)"', text))
+        prefixes |= set(re.findall(r'add_metric\(name=f"(\w+)\{', text))
+    for path in (ROOT / "functions").rglob("*.py"):
+        prefixes |= set(re.findall(r'add_metric\(name=f"(\w+)\{', path.read_text()))
+    return literal, prefixes
+
+
+def test_the_dashboard_and_alarms_name_only_metrics_the_hub_emits(assembly: Assembly) -> None:
+    """A renamed metric must not leave a graph or an alarm silently flat."""
+    literal, prefixes = _emitted_metric_names()
+    body = dashboard_body(assembly)
+    named = set(re.findall(r'"BookingHub","(\w+)"', body))
+    for props in alarms(assembly):
+        for metric in props.get("Metrics", []):
+            stat = metric.get("MetricStat", {}).get("Metric", {})
+            if stat.get("Namespace") == "BookingHub":
+                named.add(stat["MetricName"])
+        if props.get("Namespace") == "BookingHub":
+            named.add(props["MetricName"])
+    assert named, "the dashboard shows none of the hub's own metrics"
+    unknown = sorted(n for n in named if n not in literal and not any(n.startswith(p) for p in prefixes))
+    assert unknown == []
