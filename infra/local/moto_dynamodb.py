@@ -58,7 +58,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
@@ -109,6 +109,10 @@ def install() -> None:
         _originals["streams.get_records"] = DynamoDBStreamsBackend.get_records
         DynamoDBStreamsBackend.get_shard_iterator = _expiring(DynamoDBStreamsBackend.get_shard_iterator)  # type: ignore[method-assign]
         DynamoDBStreamsBackend.get_records = _expiring(DynamoDBStreamsBackend.get_records)  # type: ignore[method-assign]
+        from infra.local.moto_retention import horizon_checked  # it builds on this module's lock
+
+        _originals["shard.get"] = StreamShard.get
+        StreamShard.get = horizon_checked(StreamShard.get)  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -116,7 +120,12 @@ def uninstall() -> None:
     with _lock:
         for name, original in _originals.items():
             owner, _, attribute = name.rpartition(".")
-            classes = {"": DynamoDBBackend, "streams": DynamoDBStreamsBackend, "responses": DynamoHandler}
+            classes = {
+                "": DynamoDBBackend,
+                "streams": DynamoDBStreamsBackend,
+                "responses": DynamoHandler,
+                "shard": StreamShard,
+            }
             setattr(classes[owner], attribute, original)
         _originals.clear()
         _tokens.clear()
