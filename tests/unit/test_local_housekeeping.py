@@ -216,3 +216,30 @@ def test_a_table_without_ttl_keeps_its_items(ddb: Any) -> None:
 
     assert keeper(tail=100).run_once() == (0, 0)
     assert len(ddb.scan(TableName=TABLE)["Items"]) == 1
+
+
+def test_stored_items_share_names_and_short_values_and_read_back_unchanged(ddb: Any) -> None:
+    from moto.dynamodb.models import dynamodb_backends
+
+    sent = []
+    for n in range(2):
+        item = {
+            "PK": {"S": f"BOOKING#{n}"},
+            "SK": {"S": "BOOKING"},
+            "status": {"S": "confirmed"},
+            "customer": {"M": {"email": {"S": f"guest{n}@example.com"}, "country": {"S": "NL"}}},
+            "payload": {"S": "x" * 100 + str(n)},
+            "guests": {"N": "2"},
+            "tags": {"L": [{"S": "a"}, {"N": "1"}]},
+        }
+        ddb.put_item(TableName=TABLE, Item=item)
+        sent.append(item)
+
+    assert sorted(ddb.scan(TableName=TABLE)["Items"], key=lambda i: i["PK"]["S"]) == sent
+    stored = [i for group in dynamodb_backends[ACCOUNT][REGION].tables[TABLE].items.values() for i in group.values()]
+    names = [next(k for k in i.attrs if k == "status") for i in stored]
+    assert names[0] is names[1]  # one string for every item's attribute name
+    assert stored[0].attrs["status"].value is stored[1].attrs["status"].value
+    assert stored[0].attrs["payload"].value is not stored[1].attrs["payload"].value
+    countries = [i.attrs["customer"].value["country"].value for i in stored]
+    assert countries[0] is countries[1]
