@@ -243,3 +243,26 @@ def test_stored_items_share_names_and_short_values_and_read_back_unchanged(ddb: 
     assert stored[0].attrs["payload"].value is not stored[1].attrs["payload"].value
     countries = [i.attrs["customer"].value["country"].value for i in stored]
     assert countries[0] is countries[1]
+
+
+def test_what_aws_deleted_is_freed_and_moto_tracks_only_live_instances(ddb: Any) -> None:
+    import gc
+
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.sqs.models import Message
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="events")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="delivered-and-deleted")
+    sqs.send_message(QueueUrl=url, MessageBody="still-queued")
+    (received,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=received["ReceiptHandle"])
+    for version in range(3):  # each put replaces the item: the old versions are gone in AWS
+        put(ddb, "BOOKING", version=version)
+    gc.collect()
+
+    bodies = {m.body for m in Message.instances_tracked}  # what moto's dashboard lists
+    assert received["Body"] == "delivered-and-deleted"
+    assert bodies == {"still-queued"}
+    versions = [i.attrs["version"].value for i in Item.instances_tracked if "version" in i.attrs]
+    assert versions == ["2"]
