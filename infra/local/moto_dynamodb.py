@@ -28,7 +28,8 @@ with other parameters is IdempotentParameterMismatchException, as in AWS.
 
 Streams: moto keeps every shard iterator it hands out, one more per GetRecords, for good (a stream
 poller leaks ~2 KB per poll); here they expire 15 minutes after they were handed out, as in AWS, and an
-expired one answers ExpiredIteratorException.
+expired one answers ExpiredIteratorException. A position before a trimmed stream's horizon answers
+TrimmedDataAccessException (moto_retention.py); `install()` also installs moto_compact.py's savings.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 renderer configures it (infra/cdk/functions.py: add_stream_trigger).
 
 Reads the table's stream from moto (TRIM_HORIZON: the local tables are created empty at startup, so
-that is everything written in this run and nothing is missed), keeps only the records the mapping's
+that is everything written in this run and nothing is missed; the runtime's housekeeping trims only
+records every poller has read, see `read_through`), keeps only the records the mapping's
 filter pattern lets through, and invokes the consumer in order with real stream events. On partial
 failure (`batchItemFailures` with the SequenceNumber) it retries from the first failed record; when the
 function raises, the batch is halved (bisect on error) until the failing record is alone. After
