@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python")]
 
 from infra.local import auth  # noqa: E402
+from infra.local.housekeeping import STREAM_TAIL_RECORDS  # noqa: E402
 
 WEBSITE, API_KEY = "test-website", "test_sk_xxxxx"  # a demo website and its local demo API key (README)
 MEMORY_TARGET_MB_PER_10K = 100.0
@@ -337,7 +338,8 @@ def run(hub: Hub, duration: float, span: float, clients: int) -> int:
     items, item_mb, records, record_mb = stored_data(hub)
     print(
         f"  the embedded DynamoDB holds {items} items ({item_mb:.1f} MB as JSON) and {records} stream records "
-        f"({record_mb:.1f} MB as JSON): moto keeps both in Python objects, several times their JSON size"
+        f"({record_mb:.1f} MB as JSON; the local stream keeps what its pollers have not read and a tail of "
+        f"{STREAM_TAIL_RECORDS}): moto keeps them in Python objects, several times their JSON size"
     )
 
     edits_delivered = delivered_edits(hub, load.edits_accepted)

@@ -28,13 +28,15 @@ with other parameters is IdempotentParameterMismatchException, as in AWS.
 
 Streams: moto keeps every shard iterator it hands out, one more per GetRecords, for good (a stream
 poller leaks ~2 KB per poll); here they expire 15 minutes after they were handed out, as in AWS, and an
-expired one answers ExpiredIteratorException.
+expired one answers ExpiredIteratorException. A position before a trimmed stream's horizon answers
+TrimmedDataAccessException (moto_retention.py); `install()` also installs moto_compact.py's savings.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 import threading
 import time
@@ -58,7 +60,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
@@ -76,8 +78,8 @@ _SERIALIZED = (
 ITERATOR_LIFETIME_SECONDS = 15 * 60  # AWS: a shard iterator expires 15 minutes after it is returned
 TOKEN_LIFETIME_SECONDS = 10 * 60  # AWS: a client request token is valid 10 minutes after its request completed
 _clock = time.monotonic
-# (account, region, token) -> (the request's other parameters, when it completed), oldest first
-_tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+# (account, region, token) -> (a digest of the request's other parameters, when it completed), oldest first
+_tokens: dict[tuple[str, str, str], tuple[bytes, float]] = {}
 
 F = TypeVar("F", bound=Callable[..., Any])
 Reason = tuple[str, str, dict[str, Any] | None] | tuple[None, None, None]
@@ -109,6 +111,13 @@ def install() -> None:
         _originals["streams.get_records"] = DynamoDBStreamsBackend.get_records
         DynamoDBStreamsBackend.get_shard_iterator = _expiring(DynamoDBStreamsBackend.get_shard_iterator)  # type: ignore[method-assign]
         DynamoDBStreamsBackend.get_records = _expiring(DynamoDBStreamsBackend.get_records)  # type: ignore[method-assign]
+        from infra.local import moto_compact
+        from infra.local.moto_retention import horizon_checked  # it builds on this module's lock
+
+        moto_compact.install()  # items' attribute names and short values shared between items
+
+        _originals["shard.get"] = StreamShard.get
+        StreamShard.get = horizon_checked(StreamShard.get)  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -116,10 +125,18 @@ def uninstall() -> None:
     with _lock:
         for name, original in _originals.items():
             owner, _, attribute = name.rpartition(".")
-            classes = {"": DynamoDBBackend, "streams": DynamoDBStreamsBackend, "responses": DynamoHandler}
+            classes = {
+                "": DynamoDBBackend,
+                "streams": DynamoDBStreamsBackend,
+                "responses": DynamoHandler,
+                "shard": StreamShard,
+            }
             setattr(classes[owner], attribute, original)
         _originals.clear()
         _tokens.clear()
+        from infra.local import moto_compact
+
+        moto_compact.uninstall()
 
 
 def installed() -> bool:
@@ -148,7 +165,9 @@ def _idempotent(method: Callable[[DynamoHandler], ActionResult]) -> Callable[[Dy
         if not token:
             return method(self)
         key = (self.current_account, self.region, str(token))
-        parameters = json.dumps({k: v for k, v in self.body.items() if k != "ClientRequestToken"}, sort_keys=True)
+        # a digest of the other parameters, not their text: a sync's transaction is ~10 KB, kept 10 minutes
+        text = json.dumps({k: v for k, v in self.body.items() if k != "ClientRequestToken"}, sort_keys=True)
+        parameters = hashlib.sha256(text.encode()).digest()
         with _lock:
             now = _clock()
             while _tokens and now - next(iter(_tokens.values()))[1] > TOKEN_LIFETIME_SECONDS:

@@ -31,6 +31,7 @@ from typing import Any
 from infra import topology
 from infra.local import lambdas
 from infra.local.aws_env import (
+    ACCOUNT_ID,
     DEFAULT_REGION,
     LOCAL_DEMO_SECRETS,
     EnvPatch,
@@ -42,6 +43,7 @@ from infra.local.background import BackgroundLoop
 from infra.local.banner import BannerInfo
 from infra.local.demo import DEMO_WEBSITES, SeededWebsite, seed
 from infra.local.gateway import Gateway
+from infra.local.housekeeping import Housekeeping
 from infra.local.resources import LocalResources, create_resources
 from infra.local.sandbox.beds24_demo import LOCAL_DEMO_WEBHOOK_SECRET, WEBHOOK_SECRET_ENV
 from infra.local.sandboxes import BEDS24, ROOMS_EVENT_HUB, SANDBOXES, WEBSITE_RECEIVER, SandboxContext, webhook_url
@@ -111,6 +113,7 @@ class LocalRuntime:
         self._workers: list[QueueWorker] = []
         self._pollers: list[StreamPoller] = []
         self._scheduler: Scheduler | None = None
+        self._housekeeping: Housekeeping | None = None
         self.gateway_url = self.aws_url = ""
         self._document_dir: Path | None = None
 
@@ -150,12 +153,13 @@ class LocalRuntime:
         for stopper in stoppers:
             stopper.start()
         background: list[BackgroundLoop] = [*self._workers, *self._pollers]
-        for part in [*background, *([self._scheduler] if self._scheduler else [])]:
+        timers = [t for t in (self._scheduler, self._housekeeping) if t is not None]
+        for part in [*background, *timers]:
             part.join(timeout=self.config.queue_wait_seconds + 10)  # plus a handler that is mid-invocation
         for stopper in stoppers:
             stopper.join(timeout=10)
         self._gateway, self._websocket, self._sandboxes, self._sandbox_apps = None, None, [], []
-        self._workers, self._pollers, self._scheduler = [], [], None
+        self._workers, self._pollers, self._scheduler, self._housekeeping = [], [], None, None
         if self._moto is not None:
             self._moto.stop()
             # ThreadedMotoServer.stop() leaves its socket open; close it so the port is free again at once
@@ -297,7 +301,11 @@ class LocalRuntime:
             region=cfg.region,
             stop=self._stop,
         )
-        background: list[BackgroundLoop] = [*self._workers, *self._pollers, self._scheduler]
+        # moto neither trims streams nor expires TTL items: the local runtime does, as AWS does by itself
+        self._housekeeping = Housekeeping(
+            account_id=ACCOUNT_ID, region=cfg.region, pollers=self._pollers, stop=self._stop
+        )
+        background: list[BackgroundLoop] = [*self._workers, *self._pollers, self._scheduler, self._housekeeping]
         for part in background:
             part.start()
 

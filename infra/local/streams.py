@@ -2,7 +2,8 @@
 renderer configures it (infra/cdk/functions.py: add_stream_trigger).
 
 Reads the table's stream from moto (TRIM_HORIZON: the local tables are created empty at startup, so
-that is everything written in this run and nothing is missed), keeps only the records the mapping's
+that is everything written in this run and nothing is missed; the runtime's housekeeping trims only
+records every poller has read, see `read_through`), keeps only the records the mapping's
 filter pattern lets through, and invokes the consumer in order with real stream events. On partial
 failure (`batchItemFailures` with the SequenceNumber) it retries from the first failed record; when the
 function raises, the batch is halved (bisect on error) until the failing record is alone. After
@@ -53,7 +54,7 @@ def stream_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str
     created = data.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
-    return {
+    record: dict[str, Any] = {
         "eventID": raw["eventID"],
         "eventName": raw["eventName"],
         "eventVersion": "1.1",
@@ -62,6 +63,10 @@ def stream_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str
         "dynamodb": dynamodb,
         "eventSourceARN": stream_arn,
     }
+    identity = raw.get("userIdentity")  # a TTL deletion's mark, as Lambda's event shows it
+    if identity:
+        record["userIdentity"] = {"type": identity.get("Type"), "principalId": identity.get("PrincipalId")}
+    return record
 
 
 def filter_pattern(trigger: topology.StreamTrigger) -> dict[str, Any]:
@@ -155,6 +160,18 @@ class StreamPoller(BackgroundLoop):
             self._positions[shard_id] = None
             if iterator_type == "LATEST":  # "now" is a place of its own; TRIM_HORIZON is the same on every poll
                 self._start_iterators[shard_id] = self._iterator(shard_id, None, iterator_type)
+
+    @property
+    def stream_arn(self) -> str:
+        return self._stream_arn
+
+    def read_through(self, shard_id: str) -> int | None:
+        """The last sequence number fetched from the shard (in this poller's hands from then on, so the
+        stream may forget it); None when nothing was read yet."""
+        if shard_id in self._closed_shards:
+            return None  # a closed shard is not trimmed: no record of it may be lost by accident
+        position = self._positions.get(shard_id)
+        return None if position is None else int(position)
 
     def _iterator(self, shard_id: str, position: str | None, start_type: str = "TRIM_HORIZON") -> str:
         kwargs: dict[str, Any] = {"ShardIteratorType": start_type}

@@ -1,0 +1,74 @@
+"""The local stand-in for what AWS does to stored data by itself: trim streams, expire items by TTL.
+
+moto does neither (infra/local/moto_retention.py), so without this loop the local stack keeps every
+stream record and every expired item for good, and its memory grows with all it ever wrote. Every
+`interval_seconds` it:
+- trims each table's stream to what its local stream pollers have not read yet plus the newest
+  STREAM_TAIL_RECORDS records (and forgets records past AWS's 24 hours once read): a developer reading
+  the stream with TRIM_HORIZON sees that tail, not the whole run (AWS: the last 24 hours);
+- deletes the items of each table with TTL enabled whose TTL attribute is past, each with the REMOVE
+  stream record AWS's TTL process emits (the stream triggers' filters pass INSERTs only, as on AWS).
+
+It reaches moto's backend directly: the local runtime runs moto's server in its own process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from infra.local.background import BackgroundLoop
+from infra.local.streams import StreamPoller
+
+log = logging.getLogger(__name__)
+
+STREAM_TAIL_RECORDS = 1000  # read records kept per stream, for a developer's look at recent changes
+INTERVAL_SECONDS = 10.0
+
+
+class Housekeeping(BackgroundLoop):
+    def __init__(
+        self,
+        *,
+        account_id: str,
+        region: str,
+        pollers: Sequence[StreamPoller],
+        stop: threading.Event | None = None,
+        interval_seconds: float = INTERVAL_SECONDS,
+        tail_records: int = STREAM_TAIL_RECORDS,
+    ) -> None:
+        super().__init__("housekeeping", stop)
+        self._account, self._region = account_id, region
+        self._pollers = list(pollers)
+        self._interval = interval_seconds
+        self._tail = tail_records
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("housekeeping failed; retrying in %.0f s", self._interval)
+
+    def run_once(self, now: float | None = None) -> tuple[int, int]:
+        """One pass: (stream records trimmed, items expired)."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        from infra.local import moto_retention
+
+        backend = dynamodb_backends[self._account][self._region]
+        trimmed = expired = 0
+        for table in list(backend.tables.values()):
+            expired += moto_retention.expire_items(backend, table, now)
+            shard = table.stream_shard
+            if shard is None:
+                continue
+            readers = [p for p in self._pollers if p.stream_arn.startswith(f"{table.table_arn}/stream/")]
+            positions = [p.read_through(shard.id) for p in readers]
+            if not readers:  # nothing local waits for its records: it keeps the tail
+                read: int | None = shard.starting_sequence_number + len(shard.items) - 1
+            else:  # a record goes once every poller of the stream has read it
+                read = None if None in positions else min(p for p in positions if p is not None)
+            trimmed += moto_retention.trim_stream(shard, read_through=read, keep=self._tail)
+        return trimmed, expired
