@@ -13,6 +13,7 @@ from infra import topology
 from infra.cdk.monitoring import RUNBOOK
 from infra.cdk.naming import dlq_id, function_id, queue_id, stream_failures_id, table_id
 from tests.infra.conftest import Assembly
+from tests.infra.helpers import render
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,22 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def dashboard_body(assembly: Assembly) -> str:
     """The dashboard's body with every reference written as <LogicalId>, so tests can look for resources."""
     (dashboard,) = assembly.resources("AWS::CloudWatch::Dashboard").values()
-    body = dashboard["Properties"]["DashboardBody"]
-    return _flatten(body)
-
-
-def _flatten(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        ((fn, arg),) = value.items()
-        if fn == "Ref":
-            return f"<{arg}>"
-        if fn == "Fn::GetAtt":
-            return f"<{arg[0]}.{arg[1]}>"
-        if fn == "Fn::Join":
-            return str(arg[0]).join(_flatten(part) for part in arg[1])
-    raise AssertionError(f"unexpected token in the dashboard body: {value!r}")
+    return render(dashboard["Properties"]["DashboardBody"])
 
 
 def alarms(assembly: Assembly) -> list[dict[str, Any]]:

@@ -85,8 +85,8 @@ def test_handlers_import_neither_the_aws_sdk_nor_an_http_client() -> None:
         ("bookings/dal/bookings.py", "from botocore.exceptions import ClientError", False),
         ("aws/clients.py", "import boto3", False),
         ("core/urls.py", "import requests", True),
-        ("websites/logic/sync_back.py", "import http.client", True),
-        ("websites/adapters/webhooks.py", "import requests", False),
+        ("delivery/logic/dispatch.py", "import http.client", True),
+        ("delivery/adapters/http.py", "import requests", False),
         ("beds24/client/http.py", "from requests.adapters import HTTPAdapter", False),
         ("beds24/dal/queues.py", "import requests", True),  # a dal talks to AWS, not to providers
         ("bookings/logic/sync.py", "from urllib.parse import urlsplit", False),  # parsing is not talking

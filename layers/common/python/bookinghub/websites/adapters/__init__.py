@@ -1,1 +1,0 @@
-"""websites/adapters."""
