@@ -2,8 +2,10 @@
 status --local` shows it, `bookinghub dlq show` prints it, and `bookinghub dlq redrive` brings it back and
 it is processed (the sync-back reaches the website once its receiver is healthy again).
 
-The hub runs with HUB_QUEUE_VISIBILITY_SECONDS=1 so the five failed receives take seconds, not the
-minutes AWS's visibility timeouts would; everything else is as `make run` has it.
+The failure: the website's receiver answers 503 to every delivery, so the sync-back exhausts its retry
+schedule and its message lands in the Deliveries DLQ. The hub runs with a short schedule (three retries,
+scaled to milliseconds) and HUB_QUEUE_VISIBILITY_SECONDS=1, so that takes seconds rather than the day
+and more it takes as deployed; everything else is as `make run` has it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, dict[
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(auth.KEY_ENV, key_file)
         patch.delenv("POWERTOOLS_LOG_LEVEL", raising=False)
-        hub = start_hub(directory / "hub.log", extra_env={"HUB_QUEUE_VISIBILITY_SECONDS": "1"})
+        hub = start_hub(
+            directory / "hub.log",
+            extra_env={
+                "HUB_QUEUE_VISIBILITY_SECONDS": "1",
+                "HUB_DELIVERY_SCHEDULE": "1,1,1",
+                "HUB_DELIVERY_TIME_SCALE": "0.001",
+            },
+        )
     env = {
         **os.environ,
         auth.KEY_ENV: key_file,
@@ -125,25 +134,25 @@ def test_a_poisoned_message_is_shown_and_redriven_and_then_processed(stack: tupl
 
     def poisoned() -> bool:
         shown = cli(env, "status", "--local")
-        return shown.returncode == 1 and "1 to redrive" in dlq_row(shown.stdout, "BookingEvents")
+        return shown.returncode == 1 and "1 to redrive" in dlq_row(shown.stdout, "Deliveries")
 
-    wait_for(poisoned, "the sync-back to reach the BookingEvents DLQ", hub=hub, env=env)
+    wait_for(poisoned, "the sync-back to reach the Deliveries DLQ", hub=hub, env=env)
     listed = cli(env, "dlq", "list", "--local")
     assert listed.returncode == 0
-    assert "1" in dlq_row(listed.stdout, "BookingEvents")
-    shown = cli(env, "dlq", "show", "BookingEvents", "--local")
+    assert "1" in dlq_row(listed.stdout, "Deliveries")
+    shown = cli(env, "dlq", "show", "Deliveries", "--local")
     assert shown.returncode == 0, shown.stderr
-    assert booking_id in shown.stdout  # the poisoned message is the edit's domain event
-    counted = cli(env, "dlq", "redrive", "BookingEvents", "--dry-run", "--local")
+    assert "delivery_id" in shown.stdout  # the poisoned message is the edit's delivery attempt
+    counted = cli(env, "dlq", "redrive", "Deliveries", "--dry-run", "--local")
     assert "1 messages would move" in counted.stdout
     still = cli(env, "dlq", "list", "--local")
-    assert "1" in dlq_row(still.stdout, "BookingEvents")  # a dry run moves nothing
+    assert "1" in dlq_row(still.stdout, "Deliveries")  # a dry run moves nothing
 
     json_call(hub, "POST", f"{hub.sandbox_url}/_control", {"website_id": WEBSITE, "fail_with": 503, "times": 0})
     before = len(json_call(hub, "GET", f"{hub.sandbox_url}/{WEBSITE}/deliveries")[0])
-    moved = cli(env, "dlq", "redrive", "BookingEvents", "--local")
+    moved = cli(env, "dlq", "redrive", "Deliveries", "--local")
     assert moved.returncode == 0, moved.stdout + moved.stderr
-    assert "moved 1 messages back to BookingEvents" in moved.stdout
+    assert "moved 1 messages back to Deliveries" in moved.stdout
 
     def delivered() -> list[dict[str, Any]]:
         deliveries = json_call(hub, "GET", f"{hub.sandbox_url}/{WEBSITE}/deliveries")[0]
@@ -153,7 +162,7 @@ def test_a_poisoned_message_is_shown_and_redriven_and_then_processed(stack: tupl
     assert len(delivered()) == 1
     after = cli(env, "status", "--local")
     assert after.returncode == 0, after.stdout
-    assert "to redrive" not in dlq_row(after.stdout, "BookingEvents")
+    assert "to redrive" not in dlq_row(after.stdout, "Deliveries")
 
 
 def test_the_cli_names_an_unknown_queue(stack: tuple[Hub, dict[str, str]]) -> None:

@@ -166,7 +166,7 @@ def test_sync_events_reach_the_bus(aws: LocalResources, demo_hotel: Any, monkeyp
 
     import boto3
 
-    from bookinghub.pms.settings import get_pms_settings
+    from bookinghub.core.settings import get_settings
 
     events, sqs = boto3.client("events", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
     events.create_event_bus(Name="pms-test-bus")
@@ -177,11 +177,11 @@ def test_sync_events_reach_the_bus(aws: LocalResources, demo_hotel: Any, monkeyp
     )
     events.put_targets(Rule="all-pms", EventBusName="pms-test-bus", Targets=[{"Id": "q", "Arn": arn}])
     monkeypatch.setenv("PMS_EVENT_BUS_NAME", "pms-test-bus")
-    get_pms_settings.cache_clear()
+    get_settings.cache_clear()
     try:
         _, body = sync("bookings", hotel_slug="demo-hotel", limit=3)
     finally:
-        get_pms_settings.cache_clear()
+        get_settings.cache_clear()
     received = []
     for _ in range(5):
         batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
