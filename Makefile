@@ -64,6 +64,7 @@ deploy: layer $(NODE_STAMP)
 bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/beds24_full_sync.py
+	$(BIN)/python bench/cost.py
 
 clean:
 	rm -rf $(VENV) build cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache
