@@ -35,8 +35,11 @@ def reset_caches() -> None:
     from bookinghub.aws.clients import client
     from bookinghub.core.settings import get_settings
 
+    from bookinghub.aws.kms import forget_decrypted
+
     get_settings.cache_clear()
     client.cache_clear()
+    forget_decrypted()
 
 
 @pytest.fixture
