@@ -390,6 +390,77 @@ ENTRY_POINTS: dict[str, EntryPoint] = {
 }
 
 
+# --- Filtered listings: what a page of GET /api/bookings?status=... reads --------------------------------
+
+
+def listing(bookings: int, matching: int, page: int = 50) -> dict[str, Any]:
+    """One website's `bookings` bookings, `matching` of them cancelled (clones of a real synced booking
+    item, written unmetered), and the first page of `?status=cancelled` through admin_api."""
+    import boto3
+    from moto import mock_aws
+
+    meter = CostMeter()
+    meter.install()
+    with mock_aws():
+        _reset_hub_caches()
+        from infra.local.resources import create_resources
+
+        resources = create_resources(boto3.Session(region_name="us-east-1"))
+        os.environ.update(resources.env)
+        _reset_hub_caches()
+        hub = Hub(meter, resources)
+        _website(None)
+        body = json.loads((ROOT / "events/sync_bookings/seed_booking_created.body.json").read_text())
+        status, synced = hub.http(
+            "sync_bookings", {**load_event("sync_bookings/booking_created"), "body": json.dumps(body)}
+        )
+        assert status == 200, synced
+        from bookinghub.aws.clients import client
+
+        ddb, table = client("dynamodb"), resources.env["BOOKINGS_TABLE_NAME"]
+        original = ddb.get_item(
+            TableName=table, Key={"PK": {"S": f"BOOKING#{synced['booking_id']}"}, "SK": {"S": "BOOKING"}}
+        )
+        template, old_id = original["Item"], synced["booking_id"]
+        clones = []
+        for n in range(bookings):
+            booking_id = f"00000000-0000-4000-8000-{n:012d}"
+            item = json.loads(json.dumps(template).replace(old_id, booking_id))
+            day = f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}"
+            for index in ("GSI1SK", "GSI2SK", "GSI3SK", "GSI4SK"):
+                if index in item:
+                    item[index] = {"S": f"{day}#{booking_id}"}
+            item["status"] = {"S": "cancelled" if n % max(1, bookings // max(1, matching)) == 0 else "confirmed"}
+            clones.append({"PutRequest": {"Item": item}})
+        for start in range(0, len(clones), 25):
+            ddb.batch_write_item(RequestItems={table: clones[start : start + 25]})
+        event = load_event("admin_api/list_bookings")
+        event["queryStringParameters"] = {"website_id": WEBSITE_ID, "status": "cancelled", "limit": str(page)}
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in event["queryStringParameters"].items()}
+        with meter.measuring("request") as use:
+            status, answer = hub.http("admin_api", event)
+        assert status == 200, answer
+        return {
+            "bookings_in_partition": bookings,
+            "cancelled": sum(1 for c in clones if c["PutRequest"]["Item"]["status"]["S"] == "cancelled"),
+            "returned": len(answer.get("bookings") or answer.get("items") or []),
+            "queries": use.calls["dynamodb.Query"],
+            "items_read": use.items_read,
+            "read_units": use.read_units,
+        }
+
+
+def print_listings() -> None:
+    print("\n== GET /api/bookings?website_id=...&status=cancelled&limit=50 (GSI1 + FilterExpression) ==")
+    for bookings, matching in ((500, 250), (2000, 50), (2000, 5)):
+        row = listing(bookings, matching)
+        print(
+            f"  {row['bookings_in_partition']:5} bookings, {row['cancelled']:4} cancelled: "
+            f"{row['returned']:3} returned, "
+            f"{row['queries']} queries, {row['items_read']:5} items read, {row['read_units']:g} RRU"
+        )
+
+
 # --- Running and pricing ----------------------------------------------------------------------------------
 
 
@@ -557,6 +628,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10)
     parser.add_argument("--warm", type=int, default=2, help="unmetered requests first (warm environments)")
     parser.add_argument("--only", choices=sorted(ENTRY_POINTS), action="append")
+    parser.add_argument("--listings", action="store_true", help="also what a status-filtered page reads")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     results = {}
@@ -569,6 +641,8 @@ def main() -> None:
             print_report(name, meter, per)
     if args.json:
         print(json.dumps(results, indent=2))
+    elif args.listings:
+        print_listings()
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ class StageUse:
     lambda_gb_seconds: float = 0.0
     api_requests: int = 0
     log_bytes: int = 0
+    items_read: int = 0  # by Query and Scan, before their filters
 
 
 class CostMeter:
@@ -92,6 +93,8 @@ class CostMeter:
             found = query(table, *args, **kwargs)
             full = unfiltered(query, table, args, kwargs, "projection_expressions")
             meter._read_sizes().append(sum(item.size() for item in full[0]))
+            if meter.active:
+                meter.stages[meter.stage].items_read += len(full[0])
             return found
 
         def sized_scan(table: Any, *args: Any, **kwargs: Any) -> Any:

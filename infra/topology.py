@@ -124,6 +124,11 @@ class Function:
         return f"functions/{self.name}/handler.py"
 
 
+# Environment of every function, whatever it does (both renderers set it before a function's own).
+# PYDANTIC_DISABLE_PLUGINS: pydantic otherwise scans every installed distribution's entry points for
+# plugins when the first model is built, on every cold start (the hub uses none).
+RUNTIME_ENVIRONMENT: tuple[tuple[str, str], ...] = (("PYDANTIC_DISABLE_PLUGINS", "__all__"),)
+
 # --- Tables -----------------------------------------------------------------------------------------
 
 BOOKINGS = Table(

@@ -33,9 +33,8 @@ def load_event(name: str) -> dict[str, Any]:
 def reset_caches() -> None:
     """Settings and clients are cached per process; tests that change env must drop them."""
     from bookinghub.aws.clients import client
-    from bookinghub.core.settings import get_settings
-
     from bookinghub.aws.kms import forget_decrypted
+    from bookinghub.core.settings import get_settings
 
     get_settings.cache_clear()
     client.cache_clear()
