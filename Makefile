@@ -65,6 +65,7 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/beds24_full_sync.py
 	$(BIN)/python bench/cost.py
+	$(BIN)/python bench/cold_start.py
 
 clean:
 	rm -rf $(VENV) build cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache

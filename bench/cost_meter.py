@@ -8,7 +8,8 @@ plus values, as DynamoDB sizes them). Billing rules applied (DynamoDB, SQS devel
   a transaction (ConditionCheck included); plus, per GSI the item is (or was) projected into, ceil(KB of
   the projected entry), twice when the change moves the item's index key (a delete and a put);
 - read units: ceil(4 KB) of the items read (before any filter or projection), per GetItem or once per
-  Query/Scan page; 0.5 for eventually consistent reads, x2 in a transaction;
+  Query/Scan page (its ScannedCount times the mean full size of those items); 0.5 for eventually
+  consistent reads, x2 in a transaction;
 - stream records are counted but priced at $0: Lambda's reads of a DynamoDB stream are free;
 - SQS: one request per 64 KB of payload (send, batch send) and one per other call.
 """
@@ -92,15 +93,13 @@ class CostMeter:
         def sized_query(table: Any, *args: Any, **kwargs: Any) -> Any:
             found = query(table, *args, **kwargs)
             full = unfiltered(query, table, args, kwargs, "projection_expressions")
-            meter._read_sizes().append(sum(item.size() for item in full[0]))
-            if meter.active:
-                meter.stages[meter.stage].items_read += len(full[0])
+            meter._read_sizes().append(sum(item.size() for item in full[0]) / max(1, len(full[0])))
             return found
 
         def sized_scan(table: Any, *args: Any, **kwargs: Any) -> Any:
             found = scan(table, *args, **kwargs)
             full = unfiltered(scan, table, args, kwargs, "projection_expression")
-            meter._read_sizes().append(sum(item.size() for item in full[0]))
+            meter._read_sizes().append(sum(item.size() for item in full[0]) / max(1, len(full[0])))
             return found
 
         Table.query, Table.scan = sized_query, sized_scan  # type: ignore[method-assign]
@@ -113,7 +112,7 @@ class CostMeter:
         finally:
             self.active, self.stage = False, previous
 
-    def _read_sizes(self) -> list[int]:
+    def _read_sizes(self) -> list[float]:
         if not hasattr(self._local, "reads"):
             self._local.reads = []
         return self._local.reads  # type: ignore[no-any-return]
@@ -139,7 +138,7 @@ class CostMeter:
             if operation in DDB_WRITES:
                 self._count_writes(use, operation, params, context["cost_before"])
             else:
-                self._count_reads(use, operation, params)
+                self._count_reads(use, operation, params, parsed)
         elif service == "sqs":
             use.sqs_requests += _sqs_requests(operation, params, parsed)
 
@@ -168,16 +167,19 @@ class CostMeter:
                 use.stream_records += 1
             self.writes.append(Write(name, _kind(key), units, index_units, keys_only, self.stage))
 
-    def _count_reads(self, use: StageUse, operation: str, params: dict[str, Any]) -> None:
-        sizes = self._read_sizes()
+    def _count_reads(self, use: StageUse, operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> None:
+        mean_sizes = self._read_sizes()  # of the items a Query/Scan read, from moto (mean item size)
         if operation in ("GetItem", "BatchGetItem", "TransactGetItems"):
             for name, key, consistent in _read_targets(operation, params):
                 item = _stored(name, key)
                 scale = 2.0 if operation == "TransactGetItems" else (1.0 if consistent else 0.5)
                 use.read_units += scale * max(1, _units(item.size() if item else 0, 4 * KB))
         elif operation in ("Query", "Scan"):
+            # DynamoDB bills the items it evaluated (ScannedCount), filtered out or not
+            scanned = int(parsed.get("ScannedCount", parsed.get("Count", 0)))
+            use.items_read += scanned
             scale = 1.0 if params.get("ConsistentRead") else 0.5
-            use.read_units += scale * max(1, _units(sum(sizes), 4 * KB))
+            use.read_units += scale * max(1, _units(round(scanned * (mean_sizes[-1] if mean_sizes else 0)), 4 * KB))
 
     # --- what the harness reports -----------------------------------------------------------------------
 
