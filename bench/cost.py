@@ -452,7 +452,7 @@ def listing(bookings: int, matching: int, page: int = 50) -> dict[str, Any]:
 
 def print_listings() -> None:
     print("\n== GET /api/bookings?website_id=...&status=cancelled&limit=50 (GSI1 + FilterExpression) ==")
-    for bookings, matching in ((500, 250), (2000, 50), (2000, 5)):
+    for bookings, matching in ((200, 100), (1000, 20)):
         row = listing(bookings, matching)
         print(
             f"  {row['bookings_in_partition']:5} bookings, {row['cancelled']:4} cancelled: "
