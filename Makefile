@@ -97,6 +97,8 @@ bench: install-run
 	$(BIN)/python bench/memory_breakdown.py
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/realtime.py
+	$(BIN)/python bench/cost.py
+	$(BIN)/python bench/cold_start.py
 
 clean:
 	rm -rf $(VENV) build cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache

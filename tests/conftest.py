@@ -33,10 +33,12 @@ def load_event(name: str) -> dict[str, Any]:
 def reset_caches() -> None:
     """Settings and clients are cached per process; tests that change env must drop them."""
     from bookinghub.aws.clients import client
+    from bookinghub.aws.kms import forget_decrypted
     from bookinghub.core.settings import get_settings
 
     get_settings.cache_clear()
     client.cache_clear()
+    forget_decrypted()
     _reset_delivery_caches()
 
 

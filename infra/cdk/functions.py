@@ -137,6 +137,7 @@ def environment(spec: topology.Function, data: DataResources, settings: Function
         # Powertools (Python logging) spells it WARNING; Lambda's log filter spells it WARN.
         "POWERTOOLS_LOG_LEVEL": "WARNING" if settings.log_level == "WARN" else settings.log_level,
         "HUB_STAGE": settings.stage,
+        **dict(topology.RUNTIME_ENVIRONMENT),
     }
     for name in dict.fromkeys(spec.access.read_tables + spec.access.write_tables):
         env[topology.table(name).env_var] = data.tables[name].table_name

@@ -62,6 +62,7 @@ def function_environment(
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
         "POWERTOOLS_SERVICE_NAME": "bookinghub",
         "POWERTOOLS_METRICS_NAMESPACE": "BookingHubLocal",
+        **dict(topology.RUNTIME_ENVIRONMENT),
         **resource_env,
         **(secrets or {}),
     }

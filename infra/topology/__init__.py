@@ -17,6 +17,7 @@ from infra.topology import admin, beds24, bookings, core, data, delivery, gatewa
 from infra.topology.data import BOOKINGS, IDEMPOTENCY, INTEGRATION_LOGS, SECRETS_KEY
 from infra.topology.gateway import GATEWAY_ERRORS, GatewayError
 from infra.topology.model import (
+    RUNTIME_ENVIRONMENT,
     Access,
     Function,
     HttpMethod,
@@ -46,6 +47,7 @@ __all__ = [
     "INTEGRATION_LOGS",
     "PASS_ISSUANCE",
     "QUEUES",
+    "RUNTIME_ENVIRONMENT",
     "SECRETS",
     "SECRETS_KEY",
     "STRIPE_WEBHOOK_SECRET",

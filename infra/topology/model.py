@@ -151,3 +151,9 @@ class Secret:
     env_var: str  # env var that carries the secret's ARN to functions
     local_env_var: str  # env var that carries the value itself locally
     description: str
+
+
+# Environment of every function, whatever it does (both renderers set it before a function's own).
+# PYDANTIC_DISABLE_PLUGINS: pydantic otherwise scans every installed distribution's entry points for
+# plugins when the first model is built, on every cold start (the hub uses none).
+RUNTIME_ENVIRONMENT: tuple[tuple[str, str], ...] = (("PYDANTIC_DISABLE_PLUGINS", "__all__"),)

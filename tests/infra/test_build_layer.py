@@ -36,9 +36,9 @@ class FakePip:
         (target / "bin" / "some-script").write_text("#!/usr/bin/python\n")
 
 
-def _build(out: Path, inputs: tuple[Path, Path], pip: Any) -> bool:
+def _build(out: Path, inputs: tuple[Path, Path], pip: Any, compiler: Any = lambda site: False) -> bool:
     requirements, package = inputs
-    return build_layer.build(out, requirements=requirements, package_dir=package, installer=pip)
+    return build_layer.build(out, requirements=requirements, package_dir=package, installer=pip, compiler=compiler)
 
 
 def test_builds_layer_with_dependencies_and_package(tmp_path: Path, inputs: tuple[Path, Path]) -> None:
@@ -108,3 +108,47 @@ def test_pip_fetches_linux_arm64_cp313_binary_wheels(monkeypatch: pytest.MonkeyP
     assert "--only-binary=:all:" in command
     assert f"--target {tmp_path / 'python'}" in flags
     assert f"-r {tmp_path / 'requirements.txt'}" in flags
+
+
+def test_the_built_layer_is_compiled_for_its_runtime(tmp_path: Path, inputs: tuple[Path, Path]) -> None:
+    compiled: list[Path] = []
+
+    def compiler(site: Path) -> bool:
+        compiled.append(site)
+        return True
+
+    out = tmp_path / "layer"
+    _build(out, inputs, FakePip(), compiler=compiler)
+    # compiled in staging, after the package and its document are in place
+    assert compiled == [out.with_name("layer.staging") / "python"]
+
+
+@pytest.mark.skipif(build_layer.target_python() is None, reason="no CPython 3.13 on this machine")
+def test_bytecode_is_for_cpython_313_and_used_without_the_source_mtime(tmp_path: Path) -> None:
+    site = tmp_path / "python"
+    (site / "pkg").mkdir(parents=True)
+    (site / "pkg" / "__init__.py").write_text("VALUE = 1\n")
+    assert build_layer.compile_for_target(site) is True
+    (pyc,) = (site / "pkg" / "__pycache__").iterdir()
+    assert pyc.name == "__init__.cpython-313.pyc"
+    header = pyc.read_bytes()[:8]
+    magic_313 = subprocess.run(
+        [
+            str(build_layer.target_python()),
+            "-c",
+            "import importlib.util as u, sys; sys.stdout.buffer.write(u.MAGIC_NUMBER)",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert header[:4] == magic_313
+    assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, unchecked: no stat of the source
+
+
+def test_no_target_interpreter_means_no_bytecode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build_layer, "target_python", lambda: None)
+    site = tmp_path / "python"
+    (site / "pkg").mkdir(parents=True)
+    (site / "pkg" / "__init__.py").write_text("VALUE = 1\n")
+    assert build_layer.compile_for_target(site) is False
+    assert not list(site.rglob("*.pyc"))  # never this machine's (wrong-version) bytecode

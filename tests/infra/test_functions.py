@@ -68,6 +68,7 @@ def test_environment_names_exactly_the_granted_resources(assembly: Assembly, spe
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "BookingHub"
     assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
     assert env["HUB_STAGE"] == STACK_NAME.removeprefix("BookingHub-")
+    assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # topology.RUNTIME_ENVIRONMENT
     resource_vars = {t.env_var for t in topology.TABLES} | {q.env_var for q in topology.QUEUES}
     resource_vars |= {topology.SECRETS_KEY.env_var} | {s.env_var for s in topology.SECRETS}
     assert {k: v for k, v in env.items() if k in resource_vars} == expected_resource_env(spec)

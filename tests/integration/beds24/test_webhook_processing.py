@@ -287,3 +287,31 @@ def test_a_webhook_that_could_not_be_queued_is_taken_again_on_retry(
     assert (status, answer["status"]) == (200, "queued")
     assert drain_events(aws) == (1, 0)
     assert reservation(booking_id) is not None
+
+
+def test_an_event_reads_its_property_twice_and_decrypts_nothing_when_warm(
+    aws: LocalResources, beds24: Sandbox, prop: Any
+) -> None:
+    """Issue 11: the property once to apply, once for a run that started during the Beds24 read (not a
+    third time for its credentials); the tokens' plaintext is kept for the environment's life."""
+    from bookinghub.aws.clients import client
+
+    first, second = beds24.create(), beds24.create(lastName="Park")
+    deliver(beds24.webhooks(first)[-1])
+    assert drain_events(aws) == (1, 0)  # warms the decrypted-secret cache
+    deliver(beds24.webhooks(second)[-1])
+    kms_calls: list[str] = []
+    client("kms").meta.events.register("before-call.kms.*", lambda model, **_: kms_calls.append(model.name))
+    try:
+        with DynamoMeter() as meter:
+            assert drain_events(aws) == (1, 0)
+    finally:
+        client("kms").meta.events.unregister("before-call.kms.*")
+    property_reads = [
+        r
+        for r in meter.requests
+        if r.operation == "GetItem" and r.params["Key"]["SK"]["S"].startswith("INTEGRATION#beds24#")
+    ]
+    assert len(property_reads) == 2
+    assert kms_calls == []
+    assert reservation(second) is not None

@@ -124,7 +124,8 @@ def _apply(
     booking_id = int(payload["booking"]["id"])
     if prop.reread_on_webhook:
         try:
-            current = client_for(prop, on_call=call_logger(prop)).get_booking(prop.beds24_property_id, booking_id)
+            beds24 = client_for(prop, on_call=call_logger(prop), just_read=True)  # read in process_event
+            current = beds24.get_booking(prop.beds24_property_id, booking_id)
         except Beds24AuthError:
             logger.error("beds24 refresh token rejected: applying the webhook as sent", extra={"property_id": prop.id})
             metrics.add_metric(name="Beds24AuthFailed", unit="Count", value=1)

@@ -153,7 +153,7 @@ def normalise_phone(raw: str | None, default_region: str | None) -> str | None:
     """
     if not raw or not raw.strip():
         return None
-    import phonenumbers  # ~40 ms of metadata: loaded only when a booking is matched
+    import phonenumbers  # (phonenumberslite) ~40 ms of metadata: loaded only when a booking is matched
 
     text = raw.strip()
     if text.startswith("00"):

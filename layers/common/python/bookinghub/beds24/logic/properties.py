@@ -167,9 +167,14 @@ def webhook_secret(prop: Beds24Property) -> str | None:
     return decrypt_secret(encrypted, purpose=WEBHOOK_PURPOSE, owner=_owner(prop)) if encrypted else None
 
 
-def client_for(prop: Beds24Property, *, on_call: Callable[[CallRecord], None] | None = None) -> Beds24Client:
-    """A Beds24 client for the property, reusing its stored access token and saving any new one."""
-    credentials = store.credentials_of(prop)  # fresh: another worker may have minted a token meanwhile
+def client_for(
+    prop: Beds24Property, *, on_call: Callable[[CallRecord], None] | None = None, just_read: bool = False
+) -> Beds24Client:
+    """A Beds24 client for the property, reusing its stored access token and saving any new one.
+
+    `just_read`: `prop` was read (consistently) for this very request, so its credentials are current;
+    otherwise they are read again, since another worker may have minted a token meanwhile."""
+    credentials = prop.credentials if just_read else store.credentials_of(prop)
     if not credentials.refresh_token_encrypted:
         raise NotConfigured()
     refresh = decrypt_secret(credentials.refresh_token_encrypted, purpose=REFRESH_PURPOSE, owner=_owner(prop))
