@@ -133,7 +133,7 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
             else:
                 merge = merge_fields(stored, fields, order_key)
                 if merge.applied:
-                    # Each narrowed attempt failed because another change landed in between
+                    # Bounded: a narrowed write fails only when another change landed since its read
                     merges += 1
                     if merges > _MERGE_RETRIES:
                         raise ServerError("The booking is being changed concurrently; retry") from None
