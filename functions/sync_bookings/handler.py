@@ -23,7 +23,15 @@ def post_sync() -> Any:
     result = sync_booking(request.headers.get("x-api-key"), request_body(request), json_body=sent_as_json(request))
     metrics.add_metric(name=f"BookingSync{result.outcome.title().replace('_', '')}", unit="Count", value=1)
     # 200 for every accepted delivery, as in the seed; `outcome` tells created/updated/unchanged/ignored
-    body = {"success": True, "booking_id": result.booking_id, "message": result.message, "outcome": result.outcome}
+    # and `applied_fields` / `stale_fields` which booking columns this delivery set or found already newer
+    body = {
+        "success": True,
+        "booking_id": result.booking_id,
+        "message": result.message,
+        "outcome": result.outcome,
+        "applied_fields": list(result.applied_fields),
+        "stale_fields": list(result.stale_fields),
+    }
     return json_response(200, body)
 
 

@@ -59,14 +59,19 @@ def test_seed_booking_is_stored_with_every_seed_column(test_website: Any) -> Non
     status, body = post_sync(seed_body())
 
     assert status == 200
+    applied = body.pop("applied_fields")
     assert body == {
         "success": True,
         "booking_id": keys.booking_id_for("test-website", "uuid-from-source-database"),
         "message": "Booking synced successfully",
         "outcome": "created",
+        "stale_fields": [],
     }
     stored = booking_item(body["booking_id"])
     assert stored is not None
+    assert applied == sorted(applied)
+    assert set(applied) <= set(stored)
+    assert "guest_count" in applied
     missing = sorted(set(SEED_COLUMNS) - set(stored))
     assert missing == []
     assert {k: stored[k] for k, v in SEED_COLUMNS.items() if v is not None} == {

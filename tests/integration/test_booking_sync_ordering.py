@@ -1,4 +1,4 @@
-"""Updates, cancellations and refunds; an older change never overwrites a newer one, in any arrival order."""
+"""Updates, cancellations and refunds; an older change never overwrites a newer one's columns, in any arrival order."""
 
 from __future__ import annotations
 
@@ -156,18 +156,24 @@ def _orders_starting_with(first: str) -> list[tuple[str, ...]]:
 
 @pytest.mark.parametrize("first", ["C", "U1", "U2", "X"])
 def test_partial_changes_in_every_arrival_order_never_go_back_in_time(test_website: Any, first: str) -> None:
-    """A model of the rule: a change is applied iff it is newer than every change applied before it.
+    """A model of the rule: each column of a change is applied iff the change is newer than the change
+    that last set that column (the create sets every column).
 
     A partial change that arrives before the booking exists is refused (404) and retried later, as the
-    seed's sources do. The stored booking, the outbox and the sync logs must match the model exactly.
+    seed's sources do. The stored booking, the answers, the outbox (only the applied columns) and the
+    sync logs must match the model exactly, and every order ends in the in-order state.
     """
+    in_order: dict[str, Any] = {}
+    for name in ("C", "U1", "U2", "X"):
+        in_order.update(_expected_fields(name))
     orders = _orders_starting_with(first)
     for number, order in enumerate(orders):
         source_id = f"perm-{number}"
         booking_id = keys.booking_id_for("test-website", source_id)
         moments = {"C": CREATED_AT, **{k: v["updated_at"] for k, v in PARTIAL_CHANGES.items()}}
-        queue, expected = list(order), {}
-        applied: list[str] = []
+        queue = list(order)
+        column_moments: dict[str, str] = {}
+        applied: list[tuple[str, list[str]]] = []
         while queue:
             name = queue.pop(0)
             body = (
@@ -180,18 +186,29 @@ def test_partial_changes_in_every_arrival_order_never_go_back_in_time(test_websi
                 assert (status, answer["code"]) == (404, "BOOKING_NOT_FOUND"), (order, name)
                 queue.append(name)  # the source retries later
                 continue
-            newest = max((moments[a] for a in applied), default="")
-            if moments[name] < newest:
-                assert answer["outcome"] == "ignored_stale", (order, name)
+            columns = _expected_fields(name)
+            fresh = sorted(c for c in columns if moments[name] > column_moments.get(c, CREATED_AT))
+            if name == "C":
+                assert answer["outcome"] == "created", (order, name)
+                fresh = answer["applied_fields"]
+            elif not fresh:
+                assert (answer["outcome"], answer["applied_fields"]) == ("ignored_stale", []), (order, name)
+                assert answer["stale_fields"] == sorted(columns), (order, name)
                 continue
-            assert answer["outcome"] == ("created" if name == "C" else "updated"), (order, name)
-            applied.append(name)
-            expected.update(_expected_fields(name))
+            else:
+                assert answer["outcome"] == "updated", (order, name)
+                assert answer["applied_fields"] == fresh, (order, name)
+                assert answer["stale_fields"] == sorted(set(columns) - set(fresh)), (order, name)
+            column_moments.update(dict.fromkeys(fresh, moments[name]))
+            applied.append((name, fresh))
 
         stored = get_booking(booking_id)
         assert stored is not None
-        assert {k: stored.get(k) for k in WATCHED} == {k: expected.get(k) for k in WATCHED}, order
-        assert [e["event_type"] for e in outbox_events(booking_id)] == [_event_type(name) for name in applied], order
+        assert {k: stored.get(k) for k in WATCHED} == {k: in_order.get(k) for k in WATCHED}, order
+        events = outbox_events(booking_id)
+        assert [e["event_type"] for e in events] == [_event_type(name) for name, _ in applied], order
+        for event, (name, fresh) in zip(events[1:], applied[1:], strict=True):
+            assert event["changed_fields"] == fresh, (order, name)
         assert len([log for log in sync_logs() if log["booking_id"] == booking_id]) == len(applied), order
 
 

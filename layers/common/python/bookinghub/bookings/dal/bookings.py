@@ -2,7 +2,7 @@
 
 Two AWS calls make the whole acknowledge path of an inbound sync: the API key lookup and this
 transaction. Conditions carry the rules that must hold under concurrency (one booking per source id,
-no overwrite by an older change, no write for a redelivery); when one fails, DynamoDB hands back the
+no column overwritten by an older change, no write for a redelivery); when one fails, DynamoDB hands back the
 stored booking (ReturnValuesOnConditionCheckFailure) so the caller can tell why without another read.
 """
 
@@ -29,6 +29,12 @@ _RESERVED = {
     "last_payload_hash",
     "created_payload_hash",
 }
+# Each column's order key (the change that last set it) is stored beside it under this prefix
+FIELD_KEY_PREFIX = "order_key#"
+
+
+def field_key_attribute(column: str) -> str:
+    return f"{FIELD_KEY_PREFIX}{column}"
 
 
 def booking_id(website_id: str, source_booking_id: str) -> str:
@@ -70,6 +76,9 @@ class BookingChange:
     event: BookingDomainEvent  # written to the outbox (Bookings table)
     log: SyncLog  # the sync log row (IntegrationLogs table)
     defaults: dict[str, Any] = field(default_factory=dict)  # columns set only when the booking is created
+    # Whether a column whose stored key equals `order_key` may be overwritten: only once the caller has
+    # compared the values (logic.field_order); a first attempt leaves ties to that comparison.
+    ties_apply: bool = False
 
 
 def _index_attributes(change: BookingChange) -> dict[str, Any]:
@@ -150,37 +159,39 @@ def create_booking(change: BookingChange) -> None:
 
 
 def update_booking(change: BookingChange, *, may_create: bool) -> None:
-    """Apply the given fields if this change is not older than the stored one and not a redelivery.
+    """Apply the given columns if none is older than its stored change and this is not a redelivery.
 
     `may_create` (a complete payload) turns it into an upsert; otherwise the booking must exist.
-    Fields the payload does not carry (and admin-only fields) are left as stored. A change without
-    ordering information (`ordered` false) is applied in arrival order and leaves the stored order key.
+    Columns the payload does not carry (and admin-only columns) are left as stored. An ordered change
+    records its key on each column it sets; the booking's own `order_key` is set once, when it is
+    created, and stands for every column without a key of its own. A change without ordering
+    information (`ordered` false) is applied in arrival order and records no key.
     """
     expr = _Expression()
+    columns = _columns(change.fields)
     always = {
         **_identity(change),
-        **_columns(change.fields),
+        **columns,
         **_index_attributes(change),
         "updated_at": change.now,
         "last_payload_hash": change.payload_hash,
     }
-    if_absent: dict[str, Any] = {"created_at": change.now}
+    if_absent: dict[str, Any] = {"created_at": change.now, "order_key": change.order_key}
     if may_create:
         if_absent.update({k: v for k, v in change.defaults.items() if k not in change.fields})
     if change.ordered:
-        always["order_key"] = change.order_key
-    else:
-        if_absent["order_key"] = change.order_key
+        always.update({field_key_attribute(column): change.order_key for column in columns})
     assignments = [f"{expr.name(attr)} = {expr.value(value)}" for attr, value in always.items()]
     for attr, value in if_absent.items():
         assignments.append(f"{expr.name(attr)} = if_not_exists({expr.name(attr)}, {expr.value(value)})")
     version = expr.name("version")
     assignments.append(f"{version} = if_not_exists({version}, {expr.value(0)}) + {expr.value(1)}")
 
-    # Not a redelivery of the last applied payload, and (when ordered) not older than what is stored
-    fresh = f"{expr.name('last_payload_hash')} <> {expr.value(change.payload_hash)}"
+    # Not a redelivery of the last applied payload, and (when ordered) no column set by a newer change
+    conditions = [f"{expr.name('last_payload_hash')} <> {expr.value(change.payload_hash)}"]
     if change.ordered:
-        fresh += f" AND {expr.name('order_key')} <= {expr.value(change.order_key)}"
+        conditions += _not_older(expr, columns, change.order_key, ties_apply=change.ties_apply)
+    fresh = " AND ".join(conditions)
     condition = f"attribute_not_exists(PK) OR ({fresh})" if may_create else f"attribute_exists(PK) AND {fresh}"
     booking_update = {
         "Update": {
@@ -194,6 +205,24 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
         }
     }
     _transact([booking_update, *_side_items(change)])
+
+
+def _not_older(expr: _Expression, columns: dict[str, Any], order_key: str, *, ties_apply: bool) -> list[str]:
+    """Per column: its key (or, without one, the booking's `order_key`) is below this change's key.
+
+    Checked in the write itself, so a newer change that lands between the caller's read and this write
+    fails the transaction instead of being overwritten.
+    """
+    below = "<=" if ties_apply else "<"
+    key = expr.value(order_key)
+    booking_key = expr.name("order_key")
+    conditions = []
+    for column in sorted(columns):
+        column_key = expr.name(field_key_attribute(column))
+        conditions.append(
+            f"((attribute_not_exists({column_key}) AND {booking_key} {below} {key}) OR {column_key} {below} {key})"
+        )
+    return conditions
 
 
 class _Expression:
@@ -217,7 +246,7 @@ class _Expression:
 
 
 def _columns(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if k not in _RESERVED}
+    return {k: v for k, v in fields.items() if k not in _RESERVED and not k.startswith(FIELD_KEY_PREFIX)}
 
 
 def get_booking(booking_id: str) -> dict[str, Any] | None:

@@ -85,7 +85,11 @@ class BookingPage:
 
 
 def booking_view(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in sorted(item.items()) if k not in _HIDDEN}
+    return {
+        k: v
+        for k, v in sorted(item.items())
+        if k not in _HIDDEN and not k.startswith(booking_store.FIELD_KEY_PREFIX)  # per-column order keys
+    }
 
 
 # --- Reads -------------------------------------------------------------------------------------------

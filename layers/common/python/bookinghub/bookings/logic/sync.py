@@ -6,7 +6,9 @@ event and its sync log in one transaction. Rules:
 - a byte-for-byte (canonically equal) redelivery returns the same booking id and writes nothing;
 - `booking.created` for a known booking with different content is DUPLICATE_BOOKING (409), unless the
   booking exists only because a later update overtook it (then the create is stale and ignored);
-- a change older than the stored one (by `version`, then `updated_at`) is ignored (200, ignored_stale).
+- order is per column (logic.field_order): each column of a change is applied when the change is newer
+  (by `version`, then `updated_at`) than the change that last set that column, and left when it is
+  older; the answer names both (`applied_fields`, `stale_fields`). Nothing applied is `ignored_stale`.
   A change carrying neither has no order of its own: it is applied in arrival order.
 """
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bookinghub.bookings.dal import bookings as booking_store
+from bookinghub.bookings.logic.field_order import UNORDERED, merge_fields
 from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
 from bookinghub.bookings.models.sync import CREATE_DEFAULTS, BookingSyncRequest, parse_sync_request
 from bookinghub.core.clock import iso_now, to_iso
@@ -44,14 +47,16 @@ _MESSAGES: dict[Outcome, str] = {
     "ignored_stale": "Booking change ignored: a newer version is already stored",
 }
 _CONFLICT_RETRIES = 3
-# The order key of a change that carries no ordering information: below every ordered change.
-UNORDERED = f"{0:013d}|"
+# Writes narrowed to the columns still newer, after a concurrent change made the previous one stale
+_MERGE_RETRIES = 3
 
 
 @dataclass(frozen=True)
 class SyncResult:
     booking_id: str
     outcome: Outcome
+    applied_fields: tuple[str, ...] = ()  # booking columns this delivery set
+    stale_fields: tuple[str, ...] = ()  # booking columns a newer change had already set
 
     @property
     def message(self) -> str:
@@ -89,44 +94,70 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
     canonical_json = request.model_dump_json(exclude_none=True)
     payload_hash = hashlib.sha256(canonical_json.encode()).hexdigest()
     canonical = json.loads(canonical_json)
-    for attempt in range(_CONFLICT_RETRIES):
-        change = _change(website, request, booking_id, payload_hash, canonical)
+    order_key = order_key_for(request)
+    fields = request.booking_fields()
+    # First attempt: every column, no read. Its condition fails if any column is not strictly older
+    # here; the stored booking it hands back tells which columns still apply (merge_fields), and the
+    # next attempt writes only those, under the same per-column guard.
+    columns, narrowed = fields, False
+    stale: tuple[str, ...] = ()
+    conflicts = merges = 0
+    while True:
+        change = _change(website, request, booking_id, payload_hash, canonical, order_key, columns, narrowed)
         try:
             if request.event == "booking.created":
                 booking_store.create_booking(change)
                 outcome: Outcome = "created"
             else:
-                booking_store.update_booking(change, may_create=request.is_complete)
+                # A narrowed write may not create: the booking existed when it was narrowed
+                booking_store.update_booking(change, may_create=request.is_complete and not narrowed)
                 outcome = "updated"
+            result = SyncResult(booking_id, outcome, applied_fields=tuple(sorted(columns)), stale_fields=stale)
         except booking_store.WriteConflict:
-            if attempt == _CONFLICT_RETRIES - 1:
+            conflicts += 1
+            if conflicts == _CONFLICT_RETRIES:
                 raise ServerError("The booking is being changed concurrently; retry") from None
-            time.sleep(0.05 * (attempt + 1))
+            time.sleep(0.05 * conflicts)
             continue
         except booking_store.WebsiteUnavailable as unavailable:
             if not unavailable.exists:
                 raise WebsiteNotFound() from None
             raise AuthFailed("Website is inactive") from None
         except booking_store.BookingConditionFailed as failed:
-            order_key = change.order_key if change.ordered else None
-            outcome = _explain_condition(request, failed.stored, payload_hash, order_key)
+            stored = _existing(request, failed.stored)
+            verdict = _explain_condition(request, stored, payload_hash)
+            if verdict is not None:
+                result = SyncResult(
+                    booking_id, verdict, stale_fields=tuple(sorted(fields)) if verdict == "ignored_stale" else ()
+                )
+            else:
+                merge = merge_fields(stored, fields, order_key)
+                if merge.applied:
+                    # Bounded: a narrowed write fails only when another change landed since its read
+                    merges += 1
+                    if merges > _MERGE_RETRIES:
+                        raise ServerError("The booking is being changed concurrently; retry") from None
+                    columns, stale, narrowed = merge.applied, merge.stale, True
+                    continue
+                result = SyncResult(
+                    booking_id, "ignored_stale" if merge.stale else "unchanged", stale_fields=merge.stale
+                )
         logger.info(
             "booking sync",
             extra={
                 "booking_id": booking_id,
                 "website_id": website.website_id,
                 "event": request.event,
-                "outcome": outcome,
+                "outcome": result.outcome,
+                "applied_fields": list(result.applied_fields),
+                "stale_fields": list(result.stale_fields),
             },
         )
-        return SyncResult(booking_id=booking_id, outcome=outcome)
-    raise AssertionError("unreachable")  # pragma: no cover
+        return result
 
 
-def _explain_condition(
-    request: BookingSyncRequest, stored: dict[str, Any] | None, payload_hash: str, order_key: str | None
-) -> Outcome:
-    """Why the booking's condition failed, from the booking as stored when it failed."""
+def _existing(request: BookingSyncRequest, stored: dict[str, Any] | None) -> dict[str, Any]:
+    """The booking a failed condition handed back; absent, the change needed it to exist."""
     if stored is None:
         # Only an update that cannot create (a partial payload) fails on an absent booking
         raise BookingNotFound(
@@ -135,6 +166,12 @@ def _explain_condition(
                 {"field": name, "message": "required to create the booking"} for name in request.missing_for_create()
             ],
         )
+    return stored
+
+
+def _explain_condition(request: BookingSyncRequest, stored: dict[str, Any], payload_hash: str) -> Outcome | None:
+    """Why the booking's condition failed, from the booking as stored when it failed; None when the
+    answer is per column (some column is newer here, or ties with this change's key)."""
     if payload_hash in (stored.get("last_payload_hash"), stored.get("created_payload_hash")):
         return "unchanged"
     if request.event == "booking.created":
@@ -142,9 +179,7 @@ def _explain_condition(
             # An update (full payload) arrived first and created the booking: this create is older.
             return "ignored_stale"
         raise DuplicateBooking()
-    if order_key is not None and stored.get("order_key", "") > order_key:
-        return "ignored_stale"
-    return "unchanged"
+    return None
 
 
 def order_key_for(request: BookingSyncRequest) -> str | None:
@@ -160,11 +195,17 @@ def order_key_for(request: BookingSyncRequest) -> str | None:
 
 
 def _change(
-    website: ApiKeyRecord, request: BookingSyncRequest, booking_id: str, payload_hash: str, canonical: dict[str, Any]
+    website: ApiKeyRecord,
+    request: BookingSyncRequest,
+    booking_id: str,
+    payload_hash: str,
+    canonical: dict[str, Any],
+    order_key: str | None,
+    fields: dict[str, Any],
+    narrowed: bool,
 ) -> booking_store.BookingChange:
+    """The write for `fields` (the columns to set); its domain event carries those columns alone."""
     now = iso_now()
-    order_key = order_key_for(request)
-    fields = request.booking_fields()
     event = BookingDomainEvent(
         event_id=str(uuid.uuid4()),
         event_type=request.event,
@@ -196,6 +237,7 @@ def _change(
         payload_hash=payload_hash,
         order_key=order_key or UNORDERED,
         ordered=order_key is not None,
+        ties_apply=narrowed,
         now=now,
         event=event,
         log=log,
