@@ -14,7 +14,7 @@ RUN = ROOT / "requirements.txt"
 INFRA = ROOT / "requirements-infra.txt"
 DEV = ROOT / "requirements-dev.txt"
 CDK = {"aws-cdk-lib", "constructs", "cdk-nag"}
-TOOLING = {"pytest", "pytest-timeout", "schemathesis", "hypothesis", "ruff", "mypy", "standardwebhooks"}
+TOOLING = {"pytest", "pytest-timeout", "schemathesis", "hypothesis", "ruff", "mypy", "standardwebhooks", "jsonpath-ng"}
 _PIN = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)(\[[A-Za-z0-9,._-]+\])?==[0-9][A-Za-z0-9.]*$")
 
 
@@ -65,7 +65,10 @@ def _dry_run(target: str) -> str:
 
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
-    done = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, check=True)
+    # --no-print-directory: under `make test` this make is a sub-make, which would announce its directory
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return done.stdout
 
 
