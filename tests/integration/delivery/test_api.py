@@ -133,6 +133,9 @@ def test_tenancy_roles_and_bad_input(website: Any, receiver: Receiver, delivery_
     assert api("GET", "/api/webhooks/endpoints", caller=None)[0] == 401
     listed = api("GET", "/api/webhooks/endpoints")[1]["endpoints"]
     assert {e["id"] for e in listed} == {endpoint["id"], "web_test-website"}
+    from tests.integration.conftest import snapshot_tables
+
+    before = snapshot_tables()
     for bad in (
         {"url": "https://169.254.169.254/latest/meta-data"},
         {"url": "http://10.0.0.1/hook"},
@@ -143,6 +146,7 @@ def test_tenancy_roles_and_bad_input(website: Any, receiver: Receiver, delivery_
     ):
         status, answer = api("POST", "/api/webhooks/endpoints", bad)
         assert (status, answer["code"]) == (400, "INVALID_PAYLOAD"), (bad, answer)
+    assert snapshot_tables() == before  # a refused endpoint leaves nothing behind
     status, answer = api(
         "GET", f"/api/webhooks/endpoints/{endpoint['id']}/failed", since="2026-01-01T00:00:00Z", cursor="x"
     )
