@@ -34,7 +34,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 NONE, OTHER = "none", "other"
 # The allowed values of the bounded dimensions (docs/operations.md, "Metrics and their dimensions")
-PROVIDERS = frozenset({"stripe", "rooms", "beds24", "cloudbeds", "mock", "website", "make", "webhook", NONE})
+# (Make.com endpoints are "webhook": a delivery's metrics know its endpoint id, not the endpoint's kind)
+PROVIDERS = frozenset({"stripe", "rooms", "beds24", "cloudbeds", "mock", "website", "webhook", NONE})
 INTEGRATION_TYPES = frozenset(
     {
         "booking_sync",  # a website pushes a booking in (seed 002)
