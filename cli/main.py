@@ -10,6 +10,8 @@ bookinghub status [--local | --stack NAME]
     every queue's depth and DLQ, Beds24 properties' last pulls, integrations (cli/ops.py).
 bookinghub dlq list | show QUEUE | redrive QUEUE [--dry-run] [--local | --stack NAME]
     dead-letter queues: their depths, their messages, and moving them back (with progress).
+bookinghub logs BOOKING [--json] [--local | --stack NAME]
+    one booking's syncs, domain events, delivery attempts and Stripe/Rooms calls, in time order (cli/logs.py).
 bookinghub webhooks endpoints|stats|failed|replay|recover|retry-failed|enable ... [--local]
     Outbound webhook deliveries: failed list, stats and replay (cli/webhooks.py).
     --local (or BOOKINGHUB_LOCAL=1) points at `make run`'s embedded AWS and table names; otherwise the
@@ -73,7 +75,7 @@ def _run(args: argparse.Namespace) -> int:
             return _token(args)
         if args.command in ("beds24", "webhooks"):
             return _service_command(args)
-        if args.command in ("status", "dlq"):
+        if args.command in ("status", "dlq", "logs"):
             return _ops(args)
         return _rooms(args)
     except ValueError as error:

@@ -1,4 +1,5 @@
-"""`bookinghub status` and `bookinghub dlq list|show|redrive`: the operator's view of queues, DLQs and integrations.
+"""`bookinghub status`, `bookinghub dlq list|show|redrive` and `bookinghub logs` (cli/logs.py): the operator's
+view of queues, DLQs, integrations and one booking's history.
 
 One CLI for both targets: `--local` reads `make run`'s embedded AWS; otherwise `--stack` (default
 $BOOKINGHUB_STACK, else BookingHub-dev) names a deployed stack, whose queues and tables are found from
@@ -64,6 +65,9 @@ def add_parsers(commands: Any, local_help: str) -> None:
     redrive = target_options(actions.add_parser("redrive", help="move a DLQ's messages back to its queue"))
     redrive.add_argument("queue", help="the queue's name, e.g. PassIssuance")
     redrive.add_argument("--dry-run", action="store_true", help="count what would move, move nothing")
+    from cli import logs
+
+    logs.add_parser(commands, target_options)
 
 
 def resolve_target(args: argparse.Namespace, local: bool) -> Target:
@@ -110,6 +114,10 @@ def _stack_target(stack: str) -> Target:
 def run(args: argparse.Namespace, local: bool) -> int:
     target = resolve_target(args, local)
     console = Console()
+    if args.command == "logs":
+        from cli import logs
+
+        return logs.run(args, console)
     if args.command == "status":
         return status(target, console)
     if args.action == "list":

@@ -8,7 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.bookings.logic.sync import sync_booking
-from bookinghub.core.observability import logger, metrics, tracer
+from bookinghub.core.observability import emit_metric, logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
 from bookinghub.web.resolver import json_response, make_resolver, request_body, sent_as_json
 
@@ -21,7 +21,9 @@ app = make_resolver()
 def post_sync() -> Any:
     request = app.current_event
     result = sync_booking(request.headers.get("x-api-key"), request_body(request), json_body=sent_as_json(request))
-    metrics.add_metric(name=f"BookingSync{result.outcome.title().replace('_', '')}", unit="Count", value=1)
+    emit_metric(
+        f"BookingSync{result.outcome.title().replace('_', '')}", provider="website", integration_type="booking_sync"
+    )
     # 200 for every accepted delivery, as in the seed; `outcome` tells created/updated/unchanged/ignored
     # and `applied_fields` / `stale_fields` which booking columns this delivery set or found already newer
     body = {

@@ -63,6 +63,27 @@ HUB_METRICS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The dimension set of bookinghub.core.observability.emit_metric's breakdown (beside the [service] rollup
+# that HUB_METRICS and the alarms read). Its values are bounded by allow-lists, so a SEARCH over them
+# draws one line per function, provider and integration type in use, and never more than a few dozen.
+BREAKDOWN_DIMENSIONS = ("service", "function", "provider", "integration_type")
+# Breakdown graphs: the metrics whose totals need a split by provider / integration type / function
+HUB_BREAKDOWNS: dict[str, tuple[str, ...]] = {
+    "Deliveries by integration type and provider": ("DeliveryAttempt", "DeliveryFailed"),
+    "Delivery response time p95 (ms) by integration type": ("DeliveryResponseTime",),
+    "PMS syncs by provider": ("PMSSyncItems", "PMSSyncFailures", "PMSRateLimitHits"),
+    "Integration failures by provider": (
+        "RoomsCallError",
+        "RoomsCallTimeout",
+        "PincodeFailed",
+        "Beds24SyncFailed",
+        "Beds24AuthFailed",
+    ),
+    "Bookings synced by function": ("BookingSyncCreated", "BookingSyncUpdated"),
+}
+_PERCENTILE_BREAKDOWNS = {"DeliveryResponseTime"}
+
+
 @dataclass(frozen=True)
 class RenderedMonitoring:
     topic: sns.Topic
@@ -78,6 +99,15 @@ def hub_metric(name: str, statistic: str = "Sum") -> cw.Metric:
         statistic=statistic,
         period=PERIOD,
     )
+
+
+def hub_breakdown(name: str, statistic: str = "Sum") -> cw.MathExpression:
+    """Every series of one hub metric under the breakdown dimensions (one line per combination in use)."""
+    schema = ",".join((METRICS_NAMESPACE, *sorted(BREAKDOWN_DIMENSIONS)))
+    search = f"SEARCH('{{{schema}}} MetricName=\"{name}\"', '{statistic}', {PERIOD.to_seconds()})"
+    # Dynamic labels: each line names its own provider, integration type and function
+    label = f"{name} ${{PROP('Dim.provider')}} ${{PROP('Dim.integration_type')}} ${{PROP('Dim.function')}}"
+    return cw.MathExpression(expression=search, label=label, period=PERIOD)
 
 
 class _Alarms:
@@ -333,6 +363,12 @@ def build_monitoring(
     # --- The hub's own metrics ----------------------------------------------------------------------
     dashboard.add_widgets(
         *[_graph(title, [hub_metric(name) for name in names], width=6) for title, names in HUB_METRICS.items()]
+    )
+    dashboard.add_widgets(
+        *[
+            _graph(title, [hub_breakdown(name, "p95" if name in _PERCENTILE_BREAKDOWNS else "Sum") for name in names])
+            for title, names in HUB_BREAKDOWNS.items()
+        ]
     )
     alarms.add(
         "PincodeFailures",

@@ -44,6 +44,9 @@ INTEGRATION_LOGS = Table(
     indexes=(
         # GSI1: the logs of one booking / one integration, newest first (GSI1PK=BOOKING#id, GSI1SK=ts)
         Index("GSI1", "GSI1PK", "GSI1SK"),
+        # GSI2 (sparse, only items with a parent): one delivery's attempts (GSI2PK=DATTOF#delivery) and one
+        # pass's Rooms calls (GSI2PK=PASS#id), so `bookinghub logs` reads a booking's history by key
+        Index("GSI2", "GSI2PK", "GSI2SK"),
     ),
     ttl_attribute="expires_at",  # retention, see settings.log_retention_days
 )

@@ -171,3 +171,70 @@ def test_the_cli_names_an_unknown_queue(stack: tuple[Hub, dict[str, str]]) -> No
     assert answer.returncode == 2
     assert "no queue 'NoSuchQueue'" in answer.stderr
     assert "Traceback" not in answer.stderr
+
+
+def test_logs_show_a_synced_edited_delivered_booking_in_order(stack: tuple[Hub, dict[str, str]]) -> None:
+    hub, env = stack
+    json_call(hub, "POST", f"{hub.sandbox_url}/_control", {"website_id": WEBSITE, "fail_with": 503, "times": 0})
+    created, _ = json_call(
+        hub,
+        "POST",
+        f"{hub.url}/api/bookings/sync",
+        {
+            "event": "booking.created",
+            "source_booking_id": "ops-e2e-logs",
+            "booking_ref": "HW-900002",
+            "package_name": "World A+",
+            "package_price": 3490,
+            "activity_date": "2026-03-02",
+            "time_slot": "10:00",
+            "guest_count": 2,
+            "total_amount": 6980,
+            "currency": "THB",
+            "status": "confirmed",
+            "customer": {"name": "Lars Logs", "email": "lars@example.com"},
+        },
+        {"X-API-Key": API_KEY},
+    )
+    booking_id = created["booking_id"]
+    token = cli(env, "token", "--role", "admin").stdout.strip()
+    bearer = {"Authorization": f"Bearer {token}"}
+    _, headers = json_call(hub, "GET", f"{hub.url}/api/bookings/{booking_id}", headers=bearer)
+    json_call(
+        hub,
+        "PUT",
+        f"{hub.url}/api/bookings/{booking_id}",
+        {"admin_notes": "Logs e2e"},
+        {**bearer, "If-Match": headers["ETag"]},
+    )
+
+    def entries() -> list[dict[str, Any]]:
+        answer = cli(env, "logs", booking_id, "--json", "--local")
+        assert answer.returncode == 0, answer.stdout + answer.stderr
+        return list(json.loads(answer.stdout))
+
+    wait_for(
+        lambda: any(e["source"] == "delivery" and e["status"] == "succeeded" for e in entries()),
+        "the edit's sync back to be delivered",
+        hub=hub,
+        env=env,
+    )
+    shown = entries()
+    order = [(e["source"], e["what"]) for e in shown]
+    assert order[0] == ("sync", "inbound booking.created")
+    events = [what for source, what in order if source == "event"]
+    assert events == ["booking.created", "booking.updated"]
+    first_delivery = next(n for n, (source, _) in enumerate(order) if source == "delivery")
+    assert order.index(("event", "booking.updated")) < first_delivery
+    assert [e["at"] for e in shown] == sorted(e["at"] for e in shown)
+
+    table = cli(env, "logs", booking_id, "--local")
+    assert table.returncode == 0, table.stderr
+    assert f"Booking {booking_id}" in table.stdout
+    assert "inbound booking.created" in table.stdout
+    assert "succeeded" in table.stdout
+
+    missing = cli(env, "logs", "00000000-0000-4000-8000-000000000000", "--local")
+    assert missing.returncode == 1
+    assert missing.stderr.strip().count("\n") == 0
+    assert "no booking" in missing.stderr

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bookinghub.core.observability import DIMENSIONS, INTEGRATION_TYPES, PROVIDERS
 from infra import topology
 from infra.cdk.monitoring import RUNBOOK
 from infra.cdk.naming import dlq_id, function_id, queue_id, stream_failures_id, table_id
@@ -148,31 +150,105 @@ def test_no_email_subscription_without_the_context_value(assembly: Assembly) -> 
     assert not assembly.resources("AWS::SNS::Subscription")
 
 
-def _emitted_metric_names() -> tuple[set[str], set[str]]:
-    """Metric names the package emits: literal ones, and the prefixes of f-string ones (BookingSync{...})."""
-    literal: set[str] = set()
-    prefixes: set[str] = set()
-    for path in (ROOT / "layers" / "common" / "python" / "bookinghub").rglob("*.py"):
+ROLLUP = ("service",)  # what every hub metric is published under (the alarms read it)
+BREAKDOWN = tuple(sorted(DIMENSIONS))  # emit_metric's second dimension set (the breakdown graphs)
+
+
+def _emitted_metrics() -> tuple[dict[str, set[tuple[str, ...]]], dict[str, set[tuple[str, ...]]]]:
+    """Metric names the code emits, each with the dimension sets it is published under: literal names, and
+    the prefixes of f-string ones (BookingSync{...}). `metrics.add_metric` publishes under [service] only;
+    `emit_metric` under [service] and [service, function, provider, integration_type]."""
+    literal: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+    prefixes: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+    sources = [
+        *(ROOT / "layers" / "common" / "python" / "bookinghub").rglob("*.py"),
+        *(ROOT / "functions").rglob("*.py"),
+    ]
+    for path in sources:
         text = path.read_text()
-        literal |= set(re.findall(r'add_metric\(name="(\w+)"', text))
-        prefixes |= set(re.findall(r'add_metric\(name=f"(\w+)\{', text))
-    for path in (ROOT / "functions").rglob("*.py"):
-        prefixes |= set(re.findall(r'add_metric\(name=f"(\w+)\{', path.read_text()))
+        for name in re.findall(r'add_metric\(name="(\w+)"', text):
+            literal[name].add(ROLLUP)
+        for name in re.findall(r'add_metric\(name=f"(\w+)\{', text):
+            prefixes[name].add(ROLLUP)
+        for name in re.findall(r'emit_metric\(\s*"(\w+)"', text):
+            literal[name] |= {ROLLUP, BREAKDOWN}
+        for name in re.findall(r'emit_metric\(\s*f"(\w+)\{', text):
+            prefixes[name] |= {ROLLUP, BREAKDOWN}
     return literal, prefixes
+
+
+def _emitted_with(name: str) -> set[tuple[str, ...]]:
+    literal, prefixes = _emitted_metrics()
+    found = set(literal.get(name, set()))
+    for prefix, sets in prefixes.items():
+        if name.startswith(prefix):
+            found |= sets
+    return found
+
+
+Graphed = list[tuple[str, tuple[str, ...], dict[str, str]]]
+
+
+def _graphed_hub_metrics(assembly: Assembly) -> Graphed:
+    """(metric name, its dimension names, their values) of every hub metric a graph or an alarm reads;
+    a SEARCH names its dimensions in its schema and takes whatever values exist."""
+    return _dashboard_hub_metrics(assembly) + _alarm_hub_metrics(assembly)
+
+
+def _dashboard_hub_metrics(assembly: Assembly) -> Graphed:
+    found: Graphed = []
+    body = json.loads(dashboard_body(assembly))
+    for widget in body["widgets"]:
+        for metric in widget.get("properties", {}).get("metrics", []):
+            parts = [p for p in metric if isinstance(p, str)]
+            if parts and parts[0] == "BookingHub":
+                values = dict(zip(parts[2::2], parts[3::2], strict=True))
+                found.append((parts[1], tuple(sorted(values)), values))
+            for options in (p for p in metric if isinstance(p, dict)):
+                found += _searched(options.get("expression", ""))
+    return found
+
+
+def _alarm_hub_metrics(assembly: Assembly) -> Graphed:
+    found: Graphed = []
+    for props in alarms(assembly):
+        stats = [m.get("MetricStat", {}).get("Metric", {}) for m in props.get("Metrics", [])] + [props]
+        for stat in stats:
+            if stat.get("Namespace") == "BookingHub":
+                values = {d["Name"]: d["Value"] for d in stat.get("Dimensions", [])}
+                found.append((stat["MetricName"], tuple(sorted(values)), values))
+        for m in props.get("Metrics", []):
+            found += _searched(m.get("Expression", ""))
+    return found
+
+
+def _searched(expression: str) -> Graphed:
+    match = re.search(r"SEARCH\('\{BookingHub,([\w,]+)\} MetricName=\"(\w+)\"", expression)
+    return [(match.group(2), tuple(sorted(match.group(1).split(","))), {})] if match else []
 
 
 def test_the_dashboard_and_alarms_name_only_metrics_the_hub_emits(assembly: Assembly) -> None:
     """A renamed metric must not leave a graph or an alarm silently flat."""
-    literal, prefixes = _emitted_metric_names()
-    body = dashboard_body(assembly)
-    named = set(re.findall(r'"BookingHub","(\w+)"', body))
-    for props in alarms(assembly):
-        for metric in props.get("Metrics", []):
-            stat = metric.get("MetricStat", {}).get("Metric", {})
-            if stat.get("Namespace") == "BookingHub":
-                named.add(stat["MetricName"])
-        if props.get("Namespace") == "BookingHub":
-            named.add(props["MetricName"])
+    named = {name for name, _, _ in _graphed_hub_metrics(assembly)}
     assert named, "the dashboard shows none of the hub's own metrics"
-    unknown = sorted(n for n in named if n not in literal and not any(n.startswith(p) for p in prefixes))
-    assert unknown == []
+    assert sorted(n for n in named if not _emitted_with(n)) == []
+
+
+def test_graphs_and_alarms_read_the_dimensions_the_code_emits(assembly: Assembly) -> None:
+    """CloudWatch matches a metric by its exact dimension set: a graph over dimensions the code does not
+    publish (or with a value the allow-lists never give) stays flat without an error."""
+    graphed = _graphed_hub_metrics(assembly)
+    breakdowns = [name for name, dims, _ in graphed if dims == BREAKDOWN]
+    assert breakdowns, "no graph breaks a hub metric down by function, provider and integration type"
+    for name, dims, values in graphed:
+        assert dims in _emitted_with(name), (name, dims, _emitted_with(name))
+        assert values.get("service", "bookinghub") == "bookinghub"
+        assert values.get("provider", "none") in PROVIDERS
+        assert values.get("integration_type", "none") in INTEGRATION_TYPES
+
+
+def test_hub_alarms_read_the_rollup_so_no_function_or_provider_escapes_them(assembly: Assembly) -> None:
+    """An alarm on one function's or provider's series would miss the others: hub alarms read [service]."""
+    alarmed = _alarm_hub_metrics(assembly)
+    assert {name for name, _, _ in alarmed} >= {"PincodeFailed", "DeliveryAttempt", "DeliverySucceeded"}
+    assert [(name, dims) for name, dims, _ in alarmed if dims != ROLLUP] == []

@@ -27,6 +27,7 @@ IntegrationLogs items:
   Call log     PK=INTLOG#{integration_id} SK={ts}#{id}     GSI1PK=INTCALLS#{type}#{ok|failed} GSI1SK={ts}#{id}
                (an integration's outbound calls; the GSI splits successes from failures by type, so
                "recent calls" merges the two partitions and "failed calls" reads one)
+                                           GSI2PK=PASS#{pass_id} GSI2SK={ts}#{id}  (calls made for a pass only)
 """
 
 from __future__ import annotations

@@ -7,6 +7,12 @@ The Tracer is built on first use, not at import: Powertools' Tracer imports the 
 constructed, and the SDK builds a botocore X-Ray client at import (~200 ms of every cold start, before a
 handler runs, even for requests rejected without touching AWS). Libraries are patched lazily too
 (`trace_library`), just before their first use.
+
+Metrics with dimensions (`emit_metric`): each carries two dimension sets, the rollup [service] that the
+alarms read, and [service, function, provider, integration_type] that the graphs break down by. Every
+dimension value is a CloudWatch series of its own (and a custom metric to pay for), so provider and
+integration type come from fixed allow-lists (anything else becomes "other") and the function is the
+Lambda function's name: never a booking id, an email or a URL.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from contextvars import ContextVar
+from typing import Any, TypedDict, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 # Powertools' env vars win; the defaults keep tests and scripts from reporting "service_undefined".
 _SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "bookinghub")
@@ -24,8 +32,103 @@ _NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "BookingHub")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+NONE, OTHER = "none", "other"
+# The allowed values of the bounded dimensions (docs/operations.md, "Metrics and their dimensions")
+# (Make.com endpoints are "webhook": a delivery's metrics know its endpoint id, not the endpoint's kind)
+PROVIDERS = frozenset({"stripe", "rooms", "beds24", "cloudbeds", "mock", "website", "webhook", NONE})
+INTEGRATION_TYPES = frozenset(
+    {
+        "booking_sync",  # a website pushes a booking in (seed 002)
+        "sync_back",  # the hub sends a website its booking's changes
+        "subscription",  # the hub delivers events to a subscribed endpoint (seed 003)
+        "pincode",  # Stripe payment -> Rooms Event Hub door pincode
+        "payment",  # Stripe webhooks
+        "reservation_sync",  # the Beds24 integration's pulls and webhooks (seed 004)
+        "pms_sync",  # the PMS module's providers
+        NONE,
+    }
+)
+DIMENSIONS = ("service", "function", "provider", "integration_type")  # the graphs' dimension set, in order
+
+
+class Dimensions(TypedDict, total=False):
+    """The bounded dimensions a caller names (`emit_metric(..., **dims)`)."""
+
+    provider: str
+    integration_type: str
+
+
+_function: ContextVar[str | None] = ContextVar("bookinghub_metric_function", default=None)
+
+
+class HubMetrics(Metrics):
+    """Powertools Metrics whose `log_metrics` also notes the invoked function for `emit_metric`'s dimension
+    (a context variable: the local runtime runs several functions in one process, one per thread)."""
+
+    def log_metrics(
+        self,
+        lambda_handler: Any = None,
+        capture_cold_start_metric: bool = False,
+        raise_on_empty_metrics: bool = False,
+        default_dimensions: dict[str, str] | None = None,
+        **kwargs: dict[str, Any],
+    ) -> Callable[..., Any]:
+        options: dict[str, Any] = {
+            "capture_cold_start_metric": capture_cold_start_metric,
+            "raise_on_empty_metrics": raise_on_empty_metrics,
+            "default_dimensions": default_dimensions,
+            **kwargs,
+        }
+        if lambda_handler is None:
+            return functools.partial(self.log_metrics, **options)
+        handler: Callable[..., Any] = lambda_handler
+
+        @functools.wraps(handler)
+        def bound(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+            token = _function.set(getattr(context, "function_name", None))
+            try:
+                return handler(event, context, *args, **kwargs)
+            finally:
+                _function.reset(token)
+
+        return super().log_metrics(bound, **options)
+
+
 logger = Logger(service=_SERVICE)
-metrics = Metrics(namespace=_NAMESPACE, service=_SERVICE)
+metrics = HubMetrics(namespace=_NAMESPACE, service=_SERVICE)
+
+
+def bounded(value: str | None, allowed: frozenset[str]) -> str:
+    """The value if it is one of `allowed`, "none" for no value, else "other" (never the value itself)."""
+    if value is None:
+        return NONE
+    return value if value in allowed else OTHER
+
+
+def metric_dimensions(provider: str | None = None, integration_type: str | None = None) -> dict[str, str]:
+    return {
+        "service": _SERVICE,
+        "function": _function.get() or NONE,
+        "provider": bounded(provider, PROVIDERS),
+        "integration_type": bounded(integration_type, INTEGRATION_TYPES),
+    }
+
+
+def emit_metric(
+    name: str,
+    value: float = 1,
+    unit: str = "Count",
+    *,
+    provider: str | None = None,
+    integration_type: str | None = None,
+) -> None:
+    """One metric, written at once (its own EMF line, so metrics of different providers in one invocation
+    keep their own dimensions), under the rollup [service] and the bounded [service, function, provider,
+    integration_type]."""
+    one = AmazonCloudWatchEMFProvider(namespace=metrics.namespace, service=_SERVICE)
+    one.add_metric(name=name, unit=unit, value=value)
+    one.add_dimensions(**metric_dimensions(provider, integration_type))
+    one.flush_metrics()
 
 
 class LazyTracer:

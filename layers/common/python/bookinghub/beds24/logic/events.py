@@ -34,7 +34,7 @@ from bookinghub.beds24.logic.properties import client_for
 from bookinghub.beds24.logic.rooms import refresh_rooms
 from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property
 from bookinghub.core.clock import iso_now
-from bookinghub.core.observability import logger, metrics
+from bookinghub.core.observability import emit_metric, logger
 
 FINAL = ("processed", "failed", "needs_attention")
 # While a sync run holds the property's lease its pages write new reservations in unconditional batches:
@@ -106,7 +106,7 @@ def process_event(event_key: str) -> str:
         "beds24 event applied",
         extra={"event_key": event_key, "outcome": applied.kind, "reservation_id": applied.outcome.reservation_id},
     )
-    metrics.add_metric(name=f"Beds24Booking{applied.kind.title()}", unit="Count", value=1)
+    emit_metric(f"Beds24Booking{applied.kind.title()}", provider="beds24", integration_type="reservation_sync")
     return "processed"
 
 
@@ -128,7 +128,7 @@ def _apply(
             current = beds24.get_booking(prop.beds24_property_id, booking_id)
         except Beds24AuthError:
             logger.error("beds24 refresh token rejected: applying the webhook as sent", extra={"property_id": prop.id})
-            metrics.add_metric(name="Beds24AuthFailed", unit="Count", value=1)
+            emit_metric("Beds24AuthFailed", provider="beds24", integration_type="reservation_sync")
         else:
             # The read can take seconds: look again, just before writing, for a run that started meanwhile
             fresh = property_store.get_property(prop.organisation_id, prop.id)

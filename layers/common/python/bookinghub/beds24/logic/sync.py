@@ -30,7 +30,7 @@ from bookinghub.beds24.logic.rooms import local_today, refresh_rooms
 from bookinghub.beds24.models.entities import Beds24Property, SyncMode, SyncRun
 from bookinghub.core.clock import iso_now, to_iso
 from bookinghub.core.errors import DomainError
-from bookinghub.core.observability import logger, metrics
+from bookinghub.core.observability import emit_metric, logger
 from bookinghub.core.settings import get_settings
 
 LEASE_SECONDS = 1800  # renewed at every continuation; a crashed run frees the property after this
@@ -144,7 +144,7 @@ def process_job(run_id: str, *, remaining_ms: Callable[[], int]) -> str:
             "beds24 credit budget spent: run postponed",
             extra={"run_id": run_id, "seconds": limited.retry_after_seconds},
         )
-        metrics.add_metric(name="Beds24SyncPostponed", unit="Count", value=1)
+        emit_metric("Beds24SyncPostponed", provider="beds24", integration_type="reservation_sync")
         return "postponed"
     except (Beds24Error, NotConfigured) as error:
         _finish(prop, run, "failed", error=f"{type(error).__name__}: {error}")
@@ -213,7 +213,7 @@ def _finish(prop: Beds24Property, run: SyncRun, status: str, *, error: str | Non
             "error": error,
         },
     )
-    metrics.add_metric(name=f"Beds24Sync{status.title()}", unit="Count", value=1)
+    emit_metric(f"Beds24Sync{status.title()}", provider="beds24", integration_type="reservation_sync")
     return run
 
 
@@ -244,7 +244,12 @@ def run_schedule(mode: str, now: datetime | None = None) -> dict[str, int]:
     if mode == "incremental":
         # One figure for the whole fleet (the stalest property), so the alarm needs no per-property dimension;
         # `bookinghub beds24 runs` names the property.
-        metrics.add_metric(name="Beds24SyncStalenessMinutes", unit="Count", value=round(stalest_minutes, 1))
+        emit_metric(
+            "Beds24SyncStalenessMinutes",
+            round(stalest_minutes, 1),
+            provider="beds24",
+            integration_type="reservation_sync",
+        )
     logger.info(
         "beds24 schedule",
         extra={"mode": mode, "started": started, "skipped": skipped, "busy": busy, "stalest_minutes": stalest_minutes},

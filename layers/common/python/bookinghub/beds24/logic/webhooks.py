@@ -27,7 +27,7 @@ from bookinghub.beds24.logic.properties import token_hash, webhook_secret
 from bookinghub.beds24.models.entities import Beds24Property, normalise_time
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import AuthFailed, InvalidPayload
-from bookinghub.core.observability import logger, metrics
+from bookinghub.core.observability import emit_metric, logger
 
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 TOKEN_HEADER = "x-beds24-token"  # noqa: S105 - a header name
@@ -160,11 +160,11 @@ def receive_webhook(body: bytes, headers: Mapping[str, str] | None, query: Mappi
         event_store.record_event(event)
     except event_store.EventExists as existing:
         logger.info("beds24 webhook duplicate", extra={"event_key": key, "status": existing.stored.get("status")})
-        metrics.add_metric(name="Beds24WebhookDuplicate", unit="Count", value=1)
+        emit_metric("Beds24WebhookDuplicate", provider="beds24", integration_type="reservation_sync")
         return {"event_key": key, "status": "duplicate"}
     if not known_property:
         logger.warning("beds24 webhook for an unknown property", extra={"event_key": key, "property_id": prop.id})
-        metrics.add_metric(name="Beds24WebhookNeedsAttention", unit="Count", value=1)
+        emit_metric("Beds24WebhookNeedsAttention", provider="beds24", integration_type="reservation_sync")
         return {"event_key": key, "status": "needs_attention"}
     send_webhook_event(key)
     event_store.mark_queued(key)
@@ -172,5 +172,5 @@ def receive_webhook(body: bytes, headers: Mapping[str, str] | None, query: Mappi
         "beds24 webhook queued",
         extra={"event_key": key, "property_id": prop.id, "beds24_booking_id": booking["id"], "hint": event["hint"]},
     )
-    metrics.add_metric(name="Beds24WebhookQueued", unit="Count", value=1)
+    emit_metric("Beds24WebhookQueued", provider="beds24", integration_type="reservation_sync")
     return {"event_key": key, "status": "queued"}

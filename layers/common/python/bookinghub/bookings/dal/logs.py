@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from bookinghub.aws import keys
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_item
+from bookinghub.aws.query import query_items
 from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
 from bookinghub.core.settings import get_settings
 
@@ -89,3 +90,34 @@ def event_from_outbox_item(item: dict[str, Any]) -> BookingDomainEvent:
     # event_item stores `data` as JSON text so the event keeps its exact shape in the table
     fields["data"] = json.loads(data) if isinstance(data, str) else data
     return BookingDomainEvent.model_validate(fields)
+
+
+# --- A booking's history (`bookinghub logs`) ----------------------------------------------------------
+
+
+def list_sync_logs(booking_id: str) -> list[SyncLog]:
+    """Every sync log row of one booking (inbound syncs and sync-backs), oldest first (GSI1 BOOKING#id)."""
+    request = {
+        "TableName": get_settings().integration_logs_table,
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "GSI1PK = :pk",
+        "ExpressionAttributeValues": to_item({":pk": keys.booking_pk(booking_id)}),
+    }
+    logs = []
+    for item in query_items(request):
+        payload = item.get("payload")
+        fields = {k: v for k, v in item.items() if k in SyncLog.model_fields}
+        fields["payload"] = json.loads(payload) if isinstance(payload, str) else payload
+        logs.append(SyncLog.model_validate(fields))
+    return logs
+
+
+def list_events(booking_id: str) -> list[BookingDomainEvent]:
+    """The booking's domain events (its outbox items, kept beside it), oldest first."""
+    request = {
+        "TableName": get_settings().bookings_table,
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :events)",
+        "ExpressionAttributeValues": to_item({":pk": keys.booking_pk(booking_id), ":events": keys.EVENT_SK_PREFIX}),
+        "ConsistentRead": True,
+    }
+    return [event_from_outbox_item(item) for item in query_items(request)]

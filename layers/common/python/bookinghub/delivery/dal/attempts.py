@@ -7,6 +7,7 @@ from typing import Any
 
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_item
+from bookinghub.aws.query import query_items
 from bookinghub.core.settings import get_settings
 from bookinghub.delivery.dal import keys
 from bookinghub.delivery.models import Attempt
@@ -23,6 +24,8 @@ def put_attempt(attempt: Attempt) -> None:
         "SK": sort_key,
         "GSI1PK": keys.attempts_class_pk(attempt.endpoint_id, attempt.status_class),
         "GSI1SK": sort_key,
+        "GSI2PK": keys.delivery_attempts_pk(attempt.delivery_id),
+        "GSI2SK": f"{attempt.at}#{attempt.attempt:04d}",
         "entity": "delivery_attempt",
         "expires_at": int(time.time()) + retention,
         **attempt.model_dump(),
@@ -65,3 +68,14 @@ def list_attempts(
         if not start:
             break
     return found
+
+
+def attempts_of_delivery(delivery_id: str) -> list[Attempt]:
+    """One delivery's attempts, oldest first (GSI2: only attempt items carry its keys)."""
+    request = {
+        "TableName": get_settings().integration_logs_table,
+        "IndexName": "GSI2",
+        "KeyConditionExpression": "GSI2PK = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": keys.delivery_attempts_pk(delivery_id)}},
+    }
+    return [Attempt.model_validate({k: v for k, v in i.items() if k in _FIELDS}) for i in query_items(request)]

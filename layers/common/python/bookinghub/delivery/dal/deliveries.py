@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bookinghub.aws.batch import batch_get
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.core.settings import get_settings
@@ -74,6 +75,12 @@ def create_failed(delivery: Delivery) -> bool:
 def get(delivery_id: str) -> Delivery | None:
     response = client("dynamodb").get_item(TableName=_table(), Key=_key(delivery_id), ConsistentRead=True)
     return _delivery(from_item(response["Item"])) if "Item" in response else None
+
+
+def get_many(delivery_ids: list[str]) -> list[Delivery]:
+    """The deliveries that exist among these ids (BatchGetItem), in no particular order."""
+    wanted = [{"PK": keys.delivery_pk(i), "SK": keys.DELIVERY_SK} for i in delivery_ids]
+    return [_delivery(item) for item in batch_get(_table(), wanted)]
 
 
 def _update(delivery_id: str, expression: str, values: dict[str, Any], condition: str) -> Delivery | None:

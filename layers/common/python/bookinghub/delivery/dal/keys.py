@@ -11,6 +11,7 @@ Bookings table:
 IntegrationLogs table:
   Attempt         PK=DATTEMPT#{endpoint} SK={at}#{delivery}#{attempt}  expires_at (TTL)
                   GSI1PK=DATTCLASS#{endpoint}#{2xx|3xx|4xx|5xx|error}  GSI1SK={at}#{delivery}#{attempt}
+                  GSI2PK=DATTOF#{delivery}  GSI2SK={at}#{attempt}   one delivery's attempts (`bookinghub logs`)
 """
 
 from __future__ import annotations
@@ -57,3 +58,7 @@ def attempts_pk(endpoint_id: str) -> str:
 
 def attempts_class_pk(endpoint_id: str, status_class: str) -> str:
     return f"DATTCLASS#{endpoint_id}#{status_class}"
+
+
+def delivery_attempts_pk(delivery_id: str) -> str:
+    return f"DATTOF#{delivery_id}"

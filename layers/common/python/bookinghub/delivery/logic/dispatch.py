@@ -19,7 +19,7 @@ from typing import Any
 
 from bookinghub.bookings.dal.logs import put_sync_log
 from bookinghub.bookings.models.events import SyncLog, SyncStatus
-from bookinghub.core.observability import logger, metrics
+from bookinghub.core.observability import emit_metric, logger
 from bookinghub.core.security import mask_pii, mask_text
 from bookinghub.core.settings import get_settings
 from bookinghub.delivery.adapters.http import DestinationRefused, HttpResult, post
@@ -39,6 +39,7 @@ from bookinghub.delivery.models import (
     Endpoint,
     EndpointStatus,
     Trigger,
+    delivery_dimensions,
     status_class,
 )
 from bookinghub.delivery.settings import get_delivery_settings
@@ -78,7 +79,7 @@ def process(message: AttemptMessage, *, receive_count: int | None = None, clock:
             return _redrive(delivery, clock())
         raise SendToDeadLetter(f"delivery {delivery.id} exhausted its retry schedule")
     if delivery.status != "pending" or delivery.attempts != message.attempt:
-        metrics.add_metric(name="DeliveryDuplicateSuppressed", unit="Count", value=1)
+        emit_metric("DeliveryDuplicateSuppressed", **delivery_dimensions(delivery.endpoint_id))
         return Report("skipped", delivery.id, error=f"stale message: delivery is {delivery.status}")
     endpoint, status = endpoints.load(delivery.endpoint_id)
     now = clock()
@@ -100,7 +101,7 @@ def process(message: AttemptMessage, *, receive_count: int | None = None, clock:
         delivery.id, expected_attempts=message.attempt, lease_until=iso(now + settings.lease_seconds), now=iso(now)
     )
     if claimed is None:
-        metrics.add_metric(name="DeliveryDuplicateSuppressed", unit="Count", value=1)
+        emit_metric("DeliveryDuplicateSuppressed", **delivery_dimensions(delivery.endpoint_id))
         return Report("skipped", delivery.id, error="another message took this attempt")
     return _attempt(claimed, endpoint, status, message.trigger, clock)
 
@@ -129,8 +130,8 @@ def _attempt(delivery: Delivery, endpoint: Endpoint, status: EndpointStatus, tri
         result = HttpResult(None, 0, error=f"destination refused: {refused}")
         verdict = Classification("permanent", result.error or "destination refused")
     now = clock()
-    metrics.add_metric(name="DeliveryAttempt", unit="Count", value=1)
-    metrics.add_metric(name="DeliveryResponseTime", unit="Milliseconds", value=result.duration_ms)
+    emit_metric("DeliveryAttempt", **delivery_dimensions(delivery.endpoint_id))
+    emit_metric("DeliveryResponseTime", result.duration_ms, "Milliseconds", **delivery_dimensions(delivery.endpoint_id))
     error = None if verdict.verdict == "success" else mask_text(_error_text(result, verdict))
     if verdict.verdict == "success":
         return _succeeded(delivery, endpoint, result, trigger, now)
@@ -198,7 +199,7 @@ def _succeeded(delivery: Delivery, endpoint: Endpoint, result: HttpResult, trigg
         remove=("first_failure_at",),
     )
     _log_attempt(delivery, endpoint, trigger, "succeeded", result, None, None, now)
-    metrics.add_metric(name="DeliverySucceeded", unit="Count", value=1)
+    emit_metric("DeliverySucceeded", **delivery_dimensions(delivery.endpoint_id))
     return Report("succeeded", delivery.id, status_code, result.duration_ms, attempt=delivery.attempts)
 
 
@@ -239,7 +240,7 @@ def _record_failure(endpoint: Endpoint, status: EndpointStatus, now: float, verd
     if state_reason:
         level = logger.error if fields["state"] == "parked" else logger.warning
         level(f"delivery endpoint {fields['state']}", extra={"endpoint_id": endpoint.id, "reason": state_reason})
-        metrics.add_metric(name=f"DeliveryEndpoint{str(fields['state']).capitalize()}", unit="Count", value=1)
+        emit_metric(f"DeliveryEndpoint{str(fields['state']).capitalize()}", **delivery_dimensions(endpoint.id))
 
 
 def _take_probe(endpoint_id: str, status: EndpointStatus, now: float) -> bool:
@@ -264,7 +265,7 @@ def _defer(delivery: Delivery, now: float, wait: float, reason: str) -> Report:
     )
     if moved is not None and wait <= settings.max_queue_delay_seconds:
         send([AttemptMessage(delivery.id, delivery.attempts)], delay_seconds=round(wait))
-    metrics.add_metric(name="DeliveryDeferred", unit="Count", value=1)
+    emit_metric("DeliveryDeferred", **delivery_dimensions(delivery.endpoint_id))
     logger.info("delivery deferred", extra={"delivery_id": delivery.id, "reason": reason, "wait_seconds": wait})
     return Report("deferred", delivery.id, error=reason, next_attempt_at=iso(now + wait))
 
@@ -284,7 +285,7 @@ def _reschedule(delivery: Delivery, now: float, wait: float, status_code: int | 
     )
     if moved is not None and short:
         send([AttemptMessage(delivery.id, delivery.attempts)], delay_seconds=round(wait))
-    metrics.add_metric(name="DeliveryRetryScheduled", unit="Count", value=1)
+    emit_metric("DeliveryRetryScheduled", **delivery_dimensions(delivery.endpoint_id))
     return Report("retrying", delivery.id, status_code, error=error, next_attempt_at=iso(now + wait))
 
 
@@ -307,7 +308,7 @@ def _fail(
     )
     if failed is not None:
         endpoint_store.update_status(delivery.endpoint_id, add={"failed": 1, "pending": -1})
-        metrics.add_metric(name="DeliveryFailed", unit="Count", value=1)
+        emit_metric("DeliveryFailed", **delivery_dimensions(delivery.endpoint_id))
         logger.info(
             "delivery failed",
             extra={

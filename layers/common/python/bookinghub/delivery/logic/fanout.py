@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bookinghub.bookings.dal import bookings as booking_store
 from bookinghub.bookings.models.events import BookingDomainEvent
-from bookinghub.core.observability import logger, metrics
+from bookinghub.core.observability import emit_metric, logger, metrics
 from bookinghub.core.settings import get_settings
 from bookinghub.delivery.dal import deliveries as store
 from bookinghub.delivery.dal import endpoints as endpoint_store
@@ -87,7 +87,7 @@ def _sync_back_target(event: BookingDomainEvent, website: Website | None, result
                 "reason": reason,
             },
         )
-        metrics.add_metric(name="WebhookSkipped", unit="Count", value=1)
+        emit_metric("WebhookSkipped", provider="website", integration_type="sync_back")
     return endpoint
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from bookinghub.core.observability import Dimensions
 
 EndpointKind = Literal["website", "subscription", "make"]
 EndpointState = Literal["enabled", "disabled", "parked"]
@@ -19,6 +22,14 @@ WEBSITE_ENDPOINT_PREFIX = "web_"
 
 def website_endpoint_id(website_id: str) -> str:
     return f"{WEBSITE_ENDPOINT_PREFIX}{website_id}"
+
+
+def delivery_dimensions(endpoint_id: str) -> Dimensions:
+    """A delivery's metric dimensions, known from its endpoint id alone: a website's sync back, or a
+    subscription (Make.com endpoints included: the id does not say, and a metric never costs a read)."""
+    if endpoint_id.startswith(WEBSITE_ENDPOINT_PREFIX):
+        return {"provider": "website", "integration_type": "sync_back"}
+    return {"provider": "webhook", "integration_type": "subscription"}
 
 
 class Endpoint(BaseModel):

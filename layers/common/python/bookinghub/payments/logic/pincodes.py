@@ -25,7 +25,7 @@ from bookinghub.aws.idempotency import idempotent
 from bookinghub.aws.kms import decrypt_secret, encrypt_secret
 from bookinghub.aws.queues import message_field, postpone
 from bookinghub.core.clock import iso_now
-from bookinghub.core.observability import logger, metrics
+from bookinghub.core.observability import emit_metric, logger
 from bookinghub.core.settings import get_settings
 from bookinghub.payments.dal import pass_queue
 from bookinghub.payments.dal import passes as pass_store
@@ -155,7 +155,7 @@ def issue_pincode(*, item: dict[str, Any], attempt: int) -> dict[str, Any]:
             "error": log.error_message,
         },
     )
-    metrics.add_metric(name=f"RoomsCall{call.status.title()}", unit="Count", value=1)
+    emit_metric(f"RoomsCall{call.status.title()}", provider="rooms", integration_type="pincode")
 
     if call.status == "success" and call.pincode:
         _store_lock_code(stored, integration, res_id, call.pincode)
@@ -200,7 +200,7 @@ def _failed_attempt(pass_id: str, attempt: int, error: str) -> None:
         logger.error(
             "pincode failed: retries exhausted", extra={"pass_id": pass_id, "attempts": attempt, "error": error}
         )
-        metrics.add_metric(name="PincodeFailed", unit="Count", value=1)
+        emit_metric("PincodeFailed", provider="rooms", integration_type="pincode")
 
 
 def _ensure_time_for_one_call() -> None:

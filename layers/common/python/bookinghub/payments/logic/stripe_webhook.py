@@ -31,7 +31,7 @@ from bookinghub.core.errors import (
     InvalidSignature,
     WebhookNotConfigured,
 )
-from bookinghub.core.observability import logger, metrics
+from bookinghub.core.observability import emit_metric, logger
 from bookinghub.core.settings import get_settings
 from bookinghub.payments.dal import pass_queue
 from bookinghub.payments.dal import passes as pass_store
@@ -100,7 +100,7 @@ def receive_stripe_event(body: bytes, signature: str | None) -> dict[str, Any]:
     event_id, event_type = event_header(event)
     if event_type not in PAYMENT_EVENTS:
         logger.info("stripe event ignored", extra={"event_id": event_id, "event_type": event_type})
-        metrics.add_metric(name="StripeEventIgnored", unit="Count", value=1)
+        emit_metric("StripeEventIgnored", provider="stripe", integration_type="payment")
         return {"outcome": "ignored"}
     payment = payment_completion(event)
     if not payment.paid:
@@ -145,7 +145,7 @@ def _record_payment(*, event: dict[str, Any]) -> dict[str, Any]:
         logger.warning("pass needs attention: payment metadata unusable", extra={**extra, "reason": reason})
     else:
         logger.info("stripe payment recorded", extra=extra)
-    metrics.add_metric(name=f"Stripe{outcome.title().replace('_', '')}", unit="Count", value=1)
+    emit_metric(f"Stripe{outcome.title().replace('_', '')}", provider="stripe", integration_type="payment")
     return {"outcome": outcome, "pass_id": pass_id}
 
 
@@ -213,7 +213,7 @@ def bind_lambda_context(context: Any) -> None:
 
 def _count_replay(response: Any, idempotent_data: Any) -> Any:
     logger.info("stripe event already handled: stored outcome returned", extra={"outcome": response})
-    metrics.add_metric(name="StripeEventDuplicate", unit="Count", value=1)
+    emit_metric("StripeEventDuplicate", provider="stripe", integration_type="payment")
     return response
 
 

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from bookinghub.core.observability import logger, metrics
+from bookinghub.core.observability import emit_metric, logger
 
 T = TypeVar("T")
 
@@ -147,5 +147,5 @@ def bucket_for(key: str, rate: float, capacity: float | None = None) -> TokenBuc
 
 
 def count_rate_limited(provider: str) -> None:
-    metrics.add_metric(name="PMSRateLimitHits", unit="Count", value=1)
+    emit_metric("PMSRateLimitHits", provider=provider, integration_type="pms_sync")
     logger.info("provider rate limited", extra={"provider": provider})

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from bookinghub.aws.clients import client
-from bookinghub.core.observability import logger, metrics
+from bookinghub.core.observability import emit_metric, logger, metrics
 from bookinghub.core.settings import get_settings
 from bookinghub.pms.models.sync import SyncLog
 
@@ -47,9 +47,14 @@ def booking_synced(*, booking_id: str, slug: str, provider: str, external_id: st
 
 
 def sync_completed(log: SyncLog) -> None:
-    metrics.add_metric(name="PMSSyncDuration", unit="Milliseconds", value=log.duration_ms)
-    metrics.add_metric(name="PMSSyncItems", unit="Count", value=log.items_processed)
-    metrics.add_metric(name="PMSSyncFailures", unit="Count", value=log.items_failed + (log.status == "FAILED"))
+    emit_metric("PMSSyncDuration", log.duration_ms, "Milliseconds", provider=log.provider, integration_type="pms_sync")
+    emit_metric("PMSSyncItems", log.items_processed, provider=log.provider, integration_type="pms_sync")
+    emit_metric(
+        "PMSSyncFailures",
+        log.items_failed + (log.status == "FAILED"),
+        provider=log.provider,
+        integration_type="pms_sync",
+    )
     publish(
         "pms.sync.completed",
         {
@@ -67,7 +72,7 @@ def sync_completed(log: SyncLog) -> None:
 
 
 def mapping_error(provider: str, reason: str) -> None:
-    metrics.add_metric(name="PMSMappingErrors", unit="Count", value=1)
+    emit_metric("PMSMappingErrors", provider=provider, integration_type="pms_sync")
     logger.info("pms record not mapped", extra={"provider": provider, "reason": reason})
 
 

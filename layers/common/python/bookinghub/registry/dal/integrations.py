@@ -96,6 +96,7 @@ def put_call_log(log: IntegrationCallLog) -> None:
         "entity": "integration_log",
         "GSI1PK": keys.integration_calls_pk(log.integration_type, failed=log.status != "success"),
         "GSI1SK": sort_key,
+        **({"GSI2PK": keys.pass_pk(log.pass_id), "GSI2SK": sort_key} if log.pass_id else {}),
         **log.model_dump(exclude=set(_PAYLOADS)),
         "expires_at": int(time.time()) + get_settings().log_retention_days * 86400,
     }
@@ -103,6 +104,23 @@ def put_call_log(log: IntegrationCallLog) -> None:
         value = getattr(log, name)
         item[name] = json.dumps(value, separators=(",", ":")) if value is not None else None
     client("dynamodb").put_item(TableName=get_settings().integration_logs_table, Item=to_item(item))
+
+
+def call_logs_of_pass(pass_id: str) -> list[IntegrationCallLog]:
+    """A pass's calls (Rooms pincode requests), oldest first (GSI2: only calls made for a pass carry it)."""
+    request = {
+        "TableName": get_settings().integration_logs_table,
+        "IndexName": "GSI2",
+        "KeyConditionExpression": "GSI2PK = :pk",
+        "ExpressionAttributeValues": {":pk": to_attr(keys.pass_pk(pass_id))},
+    }
+    return [_call_log(item) for item in query_items(request)]
+
+
+def _call_log(item: dict[str, Any]) -> IntegrationCallLog:
+    for name in _PAYLOADS:
+        item[name] = json.loads(item[name]) if isinstance(item.get(name), str) else None
+    return IntegrationCallLog.model_validate(item)
 
 
 def call_logs(integration_type: str, *, failed: bool, limit: int) -> list[IntegrationCallLog]:
