@@ -92,6 +92,9 @@ class ScheduleFirer(BackgroundLoop):
                     continue  # unchanged: no GetSchedule on every poll
                 detail = self._scheduler.get_schedule(Name=item["Name"], GroupName=item["GroupName"])
                 try:
+                    zone = detail.get("ScheduleExpressionTimezone") or "UTC"
+                    if zone != "UTC":  # the hub's schedules are all UTC; others are not read here
+                        raise ValueError(f"time zone {zone} is not supported locally (UTC only)")
                     due = next_fire(detail["ScheduleExpression"], now)
                 except ValueError as error:  # AWS would have refused it; say so rather than fire it wrongly
                     log.error("schedule %s: %s", item["Name"], error)

@@ -120,13 +120,15 @@ def test_a_failing_target_does_not_stop_the_others_nor_the_schedule() -> None:
     assert len(sqs.sent) == 1
 
 
-def test_one_time_and_unreadable_expressions() -> None:
+def test_one_time_and_unreadable_expressions_and_other_time_zones() -> None:
     assert next_fire("at(2026-01-05T07:00:00)", at(6, 0)) == at(7, 0)
     assert next_fire("at(2026-01-05T07:00:00)", at(7, 0)) is None  # fired once
     with pytest.raises(ValueError, match="6 fields"):
         next_fire("cron(0 7 * * *)", at(6, 0))
     scheduler = FakeScheduler()
     scheduler.put("bad", "cron(0 7 * * *)")
+    scheduler.put("paris", "cron(0 7 * * ? *)")
+    scheduler.schedules["paris"]["ScheduleExpressionTimezone"] = "Europe/Paris"
     firer = ScheduleFirer(scheduler=scheduler, sqs=FakeSqs())
     firer.refresh(at(6, 0))
     assert firer.fire_due(at(8, 0)) == []
