@@ -19,7 +19,7 @@ from infra.cdk.auth import RenderedAuth, build_auth
 from infra.cdk.data import DataResources, build_data
 from infra.cdk.functions import FunctionSettings, RenderedFunction, build_functions
 from infra.cdk.monitoring import RenderedMonitoring, build_monitoring
-from infra.cdk.pms import build_pms_bus
+from infra.cdk.pms import RenderedPms, build_pms
 from infra.cdk.websocket import RenderedWebSocket, build_websocket, suppress_websocket_findings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ class BookingHubStack(Stack):
             self.data,
             FunctionSettings(stage=stage, log_level=log_level, code_root=code_root, layer_asset_dir=layer_asset_dir),
         )
-        self.pms_bus = build_pms_bus(self, self.functions, stage=stage)  # issue 13
+        self.pms: RenderedPms = build_pms(self, self.functions, self.data, stage=stage)  # issue 13
         self.auth: RenderedAuth = build_auth(self, stage=stage, protect=stage == "prod")
         self.api: RenderedApi = build_api(self, self.functions, stage=stage, authorizer=self.auth.authorizer)
         self.monitoring: RenderedMonitoring = build_monitoring(

@@ -38,7 +38,7 @@ def get_configurations(organisation_id: OrganisationParam = None) -> Any:
 
 @app.get("/api/pms/configurations/<hotel_slug>", security=COGNITO_SECURITY, tags=TAGS)
 def get_configuration(hotel_slug: str) -> Any:
-    return _ok(configuration=hotels.visible(principal_of(app), hotel_slug).view())
+    return _ok(configuration=hotels.detail(principal_of(app), hotel_slug))
 
 
 @app.patch("/api/pms/configurations/<hotel_slug>", security=COGNITO_SECURITY, tags=TAGS)
@@ -48,7 +48,7 @@ def patch_configuration(hotel_slug: str, patch: Annotated[ConfigurationPatch, Bo
 
 @app.delete("/api/pms/configurations/<hotel_slug>", security=COGNITO_SECURITY, tags=TAGS)
 def delete_configuration(hotel_slug: str) -> Any:
-    """Disables (the configuration and its sync logs stay, for the record)."""
+    """Disables (the configuration and its sync logs stay, for the record) and removes its sync schedule."""
     return _ok(configuration=hotels.disable(principal_of(app), hotel_slug))
 
 

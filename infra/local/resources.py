@@ -1,4 +1,5 @@
-"""Create every table, queue and key of the topology in an AWS endpoint (moto), and name them.
+"""Create every table, queue and key of the topology (and the PMS bus and schedule group) in an AWS
+endpoint (moto), and name them.
 
 Used by `make run` against moto's server and by the integration tests against in-process moto, so
 both run on exactly what the topology declares.
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra import topology
+from infra.local.pms_aws import create_pms_aws
 
 LOCAL_PREFIX = "bookinghub"
 
@@ -69,6 +71,8 @@ def create_resources(session: Any, prefix: str = LOCAL_PREFIX, visibility_second
         out.queue_urls[queue.name] = url
         out.dlq_urls[queue.name] = dlq_url
         out.env[queue.env_var] = url
+
+    out.env.update(create_pms_aws(session, out.queue_urls, prefix))
 
     kms = session.client("kms")
     key_id = kms.create_key(Description=f"{prefix} secrets (local)")["KeyMetadata"]["KeyId"]

@@ -48,6 +48,7 @@ from infra.local.resources import LocalResources, create_resources
 from infra.local.sandbox.beds24_demo import LOCAL_DEMO_WEBHOOK_SECRET, WEBHOOK_SECRET_ENV
 from infra.local.sandboxes import BEDS24, ROOMS_EVENT_HUB, SANDBOXES, WEBSITE_RECEIVER, SandboxContext, webhook_url
 from infra.local.scheduler import Scheduler, targets_from_topology
+from infra.local.scheduler_schedules import ScheduleFirer
 from infra.local.servers import ServerThread
 from infra.local.streams import StreamPoller, filter_pattern
 from infra.local.websocket import LocalWebSocketApi
@@ -113,6 +114,7 @@ class LocalRuntime:
         self._workers: list[QueueWorker] = []
         self._pollers: list[StreamPoller] = []
         self._scheduler: Scheduler | None = None
+        self._schedule_firer: ScheduleFirer | None = None  # EventBridge Scheduler's schedules (hotels' syncs)
         self._housekeeping: Housekeeping | None = None
         self.gateway_url = self.aws_url = ""
         self._document_dir: Path | None = None
@@ -153,13 +155,14 @@ class LocalRuntime:
         for stopper in stoppers:
             stopper.start()
         background: list[BackgroundLoop] = [*self._workers, *self._pollers]
-        timers = [t for t in (self._scheduler, self._housekeeping) if t is not None]
+        timers = [t for t in (self._scheduler, self._schedule_firer, self._housekeeping) if t is not None]
         for part in [*background, *timers]:
             part.join(timeout=self.config.queue_wait_seconds + 10)  # plus a handler that is mid-invocation
         for stopper in stoppers:
             stopper.join(timeout=10)
         self._gateway, self._websocket, self._sandboxes, self._sandbox_apps = None, None, [], []
         self._workers, self._pollers, self._scheduler, self._housekeeping = [], [], None, None
+        self._schedule_firer = None
         if self._moto is not None:
             self._moto.stop()
             # ThreadedMotoServer.stop() leaves its socket open; close it so the port is free again at once
@@ -301,11 +304,24 @@ class LocalRuntime:
             region=cfg.region,
             stop=self._stop,
         )
+        # Schedules made at run time through the Scheduler API (moto stores them, never fires them)
+        self._schedule_firer = ScheduleFirer(
+            scheduler=self._session.client("scheduler", config=config),
+            sqs=self._session.client("sqs", config=config),
+            invoke=lambda name, event: lambdas.call(name, event).unwrap(),
+            stop=self._stop,
+        )
         # moto neither trims streams nor expires TTL items: the local runtime does, as AWS does by itself
         self._housekeeping = Housekeeping(
             account_id=ACCOUNT_ID, region=cfg.region, pollers=self._pollers, stop=self._stop
         )
-        background: list[BackgroundLoop] = [*self._workers, *self._pollers, self._scheduler, self._housekeeping]
+        background: list[BackgroundLoop] = [
+            *self._workers,
+            *self._pollers,
+            self._scheduler,
+            self._schedule_firer,
+            self._housekeeping,
+        ]
         for part in background:
             part.start()
 

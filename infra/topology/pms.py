@@ -1,7 +1,9 @@
-"""The PMS module's part of the topology (issue 13): its functions, routes, queues and schedule.
+"""The PMS module's part of the topology (issue 13): its functions, routes, queues, schedules and bus.
 
   POST /api/pms/{provider}/bookings -> pms_webhook; the PMSEvents queue -> pms_events; the admin routes
-  (/api/pms/sync/..., /api/pms/hotels...) -> pms_admin; PMSSync queue and the schedule -> pms_sync.
+  (/api/pms/sync/..., /api/pms/configurations...) -> pms_admin; the PMSSync queue (long manual syncs and
+  the hotels' Scheduler schedules, HOTEL_SCHEDULES) -> pms_sync; the hourly reconcile -> pms_scheduler;
+  the bus's rule (PMS_EVENT_BUS) -> the PMSBusEvents queue -> pms_status.
 Each -> functions/<name>/handler.py -> bookinghub/pms/logic/. Joined into infra/topology's QUEUES and
 FUNCTIONS, so both renderers (CDK, the local runtime) make them like every other resource.
 """
@@ -14,18 +16,35 @@ from infra.topology.model import Access, Function, Queue, QueueTrigger, Route, S
 
 
 @dataclass(frozen=True)
+class BusRule:
+    """Events of these detail types on the bus go to `queue`, whose consumer function applies them.
+
+    A queue rather than a Lambda target: retries and a DLQ like every other consumer, and the same path
+    under `make run`, where moto's EventBridge delivers to SQS (it cannot invoke a Lambda)."""
+
+    name: str
+    detail_types: tuple[str, ...]
+    queue: str
+
+
+@dataclass(frozen=True)
 class EventBus:
     """An EventBridge bus the PMS module publishes `pms.sync.completed` / `pms.booking.synced` on.
 
-    CDK (infra/cdk/pms.py) makes the bus, a rule keeping every event in a log group, PutEvents grants and
-    `env_var` for the publishers. Under `make run` no bus is configured: the events are logged as
-    structured lines ("pms event") by the publishers themselves.
+    Rendered by infra/cdk/pms.py (the bus, an archive of every event, one rule per BusRule with its
+    queue target, PutEvents grants and `env_var` for the publishers) and by infra/local/pms_aws.py (the
+    same bus, rules and targets in the embedded AWS), so locally the events reach the same consumers.
     """
 
     name: str
     env_var: str
     source: str
     publishers: tuple[str, ...]
+    rules: tuple[BusRule, ...] = ()
+
+    def pattern(self, rule: BusRule) -> dict[str, list[str]]:
+        """The rule's event pattern, as both renderers write it."""
+        return {"source": [self.source], "detail-type": list(rule.detail_types)}
 
 
 PMS_EVENT_BUS = EventBus(
@@ -33,15 +52,41 @@ PMS_EVENT_BUS = EventBus(
     env_var="PMS_EVENT_BUS_NAME",
     source="bookinghub.pms",
     publishers=("pms_events", "pms_sync", "pms_admin"),
+    rules=(BusRule("PMSSyncStatus", ("pms.sync.completed", "pms.booking.synced"), queue="PMSBusEvents"),),
 )
+
+
+@dataclass(frozen=True)
+class HotelSchedules:
+    """Hotels' sync schedules: one EventBridge Scheduler schedule per enabled hotel with a cron.
+
+    The schedules are made at run time by `managers` (the admin API, and the reconcile pass) in one
+    schedule group the stack creates; each sends its input to `target_queue` as a scheduler role the
+    stack creates too (sqs:SendMessage on that queue only). The managers get the group's name, the
+    role's ARN (theirs to pass, and only to Scheduler) and the queue's ARN in the env vars below.
+    CDK: infra/cdk/pms.py. Under `make run`: infra/local/pms_aws.py makes the group in the embedded
+    AWS, and infra/local/scheduler_schedules.py fires its schedules (moto stores but never fires them).
+    """
+
+    name: str
+    target_queue: str
+    managers: tuple[str, ...]
+    group_env_var: str = "PMS_SCHEDULE_GROUP_NAME"
+    role_env_var: str = "PMS_SCHEDULE_ROLE_ARN"
+    target_env_var: str = "PMS_SYNC_QUEUE_ARN"
+
+
+HOTEL_SCHEDULES = HotelSchedules(name="PMSHotels", target_queue="PMSSync", managers=("pms_admin", "pms_scheduler"))
 
 
 def pms_queues() -> tuple[Queue, ...]:
     return (
         # Provider webhooks to apply (each message names one stored webhook event)
         Queue(name="PMSEvents", env_var="PMS_EVENTS_QUEUE_URL"),
-        # Sync runs: long manual syncs and the scheduled ones (each message names its sync log)
+        # Sync runs: long manual syncs (each message names its sync log) and hotels' schedules' fires
         Queue(name="PMSSync", env_var="PMS_SYNC_QUEUE_URL"),
+        # The bus's PMSSyncStatus rule delivers here (PMS_EVENT_BUS); only EventBridge sends to it
+        Queue(name="PMSBusEvents", env_var="PMS_BUS_EVENTS_QUEUE_URL"),
     )
 
 
@@ -80,14 +125,18 @@ def pms_functions() -> tuple[Function, ...]:
         ),
         Function(
             name="pms_scheduler",
-            description="Queues a FETCH sync for every enabled hotel whose sync schedule (cron) fell due",
-            timeout_seconds=60,
-            schedules=(Schedule("pms-dispatch", "rate(5 minutes)"),),
-            access=Access(
-                read_tables=("Bookings", "IntegrationLogs"),
-                write_tables=("IntegrationLogs",),
-                send_queues=("PMSSync",),
-            ),
+            description="Reconciles hotels' EventBridge Scheduler schedules with their configurations (hourly)",
+            timeout_seconds=120,
+            schedules=(Schedule("pms-reconcile", "rate(1 hour)"),),
+            # Plus the scheduler permissions of HOTEL_SCHEDULES.managers (infra/cdk/pms.py)
+            access=Access(read_tables=("Bookings",)),
+        ),
+        Function(
+            name="pms_status",
+            description="Keeps each hotel's latest sync per entity and latest synced booking, from the PMS bus",
+            timeout_seconds=30,
+            queue=QueueTrigger(queue="PMSBusEvents", batch_size=10),
+            access=Access(read_tables=("Bookings",), write_tables=("Bookings",)),
         ),
         Function(
             name="pms_admin",

@@ -20,8 +20,8 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
 SEND = {"sqs:SendMessage"}
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 SECRET_READ = {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
-# Actions AWS only grants on Resource "*"
-STAR_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"}
+# Actions AWS only grants on Resource "*" (scheduler:ListSchedules: the PMS reconcile pass, infra/cdk/pms.py)
+STAR_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams", "scheduler:ListSchedules"}
 
 
 def test_every_function_is_rendered(assembly: Assembly) -> None:

@@ -1,9 +1,8 @@
-"""Manual, queued and scheduled syncs: the seed's summary, sync logs read back, Cloudbeds through its
-sandbox, and a failing provider leaving a FAILED log and the hub's data as it was."""
+"""Manual and queued syncs: the seed's summary, sync logs read back, Cloudbeds through its sandbox, and a
+failing provider leaving a FAILED log and the hub's data as it was (scheduled ones: test_schedules.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -148,47 +147,3 @@ def test_a_record_that_does_not_map_is_a_failed_item(
     sandbox.reservations["CB880003"]["status"] = "in_progress"
     _, body = sync("bookings", hotel_slug="cb-hotel")
     assert (body["success"], body["summary"]["processed"], body["summary"]["failed"]) == (True, 11, 1)
-
-
-def test_scheduled_syncs_start_once_per_due_minute(aws: LocalResources, demo_hotel: Any) -> None:
-    from bookinghub.pms.logic.schedule import dispatch
-
-    assert dispatch(datetime(2026, 1, 1, 5, 2, tzinfo=UTC)) == {"started": []}  # 0 */6: not due
-    assert dispatch(datetime(2026, 1, 1, 6, 3, tzinfo=UTC)) == {"started": ["demo-hotel"]}
-    assert dispatch(datetime(2026, 1, 1, 6, 4, tzinfo=UTC)) == {"started": []}  # a repeated tick
-    assert drain_sync(aws) == (1, 0)
-    _, logs = admin("GET", "/api/pms/sync-logs", query={"hotel_slug": "demo-hotel"})
-    assert [(log["operation"], log["status"]) for log in logs["syncLogs"]] == [("FETCH", "COMPLETED")]
-
-
-def test_sync_events_reach_the_bus(aws: LocalResources, demo_hotel: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import json
-
-    import boto3
-
-    from bookinghub.core.settings import get_settings
-
-    events, sqs = boto3.client("events", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
-    events.create_event_bus(Name="pms-test-bus")
-    url = sqs.create_queue(QueueName="pms-bus-consumer")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(
-        Name="all-pms", EventBusName="pms-test-bus", EventPattern=json.dumps({"source": ["bookinghub.pms"]})
-    )
-    events.put_targets(Rule="all-pms", EventBusName="pms-test-bus", Targets=[{"Id": "q", "Arn": arn}])
-    monkeypatch.setenv("PMS_EVENT_BUS_NAME", "pms-test-bus")
-    get_settings.cache_clear()
-    try:
-        _, body = sync("bookings", hotel_slug="demo-hotel", limit=3)
-    finally:
-        get_settings.cache_clear()
-    received = []
-    for _ in range(5):
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        received += [json.loads(m["Body"]) for m in batch]
-        if not batch:
-            break
-    kinds = sorted(e["detail-type"] for e in received)
-    assert kinds == ["pms.booking.synced"] * 3 + ["pms.sync.completed"]
-    completed = next(e for e in received if e["detail-type"] == "pms.sync.completed")
-    assert completed["detail"]["syncLogId"] == body["syncLogId"]

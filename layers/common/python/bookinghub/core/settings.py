@@ -31,7 +31,12 @@ class Settings(BaseModel):
     deliveries_queue_url: str = Field("", alias="DELIVERIES_QUEUE_URL")
     pms_events_queue_url: str = Field("", alias="PMS_EVENTS_QUEUE_URL")
     pms_sync_queue_url: str = Field("", alias="PMS_SYNC_QUEUE_URL")
-    pms_event_bus_name: str = Field("", alias="PMS_EVENT_BUS_NAME")  # unset under `make run`: events are logged
+    pms_event_bus_name: str = Field("", alias="PMS_EVENT_BUS_NAME")  # unset: the events are only logged
+    pms_bus_events_queue_url: str = Field("", alias="PMS_BUS_EVENTS_QUEUE_URL")
+    # Hotels' sync schedules (EventBridge Scheduler): their group, the role they run as, their target queue
+    pms_schedule_group_name: str = Field("", alias="PMS_SCHEDULE_GROUP_NAME")
+    pms_schedule_role_arn: str = Field("", alias="PMS_SCHEDULE_ROLE_ARN")
+    pms_sync_queue_arn: str = Field("", alias="PMS_SYNC_QUEUE_ARN")
     realtime_connections_table: str = Field("bookinghub-RealtimeConnections", alias="REALTIME_CONNECTIONS_TABLE_NAME")
     realtime_timeline_table: str = Field("bookinghub-RealtimeTimeline", alias="REALTIME_TIMELINE_TABLE_NAME")
     # The WebSocket API's management endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage});

@@ -41,3 +41,8 @@ class ProviderError(Exception):
 
 class MappingError(Exception):
     """One provider record could not be normalised (counted as a failed item, never fatal to a sync)."""
+
+
+class ScheduleUnavailable(DomainError):
+    code, status = "SCHEDULE_UNAVAILABLE", 503
+    message = "The hotel's sync schedule could not be saved; the configuration was left as it was. Retry shortly."

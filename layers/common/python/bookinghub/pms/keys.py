@@ -10,6 +10,9 @@ Bookings table:
                  with website_id `pms:{slug}`: GET /api/bookings lists it with the websites' bookings
 IntegrationLogs table:
   Sync log       PK=PMSSYNC#{slug}  SK={started_at}#{id}   GSI1PK=PMSSYNCLOG#{id}  GSI1SK={started_at}
+  Schedule fire  PK=PMSFIRE#{slug}#{scheduled time}  SK=FIRE   (claimed once: a redelivered fire runs once)
+Bookings table, from the bus (pms_status):
+  Sync status    PK=PMSHOTEL#{slug}  SK=STATUS   (the latest pms.sync.completed per entity type)
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from bookinghub.aws import keys as hub_keys
 CONFIG_SK = "CONFIG"
 ALL_HOTELS = "PMSHOTELS"
 WEBHOOK_SK = "WEBHOOK"
+FIRE_SK = "FIRE"
+STATUS_SK = "STATUS"
 
 
 def hotel_pk(slug: str) -> str:
@@ -45,6 +50,10 @@ def webhook_pk(slug: str, provider: str, event_key: str) -> str:
 
 def sync_pk(slug: str) -> str:
     return f"PMSSYNC#{slug}"
+
+
+def fire_pk(slug: str, scheduled_time: str) -> str:
+    return f"PMSFIRE#{slug}#{scheduled_time}"
 
 
 def sync_log_gsi(log_id: str) -> str:

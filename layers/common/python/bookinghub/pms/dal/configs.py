@@ -56,6 +56,20 @@ def replace(config: PMSConfiguration, *, expected_version: int) -> None:
         raise ConfigurationConflict() from None
 
 
+def remove(slug: str, *, expected_version: int) -> None:
+    """Take back a configuration just created (its schedule could not be made), unless it changed since."""
+    ddb = client("dynamodb")
+    try:
+        ddb.delete_item(
+            TableName=get_settings().bookings_table,
+            Key=to_item({"PK": keys.hotel_pk(slug), "SK": keys.CONFIG_SK}),
+            ConditionExpression="version = :v",
+            ExpressionAttributeValues={":v": to_attr(expected_version)},
+        )
+    except ddb.exceptions.ConditionalCheckFailedException:
+        raise ConfigurationConflict() from None
+
+
 def get(slug: str) -> PMSConfiguration | None:
     response = client("dynamodb").get_item(
         TableName=get_settings().bookings_table,

@@ -27,6 +27,27 @@ def put(log: SyncLog) -> None:
     client("dynamodb").put_item(TableName=get_settings().integration_logs_table, Item=to_item(item))
 
 
+def claim_fire(slug: str, scheduled_time: str, log_id: str) -> bool:
+    """True the first time a schedule's fire is seen (a strongly consistent claim, unlike the log's GSI)."""
+    ddb = client("dynamodb")
+    item = {
+        "PK": keys.fire_pk(slug, scheduled_time),
+        "SK": keys.FIRE_SK,
+        "entity": "pms_schedule_fire",
+        "sync_log_id": log_id,
+        "expires_at": int(time.time()) + 7 * 86400,
+    }
+    try:
+        ddb.put_item(
+            TableName=get_settings().integration_logs_table,
+            Item=to_item(item),
+            ConditionExpression="attribute_not_exists(PK)",
+        )
+    except ddb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
 def get(log_id: str) -> SyncLog | None:
     response = client("dynamodb").query(
         TableName=get_settings().integration_logs_table,

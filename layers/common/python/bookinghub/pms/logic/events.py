@@ -1,9 +1,10 @@
 """The PMS module's events and metrics.
 
-`pms.booking.synced` and `pms.sync.completed` go to the PMS EventBridge bus (PMS_EVENT_BUS_NAME; on AWS
-a real bus, under `make run` the local runtime's bus hands them to the same consumers). The booking's
-own hub domain event (booking.created/updated/status_changed, for the outbound delivery) is written
-with the booking itself, in its transaction (dal/store.py), never here.
+`pms.booking.synced` and `pms.sync.completed` go to the PMS EventBridge bus (PMS_EVENT_BUS_NAME): on AWS
+the stack's bus, under `make run` the same bus and rules in the embedded AWS; both deliver to the rules'
+queues and so to the same consumers (infra/topology/pms.py). The booking's own hub domain event
+(booking.created/updated/status_changed, for the outbound delivery) is written with the booking itself,
+in its transaction (dal/store.py), never here.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ SOURCE = "bookinghub.pms"
 def publish(detail_type: str, detail: dict[str, Any]) -> None:
     """Best effort: the change is already stored; a lost notification must not undo or fail it."""
     bus = get_settings().pms_event_bus_name
-    if not bus:  # under `make run`: no bus, the event as a structured log line
+    if not bus:  # no bus configured (unit tests, a bare process): the event as a structured log line
         logger.info("pms event", extra={"detail_type": detail_type, "detail": detail})
         return
     try:

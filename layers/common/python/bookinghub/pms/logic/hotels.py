@@ -3,7 +3,8 @@
 Credentials are KMS-encrypted as one JSON object bound to the hotel (encryption context), never
 returned nor logged: reads show only which credential names are set. The webhook token is stored as its
 SHA-256 and compared in constant time; the hub makes one when the operator sends none and shows it
-once, in the create (or rotate) answer.
+once, in the create (or rotate) answer. An enabled hotel with a sync schedule (cron) has an EventBridge
+Scheduler schedule of its own, made, changed and removed here with its configuration (logic/schedule.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from bookinghub.core.observability import logger
 from bookinghub.core.security import hash_api_key, same_secret
 from bookinghub.core.urls import check_outbound_url
 from bookinghub.pms.dal import configs as store
-from bookinghub.pms.errors import ConfigurationExists, HotelNotFound, ProviderTokenInvalid
+from bookinghub.pms.errors import ConfigurationExists, HotelNotFound, ProviderTokenInvalid, ScheduleUnavailable
+from bookinghub.pms.logic import schedule, status
 from bookinghub.pms.models.config import ConfigurationCreate, ConfigurationPatch, PMSConfiguration
 from bookinghub.pms.providers.base import HotelContext
 from bookinghub.pms.providers.registry import require_known
@@ -99,6 +101,11 @@ def visible(principal: Principal, slug: str) -> PMSConfiguration:
     return config
 
 
+def detail(principal: Principal, slug: str) -> dict[str, Any]:
+    """The configuration with its sync status (the latest run of each entity type, from the PMS bus)."""
+    return {**visible(principal, slug).view(), "sync_status": status.of_hotel(slug)}
+
+
 def create(principal: Principal, body: ConfigurationCreate) -> dict[str, Any]:
     _manage(principal)
     require_known(body.provider)
@@ -123,6 +130,8 @@ def create(principal: Principal, body: ConfigurationCreate) -> dict[str, Any]:
         store.create(config)
     except store.ConfigurationConflict:
         raise ConfigurationExists() from None
+    if schedule.desired(config) is not None:
+        _schedule_or_put_back(config, previous=None)
     logger.info("pms configuration created", extra={"hotel_slug": config.slug, "provider": config.provider})
     view = config.view()
     if body.webhook_token is None:
@@ -153,11 +162,32 @@ def update(principal: Principal, slug: str, patch: ConfigurationPatch) -> dict[s
         store.replace(updated, expected_version=current.version)
     except store.ConfigurationConflict:
         raise VersionConflict("The configuration changed meanwhile; reload and retry") from None
+    if schedule.desired(updated) != schedule.desired(current):
+        _schedule_or_put_back(updated, previous=current)
     logger.info("pms configuration updated", extra={"hotel_slug": slug, "fields": sorted(fields)})
     view = updated.view()
     if token:
         view["webhook_token"] = token
     return view
+
+
+def _schedule_or_put_back(config: PMSConfiguration, previous: PMSConfiguration | None) -> None:
+    """The configuration is written first (the source of truth), then its schedule. If the schedule call
+    fails, the configuration is put back (removed if just created, else its previous content as a newer
+    version) and the caller gets 503 SCHEDULE_UNAVAILABLE: both stay as they were. Should the put-back
+    fail too, the hourly reconcile (logic/schedule.py) brings the schedule in line with what is stored."""
+    try:
+        schedule.apply(config)
+    except ScheduleUnavailable:
+        try:
+            if previous is None:
+                store.remove(config.slug, expected_version=config.version)
+            else:
+                restored = previous.model_copy(update={"version": config.version + 1, "updated_at": iso_now()})
+                store.replace(restored, expected_version=config.version)
+        except Exception as error:  # the reconcile pass repairs the schedule from whatever is stored
+            logger.error("pms configuration not put back", extra={"hotel_slug": config.slug, "error": repr(error)})
+        raise
 
 
 def disable(principal: Principal, slug: str) -> dict[str, Any]:

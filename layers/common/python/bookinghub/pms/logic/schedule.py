@@ -1,91 +1,109 @@
-"""Hotels' sync schedules: each enabled hotel's cron (the seed's "0 */6 * * *"), fired by one dispatcher.
+"""Hotels' sync schedules: each enabled hotel's cron is an EventBridge Scheduler schedule of its own.
 
-One EventBridge schedule (infra/topology/pms.py: every 5 minutes, on AWS and under `make run`) runs the
-dispatcher, which starts a FETCH sync for every enabled hotel whose cron fell due in the window since the
-previous tick. Hotels come and go at run time while the stack's schedules are fixed, so the per-hotel
-cron is evaluated here rather than as one Scheduler schedule per hotel. A run's id is derived from the
-hotel and the minute it fell due, so a repeated tick (EventBridge delivers at least once) starts it once.
-Five-field cron: minute hour day-of-month month day-of-week (0 = Sunday), with *, lists, ranges, steps.
+The configuration is the source of truth; the schedule follows it. The admin API writes the
+configuration, then the schedule (`apply`), and puts the configuration back if the schedule call fails
+(logic/hotels.py). `reconcile` (pms_scheduler, hourly) makes the group match the configurations again
+if anything slipped between the two (a put-back that failed too, a schedule removed by hand).
+
+A schedule sends `payload(slug)` to the PMSSync queue; Scheduler fills in the fire's scheduled time. Its
+run id is derived from the hotel and that time, so a fire delivered twice (Scheduler and SQS are both
+at least once) starts one run.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bookinghub.core.observability import logger
-from bookinghub.pms.dal import configs, logs
-from bookinghub.pms.logic.sync import enqueue, new_log
+from bookinghub.pms.dal import configs, logs, schedules
+from bookinghub.pms.logic.cron import to_eventbridge
 from bookinghub.pms.models import FetchOptions
+from bookinghub.pms.models.config import PMSConfiguration
+from bookinghub.pms.models.sync import SyncLog
 
-TICK_MINUTES = 5
-_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
 RUN_NAMESPACE = uuid.UUID("3d0c3c8e-5a0f-4f43-9c21-7b1e8f0a6d55")
+SCHEDULED_LIMIT = 1000
+# Scheduler's context attribute: replaced by the fire's scheduled time (ISO 8601, UTC) in the Input
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
 
-def _values(field: str, low: int, high: int) -> set[int]:
-    found: set[int] = set()
-    for part in field.split(","):
-        body, _, step_text = part.partition("/")
-        step = int(step_text) if step_text else 1
-        if body in ("*", "?"):
-            start, end = low, high
-        elif "-" in body:
-            first, _, last = body.partition("-")
-            start, end = int(first), int(last)
-        else:
-            start = end = int(body)
-            if step_text:
-                end = high
-        if step < 1 or start < low or end > high or start > end:
-            raise ValueError(f"cron field {field!r} out of range")
-        found.update(range(start, end + 1, step))
-    return found
+def desired(config: PMSConfiguration) -> str | None:
+    """The Scheduler expression the hotel should have, or None (disabled, or no cron)."""
+    if not config.enabled or not config.sync_schedule:
+        return None
+    return to_eventbridge(config.sync_schedule)
 
 
-def matches(cron: str, moment: datetime) -> bool:
-    fields = cron.split()
-    if len(fields) == 6:  # EventBridge's form: minute hour dom month dow year
-        fields = fields[:5]
-    if len(fields) != 5:
-        raise ValueError("cron needs 5 fields")
-    minute, hour, dom, month, dow = (_values(f, *r) for f, r in zip(fields, _RANGES, strict=True))
-    weekday = (moment.weekday() + 1) % 7  # Python: Monday 0; cron: Sunday 0
-    if fields[2] in ("*", "?") or fields[4] in ("*", "?"):
-        day_ok = moment.day in dom and weekday in dow
-    else:  # cron's rule: both restricted means either matches
-        day_ok = moment.day in dom or weekday in dow
-    return moment.minute in minute and moment.hour in hour and moment.month in month and day_ok
+def payload(slug: str) -> str:
+    return json.dumps({"kind": "scheduled", "hotel_slug": slug, "scheduled_time": SCHEDULED_TIME})
 
 
-def due_minute(cron: str, tick: datetime) -> datetime | None:
-    """The latest minute in (tick - TICK_MINUTES, tick] the cron names, if any."""
-    end = tick.replace(second=0, microsecond=0)
-    for back in range(TICK_MINUTES):
-        moment = end - timedelta(minutes=back)
-        if matches(cron, moment):
-            return moment
-    return None
+def apply(config: PMSConfiguration) -> None:
+    """Make the hotel's schedule what its configuration says (raises ScheduleUnavailable)."""
+    expression = desired(config)
+    if expression is None:
+        schedules.delete(config.slug)
+        return
+    description = f"PMS FETCH sync of {config.slug} ({config.sync_schedule} UTC)"
+    schedules.put(config.slug, expression, payload(config.slug), description)
 
 
-def dispatch(tick: datetime) -> dict[str, Any]:
-    started = []
-    for config in configs.all_enabled():
-        if not config.sync_schedule:
-            continue
-        try:
-            due = due_minute(config.sync_schedule, tick)
-        except ValueError:
-            logger.warning("pms schedule unreadable", extra={"hotel_slug": config.slug})
-            continue
-        if due is None:
-            continue
-        run_id = str(uuid.uuid5(RUN_NAMESPACE, f"{config.slug}\x1f{due.isoformat()}"))
-        if logs.get(run_id) is not None:
-            continue
-        log = new_log(config, "BOOKING", "FETCH", FetchOptions(limit=1000)).model_copy(update={"id": run_id})
-        enqueue(log)
-        started.append(config.slug)
-    logger.info("pms schedules dispatched", extra={"tick": tick.isoformat(), "started": started})
-    return {"started": started}
+def reconcile() -> dict[str, Any]:
+    """Every enabled hotel with a cron has its schedule as configured; no other schedule is left."""
+    wanted = {c.slug: c for c in sorted(configs.all_enabled(), key=lambda c: c.slug) if desired(c) is not None}
+    existing = set(schedules.names())
+    repaired, removed = [], []
+    for slug, config in wanted.items():
+        current = schedules.get(slug) if slug in existing else None
+        if current is None or not _same(current, config):
+            apply(config)
+            repaired.append(slug)
+    for slug in sorted(existing - wanted.keys()):
+        schedules.delete(slug)
+        removed.append(slug)
+    logger.info("pms schedules reconciled", extra={"hotels": len(wanted), "repaired": repaired, "removed": removed})
+    return {"hotels": len(wanted), "repaired": repaired, "removed": removed}
+
+
+def _same(current: dict[str, Any], config: PMSConfiguration) -> bool:
+    target = current.get("Target", {})
+    return (
+        current.get("ScheduleExpression") == desired(config)
+        and current.get("State") == "ENABLED"
+        and target.get("Input") == payload(config.slug)
+    )
+
+
+def run_id(slug: str, scheduled_time: str) -> str:
+    return str(uuid.uuid5(RUN_NAMESPACE, f"{slug}\x1f{scheduled_time}"))
+
+
+def scheduled_run(message: dict[str, Any]) -> tuple[PMSConfiguration, SyncLog] | None:
+    """A fire's run: its FETCH log (RUNNING, stored) to run, or None when there is nothing to run.
+
+    The fire is claimed first: a redelivery finds the claim and reruns the log only if it is still RUNNING
+    (the first attempt died part way, as a queued manual sync is rerun); a finished one is left alone.
+    """
+    from bookinghub.pms.logic.sync import new_log  # sync is the heavier module; imported when a fire arrives
+
+    slug, when = str(message["hotel_slug"]), str(message["scheduled_time"])
+    datetime.fromisoformat(when.replace("Z", "+00:00"))  # a fire carries a real time; anything else is refused
+    identity = run_id(slug, when)
+    config = configs.get(slug)
+    if config is None or desired(config) is None:
+        # A fire racing a disable (or a schedule left behind): nothing to run; reconcile removes leftovers
+        logger.info("pms schedule fired for a hotel that is not scheduled", extra={"hotel_slug": slug})
+        return None
+    if not logs.claim_fire(slug, when, identity):
+        previous = logs.get(identity)
+        if previous is None or previous.status != "RUNNING":
+            logger.info("pms scheduled sync already ran", extra={"hotel_slug": slug, "scheduled_time": when})
+            return None
+        return config, previous
+    log = new_log(config, "BOOKING", "FETCH", FetchOptions(limit=SCHEDULED_LIMIT))
+    log = log.model_copy(update={"id": identity, "scheduled_time": when})
+    logs.put(log)
+    return config, log

@@ -26,7 +26,7 @@ from bookinghub.core.observability import logger
 from bookinghub.core.settings import get_settings
 from bookinghub.pms.dal import configs, logs, webhooks
 from bookinghub.pms.errors import MappingError, PMSDisabled, ProviderError, SyncLogNotFound
-from bookinghub.pms.logic import apply, events, hotels
+from bookinghub.pms.logic import apply, events, hotels, schedule
 from bookinghub.pms.models import FetchOptions
 from bookinghub.pms.models.config import PMSConfiguration
 from bookinghub.pms.models.sync import ENTITY_OF_PATH, EntityType, Operation, SyncLog, SyncRequest
@@ -179,8 +179,14 @@ def enqueue(log: SyncLog) -> None:
 
 
 def run_queued(body: str) -> SyncLog | None:
-    """One PMSSync message: the run its log names, unless it already finished (a redelivery)."""
+    """One PMSSync message: the run its log names, or a schedule's fire; never a finished run again."""
     message = json.loads(body)
+    if message.get("kind") == "scheduled":  # a hotel's schedule fired (EventBridge Scheduler -> PMSSync)
+        found = schedule.scheduled_run(message)
+        if found is None:
+            return None
+        hotel, scheduled = found
+        return run_sync(hotel, scheduled, FetchOptions(limit=scheduled.limit or 100))
     log = logs.get(str(message["sync_log_id"]))
     if log is None or log.status != "RUNNING":
         return None

@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from bookinghub.pms.models import Slug
 
-# A cron expression: five fields (the seed's "0 */6 * * *") or EventBridge's six
+# The seed's five-field cron ("0 */6 * * *"); bookinghub.pms.logic.cron checks it and converts it for the Scheduler
 Cron = Annotated[str, StringConstraints(strip_whitespace=True, min_length=9, max_length=100)]
 SecretText = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 SettingText = Annotated[str, StringConstraints(max_length=500)]
-_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?#LW-]+$")
 
 
 def check_cron(value: str | None) -> str | None:
     if value is None:
         return None
-    from datetime import UTC, datetime
+    from bookinghub.pms.logic.cron import normalise  # the one cron reader (pydantic turns its error into a 400)
 
-    from bookinghub.pms.logic.schedule import matches  # the one cron reader (values and ranges)
-
-    fields = value.split()
-    if len(fields) not in (5, 6) or not all(_CRON_FIELD.match(f) for f in fields):
-        raise ValueError("must be a cron expression of 5 (or EventBridge's 6) fields")
-    try:
-        matches(" ".join(fields), datetime.now(UTC))
-    except ValueError:
-        raise ValueError("has a field out of range (minute 0-59, hour 0-23, day 1-31, month 1-12, dow 0-6)") from None
-    return " ".join(fields)
+    return normalise(value)
 
 
 class PMSConfiguration(BaseModel):

@@ -34,6 +34,7 @@ class SyncLog(BaseModel):
     correlation_id: str | None = None
     since: str | None = None
     limit: int | None = None
+    scheduled_time: str | None = None  # a FETCH run's fire (its hotel's schedule)
 
     def view(self) -> dict[str, object]:
         return self.model_dump()
