@@ -92,6 +92,7 @@ def build_hotel_schedules(
     group = scheduler.CfnScheduleGroup(scope, f"{spec.name}ScheduleGroup", name=group_name)
     schedules_arn = stack.format_arn(service="scheduler", resource="schedule", resource_name=f"{group_name}/*")
     target = data.queues[spec.target_queue].queue
+    dead_letters = data.queues[spec.target_queue].dlq
     role = iam.Role(
         scope,
         f"{spec.name}SchedulerRole",
@@ -101,7 +102,9 @@ def build_hotel_schedules(
             {"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": schedules_arn}}
         ),
     )
-    role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[target.queue_arn]))
+    role.add_to_policy(
+        iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[target.queue_arn, dead_letters.queue_arn])
+    )
     for name in spec.managers:
         rendered = functions[name]
         rendered.function.add_to_role_policy(iam.PolicyStatement(actions=SCHEDULE_ACTIONS, resources=[schedules_arn]))
@@ -115,6 +118,7 @@ def build_hotel_schedules(
         rendered.function.add_environment(spec.group_env_var, group_name)
         rendered.function.add_environment(spec.role_env_var, role.role_arn)
         rendered.function.add_environment(spec.target_env_var, target.queue_arn)
+        rendered.function.add_environment(spec.dead_letter_env_var, dead_letters.queue_arn)
         _suppress_schedule_wildcard(rendered, group_name)
     # Only the reconcile pass lists the group (ListSchedules supports no resource-level permission)
     reconciler = functions["pms_scheduler"]

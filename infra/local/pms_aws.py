@@ -32,7 +32,7 @@ def queue_arn(sqs: Any, url: str) -> str:
     return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
 
-def create_pms_aws(session: Any, queue_urls: dict[str, str], prefix: str) -> dict[str, str]:
+def create_pms_aws(session: Any, queue_urls: dict[str, str], dlq_urls: dict[str, str], prefix: str) -> dict[str, str]:
     """Create the bus, its rules and targets, and the schedule group; returns the env vars naming them."""
     sqs, events = session.client("sqs"), session.client("events")
     bus = bus_name(prefix)
@@ -48,4 +48,5 @@ def create_pms_aws(session: Any, queue_urls: dict[str, str], prefix: str) -> dic
         HOTEL_SCHEDULES.group_env_var: group,
         HOTEL_SCHEDULES.role_env_var: scheduler_role_arn(prefix),
         HOTEL_SCHEDULES.target_env_var: queue_arn(sqs, queue_urls[HOTEL_SCHEDULES.target_queue]),
+        HOTEL_SCHEDULES.dead_letter_env_var: queue_arn(sqs, dlq_urls[HOTEL_SCHEDULES.target_queue]),
     }

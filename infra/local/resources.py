@@ -72,7 +72,7 @@ def create_resources(session: Any, prefix: str = LOCAL_PREFIX, visibility_second
         out.dlq_urls[queue.name] = dlq_url
         out.env[queue.env_var] = url
 
-    out.env.update(create_pms_aws(session, out.queue_urls, prefix))
+    out.env.update(create_pms_aws(session, out.queue_urls, out.dlq_urls, prefix))
 
     kms = session.client("kms")
     key_id = kms.create_key(Description=f"{prefix} secrets (local)")["KeyMetadata"]["KeyId"]

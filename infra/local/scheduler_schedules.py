@@ -114,6 +114,7 @@ class ScheduleFirer(BackgroundLoop):
                 self._deliver(plan, when)
             except Exception:
                 log.exception("schedule %s: delivery failed", plan.name)
+                self._dead_letter(plan, when)
             fired.append((plan.name, when))
             plan.next_due = next_fire(plan.expression, max(now, when))
         self.fired += fired
@@ -134,6 +135,23 @@ class ScheduleFirer(BackgroundLoop):
         else:
             raise ValueError(f"unsupported schedule target {arn}")
         log.info("schedule %s fired (%s) -> %s", plan.name, when.isoformat(), arn)
+
+    def _dead_letter(self, plan: Tracked, when: datetime) -> None:
+        """As Scheduler does after its retries: the undelivered fire goes to the target's DeadLetterConfig."""
+        try:
+            target = self._scheduler.get_schedule(Name=plan.name, GroupName=plan.group)["Target"]
+            arn = target.get("DeadLetterConfig", {}).get("Arn")
+            if not arn:
+                log.error("schedule %s: fire at %s lost (no dead-letter queue)", plan.name, when.isoformat())
+                return
+            url = self._sqs.get_queue_url(QueueName=arn.split(":")[-1])["QueueUrl"]
+            body = json.dumps(
+                {"schedule_arn": plan.arn, "scheduled_time": when.isoformat(), "input": target.get("Input")}
+            )
+            self._sqs.send_message(QueueUrl=url, MessageBody=body)
+            log.warning("schedule %s: fire at %s sent to its dead-letter queue", plan.name, when.isoformat())
+        except Exception:
+            log.exception("schedule %s: the fire at %s could not reach its dead-letter queue", plan.name, when)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -74,6 +74,8 @@ class HotelSchedules:
     group_env_var: str = "PMS_SCHEDULE_GROUP_NAME"
     role_env_var: str = "PMS_SCHEDULE_ROLE_ARN"
     target_env_var: str = "PMS_SYNC_QUEUE_ARN"
+    # A fire Scheduler cannot deliver after its retries goes to the target queue's DLQ, never dropped
+    dead_letter_env_var: str = "PMS_SYNC_DLQ_ARN"
 
 
 HOTEL_SCHEDULES = HotelSchedules(name="PMSHotels", target_queue="PMSSync", managers=("pms_admin", "pms_scheduler"))

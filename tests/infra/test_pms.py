@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.cdk.naming import function_id, queue_id
+from infra.cdk.naming import dlq_id, function_id, queue_id
 from infra.topology.pms import HOTEL_SCHEDULES, PMS_EVENT_BUS
 from tests.infra.conftest import Assembly
 
@@ -99,8 +99,10 @@ def test_the_hotels_schedule_group_and_the_role_its_schedules_run_as(assembly: A
     }
     assert "ManagedPolicyArns" not in assembly.props(role_id)
     target = {"Fn::GetAtt": [queue_id(HOTEL_SCHEDULES.target_queue), "Arn"]}
+    dead_letters = {"Fn::GetAtt": [dlq_id(HOTEL_SCHEDULES.target_queue), "Arn"]}
+    # The target queue, and its DLQ for a fire Scheduler gives up on (the schedules' DeadLetterConfig)
     assert statements_of_role(assembly, role_id) == [
-        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": target}
+        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": [dead_letters, target]}
     ]
 
 
@@ -127,6 +129,7 @@ def test_the_managers_may_manage_the_groups_schedules_and_pass_that_role_to_sche
         assert env[HOTEL_SCHEDULES.group_env_var] == GROUP
         assert env[HOTEL_SCHEDULES.role_env_var] == {"Fn::GetAtt": [role_id, "Arn"]}
         assert env[HOTEL_SCHEDULES.target_env_var] == {"Fn::GetAtt": [queue_id(HOTEL_SCHEDULES.target_queue), "Arn"]}
+        assert env[HOTEL_SCHEDULES.dead_letter_env_var] == {"Fn::GetAtt": [dlq_id(HOTEL_SCHEDULES.target_queue), "Arn"]}
     # Listing (no resource-level permission) only for the reconcile pass
     unscoped = {
         name: [

@@ -20,7 +20,9 @@ class FakeScheduler:
     def __init__(self) -> None:
         self.schedules: dict[str, dict[str, Any]] = {}
 
-    def put(self, name: str, expression: str, *, state: str = "ENABLED", arn: str = QUEUE_ARN) -> None:
+    def put(
+        self, name: str, expression: str, *, state: str = "ENABLED", arn: str = QUEUE_ARN, dead_letters: str = ""
+    ) -> None:
         modified = datetime.now(UTC).isoformat() + str(len(self.schedules) + id(expression))
         self.schedules[name] = {
             "Name": name,
@@ -31,6 +33,8 @@ class FakeScheduler:
             "ScheduleExpression": expression,
             "Target": {"Arn": arn, "Input": INPUT.replace("h1", name)},
         }
+        if dead_letters:
+            self.schedules[name]["Target"]["DeadLetterConfig"] = {"Arn": dead_letters}
 
     def get_paginator(self, _: str) -> Any:
         scheduler = self
@@ -46,15 +50,16 @@ class FakeScheduler:
 
 
 class FakeSqs:
-    def __init__(self, *, down: bool = False) -> None:
+    def __init__(self, *, down: bool = False, down_queues: tuple[str, ...] = ()) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.down = down
+        self.down_queues = down_queues
 
     def get_queue_url(self, *, QueueName: str) -> dict[str, str]:
         return {"QueueUrl": f"http://local/{QueueName}"}
 
     def send_message(self, *, QueueUrl: str, MessageBody: str) -> None:
-        if self.down:
+        if self.down or QueueUrl.rsplit("/", 1)[-1] in self.down_queues:
             raise ConnectionError("sqs down")
         self.sent.append((QueueUrl, json.loads(MessageBody)))
 
@@ -132,3 +137,16 @@ def test_one_time_and_unreadable_expressions_and_other_time_zones() -> None:
     firer = ScheduleFirer(scheduler=scheduler, sqs=FakeSqs())
     firer.refresh(at(6, 0))
     assert firer.fire_due(at(8, 0)) == []
+
+
+def test_a_fire_that_cannot_be_delivered_goes_to_the_schedules_dead_letter_queue() -> None:
+    scheduler, sqs = FakeScheduler(), FakeSqs(down_queues=("bookinghub-PMSSync",))
+    dlq_arn = QUEUE_ARN + "-dlq"
+    scheduler.put("h1", "cron(0 7 * * ? *)", dead_letters=dlq_arn)
+    firer = ScheduleFirer(scheduler=scheduler, sqs=sqs)
+    firer.refresh(at(6, 0))
+    assert firer.fire_due(at(7, 0)) == [("h1", at(7, 0))]
+    ((url, body),) = sqs.sent
+    assert url == "http://local/bookinghub-PMSSync-dlq"
+    assert body["scheduled_time"] == "2026-01-05T07:00:00+00:00"
+    assert json.loads(body["input"])["hotel_slug"] == "h1"

@@ -74,6 +74,9 @@ def test_create_makes_the_hotels_schedule_targeting_the_sync_queue(aws: LocalRes
     settings = get_settings()
     assert (target["Arn"], target["RoleArn"]) == (settings.pms_sync_queue_arn, settings.pms_schedule_role_arn)
     assert target["Arn"].endswith(":bookinghub-PMSSync")
+    # A fire Scheduler cannot deliver is kept in the sync queue's DLQ
+    assert target["DeadLetterConfig"] == {"Arn": settings.pms_sync_dlq_arn}
+    assert settings.pms_sync_dlq_arn.endswith(":bookinghub-PMSSync-dlq")
     assert json.loads(target["Input"]) == {
         "kind": "scheduled",
         "hotel_slug": "sched-hotel",

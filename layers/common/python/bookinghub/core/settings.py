@@ -37,6 +37,7 @@ class Settings(BaseModel):
     pms_schedule_group_name: str = Field("", alias="PMS_SCHEDULE_GROUP_NAME")
     pms_schedule_role_arn: str = Field("", alias="PMS_SCHEDULE_ROLE_ARN")
     pms_sync_queue_arn: str = Field("", alias="PMS_SYNC_QUEUE_ARN")
+    pms_sync_dlq_arn: str = Field("", alias="PMS_SYNC_DLQ_ARN")
     realtime_connections_table: str = Field("bookinghub-RealtimeConnections", alias="REALTIME_CONNECTIONS_TABLE_NAME")
     realtime_timeline_table: str = Field("bookinghub-RealtimeTimeline", alias="REALTIME_TIMELINE_TABLE_NAME")
     # The WebSocket API's management endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage});

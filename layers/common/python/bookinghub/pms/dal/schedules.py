@@ -51,6 +51,8 @@ def put(slug: str, expression: str, payload: str, description: str) -> None:
             "RetryPolicy": RETRY_POLICY,
         },
     }
+    if settings.pms_sync_dlq_arn:  # a fire Scheduler gives up on is kept there, not dropped
+        spec["Target"]["DeadLetterConfig"] = {"Arn": settings.pms_sync_dlq_arn}
     scheduler = client("scheduler")
     try:
         try:
