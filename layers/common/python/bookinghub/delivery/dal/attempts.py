@@ -16,18 +16,23 @@ _FIELDS = set(Attempt.model_fields)
 
 
 def put_attempt(attempt: Attempt) -> None:
-    sort_key = f"{attempt.at}#{attempt.delivery_id}#{attempt.attempt:04d}"
     retention = get_delivery_settings().attempt_retention_days * 86400
-    item = {
+    item = attempt_item(attempt, int(time.time()) + retention)
+    client("dynamodb").put_item(TableName=get_settings().integration_logs_table, Item=to_item(item))
+
+
+def attempt_item(attempt: Attempt, expires_at: int) -> dict[str, Any]:
+    """An attempt's log row (plain values), expiring at `expires_at` (epoch seconds)."""
+    sort_key = f"{attempt.at}#{attempt.delivery_id}#{attempt.attempt:04d}"
+    return {
         "PK": keys.attempts_pk(attempt.endpoint_id),
         "SK": sort_key,
         "GSI1PK": keys.attempts_class_pk(attempt.endpoint_id, attempt.status_class),
         "GSI1SK": sort_key,
         "entity": "delivery_attempt",
-        "expires_at": int(time.time()) + retention,
+        "expires_at": expires_at,
         **attempt.model_dump(),
     }
-    client("dynamodb").put_item(TableName=get_settings().integration_logs_table, Item=to_item(item))
 
 
 def list_attempts(

@@ -76,6 +76,17 @@ def get(delivery_id: str) -> Delivery | None:
     return _delivery(from_item(response["Item"])) if "Item" in response else None
 
 
+def get_many(delivery_ids: list[str]) -> dict[str, Delivery]:
+    """Deliveries by id, strongly consistent, in BatchGetItem calls (a queue batch's in one)."""
+    from bookinghub.aws.batch import batch_get
+
+    if not delivery_ids:
+        return {}
+    found = batch_get(_table(), [{"PK": keys.delivery_pk(d), "SK": keys.DELIVERY_SK} for d in delivery_ids])
+    deliveries = (_delivery(item) for item in found if item.get("entity") == "delivery")
+    return {delivery.id: delivery for delivery in deliveries}
+
+
 def _update(delivery_id: str, expression: str, values: dict[str, Any], condition: str) -> Delivery | None:
     dynamodb = client("dynamodb")
     try:
@@ -156,7 +167,14 @@ def reschedule(
 
 
 def fail(
-    delivery_id: str, *, attempts: int | None, now: str, status_code: int | None, error: str, exhausted: bool
+    delivery_id: str,
+    *,
+    attempts: int | None,
+    now: str,
+    status_code: int | None,
+    error: str,
+    exhausted: bool,
+    endpoint_id: str | None = None,
 ) -> Delivery | None:
     """Failed for good (until replayed): off the due index, onto the endpoint's failed index."""
     condition = "#status = :pending" + (" AND attempts = :a" if attempts is not None else "")
@@ -171,10 +189,12 @@ def fail(
     }
     if attempts is not None:
         values[":a"] = attempts
-    delivery = get(delivery_id)
-    if delivery is None:
-        return None
-    values[":gsi3pk"] = keys.failed_pk(delivery.endpoint_id)
+    if endpoint_id is None:  # the caller has not read the delivery: its endpoint names the failed index
+        delivery = get(delivery_id)
+        if delivery is None:
+            return None
+        endpoint_id = delivery.endpoint_id
+    values[":gsi3pk"] = keys.failed_pk(endpoint_id)
     return _update(
         delivery_id,
         "SET #status = :failed, updated_at = :now, failed_at = :now, last_status_code = :code, last_error = :error, "
