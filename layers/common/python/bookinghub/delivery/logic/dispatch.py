@@ -245,7 +245,11 @@ def _gate_and_claim(
         return _defer(delivery, now, 1 + random.random(), "rate limit")
     settings = get_delivery_settings()
     claimed = store.claim(
-        delivery.id, expected_attempts=message.attempt, lease_until=iso(now + settings.lease_seconds), now=iso(now)
+        delivery.id,
+        expected_attempts=message.attempt,
+        lease_until=iso(now + settings.lease_seconds),
+        now=iso(now),
+        known=delivery,
     )
     if claimed is None:
         metrics.add_metric(name="DeliveryDuplicateSuppressed", unit="Count", value=1)
@@ -348,8 +352,9 @@ def _succeeded(
     ledger: Ledger,
 ) -> Report:
     status_code = result.status_code or 200
-    store.succeed(delivery.id, attempts=delivery.attempts, now=iso(now), status_code=status_code)
-    ledger.succeeded(endpoint.id, status, now)
+    # False: this attempt outlived its lease and another took the delivery over; that one counts it
+    settled = store.succeed(delivery.id, attempts=delivery.attempts, now=iso(now), status_code=status_code)
+    ledger.succeeded(endpoint.id, status, now, settled=settled)
     _log_attempt(delivery, endpoint, trigger, "succeeded", result, None, None, now, ledger)
     metrics.add_metric(name="DeliverySucceeded", unit="Count", value=1)
     return Report("succeeded", delivery.id, status_code, result.duration_ms, attempt=delivery.attempts)

@@ -63,7 +63,8 @@ class Ledger:
             tally = self._tallies.get(endpoint_id)
             return tally.status if tally else loaded
 
-    def succeeded(self, endpoint_id: str, loaded: EndpointStatus, now: float) -> None:
+    def succeeded(self, endpoint_id: str, loaded: EndpointStatus, now: float, *, settled: bool = True) -> None:
+        """A 2xx: the endpoint's run of failures ends; the delivery counts only if this attempt settled it."""
         with self._lock:
             tally = self._tally(endpoint_id, loaded)
             fields = {
@@ -78,7 +79,7 @@ class Ledger:
             tally.set_fields.update(fields)
             tally.reset = True
             tally.add.pop("consecutive_failures", None)  # SET from now on (an item path is SET or ADDed)
-            tally.count(sent=1, succeeded=1, pending=-1)
+            tally.count(sent=1, **({"succeeded": 1, "pending": -1} if settled else {}))
 
     def failed_attempt(
         self, endpoint_id: str, loaded: EndpointStatus, now: float, verdict: Classification
