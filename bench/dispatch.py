@@ -2,9 +2,12 @@
 `requests` loop at the same concurrency (target >= 0.8), and AWS calls per delivered event.
 Prints figures; asserts nothing.
 
-AWS is moto in-process (mock_aws, ~1 ms per call here); the receiver is http.server on 127.0.0.1.
-Each worker thread stands for one consumer: it takes a queued attempt and runs the consumer's whole
-attempt path (read, claim, sign, POST, record). The bare loop POSTs the same body with the same headers.
+AWS is moto in-process (mock_aws; a call costs several ms of CPU here, and moto holds the GIL); the
+receiver is http.server on 127.0.0.1. Each worker thread stands for one consumer: it takes a queue batch
+(`--batch`, the topology's 5) and runs the consumer's whole path on it (process_batch: batch read,
+claims, sign, POST in parallel, outcomes, one status update and one log write per batch). Consumers
+times the dispatch threads of each is at most `--concurrency`, so no more requests are in flight than
+in the bare loop, which POSTs the same body with the same headers on `--concurrency` threads.
 
 Run: .venv/bin/python bench/dispatch.py --events 300 --concurrency 4
 """
@@ -64,8 +67,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=5, help="messages per queue batch (the topology's)")
     args = parser.parse_args()
     os.environ.update(ENV)
+    # in flight at once: consumers x dispatch threads <= concurrency (the bare loop's)
+    workers = max(1, min(args.batch, args.concurrency))
+    consumers = max(1, args.concurrency // workers)
+    os.environ["HUB_DELIVERY_DISPATCH_WORKERS"] = str(workers)
 
     import boto3
     import requests
@@ -80,23 +88,26 @@ def main() -> None:
 
         resources = create_resources(boto3.Session(region_name="us-east-1"))
         os.environ.update(resources.env)
-        rate, calls, fan_out_calls = _delivery_run(url, args.events, args.concurrency)
+        rate, calls, fan_out_calls = _delivery_run(url, args.events, consumers, args.batch)
     bare = _bare_run(requests, url, args.events, args.concurrency)
     server.shutdown()
-    print(f"deliveries/s through the delivery path: {rate:8.1f}  (concurrency {args.concurrency})")
+    print(
+        f"deliveries/s through the delivery path: {rate:8.1f}  "
+        f"({consumers} consumer(s) x {workers} dispatch threads, batches of {args.batch})"
+    )
     print(f"bare requests loop, same concurrency:   {bare:8.1f}")
     print(f"ratio: {rate / bare:.2f}  (target >= 0.8)")
     print(f"AWS calls per delivered event: attempt {calls:.2f} + fan-out {fan_out_calls:.2f} (one subscription)")
 
 
-def _delivery_run(url: str, events: int, concurrency: int) -> tuple[float, float, float]:
+def _delivery_run(url: str, events: int, consumers: int, batch: int) -> tuple[float, float, float]:
     from bookinghub.aws.clients import client
     from bookinghub.bookings.models.events import BookingDomainEvent
     from bookinghub.core.auth import principal_from_claims
     from bookinghub.delivery.dal.queue import AttemptMessage
     from bookinghub.delivery.logic.admin import create_endpoint
     from bookinghub.delivery.logic.clock import iso
-    from bookinghub.delivery.logic.dispatch import process
+    from bookinghub.delivery.logic.dispatch import process, process_batch
     from bookinghub.delivery.logic.fanout import fan_out
     from bookinghub.delivery.models.api import EndpointCreate
 
@@ -131,10 +142,15 @@ def _delivery_run(url: str, events: int, concurrency: int) -> tuple[float, float
     fan_out_calls = counter.calls / events
     process(AttemptMessage(queued[0], 0))  # warm: first KMS decrypt, connection pool
     counter.calls = 0
+    rest = queued[1:]
+    batches = [[(AttemptMessage(d, 0), 1) for d in rest[n : n + batch]] for n in range(0, len(rest), batch)]
     started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(lambda d: process(AttemptMessage(d, 0)), queued[1:]))
+    with ThreadPoolExecutor(consumers) as pool:
+        outcomes = [o for done in pool.map(process_batch, batches) for o in done]
     elapsed = time.perf_counter() - started
+    delivered = sum(1 for o in outcomes if getattr(o, "outcome", None) == "succeeded")
+    if delivered != len(rest):
+        print(f"warning: {len(rest) - delivered} of {len(rest)} attempts did not succeed", file=sys.stderr)
     return (len(queued) - 1) / elapsed, counter.calls / (len(queued) - 1), fan_out_calls
 
 

@@ -239,7 +239,7 @@ def _delivery_entries(booking: dict[str, Any], events: list[Any]) -> list[Entry]
     endpoints += [e.id for e in endpoint_store.list_endpoints(str(booking["organisation_id"]))]
     wanted = [delivery_id_for(event.event_id, endpoint) for event in events for endpoint in endpoints]
     entries: list[Entry] = []
-    for delivery in delivery_store.get_many(wanted):
+    for delivery in delivery_store.get_many(wanted).values():
         attempts = attempt_store.attempts_of_delivery(delivery.id)
         entries += attempt_entries(delivery, attempts) if attempts else [queued_entry(delivery)]
     return entries

@@ -3,8 +3,10 @@
 Connects with a website API key or an operator token, subscribes to its filters, prints every event as
 a JSON line, pings so API Gateway never closes it as idle (10 min), and reconnects with jittered
 exponential backoff when the connection drops (API Gateway ends every connection after 2 h). It keeps
-the last event id of each subscription (in memory and, with --cursor-file, on disk) and resumes from it
-(`since`), so a restart misses nothing within the hub's 7-day window and sees nothing twice.
+a cursor per subscription (in memory and, with --cursor-file, on disk): the event at the furthest
+position of the subscription's order it has received, plus the ids it received in the RESUME_OVERLAP
+positions before it (live frames of different bookings can arrive out of their order). It resumes with
+both (`since`, `seen`), so a restart misses nothing within the hub's 7-day window and sees nothing twice.
 
     python -m clients.realtime_client --url ws://127.0.0.1:3001 --api-key test_sk_xxxxx --website test-website
 """
@@ -20,12 +22,64 @@ import os
 import random
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 log = logging.getLogger("realtime_client")
 FILTER_FIELDS = ("booking_id", "website_id", "user_id", "provider_id")
+RESUME_OVERLAP = 64  # the hub's: how far before `since` a resume re-reads (bookinghub/realtime/models.py)
+
+
+@dataclass
+class Cursor:
+    """Where a subscription resumes: `since` is the event at the furthest `position` received; `seen`
+    the ids (with their positions) received within RESUME_OVERLAP positions before it."""
+
+    since: str | None = None
+    position: int | None = None
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def has_seen(self, frame: dict[str, Any]) -> bool:
+        position = frame.get("position")
+        if frame["id"] in self.seen or frame["id"] == self.since:
+            return True
+        if position is None or self.position is None:  # a hub without positions: ids are its order
+            return self.since is not None and frame["id"] <= self.since
+        return int(position) <= self.position - RESUME_OVERLAP  # older than the overlap: had before
+
+    def add(self, frame: dict[str, Any]) -> None:
+        position = frame.get("position")
+        if position is None:
+            self.since, self.seen = frame["id"], {}
+            return
+        position = int(position)
+        if self.position is None or position > self.position:
+            if self.since is not None and self.position is not None:
+                self.seen[self.since] = self.position
+            self.since, self.position = frame["id"], position
+        else:
+            self.seen[frame["id"]] = position
+        floor = self.position - RESUME_OVERLAP
+        self.seen = {event_id: at for event_id, at in self.seen.items() if at > floor}
+
+    def subscribe_fields(self) -> dict[str, Any]:
+        if not self.since:
+            return {}
+        fields: dict[str, Any] = {"since": self.since}
+        if self.position is not None:
+            fields["seen"] = sorted(self.seen, key=self.seen.__getitem__)
+        return fields
+
+    def as_json(self) -> dict[str, Any]:
+        return {"since": self.since, "position": self.position, "seen": self.seen}
+
+    @classmethod
+    def from_json(cls, value: Any) -> Cursor:
+        if isinstance(value, str):  # a cursor file of an earlier version: the last id only
+            return cls(since=value)
+        return cls(value.get("since"), value.get("position"), {str(k): int(v) for k, v in value["seen"].items()})
 
 
 class Refused(Exception):
@@ -59,23 +113,23 @@ class RealtimeClient:
         self.cursor_file = cursor_file
         self.ping_seconds = ping_seconds
         self.max_backoff = max_backoff_seconds
-        self.cursors: dict[str, str] = self._load_cursors()
+        self.cursors: dict[str, Cursor] = self._load_cursors()
         self.connections = 0  # how many times it connected (tests, logs)
         self.errors: list[dict[str, Any]] = []  # error frames received
         self.subscribed = asyncio.Event()
 
     # --- cursors ------------------------------------------------------------------------------------------
 
-    def _load_cursors(self) -> dict[str, str]:
+    def _load_cursors(self) -> dict[str, Cursor]:
         if self.cursor_file and self.cursor_file.exists():
-            return {str(k): str(v) for k, v in json.loads(self.cursor_file.read_text()).items()}
+            return {str(k): Cursor.from_json(v) for k, v in json.loads(self.cursor_file.read_text()).items()}
         return {}
 
     def _save_cursors(self) -> None:
         if self.cursor_file:
             self.cursor_file.parent.mkdir(parents=True, exist_ok=True)
             temporary = self.cursor_file.with_suffix(".tmp")
-            temporary.write_text(json.dumps(self.cursors))
+            temporary.write_text(json.dumps({key: cursor.as_json() for key, cursor in self.cursors.items()}))
             os.replace(temporary, self.cursor_file)  # a crash never leaves half a file
 
     # --- connection loop ------------------------------------------------------------------------------------
@@ -113,9 +167,7 @@ class RealtimeClient:
     async def _session(self, socket: Any, stop: asyncio.Event) -> None:
         for wanted in self.filters:
             message: dict[str, Any] = {"action": "subscribe", "filter": wanted}
-            since = self.cursors.get(filter_key(wanted))
-            if since:
-                message["since"] = since
+            message.update(self.cursors.get(filter_key(wanted), Cursor()).subscribe_fields())
             await socket.send(json.dumps(message))
         pinger = asyncio.create_task(self._ping(socket))
         stopper = asyncio.create_task(stop.wait())
@@ -141,15 +193,16 @@ class RealtimeClient:
         if kind == "ack" and key:
             acked.add(key)
             if frame.get("cursor") and key not in self.cursors:
-                self.cursors[key] = frame["cursor"]  # where to resume even if nothing arrives before a drop
+                # where to resume even if nothing arrives before a drop
+                self.cursors[key] = Cursor(frame["cursor"], frame.get("position"))
                 self._save_cursors()
             if len(acked) == len(self.filters):
                 self.subscribed.set()
         elif kind in ("event", "event_ref") and key:
-            last = self.cursors.get(key)
-            if last is not None and frame["id"] <= last:
+            cursor = self.cursors.setdefault(key, Cursor())
+            if cursor.has_seen(frame):
                 return  # already seen (a redelivery): each event is handed over once
-            self.cursors[key] = frame["id"]
+            cursor.add(frame)
             self._save_cursors()
             self.on_event(frame)
         elif kind == "error":

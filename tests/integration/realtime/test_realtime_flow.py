@@ -131,7 +131,7 @@ def test_redelivered_event_keeps_its_id_and_sequence(posts: Posts) -> None:
     broadcast_all(booking, posts)  # the stream redelivers
     update_booking("rt-4", 6, "2026-02-21T10:00:00Z")
     broadcast_all(booking, posts)
-    entries = list(timeline.after(f"booking_id:{booking}", None))
+    entries = list(timeline.after(f"booking_id:{booking}"))
     assert [e.sequence for e in entries] == [1, 2]
     assert entries[0].id < entries[1].id
 
@@ -142,7 +142,7 @@ def test_catch_up_from_since_then_live_without_gap_or_duplicate(posts: Posts) ->
     broadcast_all(booking, posts, seen)
     website_connection("first", TEST_KEY)
     send("first", posts, action="subscribe", filter={"website_id": "test-website"})
-    cursor = posts.frames["first"][0]["cursor"]
+    cursor, position = posts.frames["first"][0]["cursor"], posts.frames["first"][0]["position"]
     # A burst while the client is away
     for n in range(2, 7):
         update_booking("rt-5", n, f"2026-02-21T10:0{n}:00Z")
@@ -159,8 +159,14 @@ def test_catch_up_from_since_then_live_without_gap_or_duplicate(posts: Posts) ->
     update_booking("rt-5", 8, "2026-02-21T10:08:00Z")
     broadcast_all(booking, posts, seen)  # live again
     frames = posts.frames["again"]
-    assert frames[0] == {"type": "ack", "subscription": "website_id:test-website", "cursor": cursor}
+    assert frames[0] == {
+        "type": "ack",
+        "subscription": "website_id:test-website",
+        "cursor": cursor,
+        "position": position,
+    }
     assert [e["sequence"] for e in posts.events("again")] == [2, 3, 4, 5, 6, 7, 8]
+    assert [e["position"] for e in posts.events("again")] == list(range(position + 1, position + 8))
     ids = [e["id"] for e in posts.events("again")]
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)

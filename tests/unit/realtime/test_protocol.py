@@ -83,3 +83,32 @@ def test_gone_and_throttled_posts(monkeypatch: pytest.MonkeyPatch) -> None:
         stub.add_response("post_to_connection", {}, {"ConnectionId": "c1", "Data": b"{}"})
         management.post("c1", b"{}", sleep=sleeps.append)  # a throttle, then through
         stub.assert_no_pending_responses()
+
+
+def test_a_resume_may_name_at_most_the_overlap_of_seen_ids() -> None:
+    from bookinghub.realtime.models import RESUME_OVERLAP
+
+    ids = [new_event_id(1) for _ in range(RESUME_OVERLAP + 1)]
+    ok = parse_message(f'{{"action":"subscribe","filter":{{"website_id":"w"}},"since":"{ids[0]}","seen":[]}}')
+    assert isinstance(ok, Subscribe)
+    assert ok.seen == []
+    too_many = ",".join(f'"{i}"' for i in ids)
+    with pytest.raises(ProtocolError) as refused:
+        parse_message(f'{{"action":"subscribe","filter":{{"website_id":"w"}},"since":"{ids[0]}","seen":[{too_many}]}}')
+    assert refused.value.code == "INVALID_MESSAGE"
+
+
+def test_the_client_cursor_keeps_the_furthest_position_and_what_it_saw_before_it() -> None:
+    from clients.realtime_client import RESUME_OVERLAP, Cursor
+
+    cursor = Cursor()
+    for position in (1, 2, 4, 3, 6):  # 5 overtaken by 6
+        cursor.add({"id": f"id{position}", "position": position})
+    assert (cursor.since, cursor.position) == ("id6", 6)
+    assert cursor.subscribe_fields() == {"since": "id6", "seen": ["id1", "id2", "id3", "id4"]}
+    assert cursor.has_seen({"id": "id3", "position": 3})
+    assert not cursor.has_seen({"id": "id5", "position": 5})
+    cursor.add({"id": "far", "position": 5 + RESUME_OVERLAP})
+    assert cursor.seen == {"id6": 6}  # only what the hub's overlap can still replay
+    assert Cursor.from_json("01OLDID").subscribe_fields() == {"since": "01OLDID"}  # an older cursor file
+    assert Cursor.from_json(cursor.as_json()) == cursor

@@ -91,8 +91,9 @@ def resolve(host: str) -> list[str]:
     return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
 
 
-def check_destination(host: str, *, allow_loopback: bool, resolver: Resolver | None = None) -> None:
-    """Raise unless every address of `host` is public (or loopback, when allowed)."""
+def check_destination(host: str, *, allow_loopback: bool, resolver: Resolver | None = None) -> list[IPAddress]:
+    """Raise unless every address of `host` is public (or loopback, when allowed); return those addresses,
+    so a caller can connect to one it checked rather than resolve the name again (DNS rebinding)."""
     try:
         addresses = (
             [ipaddress.ip_address(host)]
@@ -108,6 +109,7 @@ def check_destination(host: str, *, allow_loopback: bool, resolver: Resolver | N
             continue
         if not _is_public(address):
             raise PrivateDestination("must not point at a private, loopback, link-local or metadata address")
+    return addresses
 
 
 def _is_ip(host: str) -> bool:

@@ -34,6 +34,8 @@ class DeliverySettings(BaseModel):
     breaker_cooldown_seconds: int = Field(30, alias="HUB_DELIVERY_BREAKER_COOLDOWN_SECONDS", ge=1)
     # A claimed attempt that never reports back is re-queued by the sweeper after this long
     lease_seconds: int = Field(300, alias="HUB_DELIVERY_LEASE_SECONDS", ge=30)
+    # A queue batch's attempts are sent in parallel on at most this many threads
+    dispatch_workers: int = Field(8, alias="HUB_DELIVERY_DISPATCH_WORKERS", ge=1, le=32)
     # How long a rotated-out signing secret keeps signing beside the new one
     rotation_grace_seconds: int = Field(86400, alias="HUB_DELIVERY_ROTATION_GRACE_SECONDS", ge=0)
 

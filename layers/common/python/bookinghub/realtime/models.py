@@ -1,12 +1,13 @@
 """The WebSocket protocol of real-time booking events (issue 14), shared by API Gateway and `make run`.
 
 Client -> hub (API Gateway routes on `$request.body.action`):
-  {"action": "subscribe", "filter": {"website_id": "w1"}, "since": "<event id>"?}
+  {"action": "subscribe", "filter": {"website_id": "w1"}, "since": "<event id>"?, "seen": ["<event id>", ...]?}
   {"action": "unsubscribe", "filter": {...}}
   {"action": "ping"}
 Hub -> client:
-  {"type": "ack", "subscription": "website_id:w1", "cursor": "<event id>|null", "replayed": n}
-  {"type": "event", "subscription": ..., "id", "booking_id", "sequence", "event_type", "occurred_at", "data"}
+  {"type": "ack", "subscription": "website_id:w1", "cursor": "<event id>|null", "position": n}
+  {"type": "event", "subscription": ..., "id", "position", "booking_id", "sequence", "event_type",
+   "occurred_at", "data"}
   {"type": "event_ref", ... same without data, plus "url"}: an event whose frame would pass FRAME_LIMIT
   {"type": "pong", "at": ...}, {"type": "error", "code": ..., "message": ..., "subscription"?}
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
@@ -25,6 +27,9 @@ FILTER_FIELDS: tuple[FilterField, ...] = ("booking_id", "website_id", "user_id",
 FRAME_LIMIT = 32 * 1024
 MAX_SUBSCRIPTIONS = 20  # per connection: bounds the connection item and the fan-out per event
 TIMELINE_DAYS = 7  # the documented catch-up window (timeline TTL)
+# Live frames of one filter can arrive out of their order (two bookings' broadcasters post in parallel):
+# a resume re-reads this many positions before its cursor and skips the `seen` ids the client sends
+RESUME_OVERLAP = 64
 
 FilterValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
 EventId = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
@@ -82,6 +87,8 @@ class Subscribe(_Strict):
     action: Literal["subscribe"]
     filter: Filter
     since: EventId | None = None
+    # the ids received within RESUME_OVERLAP positions before `since` (clients/realtime_client.py keeps them)
+    seen: list[EventId] | None = Field(default=None, max_length=RESUME_OVERLAP)
 
 
 class Unsubscribe(_Strict):
@@ -132,6 +139,7 @@ class TimelineEvent:
     website_id: str
     organisation_id: str
     user_id: str | None  # the customer's email, lower-cased, when the booking has one
+    positions: dict[str, int] = dataclass_field(default_factory=dict)  # its place in each filter key's order
 
     def filter_keys(self) -> list[str]:
         values: list[tuple[str, str | None]] = [
@@ -148,6 +156,7 @@ class TimelineEvent:
             "type": "event",
             "subscription": subscription,
             "id": self.id,
+            "position": self.positions.get(subscription),
             "booking_id": self.booking_id,
             "sequence": self.sequence,
             "event_type": self.event_type,

@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bookinghub.aws.batch import batch_write
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_item
 from bookinghub.aws.query import query_items
+from bookinghub.bookings.dal.logs import sync_log_item
+from bookinghub.bookings.models.events import SyncLog
 from bookinghub.core.settings import get_settings
 from bookinghub.delivery.dal import keys
 from bookinghub.delivery.models import Attempt
@@ -17,9 +20,23 @@ _FIELDS = set(Attempt.model_fields)
 
 
 def put_attempt(attempt: Attempt) -> None:
-    sort_key = f"{attempt.at}#{attempt.delivery_id}#{attempt.attempt:04d}"
     retention = get_delivery_settings().attempt_retention_days * 86400
-    item = {
+    item = attempt_item(attempt, int(time.time()) + retention)
+    client("dynamodb").put_item(TableName=get_settings().integration_logs_table, Item=to_item(item))
+
+
+def put_log_rows(attempts: list[Attempt], sync_logs: list[SyncLog]) -> None:
+    """A batch's attempt rows and their seed-002 sync log rows, in BatchWriteItem calls of 25 (one table)."""
+    expires_at = int(time.time()) + get_delivery_settings().attempt_retention_days * 86400
+    rows = [attempt_item(a, expires_at) for a in attempts] + [sync_log_item(s) for s in sync_logs]
+    if rows:
+        batch_write(get_settings().integration_logs_table, rows)
+
+
+def attempt_item(attempt: Attempt, expires_at: int) -> dict[str, Any]:
+    """An attempt's log row (plain values), expiring at `expires_at` (epoch seconds)."""
+    sort_key = f"{attempt.at}#{attempt.delivery_id}#{attempt.attempt:04d}"
+    return {
         "PK": keys.attempts_pk(attempt.endpoint_id),
         "SK": sort_key,
         "GSI1PK": keys.attempts_class_pk(attempt.endpoint_id, attempt.status_class),
@@ -27,10 +44,9 @@ def put_attempt(attempt: Attempt) -> None:
         "GSI2PK": keys.delivery_attempts_pk(attempt.delivery_id),
         "GSI2SK": f"{attempt.at}#{attempt.attempt:04d}",
         "entity": "delivery_attempt",
-        "expires_at": int(time.time()) + retention,
+        "expires_at": expires_at,
         **attempt.model_dump(),
     }
-    client("dynamodb").put_item(TableName=get_settings().integration_logs_table, Item=to_item(item))
 
 
 def list_attempts(

@@ -77,13 +77,25 @@ def get(delivery_id: str) -> Delivery | None:
     return _delivery(from_item(response["Item"])) if "Item" in response else None
 
 
-def get_many(delivery_ids: list[str]) -> list[Delivery]:
-    """The deliveries that exist among these ids (BatchGetItem), in no particular order."""
-    wanted = [{"PK": keys.delivery_pk(i), "SK": keys.DELIVERY_SK} for i in delivery_ids]
-    return [_delivery(item) for item in batch_get(_table(), wanted)]
+def get_many(delivery_ids: list[str]) -> dict[str, Delivery]:
+    """Deliveries by id, strongly consistent, in BatchGetItem calls (a queue batch's in one)."""
+    if not delivery_ids:
+        return {}
+    found = batch_get(_table(), [{"PK": keys.delivery_pk(d), "SK": keys.DELIVERY_SK} for d in delivery_ids])
+    deliveries = (_delivery(item) for item in found if item.get("entity") == "delivery")
+    return {delivery.id: delivery for delivery in deliveries}
 
 
 def _update(delivery_id: str, expression: str, values: dict[str, Any], condition: str) -> Delivery | None:
+    attributes = _write(delivery_id, expression, values, condition, "ALL_NEW")
+    return _delivery(attributes) if attributes is not None else None
+
+
+def _write(
+    delivery_id: str, expression: str, values: dict[str, Any], condition: str, returns: str
+) -> dict[str, Any] | None:
+    """The conditional update; the attributes it returns (`returns`: ALL_NEW, UPDATED_NEW or NONE, which
+    spares sending the payload back), or None when the condition failed."""
     dynamodb = client("dynamodb")
     try:
         response = dynamodb.update_item(
@@ -93,17 +105,20 @@ def _update(delivery_id: str, expression: str, values: dict[str, Any], condition
             ConditionExpression=condition,
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={k: to_attr(v) for k, v in values.items()},
-            ReturnValues="ALL_NEW",
+            ReturnValues=returns,
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return None
-    return _delivery(from_item(response["Attributes"]))
+    return from_item(response.get("Attributes") or {})
 
 
-def claim(delivery_id: str, *, expected_attempts: int, lease_until: str, now: str) -> Delivery | None:
-    """Take the next attempt: only if still pending and no other message took attempt `expected_attempts`."""
+def claim(
+    delivery_id: str, *, expected_attempts: int, lease_until: str, now: str, known: Delivery | None = None
+) -> Delivery | None:
+    """Take the next attempt: only if still pending and no other message took attempt `expected_attempts`.
+    With `known` (the delivery as just read), only the changed attributes come back and are merged in."""
     due = _due_keys(delivery_id, lease_until)
-    return _update(
+    attributes = _write(
         delivery_id,
         "SET attempts = attempts + :one, next_attempt_at = :lease, GSI1PK = :shard, GSI1SK = :due, updated_at = :now",
         {
@@ -116,16 +131,24 @@ def claim(delivery_id: str, *, expected_attempts: int, lease_until: str, now: st
             ":expected": expected_attempts,
         },
         "attribute_exists(PK) AND #status = :pending AND attempts = :expected",
+        "UPDATED_NEW" if known is not None else "ALL_NEW",
     )
+    if attributes is None:
+        return None
+    if known is None:
+        return _delivery(attributes)
+    return known.model_copy(update={k: v for k, v in attributes.items() if k in _FIELDS})
 
 
-def succeed(delivery_id: str, *, attempts: int, now: str, status_code: int) -> Delivery | None:
-    return _update(
+def succeed(delivery_id: str, *, attempts: int, now: str, status_code: int) -> bool:
+    """Delivered; False when the attempt was no longer this one's (its lease passed and it was re-taken)."""
+    return None is not _write(
         delivery_id,
         "SET #status = :succeeded, updated_at = :now, last_status_code = :code REMOVE GSI1PK, GSI1SK, "
         "next_attempt_at, last_error",
         {":succeeded": "succeeded", ":now": now, ":code": status_code, ":pending": "pending", ":a": attempts},
         "#status = :pending AND attempts = :a",
+        "NONE",
     )
 
 
@@ -163,7 +186,14 @@ def reschedule(
 
 
 def fail(
-    delivery_id: str, *, attempts: int | None, now: str, status_code: int | None, error: str, exhausted: bool
+    delivery_id: str,
+    *,
+    attempts: int | None,
+    now: str,
+    status_code: int | None,
+    error: str,
+    exhausted: bool,
+    endpoint_id: str | None = None,
 ) -> Delivery | None:
     """Failed for good (until replayed): off the due index, onto the endpoint's failed index."""
     condition = "#status = :pending" + (" AND attempts = :a" if attempts is not None else "")
@@ -178,10 +208,12 @@ def fail(
     }
     if attempts is not None:
         values[":a"] = attempts
-    delivery = get(delivery_id)
-    if delivery is None:
-        return None
-    values[":gsi3pk"] = keys.failed_pk(delivery.endpoint_id)
+    if endpoint_id is None:  # the caller has not read the delivery: its endpoint names the failed index
+        delivery = get(delivery_id)
+        if delivery is None:
+            return None
+        endpoint_id = delivery.endpoint_id
+    values[":gsi3pk"] = keys.failed_pk(endpoint_id)
     return _update(
         delivery_id,
         "SET #status = :failed, updated_at = :now, failed_at = :now, last_status_code = :code, last_error = :error, "

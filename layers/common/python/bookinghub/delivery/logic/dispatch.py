@@ -5,6 +5,12 @@ disabled endpoint fails the delivery (kept, replayable); an open circuit or a sp
 without an HTTP call; otherwise the attempt is claimed (conditional increment), signed, sent, logged and
 classified. A retry waits on an SQS message timer when short, on the due-time index when long; a spent
 schedule fails the delivery and sends its message to the DLQ (`SendToDeadLetter`).
+
+A queue batch is handled together (process_batch): its deliveries are read in one BatchGetItem, each
+endpoint once; the checks and claims run one message after the other, then the claimed attempts are
+signed and sent in parallel (bounded threads, so one slow receiver holds back no other message) and
+each writes its own outcome; the endpoints' status and the attempt log rows are written once per batch
+(logic/ledger.py). One attempt per message at a time stays the claim's conditional increment.
 """
 
 from __future__ import annotations
@@ -13,23 +19,24 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from bookinghub.bookings.dal.logs import put_sync_log
 from bookinghub.bookings.models.events import SyncLog, SyncStatus
 from bookinghub.core.observability import emit_metric, logger
 from bookinghub.core.security import mask_pii, mask_text
 from bookinghub.core.settings import get_settings
 from bookinghub.delivery.adapters.http import DestinationRefused, HttpResult, post
-from bookinghub.delivery.dal import attempts as attempt_store
 from bookinghub.delivery.dal import deliveries as store
 from bookinghub.delivery.dal import endpoints as endpoint_store
 from bookinghub.delivery.dal.queue import AttemptMessage, send
 from bookinghub.delivery.logic import breaker, endpoints
 from bookinghub.delivery.logic.classify import Classification, classify, is_make_endpoint
 from bookinghub.delivery.logic.clock import iso
+from bookinghub.delivery.logic.ledger import Ledger
 from bookinghub.delivery.logic.schedule import next_wait, parse_retry_after
 from bookinghub.delivery.logic.signing import sign_request
 from bookinghub.delivery.models import (
@@ -66,9 +73,135 @@ class Report:
 Clock = Callable[[], float]
 
 
+Outcome = Report | Exception  # an exception: the message is not done (SendToDeadLetter, an AWS error)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    delivery: Delivery
+    endpoint: Endpoint
+    status: EndpointStatus  # as loaded for this batch
+    trigger: Trigger
+
+
 def process(message: AttemptMessage, *, receive_count: int | None = None, clock: Clock = time.time) -> Report:
     """Handle one queue message (or a manual call shaped like one)."""
-    delivery = store.get(message.delivery_id)
+    (outcome,) = process_batch([(message, receive_count)], clock=clock)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def process_batch(messages: Sequence[tuple[AttemptMessage, int | None]], *, clock: Clock = time.time) -> list[Outcome]:
+    """Handle a queue batch: (message, receive count) each; one outcome per message, in order.
+
+    A healthy endpoint's messages (no failure in its current run, circuit closed) are claimed in order
+    and then sent in parallel. An endpoint in trouble gets one lane: its messages are checked, claimed
+    and sent one after the other, each gated by the results before it (its breaker opens mid-batch as
+    it would across batches). Lanes and sends share one bounded pool."""
+    ledger = Ledger()
+    outcomes: list[Outcome | None] = [None] * len(messages)
+    found = store.get_many([message.delivery_id for message, _ in messages])
+    loaded: dict[str, tuple[Endpoint | None, EndpointStatus]] = {}
+    for delivery in found.values():
+        if delivery.endpoint_id not in loaded:
+            loaded[delivery.endpoint_id] = endpoints.load(delivery.endpoint_id)
+    tasks: list[Callable[[], list[tuple[int, Outcome]]]] = []
+    lanes: dict[str, list[int]] = {}
+    for n, (message, _) in enumerate(messages):
+        known = found.get(message.delivery_id)
+        if known is not None and not _healthy(loaded[known.endpoint_id][1]):
+            lanes.setdefault(known.endpoint_id, []).append(n)
+            continue
+        step = _step(n, messages, found, loaded, ledger, clock)
+        if isinstance(step, _Claimed):
+            tasks.append(partial(_send_task, n, step, ledger, clock))
+        else:
+            outcomes[n] = step
+    for lane in lanes.values():
+        tasks.append(partial(_lane_task, lane, messages, found, loaded, ledger, clock))
+    workers = min(len(tasks), get_delivery_settings().dispatch_workers)
+    if workers <= 1:
+        results = [result for task in tasks for result in task()]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = [result for done in pool.map(lambda task: task(), tasks) for result in done]
+    for n, outcome in results:
+        outcomes[n] = outcome
+    try:
+        ledger.flush()
+    except Exception:  # the outcomes are on the deliveries; a redelivered message would be skipped as stale
+        logger.exception("endpoint status update failed", extra={"messages": len(messages)})
+    return [outcome if outcome is not None else RuntimeError("no outcome") for outcome in outcomes]
+
+
+def _healthy(status: EndpointStatus) -> bool:
+    return status.state == "enabled" and status.circuit == "closed" and status.consecutive_failures == 0
+
+
+Found = dict[str, Delivery]
+Loaded = dict[str, tuple[Endpoint | None, EndpointStatus]]
+
+
+def _step(
+    n: int,
+    messages: Sequence[tuple[AttemptMessage, int | None]],
+    found: Found,
+    loaded: Loaded,
+    ledger: Ledger,
+    clock: Clock,
+) -> Outcome | _Claimed:
+    message, receive_count = messages[n]
+    try:
+        return _prepare(message, found.get(message.delivery_id), receive_count, loaded, ledger, clock)
+    except Exception as error:  # this message's outcome; the others go on
+        return error
+
+
+def _send(work: _Claimed, ledger: Ledger, clock: Clock) -> Outcome:
+    try:
+        return _attempt(work, ledger, clock)
+    except Exception as error:  # reported per message (SendToDeadLetter included)
+        return error
+
+
+def _send_task(n: int, work: _Claimed, ledger: Ledger, clock: Clock) -> list[tuple[int, Outcome]]:
+    return [(n, _send(work, ledger, clock))]
+
+
+def _lane_task(
+    lane: list[int],
+    messages: Sequence[tuple[AttemptMessage, int | None]],
+    found: Found,
+    loaded: Loaded,
+    ledger: Ledger,
+    clock: Clock,
+) -> list[tuple[int, Outcome]]:
+    return [(n, _through(n, messages, found, loaded, ledger, clock)) for n in lane]
+
+
+def _through(
+    n: int,
+    messages: Sequence[tuple[AttemptMessage, int | None]],
+    found: Found,
+    loaded: Loaded,
+    ledger: Ledger,
+    clock: Clock,
+) -> Outcome:
+    """One message of a lane, from its checks to its outcome."""
+    step = _step(n, messages, found, loaded, ledger, clock)
+    return _send(step, ledger, clock) if isinstance(step, _Claimed) else step
+
+
+def _prepare(
+    message: AttemptMessage,
+    delivery: Delivery | None,
+    receive_count: int | None,
+    loaded: dict[str, tuple[Endpoint | None, EndpointStatus]],
+    ledger: Ledger,
+    clock: Clock,
+) -> Report | _Claimed:
+    """Everything before the HTTP call: checks, gates and the claim (in message order)."""
     if delivery is None:
         logger.warning("delivery message for an unknown delivery", extra={"delivery_id": message.delivery_id})
         return Report("skipped", message.delivery_id, error="unknown delivery")
@@ -81,12 +214,27 @@ def process(message: AttemptMessage, *, receive_count: int | None = None, clock:
     if delivery.status != "pending" or delivery.attempts != message.attempt:
         emit_metric("DeliveryDuplicateSuppressed", **delivery_dimensions(delivery.endpoint_id))
         return Report("skipped", delivery.id, error=f"stale message: delivery is {delivery.status}")
-    endpoint, status = endpoints.load(delivery.endpoint_id)
+    if delivery.endpoint_id not in loaded:
+        loaded[delivery.endpoint_id] = endpoints.load(delivery.endpoint_id)
+    endpoint, first_status = loaded[delivery.endpoint_id]
+    status = ledger.status(delivery.endpoint_id, first_status)
+    return _gate_and_claim(message, delivery, endpoint, status, ledger, clock)
+
+
+def _gate_and_claim(
+    message: AttemptMessage,
+    delivery: Delivery,
+    endpoint: Endpoint | None,
+    status: EndpointStatus,
+    ledger: Ledger,
+    clock: Clock,
+) -> Report | _Claimed:
     now = clock()
     if endpoint is None:
-        return _fail(delivery, now, None, "the endpoint no longer exists", counts_attempt=False)
+        return _fail(delivery, now, None, "the endpoint no longer exists", False, ledger=ledger, status=status)
     if status.state != "enabled":
-        return _fail(delivery, now, None, f"endpoint {status.state}: {status.state_reason or ''}".strip(), False)
+        reason = f"endpoint {status.state}: {status.state_reason or ''}".strip()
+        return _fail(delivery, now, None, reason, False, ledger=ledger, status=status)
     gate = breaker.gate(status, now)
     if not gate.allowed:
         return _defer(delivery, now, gate.wait_seconds, "circuit open")
@@ -98,15 +246,20 @@ def process(message: AttemptMessage, *, receive_count: int | None = None, clock:
         return _defer(delivery, now, 1 + random.random(), "rate limit")
     settings = get_delivery_settings()
     claimed = store.claim(
-        delivery.id, expected_attempts=message.attempt, lease_until=iso(now + settings.lease_seconds), now=iso(now)
+        delivery.id,
+        expected_attempts=message.attempt,
+        lease_until=iso(now + settings.lease_seconds),
+        now=iso(now),
+        known=delivery,
     )
     if claimed is None:
         emit_metric("DeliveryDuplicateSuppressed", **delivery_dimensions(delivery.endpoint_id))
         return Report("skipped", delivery.id, error="another message took this attempt")
-    return _attempt(claimed, endpoint, status, message.trigger, clock)
+    return _Claimed(claimed, endpoint, status, message.trigger)
 
 
-def _attempt(delivery: Delivery, endpoint: Endpoint, status: EndpointStatus, trigger: Trigger, clock: Clock) -> Report:
+def _attempt(work: _Claimed, ledger: Ledger, clock: Clock) -> Report:
+    delivery, endpoint, status, trigger = work.delivery, work.endpoint, work.status, work.trigger
     settings = get_delivery_settings()
     creds = endpoints.credentials(endpoint)
     timestamp = int(clock())
@@ -134,10 +287,10 @@ def _attempt(delivery: Delivery, endpoint: Endpoint, status: EndpointStatus, tri
     emit_metric("DeliveryResponseTime", result.duration_ms, "Milliseconds", **delivery_dimensions(delivery.endpoint_id))
     error = None if verdict.verdict == "success" else mask_text(_error_text(result, verdict))
     if verdict.verdict == "success":
-        return _succeeded(delivery, endpoint, result, trigger, now)
+        return _succeeded(delivery, endpoint, status, result, trigger, now, ledger)
     next_at: str | None = None
     outcome: Report
-    _record_failure(endpoint, status, now, verdict)
+    _record_failure(endpoint, status, now, verdict, ledger)
     if verdict.verdict == "retry":
         schedule = endpoint.retry_schedule_seconds or list(settings.schedule_seconds)
         wait = next_wait(
@@ -149,14 +302,21 @@ def _attempt(delivery: Delivery, endpoint: Endpoint, status: EndpointStatus, tri
         )
         if wait is None:
             outcome = _fail(
-                delivery, now, result.status_code, f"retries exhausted; last: {error}", True, exhausted=True
+                delivery,
+                now,
+                result.status_code,
+                f"retries exhausted; last: {error}",
+                True,
+                exhausted=True,
+                ledger=ledger,
+                status=status,
             )
         else:
             next_at = iso(now + wait)
             outcome = _reschedule(delivery, now, wait, result.status_code, error)
     else:
-        outcome = _fail(delivery, now, result.status_code, error or verdict.reason, True)
-    _log_attempt(delivery, endpoint, trigger, "retrying" if next_at else "failed", result, error, next_at, now)
+        outcome = _fail(delivery, now, result.status_code, error or verdict.reason, True, ledger=ledger, status=status)
+    _log_attempt(delivery, endpoint, trigger, "retrying" if next_at else "failed", result, error, next_at, now, ledger)
     if outcome.outcome == "failed" and verdict.verdict == "retry":
         raise SendToDeadLetter(f"delivery {delivery.id} exhausted its retry schedule")
     return Report(
@@ -183,64 +343,34 @@ def _error_text(result: HttpResult, verdict: Classification) -> str:
     return verdict.reason + (f": {excerpt}" if excerpt else "")
 
 
-def _succeeded(delivery: Delivery, endpoint: Endpoint, result: HttpResult, trigger: Trigger, now: float) -> Report:
+def _succeeded(
+    delivery: Delivery,
+    endpoint: Endpoint,
+    status: EndpointStatus,
+    result: HttpResult,
+    trigger: Trigger,
+    now: float,
+    ledger: Ledger,
+) -> Report:
     status_code = result.status_code or 200
-    store.succeed(delivery.id, attempts=delivery.attempts, now=iso(now), status_code=status_code)
-    endpoint_store.update_status(
-        endpoint.id,
-        set_fields={
-            "consecutive_failures": 0,
-            "circuit": "closed",
-            "circuit_open_until": 0,
-            "circuit_opened_count": 0,
-            "last_success_at": iso(now),
-        },
-        add={"sent": 1, "succeeded": 1, "pending": -1},
-        remove=("first_failure_at",),
-    )
-    _log_attempt(delivery, endpoint, trigger, "succeeded", result, None, None, now)
+    # False: this attempt outlived its lease and another took the delivery over; that one counts it
+    settled = store.succeed(delivery.id, attempts=delivery.attempts, now=iso(now), status_code=status_code)
+    ledger.succeeded(endpoint.id, status, now, settled=settled)
+    _log_attempt(delivery, endpoint, trigger, "succeeded", result, None, None, now, ledger)
     emit_metric("DeliverySucceeded", **delivery_dimensions(delivery.endpoint_id))
     return Report("succeeded", delivery.id, status_code, result.duration_ms, attempt=delivery.attempts)
 
 
-def _record_failure(endpoint: Endpoint, status: EndpointStatus, now: float, verdict: Classification) -> None:
+def _record_failure(
+    endpoint: Endpoint, status: EndpointStatus, now: float, verdict: Classification, ledger: Ledger
+) -> None:
     """The endpoint's side of a failed attempt: counters, breaker, and disabling or parking it."""
-    settings = get_delivery_settings()
-    circuit, open_until, openings = breaker.after_result(
-        status,
-        success=False,
-        now=now,
-        threshold=settings.breaker_threshold,
-        cooldown=settings.scaled(settings.breaker_cooldown_seconds),
-    )
-    fields: dict[str, Any] = {
-        "circuit": circuit,
-        "circuit_open_until": open_until,
-        "circuit_opened_count": openings,
-        "last_failure_at": iso(now),
-    }
-    if status.first_failure_at is None:
-        fields["first_failure_at"] = now
-    state_reason = None
-    if verdict.verdict == "disable":
-        fields["state"], state_reason = "disabled", verdict.reason
-    elif verdict.verdict == "park":
-        fields["state"], state_reason = "parked", verdict.reason
-    elif breaker.should_disable(
-        status,
-        now=now,
-        after_failures=settings.disable_after_failures,
-        after_seconds=settings.scaled(settings.disable_after_seconds),
-    ):
-        fields["state"] = "disabled"
-        state_reason = f"{status.consecutive_failures + 1} consecutive failures"
-    if state_reason:
-        fields.update(state_reason=state_reason, state_changed_at=iso(now))
-    endpoint_store.update_status(endpoint.id, set_fields=fields, add={"sent": 1, "consecutive_failures": 1})
-    if state_reason:
-        level = logger.error if fields["state"] == "parked" else logger.warning
-        level(f"delivery endpoint {fields['state']}", extra={"endpoint_id": endpoint.id, "reason": state_reason})
-        emit_metric(f"DeliveryEndpoint{str(fields['state']).capitalize()}", **delivery_dimensions(endpoint.id))
+    change = ledger.failed_attempt(endpoint.id, status, now, verdict)
+    if change:
+        state, reason = change
+        level = logger.error if state == "parked" else logger.warning
+        level(f"delivery endpoint {state}", extra={"endpoint_id": endpoint.id, "reason": reason})
+        emit_metric(f"DeliveryEndpoint{state.capitalize()}", **delivery_dimensions(endpoint.id))
 
 
 def _take_probe(endpoint_id: str, status: EndpointStatus, now: float) -> bool:
@@ -297,6 +427,8 @@ def _fail(
     counts_attempt: bool,
     *,
     exhausted: bool = False,
+    ledger: Ledger,
+    status: EndpointStatus,
 ) -> Report:
     failed = store.fail(
         delivery.id,
@@ -305,9 +437,10 @@ def _fail(
         status_code=status_code,
         error=error,
         exhausted=exhausted,
+        endpoint_id=delivery.endpoint_id,
     )
     if failed is not None:
-        endpoint_store.update_status(delivery.endpoint_id, add={"failed": 1, "pending": -1})
+        ledger.delivery_failed(delivery.endpoint_id, status)
         emit_metric("DeliveryFailed", **delivery_dimensions(delivery.endpoint_id))
         logger.info(
             "delivery failed",
@@ -331,6 +464,7 @@ def _log_attempt(
     error: str | None,
     next_at: str | None,
     now: float,
+    ledger: Ledger,
 ) -> None:
     attempt = Attempt(
         endpoint_id=endpoint.id,
@@ -348,12 +482,8 @@ def _log_attempt(
         at=iso(now),
     )
     logger.info("delivery attempt", extra=attempt.model_dump(exclude_none=True))
-    try:
-        attempt_store.put_attempt(attempt)
-        if endpoint.kind == "website":
-            put_sync_log(_sync_log(delivery, endpoint, attempt))
-    except Exception:  # the outcome is already recorded on the delivery; the log rows are best effort
-        logger.exception("attempt log write failed", extra={"delivery_id": delivery.id})
+    # written with the batch's other rows (logic/ledger.py), best effort: the outcome is on the delivery
+    ledger.log(attempt, _sync_log(delivery, endpoint, attempt) if endpoint.kind == "website" else None)
 
 
 def _sync_log(delivery: Delivery, endpoint: Endpoint, attempt: Attempt) -> SyncLog:

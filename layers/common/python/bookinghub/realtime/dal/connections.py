@@ -2,7 +2,8 @@
 
   Connection    PK=CONN#{connection id}  SK=CONN            the caller's scope, its subscriptions' keys
   Subscription  PK=SUB#{filter key}      SK={connection id}  the scope again (the broadcaster checks
-                tenancy without another read), `state` replaying|live, `pending`, `cursor`
+                tenancy without another read), `state` replaying|live, `pending`, `position`
+                (the last timeline position of the filter's order the replay covered)
 
 The broadcaster finds a filter's subscribers by the table's own key: one strongly consistent query, so
 a subscription is seen the moment it is registered (an index would be eventually consistent, and an
@@ -44,7 +45,7 @@ class Subscription:
     scope: Scope
     state: SubscriptionState
     pending: int
-    cursor: str | None
+    position: int | None
 
 
 def _table() -> str:
@@ -183,21 +184,21 @@ def defer(connection_id: str, filter_key: str) -> bool:
     return True
 
 
-def go_live(connection_id: str, filter_key: str, *, seen_pending: int, cursor: str | None) -> bool:
+def go_live(connection_id: str, filter_key: str, *, seen_pending: int, position: int | None) -> bool:
     """Switch to live if no event was deferred since `seen_pending` was read; False means read again."""
     dynamodb = client("dynamodb")
     values: dict[str, Any] = {":live": "live", ":seen": seen_pending, ":replaying": "replaying"}
     update = "SET #state = :live"
-    if cursor is not None:
-        update += ", #cursor = :cursor"
-        values[":cursor"] = cursor
+    if position is not None:
+        update += ", #position = :position"
+        values[":position"] = position
     try:
         dynamodb.update_item(
             TableName=_table(),
             Key=_subscription_key(filter_key, connection_id),
             UpdateExpression=update,
             ConditionExpression="#state = :replaying AND pending = :seen",
-            ExpressionAttributeNames={"#state": "state", **({"#cursor": "cursor"} if cursor is not None else {})},
+            ExpressionAttributeNames={"#state": "state", **({"#position": "position"} if position is not None else {})},
             ExpressionAttributeValues=to_item(values),
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
@@ -212,5 +213,5 @@ def _subscription(item: dict[str, Any]) -> Subscription:
         scope=Scope.from_item(item),
         state="live" if item.get("state") == "live" else "replaying",
         pending=int(item.get("pending") or 0),
-        cursor=item.get("cursor"),
+        position=int(item["position"]) if item.get("position") is not None else None,
     )

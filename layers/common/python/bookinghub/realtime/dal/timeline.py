@@ -1,15 +1,27 @@
 """The durable timeline (RealtimeTimeline table): every booking domain event, kept TIMELINE_DAYS.
 
-Event copy  PK=TL#{filter key}   SK={event id}   one per filter key the event matches (booking_id:...,
-            website_id:..., user_id:..., provider_id:...), so a catch-up is one strongly consistent
-            query whatever the filter (a GSI would be eventually consistent and could drop an event)
-Marker      PK=EVT#{domain event id}  SK=EVT     the id and sequence given to a domain event, so a
+Each filter key (booking_id:..., website_id:..., user_id:..., provider_id:...) has its own durable order:
+Counter     PK=TL#{filter key}   SK=N                the last position given in this key's order (kept)
+Event copy  PK=TL#{filter key}   SK=P#{position:012} one per filter key the event matches, so a catch-up is
+            one strongly consistent query whatever the filter (a GSI would be eventually consistent)
+Seen mark   PK=TL#{filter key}   SK=E#{event id}     the position the event got in this key, so a
+            redelivery never places it twice and a `since=<event id>` cursor finds its position
+Marker      PK=EVT#{domain event id}  SK=EVT         the id and sequence given to a domain event, so a
             redelivered event gets the same ones and is never appended twice
+
+Why positions and not the ids: ids carry the time they were minted, and two writers (two bookings'
+broadcasters) can store theirs in the other order, even within one millisecond; a reader between the two
+writes would take the later id as its cursor and never see the earlier one. A position is taken in one
+transaction with the counter (condition: the counter is still at the previous position), so position p
+is committed only after p-1 is: a reader always sees a gapless prefix of the order, and anything placed
+after it read lands after its cursor. A redelivery that writes its copies days late gets new positions
+at the end, so it is never behind a cursor either.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,8 +32,20 @@ from bookinghub.core.settings import get_settings
 from bookinghub.realtime.models import TIMELINE_DAYS, TimelineEvent
 
 MARKER_SK = "EVT"
+COUNTER_SK = "N"
+COPY_PREFIX = "P#"
+SEEN_PREFIX = "E#"
 RETENTION_SECONDS = TIMELINE_DAYS * 86400
 PAGE = 200
+PLACE_ATTEMPTS = 60  # concurrent writers on one key retry; each loss means another event got placed
+
+
+class PlacementContended(RuntimeError):
+    """A filter key's order stayed contended for every attempt: the event is redelivered."""
+
+
+def copy_sk(position: int) -> str:
+    return f"{COPY_PREFIX}{position:012d}"
 
 
 def timeline_pk(filter_key: str) -> str:
@@ -60,10 +84,14 @@ def put_marker(domain_event_id: str, event: TimelineEvent) -> bool:
 
 
 def last_of_booking(booking_id: str) -> TimelineEvent | None:
+    return _last_copy(f"booking_id:{booking_id}")
+
+
+def _last_copy(filter_key: str) -> TimelineEvent | None:
     response = client("dynamodb").query(
         TableName=_table(),
-        KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues=to_item({":pk": timeline_pk(f"booking_id:{booking_id}")}),
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :copy)",
+        ExpressionAttributeValues=to_item({":pk": timeline_pk(filter_key), ":copy": COPY_PREFIX}),
         ScanIndexForward=False,
         Limit=1,
         ConsistentRead=True,
@@ -72,8 +100,9 @@ def last_of_booking(booking_id: str) -> TimelineEvent | None:
     return event_from_item(from_item(items[0])) if items else None
 
 
-def put_copies(event: TimelineEvent) -> None:
-    """Write the event under each of its filter keys (idempotent: same keys, same content)."""
+def put_copies(event: TimelineEvent) -> dict[str, int]:
+    """Place the event in the order of each of its filter keys (idempotent: a key where it was placed
+    already keeps that position); returns its position per key."""
     expires_at = int(time.time()) + RETENTION_SECONDS
     base = {
         "id": event.id,
@@ -87,35 +116,92 @@ def put_copies(event: TimelineEvent) -> None:
         "user_id": event.user_id,
         "expires_at": expires_at,
     }
-    requests = [
-        {"PutRequest": {"Item": to_item({"PK": timeline_pk(key), "SK": event.id, **base})}}
-        for key in event.filter_keys()
-    ]
-    _batch_write(requests)
+    return {key: _place(key, event.id, base) for key in event.filter_keys()}
 
 
-def _batch_write(requests: list[dict[str, Any]]) -> None:
+def _place(filter_key: str, event_id: str, base: dict[str, Any]) -> int:
     dynamodb = client("dynamodb")
-    pending = {_table(): requests}
-    for attempt in range(8):
-        response = dynamodb.batch_write_item(RequestItems=pending)
-        pending = response.get("UnprocessedItems") or {}
-        if not pending:
-            return
-        time.sleep(min(1.0, 0.05 * 2**attempt))
-    raise RuntimeError("BatchWriteItem left timeline copies unprocessed")
+    pk = timeline_pk(filter_key)
+    for attempt in range(PLACE_ATTEMPTS):
+        last = last_position(filter_key)
+        position = last + 1
+        counter: dict[str, Any] = {"TableName": _table(), "Item": to_item({"PK": pk, "SK": COUNTER_SK, "n": position})}
+        if last:
+            counter.update(ConditionExpression="n = :last", ExpressionAttributeValues=to_item({":last": last}))
+        else:
+            counter["ConditionExpression"] = "attribute_not_exists(PK)"
+        seen = {
+            "PK": pk,
+            "SK": f"{SEEN_PREFIX}{event_id}",
+            "position": position,
+            "expires_at": base["expires_at"],
+        }
+        try:
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {"Put": counter},
+                    {
+                        "Put": {
+                            "TableName": _table(),
+                            "Item": to_item(seen),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": _table(),
+                            "Item": to_item({"PK": pk, "SK": copy_sk(position), "position": position, **base}),
+                        }
+                    },
+                ]
+            )
+            return position
+        except dynamodb.exceptions.TransactionCanceledException as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                placed = position_of(filter_key, event_id, include_expired=True)
+                if placed is not None:  # a redelivery: it has its place in this key already
+                    return placed
+        # another writer took this position (or the transaction conflicted): read the counter again
+        time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
+    raise PlacementContended(f"could not place event {event_id} in {filter_key}")
 
 
-def after(filter_key: str, after_id: str | None, *, newest_first: bool = False) -> Iterator[TimelineEvent]:
-    """The filter's events after `after_id` (all kept ones when None), oldest first, in pages."""
+def last_position(filter_key: str) -> int:
+    """The last position given in the key's order (0 before its first event); it never goes back."""
+    response = client("dynamodb").get_item(
+        TableName=_table(), Key=to_item({"PK": timeline_pk(filter_key), "SK": COUNTER_SK}), ConsistentRead=True
+    )
+    return int(from_item(response["Item"])["n"]) if "Item" in response else 0
+
+
+def position_of(filter_key: str, event_id: str, *, include_expired: bool = False) -> int | None:
+    """The position `event_id` has in the key's order; None if it never had one or it has expired."""
+    response = client("dynamodb").get_item(
+        TableName=_table(),
+        Key=to_item({"PK": timeline_pk(filter_key), "SK": f"{SEEN_PREFIX}{event_id}"}),
+        ConsistentRead=True,
+    )
+    if "Item" not in response:
+        return None
+    item = from_item(response["Item"])
+    if not include_expired and int(item.get("expires_at") or 0) <= time.time():
+        return None
+    return int(item["position"])
+
+
+def after(filter_key: str, after_position: int = 0, *, newest_first: bool = False) -> Iterator[TimelineEvent]:
+    """The filter's kept events placed after `after_position`, in the key's order (or newest first)."""
     now = int(time.time())
-    expression = "PK = :pk AND SK > :after" if after_id else "PK = :pk"
-    values: dict[str, Any] = {":pk": timeline_pk(filter_key), ":now": now}
-    if after_id:
-        values[":after"] = after_id
+    values: dict[str, Any] = {
+        ":pk": timeline_pk(filter_key),
+        ":now": now,
+        ":from": copy_sk(after_position + 1),
+        ":to": COPY_PREFIX + "~",  # past every zero-padded position
+    }
     request: dict[str, Any] = {
         "TableName": _table(),
-        "KeyConditionExpression": expression,
+        "KeyConditionExpression": "PK = :pk AND SK BETWEEN :from AND :to",
         # TTL deletes lazily (up to days late): an expired copy is past the window all the same
         "FilterExpression": "expires_at > :now",
         "ExpressionAttributeValues": to_item(values),
@@ -132,8 +218,10 @@ def after(filter_key: str, after_id: str | None, *, newest_first: bool = False) 
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def latest_id(filter_key: str) -> str | None:
-    return next((event.id for event in after(filter_key, None, newest_first=True)), None)
+def latest(filter_key: str) -> tuple[int, str | None]:
+    """The key's last position and the id of the last event still kept (None when none is)."""
+    position = last_position(filter_key)
+    return position, next((event.id for event in after(filter_key, 0, newest_first=True)), None)
 
 
 def event_from_item(item: dict[str, Any]) -> TimelineEvent:
@@ -148,4 +236,5 @@ def event_from_item(item: dict[str, Any]) -> TimelineEvent:
         website_id=str(item["website_id"]),
         organisation_id=str(item["organisation_id"]),
         user_id=item.get("user_id"),
+        positions={str(item["PK"]).removeprefix("TL#"): int(item["position"])} if "position" in item else {},
     )

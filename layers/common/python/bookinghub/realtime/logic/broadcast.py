@@ -93,11 +93,16 @@ def _live_targets(entry: TimelineEvent, result: Fanout) -> list[tuple[str, str]]
                 if store.defer(subscription.connection_id, key):
                     result.deferred += 1
                     continue
-                # It went live meanwhile: its replay covered events up to its cursor
+                # It went live meanwhile: its replay covered the key's order up to its position
                 fresh = store.get_subscription(subscription.connection_id, key)
-                if fresh is None or (fresh.cursor is not None and entry.id <= fresh.cursor):
+                if fresh is None or _covered(entry, key, fresh.position):
                     continue
-            elif subscription.cursor is not None and entry.id <= subscription.cursor:
+            elif _covered(entry, key, subscription.position):
                 continue
             targets.append((subscription.connection_id, key))
     return targets
+
+
+def _covered(entry: TimelineEvent, key: str, replayed_to: int | None) -> bool:
+    """Whether a replay that read the key's order up to `replayed_to` included the entry."""
+    return replayed_to is not None and key in entry.positions and entry.positions[key] <= replayed_to

@@ -4,12 +4,19 @@ A subscribe with `since` must replay what was missed and then go live with no ga
 1. register the subscription as `replaying` (the broadcaster then defers its events: it appends them to
    the timeline as always, and bumps the subscription's `pending` instead of posting);
 2. acknowledge with the cursor the subscription starts after;
-3. replay the timeline after the cursor; then read `pending`, replay what came meanwhile, and switch to
-   `live` only if `pending` is unchanged (else read again). The timeline is the buffer, and its ids
-   de-duplicate: every event is posted once, by the replay (id <= the subscription's final cursor) or
-   by the broadcaster (id > it).
-Without `since` the same path runs from the filter's latest event, so no event falls between the ack
+3. replay the filter's order after the cursor's position; then read `pending`, replay what came
+   meanwhile, and switch to `live` only if `pending` is unchanged (else read again). The timeline is the
+   buffer, and positions de-duplicate: every event is posted once, by the replay (position <= the
+   subscription's final position) or by the broadcaster (position > it).
+Without `since` the same path runs from the filter's last position, so no event falls between the ack
 and the first live one.
+
+Cursors are positions in the filter key's durable order (dal/timeline.py), found from `since=<event id>`.
+Stored order has no gaps, but live frames can arrive out of it (two broadcasters post in parallel), so
+the client's last id need not cover everything before it. A client that sends `seen` (the ids it got
+within RESUME_OVERLAP positions before `since`) is replayed from RESUME_OVERLAP positions before its
+cursor, minus what it has seen: never a gap, never a duplicate, as long as no live frame is overtaken
+by more than RESUME_OVERLAP later ones. Without `seen`, the replay starts right after `since`.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from bookinghub.realtime.dal import timeline
 from bookinghub.realtime.logic.ids import id_millis
 from bookinghub.realtime.logic.scope import Scope
 from bookinghub.realtime.models import (
+    RESUME_OVERLAP,
     TIMELINE_DAYS,
     Filter,
     Ping,
@@ -93,7 +101,19 @@ def subscribe(connection_id: str, scope: Scope, message: Subscribe, post: Post) 
     admit(scope, message.filter)
     if message.since is not None and id_millis(message.since) < (time.time() - TIMELINE_DAYS * 86400) * 1000:
         raise ProtocolError("CURSOR_EXPIRED", f"since is older than the {TIMELINE_DAYS}-day timeline", key)
-    start = message.since if message.since is not None else timeline.latest_id(key)
+    if message.since is not None:
+        position = timeline.position_of(key, message.since)
+        if position is None:
+            raise ProtocolError(
+                "CURSOR_UNKNOWN", "since is not an event of this subscription's timeline; subscribe without it", key
+            )
+        cursor: str | None = message.since
+    else:
+        position, cursor = timeline.latest(key)
+    skip: set[str] = set()
+    start = position
+    if message.since is not None and message.seen is not None:
+        start, skip = max(0, position - RESUME_OVERLAP), {message.since, *message.seen}
     try:
         store.add_subscription(connection_id, key, scope, state="replaying")
     except store.TooManySubscriptions:
@@ -101,15 +121,15 @@ def subscribe(connection_id: str, scope: Scope, message: Subscribe, post: Post) 
     except store.ConnectionMissing:
         raise ProtocolError("NOT_CONNECTED", "This connection is not registered; reconnect", key) from None
     try:
-        post(connection_id, encode({"type": "ack", "subscription": key, "cursor": start}))
-        replayed = _replay_then_go_live(connection_id, scope, key, start, post)
+        post(connection_id, encode({"type": "ack", "subscription": key, "cursor": cursor, "position": position}))
+        replayed = _replay_then_go_live(connection_id, scope, key, start, skip, post)
     except management.ConnectionGone:
         store.delete_connection(connection_id)
         return
     logger.info("realtime subscription live", extra={"subscription": key, "replayed": replayed})
 
 
-def _replay_then_go_live(connection_id: str, scope: Scope, key: str, start: str | None, post: Post) -> int:
+def _replay_then_go_live(connection_id: str, scope: Scope, key: str, start: int, skip: set[str], post: Post) -> int:
     cursor, replayed = start, 0
     for _ in range(MAX_ROUNDS):
         current = store.get_subscription(connection_id, key)
@@ -122,10 +142,10 @@ def _replay_then_go_live(connection_id: str, scope: Scope, key: str, start: str 
                 raise ProtocolError(
                     "REPLAY_TOO_LONG", f"More than {MAX_REPLAY} events to replay; read the timeline", key
                 )
-            if _visible(scope, entry):
+            if _visible(scope, entry) and entry.id not in skip:
                 post(connection_id, encode(entry.frame(key)))
-            cursor, replayed = entry.id, replayed + 1
-        if store.go_live(connection_id, key, seen_pending=seen, cursor=cursor):
+            cursor, replayed = entry.positions.get(key, cursor), replayed + 1
+        if store.go_live(connection_id, key, seen_pending=seen, position=cursor):
             return replayed
     raise RuntimeError(f"subscription {key} kept receiving events while replaying")
 

@@ -3,11 +3,15 @@
 A booking's events reach the broadcaster in order (its outbox items share a partition, so one stream
 shard carries them) and a failed one holds back the later ones (functions/realtime_broadcaster), so
 "the last sequence + 1" is the next sequence; the marker makes a redelivery reuse what it was given.
+Each copy then takes its position in its filter key's durable order (dal/timeline.py): the order that
+cursors, replays and the live handoff follow, since ids minted by concurrent writers need not be stored
+in id order.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.core.errors import BookingNotFound
@@ -31,14 +35,13 @@ def append(event: BookingDomainEvent, user_id: str | None) -> TimelineEvent:
         marker = store.get_marker(event.event_id)
         if marker is not None:
             entry = _entry(event, user_id, str(marker["id"]), int(marker["sequence"]))
-            store.put_copies(entry)  # a delivery that died after its marker left them unwritten
-            return entry
+            # a delivery that died after its marker left them unplaced (placed ones keep their position)
+            return replace(entry, positions=store.put_copies(entry))
         last = store.last_of_booking(event.booking_id)
         sequence = (last.sequence if last else 0) + 1
         entry = _entry(event, user_id, new_event_id(sequence, last.id if last else None), sequence)
         if store.put_marker(event.event_id, entry):
-            store.put_copies(entry)
-            return entry
+            return replace(entry, positions=store.put_copies(entry))
     raise RuntimeError(f"could not claim a timeline entry for event {event.event_id}")
 
 
@@ -64,7 +67,7 @@ def booking_timeline(scope: Scope, booking_id: str, after_sequence: int = 0) -> 
     if booking is None or not scope.sees(str(booking.get("organisation_id")), str(booking.get("website_id"))):
         raise BookingNotFound()
     found: list[TimelineEvent] = []
-    for entry in store.after(f"booking_id:{booking_id}", None):
+    for entry in store.after(f"booking_id:{booking_id}"):
         if entry.sequence > after_sequence:
             found.append(entry)
             if len(found) >= MAX_ANSWER:
