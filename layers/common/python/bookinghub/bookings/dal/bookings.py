@@ -85,6 +85,9 @@ class BookingChange:
     # the booking then and decides); else the write requires them unchanged since the read.
     markers: MarkersWrite | None = None
     extra_items: tuple[dict[str, Any], ...] = ()  # more transaction items (conflict records, their events)
+    # Columns this change carried but leaves as the hub has them: their order keys still move to this
+    # change's, so an older change of theirs stays stale (and is no new conflict)
+    held: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,8 +204,9 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
     if_absent: dict[str, Any] = {"created_at": change.now, "order_key": change.order_key}
     if may_create:
         if_absent.update({k: v for k, v in change.defaults.items() if k not in change.fields})
+    ordered_columns = {**dict.fromkeys(change.held), **columns}
     if change.ordered:
-        always.update({field_key_attribute(column): change.order_key for column in columns})
+        always.update({field_key_attribute(column): change.order_key for column in ordered_columns})
     assignments = [f"{expr.name(attr)} = {expr.value(value)}" for attr, value in always.items()]
     for attr, value in if_absent.items():
         assignments.append(f"{expr.name(attr)} = if_not_exists({expr.name(attr)}, {expr.value(value)})")
@@ -212,7 +216,7 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
     # Not a redelivery of the last applied payload, and (when ordered) no column set by a newer change
     conditions = [f"{expr.name('last_payload_hash')} <> {expr.value(change.payload_hash)}"]
     if change.ordered:
-        conditions += _not_older(expr, columns, change.order_key, ties_apply=change.ties_apply)
+        conditions += _not_older(expr, ordered_columns, change.order_key, ties_apply=change.ties_apply)
     removals = _markers(expr, change, columns, assignments, conditions)
     fresh = " AND ".join(conditions)
     condition = f"attribute_not_exists(PK) OR ({fresh})" if may_create else f"attribute_exists(PK) AND {fresh}"

@@ -294,4 +294,5 @@ def _change(
         defaults=CREATE_DEFAULTS if request.event == "booking.created" or request.is_complete else {},
         markers=booking_store.MarkersWrite(plan.markers_read, plan.markers) if plan else None,
         extra_items=tuple(plan.items()) if plan else (),
+        held=plan.held if plan else (),
     )
