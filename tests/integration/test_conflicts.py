@@ -93,7 +93,7 @@ class Pms:
         apply_pms(self.config, self._booking(day, other, at), None)
 
     def edit(self, booking_id: str, day: str) -> None:
-        Website.edit(self, booking_id, day)  # type: ignore[arg-type]
+        Website().edit(booking_id, day)  # the same admin API edit: a PMS booking is a hub booking
 
     def stored(self, booking_id: str) -> dict[str, Any]:
         return get_booking(booking_id) or {}
@@ -132,7 +132,7 @@ class Beds24:
         return get_reservations([booking_id]).get(booking_id) or {}
 
 
-SOURCES = {"website": Website(), "pms": Pms(), "beds24": Beds24()}
+SOURCES: dict[str, Source] = {"website": Website(), "pms": Pms(), "beds24": Beds24()}
 
 
 def moment(when: str) -> str:
