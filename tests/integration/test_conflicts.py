@@ -211,6 +211,12 @@ def test_every_rule_for_every_source_with_a_late_older_change(
     # (both events have the change's time: the outbox orders them by id)
     assert sorted(t for t in event_types(booking_id) if t.startswith("booking.conflict")) == expected_events
 
+    if source_name == "website" and outcome == "hub_kept":  # the hub's value goes back to the website
+        back = [e for e in outbox_events(booking_id) if e["origin"] == "admin:conflicts"]
+        assert [(e["event_type"], json.loads(e["data"])) for e in back] == [("booking.updated", {"activity_date": D2})]
+    if source_name != "website" and outcome == "hub_kept":
+        assert record["sync_back"] == "unsupported"  # neither Beds24 nor a PMS takes writes from the hub here
+
     # A change older than the one applied, delivered late: stale by the per-field order, no new conflict
     source.change(booking_id, D4, 4, _earlier(changed_at), version=2)
     assert source.stored(booking_id)[source.date_field] == kept
@@ -375,3 +381,64 @@ def test_default_rules_are_listed_and_admin_notes_never_conflict(test_website: A
     status, _, _ = call_admin("PUT", f"/api/bookings/{booking_id}", caller=ADMIN, body={"admin_notes": "VIP"})
     assert status == 200
     assert "hub_edits" not in (get_booking(booking_id) or {})
+
+
+def test_an_operators_edit_landing_between_the_syncs_read_and_write_is_not_overwritten(
+    test_website: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The narrowed write requires the pending edits as read: an edit in between fails it, and the retry
+    (reading again) meets the new edit too."""
+    from bookinghub.bookings.logic import sync
+
+    source = SOURCES["website"]
+    booking_id = source.create()
+    source.edit(booking_id, D2)
+    planned = sync.plan_source_change
+    calls: list[int] = []
+
+    def edit_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        plan = planned(*args, **kwargs)
+        if not calls:
+            body = {"guest_count": 7}
+            assert call_admin("PUT", f"/api/bookings/{booking_id}", caller=ADMIN, body=body)[0] == 200
+        calls.append(1)
+        return plan
+
+    monkeypatch.setattr(sync, "plan_source_change", edit_meanwhile)
+    set_rule("guest", "hub_wins")
+
+    source.change(booking_id, D3, 3, moment(AFTER_EDIT), version=3)
+
+    assert len(calls) == 2  # the first write failed on the edit made meanwhile, the second saw it
+    stored = source.stored(booking_id)
+    assert (stored["activity_date"], stored["guest_count"]) == (D2, 7)  # dates: manual; guest: hub_wins
+    assert sorted((c["field"], c["outcome"]) for c in conflicts(booking_id=booking_id)) == [
+        ("activity_date", "pending"),
+        ("guest_count", "hub_kept"),
+    ]
+
+
+def test_a_beds24_write_racing_an_operators_edit_leaves_the_edit_for_the_next_pull(
+    test_website: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bookinghub.beds24.logic import apply
+
+    source = SOURCES["beds24"]
+    booking_id = source.create()
+    racing = apply.with_conflicts
+
+    def edit_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        result = racing(*args, **kwargs)
+        source.edit(booking_id, D2)
+        return result
+
+    monkeypatch.setattr(apply, "with_conflicts", edit_meanwhile)
+    at = moment(AFTER_EDIT)
+    source.change(booking_id, D3, 3, at, version=3)
+    assert source.stored(booking_id)["arrival"] == D2  # the write found the edit and did not overwrite it
+
+    monkeypatch.setattr(apply, "with_conflicts", racing)
+    source.change(booking_id, D3, 3, at, version=3)  # the next pull of the same Beds24 version
+    (record,) = conflicts(booking_id=booking_id)
+    assert (record["hub_value"], record["source_value"], record["status"]) == (D2, D3, "open")
+    assert source.stored(booking_id)[source.other_field] == 3
