@@ -442,3 +442,16 @@ def test_a_beds24_write_racing_an_operators_edit_leaves_the_edit_for_the_next_pu
     (record,) = conflicts(booking_id=booking_id)
     assert (record["hub_value"], record["source_value"], record["status"]) == (D2, D3, "open")
     assert source.stored(booking_id)[source.other_field] == 3
+
+
+def test_a_change_with_no_column_to_set_is_answered_not_a_5xx(test_website: Any) -> None:
+    """Every field null: nothing to set and nothing pending to guard (the fuzzer found it)."""
+    booking_id = SOURCES["website"].create()
+    edit = {"special_requests": "late check-in"}
+    assert call_admin("PUT", f"/api/bookings/{booking_id}", caller=ADMIN, body=edit)[0] == 200
+    clear = {"special_requests": None, "admin_notes": None}
+    status, body, _ = call_admin("PUT", f"/api/bookings/{booking_id}", caller=ADMIN, body=clear)
+    assert (status, body["changed_fields"]) == (200, ["special_requests"])
+    source_id = SOURCES["website"].stored(booking_id)["source_booking_id"]
+    status, answer = post_sync({"event": "booking.updated", "source_booking_id": source_id, "guest_count": None})
+    assert (status, answer["applied_fields"]) == (200, [])

@@ -136,3 +136,11 @@ def test_a_merged_resolution_needs_a_value_and_the_others_refuse_one() -> None:
     with pytest.raises(ValueError, match="only for choice=merged"):
         ResolveRequest.model_validate({"choice": "hub", "value": 1})
     assert ResolveRequest.model_validate({"choice": "merged", "value": None}).value is None
+
+
+def test_a_field_the_source_never_set_is_marked_and_cleared_again() -> None:
+    """Its base is None, which a DynamoDB map does not keep: the marker has no `base` at all."""
+    stored = {"special_requests": "late check-in", "hub_edits": {"special_requests": {"at": EDIT_AT, "by": "ops"}}}
+    assert mark_hub_edit(stored, {"special_requests": None}, kind="booking", actor="ops", now=EDIT_AT) == {}
+    decision = run(stored, {"special_requests": "from the source"}, "manual")
+    assert decision.records[0].base_value is None

@@ -238,10 +238,12 @@ def _markers(
     expr: _Expression, change: BookingChange, columns: dict[str, Any], assignments: list[str], conditions: list[str]
 ) -> str:
     """The conflict markers' part of the write (see BookingChange.markers); returns a REMOVE clause."""
-    markers = expr.name(MARKERS)
     if change.markers is None:
-        conditions += [f"attribute_not_exists({markers}.{expr.name(column)})" for column in sorted(columns)]
+        if columns:  # (a name placeholder must be used, so only when there are columns to guard)
+            markers = expr.name(MARKERS)
+            conditions += [f"attribute_not_exists({markers}.{expr.name(column)})" for column in sorted(columns)]
         return ""
+    markers = expr.name(MARKERS)
     read = change.markers.read
     conditions.append(f"{markers} = {expr.value(read)}" if read else f"attribute_not_exists({markers})")
     if change.markers.new:

@@ -87,7 +87,8 @@ def mark_hub_edit(
         if group_of(kind, name) is None:
             continue  # hub-only (admin notes) or not a source field: nothing to reconcile
         marker = markers.get(name)
-        base = marker["base"] if marker else stored.get(name)
+        # (a `base` of None is not stored: DynamoDB maps drop nulls)
+        base = marker.get("base") if marker else stored.get(name)
         if value == base and not (marker and marker.get("conflict")):
             markers.pop(name, None)  # back to what the source has: nothing differs any more
             continue
