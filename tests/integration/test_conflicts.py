@@ -455,3 +455,21 @@ def test_a_change_with_no_column_to_set_is_answered_not_a_5xx(test_website: Any)
     source_id = SOURCES["website"].stored(booking_id)["source_booking_id"]
     status, answer = post_sync({"event": "booking.updated", "source_booking_id": source_id, "guest_count": None})
     assert (status, answer["applied_fields"]) == (200, [])
+
+
+@pytest.mark.parametrize("source_name", sorted(SOURCES))
+def test_a_source_going_back_to_an_earlier_value_is_a_new_conflict_each_time(
+    test_website: Any, source_name: str
+) -> None:
+    """hub_wins keeps the hub's value against each new source value: D3, D4, then D3 again."""
+    source = SOURCES[source_name]
+    set_rule("dates", "hub_wins")
+    booking_id = source.create()
+    source.edit(booking_id, D2)
+
+    for version, day in enumerate((D3, D4, D3), start=3):
+        source.change(booking_id, day, version, moment(AFTER_EDIT), version=version)
+
+    assert source.stored(booking_id)[source.date_field] == D2
+    found = sorted((c["base_value"], c["source_value"], c["outcome"]) for c in conflicts(booking_id=booking_id))
+    assert found == sorted([(D1, D3, "hub_kept"), (D3, D4, "hub_kept"), (D4, D3, "hub_kept")])

@@ -119,8 +119,9 @@ def test_admin_notes_never_conflict() -> None:
 
 
 def test_conflict_ids_are_stable_for_a_redelivery() -> None:
-    assert conflict_id("b", "f", EDIT_AT, 2) == conflict_id("b", "f", EDIT_AT, 2)
-    assert conflict_id("b", "f", EDIT_AT, 2) != conflict_id("b", "f", EDIT_AT, 3)
+    assert conflict_id("b", "f", EDIT_AT, 1, 2) == conflict_id("b", "f", EDIT_AT, 1, 2)
+    assert conflict_id("b", "f", EDIT_AT, 1, 2) != conflict_id("b", "f", EDIT_AT, 1, 3)
+    assert conflict_id("b", "f", EDIT_AT, 1, 2) != conflict_id("b", "f", EDIT_AT, 3, 2)  # A, B, then A again
 
 
 def test_stored_rules_override_the_defaults_and_unknown_groups_are_ignored() -> None:

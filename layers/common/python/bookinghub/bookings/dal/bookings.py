@@ -139,7 +139,6 @@ def _side_items(change: BookingChange) -> list[dict[str, Any]]:
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         },
-        {"Put": {"TableName": settings.integration_logs_table, "Item": to_item(sync_log_item(change.log))}},
         *(
             [
                 {
@@ -153,6 +152,7 @@ def _side_items(change: BookingChange) -> list[dict[str, Any]]:
             if change.event is not None
             else []
         ),
+        {"Put": {"TableName": settings.integration_logs_table, "Item": to_item(sync_log_item(change.log))}},
         *change.extra_items,
     ]
 
@@ -310,7 +310,7 @@ def _transact(items: list[dict[str, Any]]) -> None:
     except ddb.exceptions.TransactionCanceledException as error:
         reasons = error.response.get("CancellationReasons", [])
         codes = [reason.get("Code") for reason in reasons]
-        # Item order: 0 booking, 1 website check, 2 log, then the event and any extra items
+        # Item order: 0 booking, 1 website check, 2 event (if any), then the log and any extra items
         if len(reasons) > 1 and codes[1] == "ConditionalCheckFailed":
             raise WebsiteUnavailable(exists=bool(reasons[1].get("Item"))) from error
         if reasons and codes[0] == "ConditionalCheckFailed":

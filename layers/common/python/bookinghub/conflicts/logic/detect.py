@@ -117,9 +117,11 @@ class Decision:
     markers_changed: bool = False
 
 
-def conflict_id(booking_id: str, name: str, hub_at: str, source_value: Any) -> str:
-    text = f"{booking_id}\x1f{name}\x1f{hub_at}\x1f{json.dumps(source_value, sort_keys=True, default=str)}"
-    return str(uuid.uuid5(CONFLICT_NAMESPACE, text))
+def conflict_id(booking_id: str, name: str, hub_at: str, base: Any, source_value: Any) -> str:
+    """The same for a redelivery of the change; a new one for each new source value against each base (a
+    source going A, B, then A again meets a new base each time: three conflicts, not one rewritten)."""
+    values = json.dumps([base, source_value], sort_keys=True, default=str)
+    return str(uuid.uuid5(CONFLICT_NAMESPACE, f"{booking_id}\x1f{name}\x1f{hub_at}\x1f{values}"))
 
 
 def moment(text: str | None) -> datetime | None:
@@ -173,7 +175,7 @@ def decide(
             newer = source_moment is not None and (hub_moment is None or source_moment > hub_moment)
             winner = "source_wins" if newer else "hub_wins"
         known = marker.get("conflict")
-        cid = str(known) if known else conflict_id(ref.booking_id, name, str(marker["at"]), value)
+        cid = str(known) if known else conflict_id(ref.booking_id, name, str(marker["at"]), marker.get("base"), value)
         record = ConflictRecord(
             id=cid,
             organisation_id=ref.organisation_id,
