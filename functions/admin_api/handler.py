@@ -20,6 +20,8 @@ from bookinghub.beds24.models.admin import Beds24IntegrationCreate, PropertyPatc
 from bookinghub.bookings.logic import admin as admin_bookings
 from bookinghub.bookings.models.admin import BookingEdit, TestWebhookRequest
 from bookinghub.bookings.models.sync import BookingStatus
+from bookinghub.conflicts.logic import admin as admin_conflicts
+from bookinghub.conflicts.models import ResolveRequest, RulesUpdate, Status
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
 from bookinghub.delivery.logic import admin as delivery_admin
@@ -156,6 +158,42 @@ def rooms_calls(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Any:
 @app.get("/api/integrations/rooms/calls/failed", security=COGNITO_SECURITY, tags=["monitoring"])
 def rooms_failed_calls(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Any:
     return ok(calls=admin_integrations.rooms_calls(principal_of(app), limit, failed=True))
+
+
+# --- Conflicts (a source and the hub changed the same field) ------------------------------------------
+
+
+@app.get("/api/conflicts", security=COGNITO_SECURITY, tags=["conflicts"])
+def list_conflicts(
+    status: Annotated[Status | None, Query()] = None,
+    booking_id: Annotated[str | None, Query(pattern=r"^[0-9a-f-]{36}$")] = None,
+    organisation_id: OrganisationParam = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Any:
+    conflicts = admin_conflicts.list_conflicts(
+        principal_of(app), status=status, booking_id=booking_id, organisation_id=organisation_id, limit=limit
+    )
+    return ok(conflicts=conflicts)
+
+
+@app.get("/api/conflicts/rules", security=COGNITO_SECURITY, tags=["conflicts"])
+def get_conflict_rules(organisation_id: OrganisationParam = None) -> Any:
+    return ok(**admin_conflicts.get_rules(principal_of(app), organisation_id))
+
+
+@app.put("/api/conflicts/rules", security=COGNITO_SECURITY, tags=["conflicts"])
+def put_conflict_rules(body: Annotated[RulesUpdate, Body()]) -> Any:
+    return ok(**admin_conflicts.put_rules(principal_of(app), body))
+
+
+@app.get("/api/conflicts/<conflict_id>", security=COGNITO_SECURITY, tags=["conflicts"])
+def get_conflict(conflict_id: str) -> Any:
+    return ok(conflict=admin_conflicts.get_conflict(principal_of(app), conflict_id))
+
+
+@app.post("/api/conflicts/<conflict_id>/resolve", security=COGNITO_SECURITY, tags=["conflicts"])
+def resolve_conflict(conflict_id: str, body: Annotated[ResolveRequest, Body()]) -> Any:
+    return ok(conflict=admin_conflicts.resolve(principal_of(app), conflict_id, body))
 
 
 # --- The API's own description -----------------------------------------------------------------------

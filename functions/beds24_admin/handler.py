@@ -15,7 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.beds24.logic import admin as beds24_admin
-from bookinghub.beds24.models.admin import PropertyCreate, PropertyPatch, SyncRequest
+from bookinghub.beds24.models.admin import PropertyCreate, PropertyPatch, ReservationEdit, SyncRequest
 from bookinghub.beds24.models.entities import PropertySlug
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
@@ -84,6 +84,13 @@ def get_reservations(
         limit=limit,
     )
     return ok(reservations=reservations)
+
+
+@app.patch("/api/integrations/beds24/reservations/<reservation_id>", security=COGNITO_SECURITY, tags=TAGS)
+def patch_reservation(
+    reservation_id: str, edit: Annotated[ReservationEdit, Body()], organisation_id: OrganisationParam = None
+) -> Any:
+    return ok(**beds24_admin.edit_reservation(principal_of(app), reservation_id, edit, organisation_id))
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name

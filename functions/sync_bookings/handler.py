@@ -34,6 +34,10 @@ def post_sync() -> Any:
         "applied_fields": list(result.applied_fields),
         "stale_fields": list(result.stale_fields),
     }
+    # Only when an operator's pending edit was met (bookinghub.conflicts): columns kept as the hub has
+    # them, and those where the source's change conflicted with the edit
+    if result.held_fields or result.conflict_fields:
+        body.update(held_fields=list(result.held_fields), conflict_fields=list(result.conflict_fields))
     return json_response(200, body)
 
 

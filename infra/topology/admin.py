@@ -1,7 +1,7 @@
 """The admin API (seed 002 dashboard): bookings, websites, integrations and Rooms monitoring, for people.
 
 Every route below -> functions/admin_api/handler.py, one handler function per route, each calling one
-function of bookinghub/<domain>/logic/admin.py (bookings, websites, registry; Rooms monitoring
+function of bookinghub/<domain>/logic/admin.py (bookings, websites, registry, conflicts; Rooms monitoring
 and Beds24 integrations go through registry/logic/admin.py).
 """
 
@@ -31,6 +31,12 @@ ADMIN_API = Function(
         Route("GET", "/api/integrations/rooms/status", auth="cognito"),
         Route("GET", "/api/integrations/rooms/calls", auth="cognito"),
         Route("GET", "/api/integrations/rooms/calls/failed", auth="cognito"),
+        # Conflicts between a source and the hub (bookinghub.conflicts): list, resolve, per-org rules
+        Route("GET", "/api/conflicts", auth="cognito"),
+        Route("GET", "/api/conflicts/rules", auth="cognito"),
+        Route("PUT", "/api/conflicts/rules", auth="cognito", json_body=True),
+        Route("GET", "/api/conflicts/{conflict_id}", auth="cognito"),
+        Route("POST", "/api/conflicts/{conflict_id}/resolve", auth="cognito", json_body=True),
         # The API's description is public: it documents routes, it holds no data
         Route("GET", "/api/openapi.json", auth="public"),
     ),

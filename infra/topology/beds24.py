@@ -5,7 +5,7 @@ Route/trigger -> function (functions/<name>/handler.py, which calls bookinghub/b
   Beds24Events queue                      -> beds24_events
   schedules (every 5 min, hourly)         -> beds24_scheduler -> Beds24Sync queue
   Beds24Sync queue                        -> beds24_sync (re-queues itself to continue a run)
-  /api/integrations/beds24/properties, /sync, /runs, /reservations -> beds24_admin
+  /api/integrations/beds24/properties, /sync, /runs, /reservations[/{id}] -> beds24_admin
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ FUNCTIONS: tuple[Function, ...] = (
             Route("GET", "/api/integrations/beds24/runs", auth="cognito"),
             Route("GET", "/api/integrations/beds24/runs/{run_id}", auth="cognito"),
             Route("GET", "/api/integrations/beds24/reservations", auth="cognito"),
+            # An operator's change to a reservation (a conflict with Beds24's next change to the field)
+            Route("PATCH", "/api/integrations/beds24/reservations/{reservation_id}", auth="cognito", json_body=True),
         ),
         access=Access(
             read_tables=("Bookings",),

@@ -80,7 +80,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
 
 def _real_ids(hub: Hub, token: str) -> dict[str, str]:
     """A booking and a website (created here), the demo Rooms integration, the demo Beds24 property and its
-    first sync run, by path parameter name."""
+    first sync run, a conflict on the booking, a Beds24 reservation, by path parameter name."""
     body = {
         "event": "booking.created",
         "source_booking_id": "fuzz-src-1",
@@ -124,6 +124,18 @@ def _real_ids(hub: Hub, token: str) -> dict[str, str]:
     pms_body = json.dumps({"hotel_slug": "demo-hotel", "limit": 5}).encode()
     pms_sync = http("POST", f"{hub.url}/api/pms/sync/rooms", pms_body, bearer)
     assert pms_sync.status == 200, pms_sync.body
+    # An open conflict: an operator's edit of the booking's date, then the website's own change of it
+    booking_path = f"{hub.url}/api/bookings/{synced.json()['booking_id']}"
+    edited = http("PUT", booking_path, json.dumps({"activity_date": "2026-03-05"}).encode(), bearer)
+    assert edited.status == 200, edited.body
+    change = {"event": "booking.updated", "source_booking_id": "fuzz-src-1", "activity_date": "2026-03-09"}
+    headers = {"Content-Type": "application/json", "X-API-Key": DEMO_API_KEY}
+    assert http("POST", f"{hub.url}/api/bookings/sync", json.dumps(change).encode(), headers).status == 200
+    found = http("GET", f"{hub.url}/api/conflicts?status=open&organisation_id=demo-org", headers=bearer)
+    (conflict, *_) = found.json()["conflicts"]
+    query = "property_id=demo-property&arrival_from=2000-01-01&arrival_to=2100-01-01&organisation_id=demo-org"
+    listed = http("GET", f"{hub.url}/api/integrations/beds24/reservations?{query}", headers=bearer)
+    (reservation, *_) = listed.json()["reservations"]
     return {
         "endpoint_id": endpoint.json()["endpoint"]["id"],
         "delivery_id": sent.json()["delivery_id"],
@@ -134,6 +146,8 @@ def _real_ids(hub: Hub, token: str) -> dict[str, str]:
         "run_id": setup_run["run_id"],
         "hotel_slug": "demo-hotel",
         "sync_log_id": pms_sync.json()["syncLogId"],
+        "conflict_id": conflict["id"],
+        "reservation_id": reservation["id"],
     }
 
 

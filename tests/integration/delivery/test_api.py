@@ -153,3 +153,25 @@ def test_tenancy_roles_and_bad_input(website: Any, receiver: Receiver, delivery_
     assert (status, answer["code"]) == (400, "INVALID_QUERY")
     status, answer = api("POST", "/api/webhooks/endpoints/web_test-website/rotate-secret")
     assert (status, answer["code"]) == (409, "MANAGED_BY_WEBSITE")
+
+
+def test_conflict_events_reach_their_subscribers_and_never_the_websites_sync_back(
+    website: Any, receiver: Receiver, delivery_env: LocalResources
+) -> None:
+    from bookinghub.delivery.logic.fanout import fan_out
+
+    subscribe(receiver, event_types=["booking.conflict_detected", "booking.conflict_resolved"], kind="make")
+    record = {"id": "c-1", "field": "activity_date", "hub_value": "2026-03-05", "source_value": "2026-03-09"}
+    detected = admin_event(
+        event_type="booking.conflict_detected", origin="hub:conflicts", changed_fields=["activity_date"], data=record
+    )
+
+    result = fan_out(detected)
+    fan_out(admin_event())  # an operator's edit: synced back to the website, not for this subscription
+
+    assert result.skipped == ["sync back: booking.conflict_detected is not a booking change"]
+    pump(delivery_env)
+    to_make = [json.loads(r["body"]) for r in receiver.delivered() if r["path"] == "/make"]
+    assert [(p["event_type"], p["booking_event"]["data"]) for p in to_make] == [("booking.conflict_detected", record)]
+    synced_back = [json.loads(r["body"]) for r in receiver.delivered() if r["path"] != "/make"]
+    assert [p["event"] for p in synced_back] == ["booking.status_changed"]  # seed 002's body, the edit only

@@ -226,3 +226,31 @@ def test_subscription_limit(posts: Posts) -> None:
     over = send("c", posts, action="subscribe", filter={"user_id": "one-more@x.test"})
     assert over is not None
     assert over["code"] == "TOO_MANY_SUBSCRIPTIONS"
+
+
+def test_a_conflict_reaches_the_bookings_subscribers(posts: Posts) -> None:
+    from tests.integration.admin.conftest import call_admin, claims
+    from tests.integration.conftest import post_sync
+
+    booking = make_booking("rt-conflict", version=1)
+    broadcast_all(booking, posts)
+    operator_connection("c-ops", "admin")
+    assert send("c-ops", posts, action="subscribe", filter={"booking_id": booking}) is None
+    edit = {"activity_date": "2026-03-05"}
+    assert call_admin("PUT", f"/api/bookings/{booking}", caller=claims("admin"), body=edit)[0] == 200
+    change = {
+        "event": "booking.updated",
+        "source_booking_id": "rt-conflict",
+        "version": 2,
+        "activity_date": "2026-03-09",
+    }
+    assert post_sync(change)[1]["conflict_fields"] == ["activity_date"]  # dates: manual by default
+
+    broadcast_all(booking, posts)
+
+    (event,) = [e for e in posts.events("c-ops") if e["event_type"] == "booking.conflict_detected"]
+    assert (event["data"]["field"], event["data"]["hub_value"], event["data"]["source_value"]) == (
+        "activity_date",
+        "2026-03-05",
+        "2026-03-09",
+    )

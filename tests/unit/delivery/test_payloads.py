@@ -108,3 +108,24 @@ def test_make_payload_has_the_seed_fields() -> None:
     without = payloads.make_payload(event, booking=None, website_name=None, environment="e", now="t", user_agent="u")
     assert "booking_details" not in without
     assert "client_info" not in without
+
+
+def test_conflict_events_are_not_synced_back_as_booking_changes() -> None:
+    event = _conflict_event()
+    assert echo_reason(event) == "booking.conflict_detected is not a booking change"
+    assert echo_reason(event.model_copy(update={"event_type": "booking.updated"})) is None
+
+
+def _conflict_event() -> BookingDomainEvent:
+    return BookingDomainEvent(
+        event_id="e-1",
+        event_type="booking.conflict_detected",
+        booking_id="b-1",
+        website_id="test-website",
+        organisation_id="demo-org",
+        source_booking_id="src-1",
+        origin="hub:conflicts",
+        changed_fields=["activity_date"],
+        data={"field": "activity_date"},
+        occurred_at="2026-03-01T10:00:00.000000Z",
+    )

@@ -67,28 +67,123 @@ def _ordering_values(reservation: Reservation) -> dict[str, Any]:
     }
 
 
-def put_if_newer(reservation: Reservation, *, restore: bool = False) -> bool:
+MARKERS = "hub_edits"  # operators' pending edits (bookinghub.conflicts)
+
+
+def put_if_newer(
+    reservation: Reservation,
+    *,
+    restore: bool = False,
+    read_markers: dict[str, Any] | None = None,
+    extra_items: Sequence[dict[str, Any]] = (),
+) -> bool:
     """Write unless the stored reservation is newer, or deleted; False if the stored one won.
 
     A deletion is final and wins over anything but another deletion; `restore` (an operator's repair
     from Beds24 itself) may replace a deleted reservation with the booking Beds24 still has.
+    The operators' pending edits must be as read (`read_markers`): an edit made since the read is not
+    overwritten blind (the next pull sees it). `extra_items` (conflict records, their events) are
+    written in the same transaction.
     """
+    names = {"#m": MARKERS}
     if reservation.deleted:
         condition, values = "attribute_not_exists(PK) OR deleted <> :true", {":true": to_attr(True)}
     else:
         deleted_rule = "deleted = :true OR " if restore else ""
         condition = f"attribute_not_exists(PK) OR {deleted_rule}(deleted <> :true AND ({_NEWER}))"
         values = _ordering_values(reservation)
+    if read_markers:
+        condition = f"({condition}) AND #m = :markers"
+        values[":markers"] = to_attr(read_markers)
+    else:
+        condition = f"({condition}) AND attribute_not_exists(#m)"
+    put = {
+        "TableName": get_settings().bookings_table,
+        "Item": to_item(reservation_item(reservation)),
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+    ddb = client("dynamodb")
+    if extra_items:
+        try:
+            ddb.transact_write_items(TransactItems=[{"Put": put}, *extra_items])
+        except ddb.exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
     try:
-        client("dynamodb").put_item(
-            TableName=get_settings().bookings_table,
-            Item=to_item(reservation_item(reservation)),
-            ConditionExpression=condition,
-            ExpressionAttributeValues=values,
-        )
-    except client("dynamodb").exceptions.ConditionalCheckFailedException:
+        ddb.put_item(**put)
+    except ddb.exceptions.ConditionalCheckFailedException:
         return False
     return True
+
+
+def edit_item(
+    reservation_id: str,
+    changed: dict[str, Any],
+    *,
+    markers: dict[str, Any],
+    read_markers: dict[str, Any] | None,
+    now: str,
+    updated_by: str | None = None,
+    read_content: str | None = None,
+) -> dict[str, Any]:
+    """The transaction item of an operator's change (or a conflict's resolution) to a reservation: the
+    fields, the pending-edit markers, and the arrival index; only if the markers (and, when given, the
+    Beds24 content) are as read, so a pull in between is never overwritten."""
+    sets = {**changed, "updated_at": now}
+    if updated_by:
+        sets["updated_by"] = updated_by
+    if "arrival" in changed:  # the indexes sort by arrival
+        sets["GSI1SK"] = sets["GSI3SK"] = f"{changed['arrival']}#{reservation_id}"
+    names = {"#m": MARKERS}
+    values: dict[str, Any] = {}
+    assignments = []
+    for position, (name, value) in enumerate(sorted(sets.items())):
+        names[f"#s{position}"] = name
+        values[f":s{position}"] = to_attr(value)
+        assignments.append(f"#s{position} = :s{position}")
+    expression = "SET " + ", ".join(assignments)
+    if markers:
+        values[":new"] = to_attr(markers)
+        expression += ", #m = :new"
+    else:
+        expression += " REMOVE #m"
+    conditions = ["attribute_exists(PK)", "deleted <> :true"]
+    values[":true"] = to_attr(True)
+    if read_markers:
+        conditions.append("#m = :read")
+        values[":read"] = to_attr(read_markers)
+    else:
+        conditions.append("attribute_not_exists(#m)")
+    if read_content is not None:
+        conditions.append("content_hash = :content")
+        values[":content"] = to_attr(read_content)
+    return {
+        "Update": {
+            "TableName": get_settings().bookings_table,
+            "Key": to_item({"PK": keys.reservation_pk(reservation_id), "SK": keys.RESERVATION_SK}),
+            "UpdateExpression": expression,
+            "ConditionExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+class EditRaced(Exception):
+    """The reservation changed (a pull, another edit) since it was read."""
+
+
+def apply_edit(item: dict[str, Any]) -> None:
+    ddb = client("dynamodb")
+    try:
+        ddb.transact_write_items(TransactItems=[item])
+    except ddb.exceptions.TransactionCanceledException as error:
+        raise EditRaced() from error
 
 
 def put_new(reservations: Sequence[Reservation]) -> int:

@@ -13,9 +13,11 @@ from bookinghub.beds24.logic import properties
 from bookinghub.beds24.logic.properties import PropertyNotFound
 from bookinghub.beds24.logic.rooms import room_statuses
 from bookinghub.beds24.logic.sync import start_run
-from bookinghub.beds24.models.admin import PropertyCreate, PropertyPatch, SyncRequest
+from bookinghub.beds24.models.admin import PropertyCreate, PropertyPatch, ReservationEdit, SyncRequest
 from bookinghub.beds24.models.entities import Beds24Property, SyncRun
+from bookinghub.conflicts.logic.detect import MARKERS, mark_hub_edit
 from bookinghub.core.auth import Principal
+from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import DomainError
 from bookinghub.core.observability import logger
 from bookinghub.core.urls import check_outbound_url
@@ -147,3 +149,44 @@ def list_reservations(
         if len(found) >= limit:
             break
     return found
+
+
+def edit_reservation(
+    principal: Principal, reservation_id: str, edit: ReservationEdit, organisation_id: str | None
+) -> dict[str, Any]:
+    """An operator's change to a reservation. The hub does not write to Beds24, so each changed field is
+    marked pending (bookinghub.conflicts): Beds24's next change to it is a conflict, settled by the rule."""
+    principal.require_manager()
+    organisation = principal.scope_organisation(organisation_id)
+    stored = reservation_store.get_reservations([reservation_id]).get(reservation_id)
+    if stored is None or stored.get("organisation_id") != organisation or stored.get("deleted"):
+        raise ReservationNotFound()
+    changed = {k: v for k, v in edit.fields().items() if stored.get(k) != v}
+    if not changed:
+        return {"reservation": stored, "changed_fields": []}
+    now = iso_now()
+    markers = mark_hub_edit(stored, changed, kind="reservation", actor=principal.actor, now=now)
+    item = reservation_store.edit_item(
+        reservation_id,
+        changed,
+        markers=markers,
+        read_markers=stored.get(MARKERS) or None,
+        now=now,
+        updated_by=principal.actor,
+        read_content=str(stored.get("content_hash")),
+    )
+    try:
+        reservation_store.apply_edit(item)
+    except reservation_store.EditRaced:
+        raise ReservationChanged() from None
+    logger.info("reservation edited", extra={"reservation_id": reservation_id, "changed_fields": sorted(changed)})
+    updated = reservation_store.get_reservations([reservation_id]).get(reservation_id) or {}
+    return {"reservation": updated, "changed_fields": sorted(changed)}
+
+
+class ReservationNotFound(DomainError):
+    code, status, message = "RESERVATION_NOT_FOUND", 404, "Reservation not found"
+
+
+class ReservationChanged(DomainError):
+    code, status, message = "VERSION_CONFLICT", 409, "The reservation changed meanwhile (a sync); reload and retry"

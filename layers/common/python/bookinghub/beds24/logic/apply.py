@@ -27,6 +27,8 @@ from bookinghub.beds24.logic.mapping import (
     reservation_id_for,
 )
 from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property, Reservation, SyncCounts
+from bookinghub.conflicts.logic.detect import MARKERS, RESERVATION_GROUPS, BookingRef
+from bookinghub.conflicts.logic.sources import plan_source_change
 from bookinghub.core.clock import iso_now
 from bookinghub.core.observability import logger
 from bookinghub.core.security import mask_text
@@ -88,9 +90,47 @@ def apply_booking(prop: Beds24Property, booking: Beds24Booking, *, source: str, 
         now=iso_now(),
         created_at=str(stored["created_at"]) if stored else None,
     )
-    if not store.put_if_newer(reservation, restore=restore):
+    reservation, extra = with_conflicts(prop, stored, reservation)
+    if not store.put_if_newer(reservation, restore=restore, read_markers=_markers(stored), extra_items=extra):
         return Outcome("stale", reservation_id)
     return Outcome("updated" if stored else "created", reservation_id, reservation.needs_attention)
+
+
+def _markers(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    return (stored or {}).get(MARKERS) or None
+
+
+def with_conflicts(
+    prop: Beds24Property, stored: dict[str, Any] | None, reservation: Reservation
+) -> tuple[Reservation, list[dict[str, Any]]]:
+    """The reservation as it is to be written where an operator changed fields Beds24 has not caught up
+    with (bookinghub.conflicts): the hub's value stays where the rule (or a person) says so, and the
+    conflicts found are written with it. No pending edit: the reservation as Beds24 has it."""
+    if not _markers(stored):
+        return reservation, []
+    incoming = {name: getattr(reservation, name) for name in RESERVATION_GROUPS}
+    ref = BookingRef(
+        kind="reservation",
+        booking_id=reservation.id,
+        organisation_id=prop.organisation_id,
+        website_id=f"beds24:{prop.id}",
+        source_booking_id=str(reservation.beds24_booking_id),
+    )
+    plan = plan_source_change(
+        ref,
+        stored,
+        incoming,
+        source=f"beds24:{prop.id}",
+        source_time=reservation.modified_time,
+        now=iso_now(),
+        accepts_writes=False,  # the hub does not write to Beds24 (yet): a value it keeps stays here
+    )
+    if plan is None:
+        return reservation.model_copy(update={MARKERS: _markers(stored)}), []
+    held = {name: (stored or {}).get(name) for name in plan.held}
+    if "beds24_room_id" in held:
+        held["room"] = (stored or {}).get("room")  # the hub's room name follows the room kept
+    return reservation.model_copy(update={**held, MARKERS: plan.markers or None}), plan.items()
 
 
 def mark_deleted(
@@ -107,13 +147,13 @@ def mark_deleted(
         fields.update(deleted=True, last_source=source, updated_at=now)
         fields["content_hash"] = content_hash({**fields, "updated_at": None, "last_source": None})
         fields["source_hash"] = fields.get("source_hash") or fields["content_hash"]
-        reservation = Reservation.model_validate(fields)
+        reservation = Reservation.model_validate(fields)  # pending edits (hub_edits) are kept as they are
     else:
         known = last_known or Beds24Booking.model_validate(
             {"id": beds24_booking_id, "propertyId": prop.beds24_property_id}
         )
         reservation = build_reservation(known, prop, guest_id=None, source=source, now=now, deleted=True)
-    if not store.put_if_newer(reservation):
+    if not store.put_if_newer(reservation, read_markers=_markers(stored)):
         return Outcome("stale", reservation_id)
     return Outcome("updated" if stored else "created", reservation_id, reservation.needs_attention)
 
@@ -158,7 +198,9 @@ def apply_page(prop: Beds24Property, raw_bookings: Sequence[Any], *, source: str
         counts.needs_attention += int(reservation.needs_attention)
         if previous is None:
             new.append(reservation)
-        elif store.put_if_newer(reservation):
+            continue
+        reservation, extra = with_conflicts(prop, previous, reservation)
+        if store.put_if_newer(reservation, read_markers=_markers(previous), extra_items=extra):
             counts.updated += 1
         else:
             counts.unchanged += 1  # a webhook wrote something newer meanwhile

@@ -4,8 +4,10 @@ Page by page, each Beds24 booking is compared with the hub's reservation: absent
 -> `missing_in_hub`; present but different -> a `discrepancy` naming each differing field (status,
 dates, room, guest, price). The Beds24 ids seen are kept per page; at the end the hub's live
 reservations in the same window that Beds24 did not return are `missing_in_beds24`. The report is
-stored with the run. With `resync`, every differing booking is re-applied from Beds24 (and a booking
-Beds24 no longer has is marked deleted), so a reconciliation can also repair.
+stored with the run. A reservation with an open conflict (bookinghub.conflicts: an operator and Beds24
+changed the same field) lists it beside its discrepancies, as `conflicts`. With `resync`, every differing
+booking is re-applied from Beds24 (and a booking Beds24 no longer has is marked deleted), so a
+reconciliation can also repair.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bookinghub.beds24.logic.apply import apply_booking, mark_deleted, parse_boo
 from bookinghub.beds24.logic.mapping import content_fields, reservation_id_for
 from bookinghub.beds24.logic.rooms import MAX_STAY_DAYS, local_today
 from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property, SyncRun
+from bookinghub.conflicts.logic.detect import MARKERS
 
 COMPARED = {
     "status": ("status",),
@@ -59,6 +62,22 @@ def _summary(run: SyncRun) -> dict[str, int]:
     return run.report
 
 
+def open_conflicts(stored: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reservation's open conflicts, from its own pending-edit markers (no extra read)."""
+    markers = stored.get(MARKERS) or {}
+    return [
+        {
+            "conflict_id": marker["conflict"],
+            "field": name,
+            "hub": stored.get(name),
+            "beds24": marker.get("source"),
+            "hub_changed_at": marker.get("at"),
+        }
+        for name, marker in sorted(markers.items())
+        if isinstance(marker, dict) and marker.get("conflict")
+    ]
+
+
 def compare_page(prop: Beds24Property, run: SyncRun, page: int, raw_bookings: list[dict[str, Any]]) -> None:
     summary = _summary(run)
     bookings: list[Beds24Booking] = []
@@ -79,11 +98,16 @@ def compare_page(prop: Beds24Property, run: SyncRun, page: int, raw_bookings: li
             summary["missing_in_hub"] += 1
         else:
             diff = differences(hub, content_fields(booking, prop))
-            if not diff:
+            conflicts = open_conflicts(hub)
+            if not diff and not conflicts:
                 run.counts.unchanged += 1
                 continue
             entry = {"kind": "discrepancy", "beds24_booking_id": booking.id, "fields": diff}
             summary["discrepancies"] += 1
+            if conflicts:
+                entry["conflicts"] = conflicts
+                # Only in a report that has some: a clean report stays as it always was
+                summary["open_conflicts"] = summary.get("open_conflicts", 0) + len(conflicts)
         entry["reservation_id"] = reservation_id
         entries.append(entry)
         if run.resync:

@@ -3,6 +3,7 @@ secrets (refresh token, webhook secret) are write-only."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -81,3 +82,31 @@ class Beds24IntegrationCreate(PropertyCreate):
 
     def property_body(self) -> PropertyCreate:
         return PropertyCreate.model_validate(self.model_dump(exclude={"integration_type"}, exclude_unset=True))
+
+
+class ReservationEdit(AdminBody):
+    """PATCH /api/integrations/beds24/reservations/{id}: an operator's change to a reservation. Beds24 keeps
+    its own copy: a later change there to the same field is a conflict (bookinghub.conflicts)."""
+
+    status: Literal["confirmed", "request", "new", "cancelled", "black", "inquiry"] | None = None
+    arrival: date | None = None
+    departure: date | None = None
+    num_adult: Annotated[int, Field(ge=0, le=1000)] | None = None
+    num_child: Annotated[int, Field(ge=0, le=1000)] | None = None
+    guest_name: Text | None = None
+    guest_email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    guest_phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    price: Annotated[float, Field(ge=0, le=10**9)] | None = None
+    notes: Annotated[str, StringConstraints(max_length=4000)] | None = None
+
+    @model_validator(mode="after")
+    def _some_and_ordered(self) -> ReservationEdit:
+        if not self.model_fields_set:
+            raise ValueError("at least one field to change is required")
+        if self.arrival and self.departure and self.departure < self.arrival:
+            raise ValueError("departure must not be before arrival")
+        return self
+
+    def fields(self) -> dict[str, Any]:
+        values = self.model_dump(exclude_unset=True, exclude_none=True)
+        return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}

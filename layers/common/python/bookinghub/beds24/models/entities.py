@@ -200,6 +200,9 @@ class Reservation(BaseModel):
     last_source: str  # webhook | incremental | full | reconcile
     created_at: str
     updated_at: str
+    # Operators' edits Beds24 has yet to learn of (bookinghub.conflicts.logic.detect): field -> marker
+    hub_edits: dict[str, Any] | None = None
+    updated_by: str | None = None  # the operator of the last hub edit
 
 
 class SyncCounts(BaseModel):

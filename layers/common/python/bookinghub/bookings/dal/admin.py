@@ -179,10 +179,12 @@ def apply_edit(
     updated_by: str,
     now: str,
     event: BookingDomainEvent | None,
+    extra_items: tuple[dict[str, Any], ...] = (),
 ) -> None:
     """Apply an operator's edit if the booking is still at `expected_version`, with its outbox event.
 
     The index keys follow the columns they are built from (activity date, customer email).
+    `extra_items`: more transaction items (a conflict's resolution and its events).
     """
     booking_id = str(booking["id"])
     attrs = {**set_columns, **_index_keys(booking_id, set_columns), "updated_at": now, "updated_by": updated_by}
@@ -222,11 +224,14 @@ def apply_edit(
                 }
             }
         )
+    items.extend(extra_items)
     ddb = client("dynamodb")
     try:
         ddb.transact_write_items(TransactItems=items)
     except ddb.exceptions.TransactionCanceledException as error:
         reasons = error.response.get("CancellationReasons", [])
+        if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons[1:]):
+            raise StaleVersion(None) from error  # an extra item's condition (the conflict was resolved)
         if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
             stored = keys.without_layout(from_item(reasons[0]["Item"])) if reasons[0].get("Item") else None
             raise StaleVersion(stored) from error

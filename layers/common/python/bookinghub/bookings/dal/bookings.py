@@ -28,6 +28,7 @@ _RESERVED = {
     "order_key",
     "last_payload_hash",
     "created_payload_hash",
+    "hub_edits",
 }
 # Each column's order key (the change that last set it) is stored beside it under this prefix
 FIELD_KEY_PREFIX = "order_key#"
@@ -73,12 +74,29 @@ class BookingChange:
     order_key: str  # sortable; compared only when `ordered` (the payload carried updated_at or version)
     ordered: bool
     now: str
-    event: BookingDomainEvent  # written to the outbox (Bookings table)
+    event: BookingDomainEvent | None  # written to the outbox (Bookings table); None: no column changes
     log: SyncLog  # the sync log row (IntegrationLogs table)
     defaults: dict[str, Any] = field(default_factory=dict)  # columns set only when the booking is created
     # Whether a column whose stored key equals `order_key` may be overwritten: only once the caller has
     # compared the values (logic.field_order); a first attempt leaves ties to that comparison.
     ties_apply: bool = False
+    # Conflicts (bookinghub.conflicts): the operator's pending edits (`hub_edits`) as read, and as they are
+    # to be written. None: not read, so the write refuses any column with a pending edit (the caller reads
+    # the booking then and decides); else the write requires them unchanged since the read.
+    markers: MarkersWrite | None = None
+    extra_items: tuple[dict[str, Any], ...] = ()  # more transaction items (conflict records, their events)
+    # Columns this change carried but leaves as the hub has them: their order keys still move to this
+    # change's, so an older change of theirs stays stale (and is no new conflict)
+    held: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MarkersWrite:
+    read: dict[str, Any] | None
+    new: dict[str, Any]
+
+
+MARKERS = "hub_edits"
 
 
 def _index_attributes(change: BookingChange) -> dict[str, Any]:
@@ -121,14 +139,21 @@ def _side_items(change: BookingChange) -> list[dict[str, Any]]:
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         },
-        {
-            "Put": {
-                "TableName": settings.bookings_table,
-                "Item": to_item(event_item(change.event)),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
-        },
+        *(
+            [
+                {
+                    "Put": {
+                        "TableName": settings.bookings_table,
+                        "Item": to_item(event_item(change.event)),
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                }
+            ]
+            if change.event is not None
+            else []
+        ),
         {"Put": {"TableName": settings.integration_logs_table, "Item": to_item(sync_log_item(change.log))}},
+        *change.extra_items,
     ]
 
 
@@ -179,8 +204,9 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
     if_absent: dict[str, Any] = {"created_at": change.now, "order_key": change.order_key}
     if may_create:
         if_absent.update({k: v for k, v in change.defaults.items() if k not in change.fields})
+    ordered_columns = {**dict.fromkeys(change.held), **columns}
     if change.ordered:
-        always.update({field_key_attribute(column): change.order_key for column in columns})
+        always.update({field_key_attribute(column): change.order_key for column in ordered_columns})
     assignments = [f"{expr.name(attr)} = {expr.value(value)}" for attr, value in always.items()]
     for attr, value in if_absent.items():
         assignments.append(f"{expr.name(attr)} = if_not_exists({expr.name(attr)}, {expr.value(value)})")
@@ -190,14 +216,15 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
     # Not a redelivery of the last applied payload, and (when ordered) no column set by a newer change
     conditions = [f"{expr.name('last_payload_hash')} <> {expr.value(change.payload_hash)}"]
     if change.ordered:
-        conditions += _not_older(expr, columns, change.order_key, ties_apply=change.ties_apply)
+        conditions += _not_older(expr, ordered_columns, change.order_key, ties_apply=change.ties_apply)
+    removals = _markers(expr, change, columns, assignments, conditions)
     fresh = " AND ".join(conditions)
     condition = f"attribute_not_exists(PK) OR ({fresh})" if may_create else f"attribute_exists(PK) AND {fresh}"
     booking_update = {
         "Update": {
             "TableName": get_settings().bookings_table,
             "Key": to_item({"PK": keys.booking_pk(change.booking_id), "SK": keys.BOOKING_SK}),
-            "UpdateExpression": "SET " + ", ".join(assignments),
+            "UpdateExpression": "SET " + ", ".join(assignments) + removals,
             "ConditionExpression": condition,
             "ExpressionAttributeNames": expr.names,
             "ExpressionAttributeValues": expr.values,
@@ -205,6 +232,24 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
         }
     }
     _transact([booking_update, *_side_items(change)])
+
+
+def _markers(
+    expr: _Expression, change: BookingChange, columns: dict[str, Any], assignments: list[str], conditions: list[str]
+) -> str:
+    """The conflict markers' part of the write (see BookingChange.markers); returns a REMOVE clause."""
+    if change.markers is None:
+        if columns:  # (a name placeholder must be used, so only when there are columns to guard)
+            markers = expr.name(MARKERS)
+            conditions += [f"attribute_not_exists({markers}.{expr.name(column)})" for column in sorted(columns)]
+        return ""
+    markers = expr.name(MARKERS)
+    read = change.markers.read
+    conditions.append(f"{markers} = {expr.value(read)}" if read else f"attribute_not_exists({markers})")
+    if change.markers.new:
+        assignments.append(f"{markers} = {expr.value(change.markers.new)}")
+        return ""
+    return f" REMOVE {markers}" if read else ""
 
 
 def _not_older(expr: _Expression, columns: dict[str, Any], order_key: str, *, ties_apply: bool) -> list[str]:
@@ -265,7 +310,7 @@ def _transact(items: list[dict[str, Any]]) -> None:
     except ddb.exceptions.TransactionCanceledException as error:
         reasons = error.response.get("CancellationReasons", [])
         codes = [reason.get("Code") for reason in reasons]
-        # Item order: 0 booking, 1 website check, 2 event, 3 log
+        # Item order: 0 booking, 1 website check, 2 event (if any), then the log and any extra items
         if len(reasons) > 1 and codes[1] == "ConditionalCheckFailed":
             raise WebsiteUnavailable(exists=bool(reasons[1].get("Item"))) from error
         if reasons and codes[0] == "ConditionalCheckFailed":

@@ -24,6 +24,7 @@ from bookinghub.bookings.dal import admin as store
 from bookinghub.bookings.dal import bookings as booking_store
 from bookinghub.bookings.models.admin import BookingEdit
 from bookinghub.bookings.models.events import BookingDomainEvent, BookingEventType
+from bookinghub.conflicts.logic.detect import MARKERS, mark_hub_edit, markers_of
 from bookinghub.core.auth import Principal
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import (
@@ -42,7 +43,7 @@ MAX_LIMIT = 100
 _UNVERSIONED_RETRIES = 3
 # Storage attributes that are not part of a booking as operators see it
 # The sync's bookkeeping, not part of a booking as operators see it (the dal never returns storage keys)
-_HIDDEN = {"order_key", "last_payload_hash", "created_payload_hash"}
+_HIDDEN = {"order_key", "last_payload_hash", "created_payload_hash", MARKERS}
 _SORT_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}#[0-9a-f-]{36}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # The columns an operator edits; a manual test webhook sends their current values
@@ -185,12 +186,21 @@ def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_ma
         event = _event(
             booking, changed, principal, now, "booking.status_changed" if "status" in changed else "booking.updated"
         )
+        set_columns = {k: v for k, v in changed.items() if v is not None}
+        remove_columns = sorted(k for k, v in changed.items() if v is None)
+        # The fields the source has yet to learn of (conflict detection, bookinghub.conflicts)
+        markers = mark_hub_edit(booking, changed, kind="booking", actor=principal.actor, now=now)
+        if markers != markers_of(booking):
+            if markers:
+                set_columns[MARKERS] = markers
+            else:
+                remove_columns.append(MARKERS)
         try:
             store.apply_edit(
                 booking,
                 expected_version=current,
-                set_columns={k: v for k, v in changed.items() if v is not None},
-                remove_columns=sorted(k for k, v in changed.items() if v is None),
+                set_columns=set_columns,
+                remove_columns=remove_columns,
                 updated_by=principal.actor,
                 now=now,
                 event=event,

@@ -10,6 +10,9 @@ event and its sync log in one transaction. Rules:
   (by `version`, then `updated_at`) than the change that last set that column, and left when it is
   older; the answer names both (`applied_fields`, `stale_fields`). Nothing applied is `ignored_stale`.
   A change carrying neither has no order of its own: it is applied in arrival order.
+- conflicts (bookinghub.conflicts): a column an operator changed since this source last sent it is
+  settled by the organisation's rule; a column held for the hub (or for a person) is named in
+  `held_fields`, a conflict found in `conflict_fields`. The change's other columns apply as usual.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from bookinghub.bookings.dal import bookings as booking_store
 from bookinghub.bookings.logic.field_order import UNORDERED, merge_fields
 from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
 from bookinghub.bookings.models.sync import CREATE_DEFAULTS, BookingSyncRequest, parse_sync_request
+from bookinghub.conflicts.logic.detect import BookingRef
+from bookinghub.conflicts.logic.sources import SourcePlan, plan_source_change
 from bookinghub.core.clock import iso_now, to_iso
 from bookinghub.core.errors import (
     AuthFailed,
@@ -57,6 +62,8 @@ class SyncResult:
     outcome: Outcome
     applied_fields: tuple[str, ...] = ()  # booking columns this delivery set
     stale_fields: tuple[str, ...] = ()  # booking columns a newer change had already set
+    held_fields: tuple[str, ...] = ()  # columns kept as the hub has them (an operator's pending edit)
+    conflict_fields: tuple[str, ...] = ()  # columns where this change met an operator's edit
 
     @property
     def message(self) -> str:
@@ -101,9 +108,10 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
     # next attempt writes only those, under the same per-column guard.
     columns, narrowed = fields, False
     stale: tuple[str, ...] = ()
+    plan: SourcePlan | None = None
     conflicts = merges = 0
     while True:
-        change = _change(website, request, booking_id, payload_hash, canonical, order_key, columns, narrowed)
+        change = _change(website, request, booking_id, payload_hash, canonical, order_key, columns, narrowed, plan)
         try:
             if request.event == "booking.created":
                 booking_store.create_booking(change)
@@ -112,7 +120,14 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
                 # A narrowed write may not create: the booking existed when it was narrowed
                 booking_store.update_booking(change, may_create=request.is_complete and not narrowed)
                 outcome = "updated"
-            result = SyncResult(booking_id, outcome, applied_fields=tuple(sorted(columns)), stale_fields=stale)
+            result = SyncResult(
+                booking_id,
+                outcome,
+                applied_fields=tuple(sorted(columns)),
+                stale_fields=stale,
+                held_fields=plan.held if plan else (),
+                conflict_fields=plan.conflict_fields if plan else (),
+            )
         except booking_store.WriteConflict:
             conflicts += 1
             if conflicts == _CONFLICT_RETRIES:
@@ -132,15 +147,19 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
                 )
             else:
                 merge = merge_fields(stored, fields, order_key)
-                if merge.applied:
+                plan = _conflicts(website, request, booking_id, stored, merge.applied)
+                if merge.applied and (plan is None or plan.changes_anything):
                     # Bounded: a narrowed write fails only when another change landed since its read
                     merges += 1
                     if merges > _MERGE_RETRIES:
                         raise ServerError("The booking is being changed concurrently; retry") from None
-                    columns, stale, narrowed = merge.applied, merge.stale, True
+                    columns, stale, narrowed = (plan.write if plan else merge.applied), merge.stale, True
                     continue
                 result = SyncResult(
-                    booking_id, "ignored_stale" if merge.stale else "unchanged", stale_fields=merge.stale
+                    booking_id,
+                    "ignored_stale" if merge.stale else "unchanged",
+                    stale_fields=merge.stale,
+                    held_fields=plan.held if plan else (),
                 )
         logger.info(
             "booking sync",
@@ -151,9 +170,34 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
                 "outcome": result.outcome,
                 "applied_fields": list(result.applied_fields),
                 "stale_fields": list(result.stale_fields),
+                "held_fields": list(result.held_fields),
+                "conflict_fields": list(result.conflict_fields),
             },
         )
         return result
+
+
+def _conflicts(
+    website: ApiKeyRecord, request: BookingSyncRequest, booking_id: str, stored: dict[str, Any], columns: dict[str, Any]
+) -> SourcePlan | None:
+    """The operator's pending edits these columns meet (None: none), settled by the organisation's rules."""
+    ref = BookingRef(
+        kind="booking",
+        booking_id=booking_id,
+        organisation_id=website.organisation_id,
+        website_id=website.website_id,
+        source_booking_id=request.source_booking_id,
+    )
+    moment = request.updated_at or request.created_at
+    return plan_source_change(
+        ref,
+        stored,
+        columns,
+        source=f"website:{website.website_id}",
+        source_time=to_iso(moment) if moment else None,
+        now=iso_now(),
+        accepts_writes=True,  # the sync back (seed 002 webhook); the delivery system skips a website without one
+    )
 
 
 def _existing(request: BookingSyncRequest, stored: dict[str, Any] | None) -> dict[str, Any]:
@@ -203,20 +247,26 @@ def _change(
     order_key: str | None,
     fields: dict[str, Any],
     narrowed: bool,
+    plan: SourcePlan | None,
 ) -> booking_store.BookingChange:
-    """The write for `fields` (the columns to set); its domain event carries those columns alone."""
+    """The write for `fields` (the columns to set); its domain event carries those columns alone (no
+    event when it sets none: only conflicts are recorded). `plan`: the conflicts met, after a read."""
     now = iso_now()
-    event = BookingDomainEvent(
-        event_id=str(uuid.uuid4()),
-        event_type=request.event,
-        booking_id=booking_id,
-        website_id=website.website_id,
-        organisation_id=website.organisation_id,
-        source_booking_id=request.source_booking_id,
-        origin=f"website:{website.website_id}",
-        changed_fields=sorted(fields),
-        data=fields,
-        occurred_at=now,
+    event = (
+        None
+        if not fields
+        else BookingDomainEvent(
+            event_id=str(uuid.uuid4()),
+            event_type=request.event,
+            booking_id=booking_id,
+            website_id=website.website_id,
+            organisation_id=website.organisation_id,
+            source_booking_id=request.source_booking_id,
+            origin=f"website:{website.website_id}",
+            changed_fields=sorted(fields),
+            data=fields,
+            occurred_at=now,
+        )
     )
     log = SyncLog(
         id=str(uuid.uuid4()),
@@ -242,4 +292,7 @@ def _change(
         event=event,
         log=log,
         defaults=CREATE_DEFAULTS if request.event == "booking.created" or request.is_complete else {},
+        markers=booking_store.MarkersWrite(plan.markers_read, plan.markers) if plan else None,
+        extra_items=tuple(plan.items()) if plan else (),
+        held=plan.held if plan else (),
     )

@@ -12,6 +12,10 @@ BookingEventType = Literal[
     "booking.cancelled",
     "booking.refunded",
     "booking.status_changed",
+    # A source and the hub changed the same field (bookinghub.conflicts): for subscribers and the
+    # real-time feed, never synced back to a website as a booking change
+    "booking.conflict_detected",
+    "booking.conflict_resolved",
 ]
 
 

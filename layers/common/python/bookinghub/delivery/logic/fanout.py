@@ -38,6 +38,10 @@ class FanOut:
 def echo_reason(event: BookingDomainEvent) -> str | None:
     if event.origin == f"website:{event.website_id}":
         return "the change came from this website"
+    if event.event_type not in payloads.SYNC_BACK_SOURCES:
+        # A conflict's record is news for subscribers and operators; the website gets only the booking
+        # change a resolution makes (seed 002's booking.updated / status_changed)
+        return f"{event.event_type} is not a booking change"
     return None
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from bookinghub.bookings.models.events import BookingDomainEvent
 
 SYNC_BACK_EVENTS = ("booking.updated", "booking.status_changed")
+# The domain events a website is told of (as one of SYNC_BACK_EVENTS); conflicts are not among them
+SYNC_BACK_SOURCES = ("booking.created", "booking.updated", "booking.cancelled", "booking.refunded", *SYNC_BACK_EVENTS)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Seed 003's fixed `source`, kept so Make.com scenarios built against the seed keep matching
 MAKE_SOURCE = "contract-management-system"

@@ -32,7 +32,13 @@ def get_booking(booking_id: str) -> dict[str, Any] | None:
 
 
 def write_booking(
-    booking_id: str, fields: dict[str, Any], *, read_version: int | None, now: str, event_item: dict[str, Any]
+    booking_id: str,
+    fields: dict[str, Any],
+    *,
+    read_version: int | None,
+    now: str,
+    event_item: dict[str, Any],
+    extra_items: tuple[dict[str, Any], ...] = (),
 ) -> None:
     """Set `fields` (identity, columns and index keys) and store the event, if the booking is still at
     `read_version` (None: it must not exist yet). Other attributes (an operator's notes) are kept."""
@@ -65,6 +71,7 @@ def write_booking(
             }
         },
         {"Put": {"TableName": table, "Item": to_item(event_item), "ConditionExpression": "attribute_not_exists(PK)"}},
+        *extra_items,  # conflict records and their events (bookinghub.conflicts)
     ]
     ddb = client("dynamodb")
     try:

@@ -18,6 +18,8 @@ from typing import Any, Literal
 from bookinghub.aws import keys as hub_keys
 from bookinghub.beds24.logic.mapping import GuestCandidate, normalise_email, normalise_phone
 from bookinghub.bookings.dal.logs import event_item
+from bookinghub.conflicts.logic.detect import MARKERS, BookingRef
+from bookinghub.conflicts.logic.sources import SourcePlan, plan_source_change
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import ServerError
 from bookinghub.guests.logic.matching import match_guests
@@ -115,7 +117,7 @@ def _event(stored: dict[str, Any] | None, fields: dict[str, Any], config: PMSCon
     columns = {
         k: v
         for k, v in fields.items()
-        if not k.startswith("GSI") and k not in ("entity", "content_hash", "pms_last_event")
+        if not k.startswith("GSI") and k not in ("entity", "content_hash", "pms_last_event", MARKERS)
     }
     changed = sorted(k for k, v in columns.items() if stored is None or stored.get(k) != v)
     if stored is None:
@@ -169,10 +171,17 @@ def apply_booking(
             if stored_moment and fields["pms_modified_at"] and stored_moment > fields["pms_modified_at"]:
                 return Applied(booking_id, "stale")
         now = iso_now()
+        plan = _conflicts(config, booking, stored, fields, now)
+        written = fields if plan is None else {**plan.write, MARKERS: plan.markers}
         try:
             read_version = int(stored["version"]) if stored is not None else None
             store.write_booking(
-                booking_id, fields, read_version=read_version, now=now, event_item=_event(stored, fields, config, now)
+                booking_id,
+                written,
+                read_version=read_version,
+                now=now,
+                event_item=_event(stored, written, config, now),
+                extra_items=tuple(plan.items()) if plan else (),
             )
         except store.VersionMoved:
             continue
@@ -188,6 +197,33 @@ def apply_booking(
         )
         return Applied(booking_id, outcome)
     raise ServerError("The booking is being changed concurrently; retry")
+
+
+def _conflicts(
+    config: PMSConfiguration,
+    booking: NormalizedBooking,
+    stored: dict[str, Any] | None,
+    fields: dict[str, Any],
+    now: str,
+) -> SourcePlan | None:
+    """An operator's pending edits this change meets, settled by the organisation's rules. A PMS takes
+    no writes from the hub here, so a value the hub keeps is not synced back."""
+    ref = BookingRef(
+        kind="booking",
+        booking_id=str(fields["id"]),
+        organisation_id=config.organisation_id,
+        website_id=str(fields["website_id"]),
+        source_booking_id=booking.external_id,
+    )
+    return plan_source_change(
+        ref,
+        stored,
+        fields,
+        source=f"pms:{config.provider}:{config.slug}",
+        source_time=fields.get("pms_modified_at") or None,
+        now=now,
+        accepts_writes=False,
+    )
 
 
 def apply_rooms(config: PMSConfiguration, rooms: Sequence[NormalizedRoom]) -> int:

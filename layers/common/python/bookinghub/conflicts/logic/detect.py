@@ -1,0 +1,232 @@
+"""Field-level conflict detection and the automatic rules (pure: no I/O).
+
+The per-field state is one map attribute on the booking (or reservation), `hub_edits`, holding only the
+fields an operator changed and the source has not caught up with:
+
+    hub_edits = {"activity_date": {"at": <hub time>, "by": <operator>, "base": <source's value then>,
+                                   "conflict": <open conflict id>, "source": <its source value>}}
+
+`base` is the source's value when the hub last read it (the value the operator changed). When the source
+next sends the field:
+- the hub's value: the source caught up (the sync back reached it), the marker goes, no conflict;
+- `base`: the source did not change the field (a full payload repeats it), the hub's value stays;
+- anything else: both changed it, a conflict, settled by the organisation's rule for the field's group.
+Fields without a marker are not touched here: they follow the per-field ordering alone. Admin notes are
+hub-only: an edit of them never leaves a marker, so they never conflict.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bookinghub.conflicts.models import DEFAULT_RULES, ConflictRecord, Group, Kind, Rule
+
+CONFLICT_NAMESPACE = uuid.UUID("0b7e52a4-6f61-4d2c-9a3e-15c1f4a9e8d2")
+MARKERS = "hub_edits"  # the attribute holding the markers
+
+# Which group each field an operator may edit belongs to; a field not listed never conflicts.
+BOOKING_GROUPS: dict[str, Group] = {
+    "status": "status",
+    "activity_date": "dates",
+    "time_slot": "dates",
+    "check_out_date": "dates",
+    "room_number": "room",
+    "hotel_name": "room",
+    "transport_type": "room",
+    "guest_count": "guest",
+    "non_players": "guest",
+    "private_passengers": "guest",
+    "customer_name": "guest",
+    "customer_email": "guest",
+    "customer_phone": "guest",
+    "customer_country_code": "guest",
+    "transport_cost": "price",
+    "total_amount": "price",
+    "special_requests": "notes",
+}
+RESERVATION_GROUPS: dict[str, Group] = {
+    "status": "status",
+    "arrival": "dates",
+    "departure": "dates",
+    "beds24_room_id": "room",
+    "num_adult": "guest",
+    "num_child": "guest",
+    "guest_name": "guest",
+    "guest_email": "guest",
+    "guest_phone": "guest",
+    "price": "price",
+    "notes": "notes",
+}
+
+
+def group_of(kind: Kind, name: str) -> Group | None:
+    return (BOOKING_GROUPS if kind == "booking" else RESERVATION_GROUPS).get(name)
+
+
+def effective_rules(stored: dict[str, Any] | None) -> dict[Group, Rule]:
+    rules = dict(DEFAULT_RULES)
+    rules.update({k: v for k, v in (stored or {}).items() if k in rules})  # type: ignore[misc]
+    return rules
+
+
+def markers_of(stored: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    raw = (stored or {}).get(MARKERS) or {}
+    return {str(k): dict(v) for k, v in raw.items()}
+
+
+def mark_hub_edit(
+    stored: dict[str, Any], changed: dict[str, Any], *, kind: Kind, actor: str, now: str
+) -> dict[str, dict[str, Any]]:
+    """The markers after an operator's edit of `changed` (field -> new value) on `stored`."""
+    markers = markers_of(stored)
+    for name, value in changed.items():
+        if group_of(kind, name) is None:
+            continue  # hub-only (admin notes) or not a source field: nothing to reconcile
+        marker = markers.get(name)
+        # (a `base` of None is not stored: DynamoDB maps drop nulls)
+        base = marker.get("base") if marker else stored.get(name)
+        if value == base and not (marker and marker.get("conflict")):
+            markers.pop(name, None)  # back to what the source has: nothing differs any more
+            continue
+        markers[name] = {**(marker or {}), "at": now, "by": actor, "base": base}
+    return markers
+
+
+@dataclass(frozen=True)
+class BookingRef:
+    """What a conflict record names about its booking."""
+
+    kind: Kind
+    booking_id: str
+    organisation_id: str
+    website_id: str
+    source_booking_id: str
+
+
+@dataclass
+class Decision:
+    write: dict[str, Any] = field(default_factory=dict)  # the source's fields to write
+    held: list[str] = field(default_factory=list)  # fields where the hub's value stays
+    markers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    records: list[ConflictRecord] = field(default_factory=list)  # new or changed conflicts
+    corrections: dict[str, Any] = field(default_factory=dict)  # hub values to sync back (hub kept)
+    markers_changed: bool = False
+
+
+def conflict_id(booking_id: str, name: str, hub_at: str, base: Any, source_value: Any) -> str:
+    """The same for a redelivery of the change; a new one for each new source value against each base (a
+    source going A, B, then A again meets a new base each time: three conflicts, not one rewritten)."""
+    values = json.dumps([base, source_value], sort_keys=True, default=str)
+    return str(uuid.uuid5(CONFLICT_NAMESPACE, f"{booking_id}\x1f{name}\x1f{hub_at}\x1f{values}"))
+
+
+def moment(text: str | None) -> datetime | None:
+    """Any of the hub's and the sources' ISO forms (Z or offset, with or without fractions)."""
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def decide(
+    ref: BookingRef,
+    stored: dict[str, Any],
+    incoming: dict[str, Any],
+    rules: dict[Group, Rule],
+    *,
+    source: str,
+    source_time: str | None,
+    now: str,
+    accepts_writes: bool,
+) -> Decision:
+    """Split a source change's fields (`incoming`, already newer by the per-field order) by the markers.
+
+    `source_time`: the change's time on the source's clock (None: its arrival, `now`). `accepts_writes`:
+    whether the hub's value can be synced back to this source (a website with a webhook; not Beds24)."""
+    markers = markers_of(stored)
+    decision = Decision(markers=markers)
+    for name, value in incoming.items():
+        marker = markers.get(name)
+        group = group_of(ref.kind, name)
+        if marker is None or group is None:
+            decision.write[name] = value
+            continue
+        hub_value = stored.get(name)
+        if value == hub_value:
+            if not marker.get("conflict"):
+                markers.pop(name)  # the source caught up with the hub
+                decision.markers_changed = True
+            decision.write[name] = value
+            continue
+        if value == marker.get("base") or (marker.get("conflict") and value == marker.get("source")):
+            decision.held.append(name)  # the source did not change it since (or this conflict is known)
+            continue
+        rule = rules[group]
+        winner = rule
+        if rule == "newest_wins":
+            source_moment, hub_moment = moment(source_time) or moment(now), moment(str(marker.get("at")))
+            newer = source_moment is not None and (hub_moment is None or source_moment > hub_moment)
+            winner = "source_wins" if newer else "hub_wins"
+        known = marker.get("conflict")
+        cid = str(known) if known else conflict_id(ref.booking_id, name, str(marker["at"]), marker.get("base"), value)
+        record = ConflictRecord(
+            id=cid,
+            organisation_id=ref.organisation_id,
+            kind=ref.kind,
+            booking_id=ref.booking_id,
+            website_id=ref.website_id,
+            source=source,
+            field=name,
+            group=group,
+            rule=rule,
+            hub_value=hub_value,
+            source_value=value,
+            base_value=marker.get("base"),
+            hub_changed_at=str(marker.get("at")),
+            hub_changed_by=marker.get("by"),
+            source_changed_at=source_time,
+            detected_at=now,
+            status="open",
+            outcome="pending",
+        )
+        decision.markers_changed = True
+        if winner == "source_wins":
+            decision.write[name] = value
+            markers.pop(name)
+            record = record.model_copy(
+                update={
+                    "status": "resolved",
+                    "outcome": "source_applied",
+                    "resolved_value": value,
+                    "resolved_by": "rule",
+                    "resolved_at": now,
+                    "sync_back": "not_needed",
+                }
+            )
+        elif winner == "hub_wins":
+            decision.held.append(name)
+            # The source's latest value becomes the known base: the same value again is no new conflict
+            markers[name] = {k: v for k, v in marker.items() if k not in ("conflict", "source")} | {"base": value}
+            decision.corrections[name] = hub_value
+            record = record.model_copy(
+                update={
+                    "status": "resolved",
+                    "outcome": "hub_kept",
+                    "resolved_value": hub_value,
+                    "resolved_by": "rule",
+                    "resolved_at": now,
+                    "sync_back": "queued" if accepts_writes else "unsupported",
+                }
+            )
+        else:  # manual: the field waits for a person; the change's other fields apply
+            decision.held.append(name)
+            markers[name] = {**marker, "conflict": cid, "source": value}
+        decision.records.append(record)
+    return decision
