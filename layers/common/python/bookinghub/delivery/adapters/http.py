@@ -12,12 +12,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import requests
 
 from bookinghub.core.observability import trace_library
 from bookinghub.core.urls import PrivateDestination, UnresolvableHost, check_destination, is_loopback
+
+if TYPE_CHECKING:
+    import requests  # imported at the first call (~30 ms of init for the API functions that import this)
 
 _EXCERPT_BYTES = 512
 
@@ -53,6 +55,8 @@ def check_url(url: str, *, allow_insecure_loopback: bool) -> None:
 
 @cache
 def _session() -> requests.Session:
+    import requests
+
     trace_library("requests")
     session = requests.Session()
     session.trust_env = False
@@ -69,6 +73,8 @@ def post(
     session: requests.Session | None = None,
 ) -> HttpResult:
     """One attempt. Raises DestinationRefused; every other failure is an HttpResult without a status."""
+    import requests
+
     started = time.monotonic()
     try:
         check_url(url, allow_insecure_loopback=allow_insecure_loopback)
@@ -94,6 +100,8 @@ def post(
 
 
 def _excerpt(response: requests.Response) -> str:
+    import requests
+
     try:
         chunk = next(response.iter_content(_EXCERPT_BYTES), b"")
     except requests.RequestException:
