@@ -14,6 +14,7 @@ their first use.
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -28,7 +29,12 @@ _NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "BookingHub")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-logger = Logger(service=_SERVICE)
+# Powertools' own serializer (json.dumps with default=str, compact, non-ASCII kept) builds a JSONEncoder
+# for every line; this one is built once and writes the same text. POWERTOOLS_DEV keeps Powertools' own
+# (it indents).
+_log_json = json.JSONEncoder(default=str, separators=(",", ":"), ensure_ascii=False).encode
+_dev = resolve_truthy_env_var_choice(env=os.getenv(constants.POWERTOOLS_DEV_ENV, "false"))
+logger = Logger(service=_SERVICE, json_serializer=None if _dev else _log_json)
 metrics = Metrics(namespace=_NAMESPACE, service=_SERVICE)
 
 
