@@ -68,7 +68,7 @@ def test_the_pinned_request_keeps_the_name_for_host_sni_and_certificate() -> Non
         requests.Request("POST", pinned.url, headers={"Host": pinned.host_header})
     )
     prepared.pinned_hostname = pinned.hostname  # type: ignore[attr-defined]
-    adapter = http.PinnedAdapter()
+    adapter = http.pinned_adapter_class()()
     host_params, pool_kwargs = adapter.build_connection_pool_key_attributes(prepared, True)
     assert host_params["host"] == "93.184.216.34"
     assert pool_kwargs["server_hostname"] == pool_kwargs["assert_hostname"] == "hooks.example.com"

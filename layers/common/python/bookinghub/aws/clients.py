@@ -3,22 +3,43 @@
 Nothing here runs at import time: boto3 is imported on first use, so a handler that never touches AWS
 (or has not yet) pays nothing for it. Endpoints come from botocore's own configuration, so the local
 runtime only sets AWS_ENDPOINT_URL and the code never special-cases it.
+
+Every client comes from one boto3 Session: a Session has its own botocore loader, so a second one
+reads and parses botocore's endpoint, partition and defaults data again (~12 ms a client). Sessions are
+not thread-safe, clients are: creation is serialised by a lock. `client.cache_clear()` (tests, the local
+runtime, after changing the environment) also starts a new Session with the next client.
 """
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
 from bookinghub.core.observability import trace_library
 
+_creating = threading.Lock()
+_shared: list[Any] = []  # the Session of the clients in client()'s cache
+
+
+def _session() -> Any:
+    """The shared Session; a new one when client()'s cache is empty (first use, or just cleared)."""
+    if not _shared or client.cache_info().currsize == 0:
+        import boto3
+
+        trace_library("botocore")  # before the first client: calls show up as X-Ray subsegments
+        _shared[:] = [boto3.session.Session()]
+    return _shared[0]
+
 
 @cache
 def client(service: str) -> Any:
-    import boto3
-    from botocore.config import Config
+    with _creating:  # functools.cache alone would let two threads build clients from one Session at once
+        return _new_client(service)
 
-    trace_library("botocore")  # before the first client: calls show up as X-Ray subsegments
+
+def _new_client(service: str) -> Any:
+    from botocore.config import Config
 
     # Short timeouts and standard retries: a Lambda has a hard deadline; better to fail and let the
     # queue retry than to hang. See worst_case_call_seconds: a call's retries end inside the function.
@@ -30,24 +51,23 @@ def client(service: str) -> Any:
         connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
         read_timeout=read_timeout,
     )
-    return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+    return _session().client(service, config=config)
 
 
 @cache
 def endpoint_client(service: str, endpoint_url: str, *, max_pool_connections: int = 10) -> Any:
     """A client of a service reached at an endpoint of its own (API Gateway's management API is one per
     stage: its callback URL), with the same call budget as `client`."""
-    import boto3
     from botocore.config import Config
 
-    trace_library("botocore")
     config = Config(
         retries={"mode": "standard", "max_attempts": AWS_MAX_ATTEMPTS},
         connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
         read_timeout=5,
         max_pool_connections=max_pool_connections,
     )
-    return boto3.session.Session().client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
+    with _creating:
+        return _session().client(service, endpoint_url=endpoint_url, config=config)
 
 
 AWS_MAX_ATTEMPTS = 2  # the first try and one retry (a retried transaction is safe: ClientRequestToken)

@@ -13,9 +13,13 @@ OrganisationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0
 
 
 class AdminBody(BaseModel):
-    """An admin API body: unknown fields are an error (Powertools validates it against this model)."""
+    """An admin API body: unknown fields are an error (Powertools validates it against this model).
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    Built at first use, not at import (defer_build): the admin API imports every domain's bodies and one
+    request validates one of them.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 def require_some(model: BaseModel) -> None:

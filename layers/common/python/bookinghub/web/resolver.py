@@ -29,11 +29,15 @@ def error_response(status: int, code: str, message: str, details: list[dict[str,
     return json_response(status, body)
 
 
+# Built once: json.dumps with any non-default option builds a new JSONEncoder on every call
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def json_response(status: int, body: dict[str, Any]) -> Response:
     return Response(
         status_code=status,
         content_type="application/json",
-        body=json.dumps(body, separators=(",", ":")),
+        body=_compact_json(body),
         headers={"Cache-Control": "no-store"},
     )
 

@@ -40,8 +40,8 @@ from bookinghub.core.errors import (
     WebsiteNotFound,
 )
 from bookinghub.core.observability import logger
-from bookinghub.core.security import hash_api_key, mask_pii, same_secret
-from bookinghub.websites.dal import websites as website_store
+from bookinghub.core.security import mask_pii
+from bookinghub.websites.logic.auth import authenticate
 from bookinghub.websites.models import ApiKeyRecord
 
 Outcome = Literal["created", "updated", "unchanged", "ignored_stale"]
@@ -78,20 +78,6 @@ def sync_booking(api_key: str | None, body: bytes, *, json_body: bool) -> SyncRe
         raise UnsupportedMediaType()
     request = parse_sync_request(body)
     return apply_sync(website, request)
-
-
-def authenticate(api_key: str | None) -> ApiKeyRecord:
-    if not api_key or not api_key.strip():
-        raise AuthFailed("Missing API key")
-    key_hash = hash_api_key(api_key.strip())
-    record = website_store.get_api_key(key_hash)
-    # The lookup is by hash; the comparison re-checks it in constant time so a store that matched on a
-    # prefix or case-folded could never authenticate a different key.
-    if record is None or not same_secret(record.key_hash, key_hash):
-        raise AuthFailed("Invalid API key")
-    if not record.is_active or (record.expires_at is not None and record.expires_at <= time.time()):
-        raise AuthFailed("API key is inactive")
-    return record
 
 
 def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult:

@@ -18,11 +18,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-import requests
-from requests.adapters import HTTPAdapter
 
 from bookinghub.core.observability import trace_library
 from bookinghub.core.urls import (
@@ -33,6 +30,10 @@ from bookinghub.core.urls import (
     check_destination,
     is_loopback,
 )
+
+if TYPE_CHECKING:
+    import requests  # imported at the first call (~30 ms of init for the API functions that import this)
+    from requests.adapters import HTTPAdapter
 
 _EXCERPT_BYTES = 512
 
@@ -86,27 +87,36 @@ def _netloc_host(address: IPAddress) -> str:
     return f"[{address}]" if address.version == 6 else str(address)
 
 
-class PinnedAdapter(HTTPAdapter):
-    """Sends a pinned request: connects to the URL's address, but speaks TLS as the original hostname
-    (SNI and certificate verification), which urllib3 takes as pool-key arguments."""
+@cache
+def pinned_adapter_class() -> type[HTTPAdapter]:
+    """The adapter class (built at first use: requests is imported then, not at cold start)."""
+    from requests.adapters import HTTPAdapter
 
-    def build_connection_pool_key_attributes(
-        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        hostname = getattr(request, "pinned_hostname", None)
-        if hostname and host_params.get("scheme") == "https":
-            pool_kwargs["server_hostname"] = hostname
-            # a name to check (never False: verification is never turned off here)
-            pool_kwargs["assert_hostname"] = hostname
-        return host_params, pool_kwargs
+    class PinnedAdapter(HTTPAdapter):
+        """Sends a pinned request: connects to the URL's address, but speaks TLS as the original hostname
+        (SNI and certificate verification), which urllib3 takes as pool-key arguments."""
+
+        def build_connection_pool_key_attributes(
+            self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+        ) -> tuple[dict[str, Any], dict[str, Any]]:
+            host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+            hostname = getattr(request, "pinned_hostname", None)
+            if hostname and host_params.get("scheme") == "https":
+                pool_kwargs["server_hostname"] = hostname
+                # a name to check (never False: verification is never turned off here)
+                pool_kwargs["assert_hostname"] = hostname
+            return host_params, pool_kwargs
+
+    return PinnedAdapter
 
 
 def new_session() -> requests.Session:
     """A session that sends pinned requests (tests build their own with a test CA as `verify`)."""
+    import requests
+
     session = requests.Session()
     session.trust_env = False
-    adapter = PinnedAdapter(pool_connections=32, pool_maxsize=16)  # kept-alive connections per address
+    adapter = pinned_adapter_class()(pool_connections=32, pool_maxsize=16)  # kept-alive connections per address
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -114,6 +124,7 @@ def new_session() -> requests.Session:
 
 @cache
 def _session() -> requests.Session:
+
     trace_library("requests")
     return new_session()
 
@@ -129,7 +140,9 @@ def post(
     resolver: Resolver | None = None,
 ) -> HttpResult:
     """One attempt. Raises DestinationRefused; every other failure is an HttpResult without a status.
-    `session` must mount PinnedAdapter (new_session()) for https to verify the original hostname."""
+    `session` must mount the pinning adapter (new_session()) for https to verify the original hostname."""
+    import requests
+
     started = time.monotonic()
     try:
         pinned = check_url(url, allow_insecure_loopback=allow_insecure_loopback, resolver=resolver)
@@ -160,6 +173,8 @@ def post(
 
 
 def _excerpt(response: requests.Response) -> str:
+    import requests
+
     try:
         chunk = next(response.iter_content(_EXCERPT_BYTES), b"")
     except requests.RequestException:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bookinghub.bookings.logic.sync import authenticate
 from bookinghub.core.errors import InvalidQuery, PassNotFound
 from bookinghub.core.observability import logger
 from bookinghub.payments.dal import passes as pass_store
 from bookinghub.payments.logic.pincodes import PROVIDER, read_pincode
 from bookinghub.payments.models import PassView
+from bookinghub.websites.logic.auth import authenticate
 
 _PASS_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _PAYMENT_INTENT = re.compile(r"^pi_[A-Za-z0-9_]{1,200}$")

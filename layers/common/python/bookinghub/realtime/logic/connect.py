@@ -25,7 +25,7 @@ def scope_of(query: Mapping[str, str] | None, authorizer: Mapping[str, Any] | No
     query = query or {}
     api_key = query.get("api_key")
     if api_key:
-        from bookinghub.bookings.logic.sync import authenticate
+        from bookinghub.websites.logic.auth import authenticate
 
         record = authenticate(api_key)
         return Scope.of_website(record.website_id, record.organisation_id)

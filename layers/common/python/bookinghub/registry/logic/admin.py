@@ -12,8 +12,6 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from bookinghub.aws.kms import encrypt_secret
-from bookinghub.beds24.logic import admin as beds24_admin
-from bookinghub.beds24.logic.properties import PropertyNotFound
 from bookinghub.beds24.models.admin import Beds24IntegrationCreate, PropertyPatch
 from bookinghub.core.auth import Principal
 from bookinghub.core.clock import iso_now
@@ -46,6 +44,8 @@ def integration_view(integration: Integration) -> dict[str, Any]:
 def create_integration(principal: Principal, body: IntegrationCreate | Beds24IntegrationCreate) -> dict[str, Any]:
     """The answer's fields: the integration's view (and a generated secret, shown this once)."""
     if isinstance(body, Beds24IntegrationCreate):
+        from bookinghub.beds24.logic import admin as beds24_admin  # see list_integrations
+
         created = beds24_admin.create_property(principal, body.property_body())
         return {"integration": beds24_view(created["property"]), "webhook_secret": created["webhook_secret"]}
     return {"integration": _create_rooms(principal, body)}
@@ -78,6 +78,10 @@ def list_integrations(principal: Principal, organisation_id: str | None) -> list
         integrations = integration_store.organisation_integrations(organisation, ROOMS_EVENT_HUB)
     ordered = sorted(integrations, key=lambda i: (i.organisation_id, i.created_at, i.id))
     rooms = [integration_view(i) for i in ordered]
+    # Imported at first use: Beds24's admin logic (its client, sync and property store) costs ~30 ms of
+    # the admin API's cold start, and most admin requests are not about integrations
+    from bookinghub.beds24.logic import admin as beds24_admin
+
     return rooms + [beds24_view(p) for p in beds24_admin.list_properties(principal, organisation_id)]
 
 
@@ -111,9 +115,11 @@ def update_integration(
         current = _managed_integration(principal, integration_id)
     except IntegrationNotFound:
         beds24_patch = _as(PropertyPatch, fields)
+        from bookinghub.beds24.logic import admin as beds24_admin  # see list_integrations
+
         try:
             updated = beds24_admin.update_property(principal, integration_id, beds24_patch, organisation_id)
-        except PropertyNotFound:
+        except beds24_admin.PropertyNotFound:
             raise IntegrationNotFound() from None
         return beds24_view(updated)
     return _update_rooms(current, _as(IntegrationPatch, fields))

@@ -1,0 +1,29 @@
+"""A website's server authenticated by its X-API-Key (seed 002): the booking sync, passes and the
+realtime connect all take the same key, checked the same way.
+
+Kept apart from the booking sync's logic so that a function that only checks a key does not import the
+sync's payload models (and their email validator) at cold start.
+"""
+
+from __future__ import annotations
+
+import time
+
+from bookinghub.core.errors import AuthFailed
+from bookinghub.core.security import hash_api_key, same_secret
+from bookinghub.websites.dal import websites as website_store
+from bookinghub.websites.models import ApiKeyRecord
+
+
+def authenticate(api_key: str | None) -> ApiKeyRecord:
+    if not api_key or not api_key.strip():
+        raise AuthFailed("Missing API key")
+    key_hash = hash_api_key(api_key.strip())
+    record = website_store.get_api_key(key_hash)
+    # The lookup is by hash; the comparison re-checks it in constant time so a store that matched on a
+    # prefix or case-folded could never authenticate a different key.
+    if record is None or not same_secret(record.key_hash, key_hash):
+        raise AuthFailed("Invalid API key")
+    if not record.is_active or (record.expires_at is not None and record.expires_at <= time.time()):
+        raise AuthFailed("API key is inactive")
+    return record

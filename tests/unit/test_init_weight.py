@@ -1,0 +1,175 @@
+"""What a cold start pays before the first request: nothing heavy at handler import, tracing only where on.
+
+bench/cold_start.py measures the times; these tests keep the heavy imports from creeping back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_lambda_powertools import Tracer
+
+from bookinghub.core.observability import LazyTracer, tracing_enabled
+from infra import topology
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Imported at the first call that needs them, never at handler import: AWS clients (boto3 + botocore's
+# client machinery, ~150 ms), the X-Ray SDK (its recorder), requests, Powertools' OpenAPI models (only
+# for a generated document)
+HEAVY = (
+    "boto3",
+    "botocore.client",
+    "botocore.session",
+    "aws_xray_sdk",
+    "requests",
+    "aws_lambda_powertools.event_handler.openapi.models",
+)
+
+IMPORT_ALL = """
+import importlib.util, json, sys
+heavy = json.loads(sys.argv[1])
+found = {}
+for name, path in json.loads(sys.argv[2]).items():
+    spec = importlib.util.spec_from_file_location("handler_" + name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    found[name] = [module for module in heavy if module in sys.modules]
+print(json.dumps(found))
+"""
+
+
+def test_no_handler_imports_anything_heavy_at_module_import() -> None:
+    handlers = {fn.name: str(ROOT / fn.handler_path) for fn in topology.FUNCTIONS}
+    env = {
+        **os.environ,
+        **dict(topology.RUNTIME_ENVIRONMENT),
+        "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}",
+        "LAMBDA_TASK_ROOT": str(ROOT),  # as in Lambda: tracing on
+        "POWERTOOLS_SERVICE_NAME": "bookinghub",
+    }
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALL, json.dumps(HEAVY), json.dumps(handlers)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    # The first handler that pulls one in is named (they are imported in topology order, into one process)
+    assert {name: modules for name, modules in found.items() if modules} == {}
+    assert set(found) == set(handlers)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"LAMBDA_TASK_ROOT": "/var/task"},
+        {"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "true"},
+        {"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "0"},
+        {"LAMBDA_TASK_ROOT": "/var/task", "AWS_SAM_LOCAL": "true"},
+        {"LAMBDA_TASK_ROOT": "/var/task", "AWS_CHALICE_CLI_MODE": "true"},
+        {"POWERTOOLS_TRACE_DISABLED": "false"},
+    ],
+)
+def test_tracing_is_on_exactly_where_powertools_would_trace(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    for name in ("LAMBDA_TASK_ROOT", "POWERTOOLS_TRACE_DISABLED", "AWS_SAM_LOCAL", "AWS_CHALICE_CLI_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert tracing_enabled() is (not Tracer._is_tracer_disabled())
+
+
+def test_without_tracing_the_decorators_call_the_function_and_build_no_tracer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LAMBDA_TASK_ROOT", raising=False)
+    lazy = LazyTracer()
+
+    @lazy.capture_lambda_handler
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"got": event}
+
+    @lazy.capture_method
+    def method(value: int) -> int:
+        if value < 0:
+            raise ValueError("negative")
+        return value * 2
+
+    assert handler({"a": 1}, None) == {"got": {"a": 1}}
+    assert method(2) == 4
+    with pytest.raises(ValueError, match="negative"):
+        method(-1)
+    assert "real" not in vars(lazy)  # Powertools' Tracer (and with it the X-Ray SDK) never built
+
+
+class RecordingTracer:
+    """Stands in for Powertools' Tracer: records what it decorated and each traced call."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def capture_lambda_handler(self, handler: Any) -> Any:
+        def traced(*args: Any) -> Any:
+            self.calls.append(f"handler {handler.__name__}")
+            return handler(*args)
+
+        return traced
+
+    def capture_method(self, method: Any) -> Any:
+        def traced(*args: Any) -> Any:
+            self.calls.append(f"method {method.__name__}")
+            return method(*args)
+
+        return traced
+
+
+def test_with_tracing_every_call_goes_through_the_real_tracer() -> None:
+    lazy = LazyTracer()
+    recording = RecordingTracer()
+    vars(lazy).update(enabled=True, real=recording)
+
+    @lazy.capture_lambda_handler
+    def handler(event: dict[str, Any], context: Any) -> str:
+        return "ok"
+
+    @lazy.capture_method
+    def method() -> int:
+        return 7
+
+    assert handler({}, None) == "ok"
+    assert method() == 7
+    assert method() == 7
+    assert recording.calls == ["handler handler", "method method", "method method"]
+
+
+def test_a_library_is_patched_only_where_tracing_is_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bookinghub.core import observability
+
+    patched: list[tuple[str, ...]] = []
+
+    class Patching:
+        def patch(self, modules: tuple[str, ...]) -> None:
+            patched.append(modules)
+
+    for enabled in (False, True):
+        lazy = LazyTracer()
+        vars(lazy).update(enabled=enabled, real=Patching())
+        monkeypatch.setattr(observability, "tracer", lazy)
+        observability.trace_library.cache_clear()
+        observability.trace_library("botocore")
+        observability.trace_library("botocore")  # once per process
+    observability.trace_library.cache_clear()
+    assert patched == [("botocore",)]
