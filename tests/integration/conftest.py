@@ -66,7 +66,7 @@ def snapshot_tables() -> dict[str, list[str]]:
     snapshot: dict[str, list[str]] = {}
     for table in topology.TABLES:
         items = _scan(table_name(table))
-        snapshot[table.name] = sorted(json.dumps(item, sort_keys=True) for item in items)
+        snapshot[table.name] = sorted(json.dumps(item, sort_keys=True, default=repr) for item in items)  # binary: repr
     return snapshot
 
 
@@ -153,28 +153,71 @@ def booking_item(booking_id: str) -> dict[str, Any] | None:
     return from_item(response["Item"]) if "Item" in response else None
 
 
+def relay_stream() -> list[str]:
+    """What the deployed stream trigger does: the Bookings stream's records since the last call, through
+    the outbox relay's filter and the relay (which writes each change's timeline item and queues it).
+    Returns the ids of the messages it queued."""
+    import json
+
+    from moto.dynamodb.models import dynamodb_backends
+
+    from bookinghub.bookings.logic.outbox import relay_stream_record
+    from bookinghub.core.settings import get_settings
+    from infra import topology
+    from infra.local.streams import matches_filter
+
+    table = dynamodb_backends["123456789012"]["us-east-1"].get_table(get_settings().bookings_table)
+    shard = table.stream_shard
+    start = getattr(shard, "relayed_up_to", 0)  # how far an earlier call has read this shard
+    records = list(shard.items[start:])
+    shard.relayed_up_to = start + len(records)
+    trigger = topology.function("outbox_relay").stream
+    assert trigger is not None
+    pattern = topology.stream_filter(trigger)
+    sent = []
+    for raw in records:
+        record = json.loads(json.dumps(raw.record, default=str))
+        if not matches_filter(record, pattern):
+            continue
+        stream = record["dynamodb"]
+        message = relay_stream_record(record["eventName"], stream.get("NewImage"), stream.get("OldImage"))
+        if message is not None:
+            sent.append(message)
+    return sent
+
+
 def outbox_events(booking_id: str) -> list[dict[str, Any]]:
-    """The domain events (outbox items, SK EVENT#...) stored beside a booking, oldest first."""
+    """The domain events (timeline items, SK EVENT#...) stored beside a booking, oldest first, once the
+    stream's pending records have been relayed."""
+    import json
+
     from bookinghub.aws import keys
     from bookinghub.aws.clients import client
     from bookinghub.aws.codec import from_item
     from bookinghub.core.settings import get_settings
 
+    relay_stream()
     response = client("dynamodb").query(
         TableName=get_settings().bookings_table,
         KeyConditionExpression="PK = :pk AND begins_with(SK, :event)",
         ExpressionAttributeValues={":pk": {"S": keys.booking_pk(booking_id)}, ":event": {"S": keys.EVENT_SK_PREFIX}},
     )
-    return [from_item(item) for item in response["Items"]]
+    items = [from_item(item) for item in response["Items"]]
+    for item in items:
+        # Not stored when it is the data's own keys (event_item): the event it reads as has it
+        item.setdefault("changed_fields", sorted(json.loads(item["data"])))
+    return items
 
 
 def sync_logs() -> list[dict[str, Any]]:
-    """Every sync log row (IntegrationLogs table), oldest first."""
+    """Every sync log row (IntegrationLogs table), oldest first, as its SyncLog's fields."""
     from bookinghub.aws.codec import from_item
+    from bookinghub.bookings.dal.logs import sync_log_from_item
     from bookinghub.core.settings import get_settings
 
     rows = [from_item(item) for item in _scan(get_settings().integration_logs_table)]
-    return sorted((row for row in rows if row.get("entity") == "sync_log"), key=lambda row: row["SK"])
+    logs = sorted((row for row in rows if str(row["PK"]).startswith("SYNCLOG#")), key=lambda row: row["SK"])
+    return [sync_log_from_item(row).model_dump(exclude_none=True) for row in logs]
 
 
 @pytest.fixture

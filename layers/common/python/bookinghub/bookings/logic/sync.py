@@ -1,7 +1,8 @@
 """Inbound booking sync from source websites (seed 002, `POST /api/bookings/sync`).
 
-Authenticate the website by its API key, validate the payload, then record the change, its domain
-event and its sync log in one transaction. Rules:
+Authenticate the website by its API key (its pointer carries the website's active state), validate the
+payload, then record the change in one conditional write of the booking (its domain event is stamped on
+the item and built from the stream by the outbox relay), then a small sync log row. Rules:
 - one booking per (website, source_booking_id): the booking id is derived from that pair;
 - a byte-for-byte (canonically equal) redelivery returns the same booking id and writes nothing;
 - `booking.created` for a known booking with different content is DUPLICATE_BOOKING (409), unless the
@@ -14,6 +15,7 @@ event and its sync log in one transaction. Rules:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -22,8 +24,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bookinghub.bookings.dal import bookings as booking_store
-from bookinghub.bookings.logic.field_order import UNORDERED, merge_fields
-from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
+from bookinghub.bookings.dal.logs import put_sync_log
+from bookinghub.bookings.logic.field_order import UNORDERED, merge_fields, order_key
+from bookinghub.bookings.models.events import SyncLog
 from bookinghub.bookings.models.sync import CREATE_DEFAULTS, BookingSyncRequest, parse_sync_request
 from bookinghub.core.clock import iso_now, to_iso
 from bookinghub.core.errors import (
@@ -34,7 +37,7 @@ from bookinghub.core.errors import (
     UnsupportedMediaType,
     WebsiteNotFound,
 )
-from bookinghub.core.observability import logger
+from bookinghub.core.observability import logger, metrics
 from bookinghub.core.security import hash_api_key, mask_pii, same_secret
 from bookinghub.websites.dal import websites as website_store
 from bookinghub.websites.models import ApiKeyRecord
@@ -46,7 +49,6 @@ _MESSAGES: dict[Outcome, str] = {
     "unchanged": "Booking already synced (duplicate delivery ignored)",
     "ignored_stale": "Booking change ignored: a newer version is already stored",
 }
-_CONFLICT_RETRIES = 3
 # Writes narrowed to the columns still newer, after a concurrent change made the previous one stale
 _MERGE_RETRIES = 3
 
@@ -84,6 +86,13 @@ def authenticate(api_key: str | None) -> ApiKeyRecord:
         raise AuthFailed("Invalid API key")
     if not record.is_active or (record.expires_at is not None and record.expires_at <= time.time()):
         raise AuthFailed("API key is inactive")
+    if record.expires_at is not None:
+        # A rotated-out key in its grace period: its pointer no longer follows the website's state
+        website = website_store.get_website(record.website_id)
+        if website is None:
+            raise WebsiteNotFound()
+        if not website.is_active:
+            raise AuthFailed("Website is inactive")
     return record
 
 
@@ -92,7 +101,8 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
     # The model's field order is fixed, so its JSON is canonical: equal payloads hash equal however the
     # source spaced or ordered its JSON. (pydantic serialises in Rust, ~10x faster than json.dumps.)
     canonical_json = request.model_dump_json(exclude_none=True)
-    payload_hash = hashlib.sha256(canonical_json.encode()).hexdigest()
+    # 96 bits of the digest tell a redelivery apart; stored on the booking, so kept short
+    payload_hash = base64.urlsafe_b64encode(hashlib.sha256(canonical_json.encode()).digest()[:12]).decode()
     canonical = json.loads(canonical_json)
     order_key = order_key_for(request)
     fields = request.booking_fields()
@@ -101,9 +111,9 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
     # next attempt writes only those, under the same per-column guard.
     columns, narrowed = fields, False
     stale: tuple[str, ...] = ()
-    conflicts = merges = 0
+    merges = 0
     while True:
-        change = _change(website, request, booking_id, payload_hash, canonical, order_key, columns, narrowed)
+        change = _change(website, request, booking_id, payload_hash, order_key, columns, narrowed)
         try:
             if request.event == "booking.created":
                 booking_store.create_booking(change)
@@ -113,16 +123,6 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
                 booking_store.update_booking(change, may_create=request.is_complete and not narrowed)
                 outcome = "updated"
             result = SyncResult(booking_id, outcome, applied_fields=tuple(sorted(columns)), stale_fields=stale)
-        except booking_store.WriteConflict:
-            conflicts += 1
-            if conflicts == _CONFLICT_RETRIES:
-                raise ServerError("The booking is being changed concurrently; retry") from None
-            time.sleep(0.05 * conflicts)
-            continue
-        except booking_store.WebsiteUnavailable as unavailable:
-            if not unavailable.exists:
-                raise WebsiteNotFound() from None
-            raise AuthFailed("Website is inactive") from None
         except booking_store.BookingConditionFailed as failed:
             stored = _existing(request, failed.stored)
             verdict = _explain_condition(request, stored, payload_hash)
@@ -142,17 +142,13 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
                 result = SyncResult(
                     booking_id, "ignored_stale" if merge.stale else "unchanged", stale_fields=merge.stale
                 )
-        logger.info(
-            "booking sync",
-            extra={
-                "booking_id": booking_id,
-                "website_id": website.website_id,
-                "event": request.event,
-                "outcome": result.outcome,
-                "applied_fields": list(result.applied_fields),
-                "stale_fields": list(result.stale_fields),
-            },
-        )
+        if result.outcome in ("created", "updated"):
+            _record_log(_sync_log(website, request, booking_id, canonical))
+        # One short line (the fields are in the answer and the sync log): logs are paid per byte
+        extra: dict[str, Any] = {"booking_id": booking_id, "outcome": result.outcome}
+        if result.stale_fields:
+            extra["stale"] = len(result.stale_fields)
+        logger.info("sync", extra=extra)
         return result
 
 
@@ -191,34 +187,23 @@ def order_key_for(request: BookingSyncRequest) -> str | None:
     moment = request.updated_at or (request.created_at if request.event == "booking.created" else None)
     if request.version is None and moment is None:
         return None
-    return f"{request.version or 0:013d}|{to_iso(moment) if moment else ''}"
+    return order_key(request.version or 0, to_iso(moment) if moment else "")
 
 
-def _change(
-    website: ApiKeyRecord,
-    request: BookingSyncRequest,
-    booking_id: str,
-    payload_hash: str,
-    canonical: dict[str, Any],
-    order_key: str | None,
-    fields: dict[str, Any],
-    narrowed: bool,
-) -> booking_store.BookingChange:
-    """The write for `fields` (the columns to set); its domain event carries those columns alone."""
-    now = iso_now()
-    event = BookingDomainEvent(
-        event_id=str(uuid.uuid4()),
-        event_type=request.event,
-        booking_id=booking_id,
-        website_id=website.website_id,
-        organisation_id=website.organisation_id,
-        source_booking_id=request.source_booking_id,
-        origin=f"website:{website.website_id}",
-        changed_fields=sorted(fields),
-        data=fields,
-        occurred_at=now,
-    )
-    log = SyncLog(
+def _record_log(log: SyncLog) -> None:
+    """The audit row of an applied change. The booking is written already: a failure here must not turn
+    the answer into a 5xx (the source would retry a change that is stored), so it is logged instead."""
+    try:
+        put_sync_log(log)
+    except Exception:
+        logger.exception("sync log not written", extra={"booking_id": log.booking_id})
+        metrics.add_metric(name="SyncLogWriteFailed", unit="Count", value=1)
+
+
+def _sync_log(
+    website: ApiKeyRecord, request: BookingSyncRequest, booking_id: str, canonical: dict[str, Any]
+) -> SyncLog:
+    return SyncLog(
         id=str(uuid.uuid4()),
         booking_id=booking_id,
         website_id=website.website_id,
@@ -226,8 +211,20 @@ def _change(
         event_type=request.event,
         payload=mask_pii(canonical),
         status="success",
-        created_at=now,
+        created_at=iso_now(),
     )
+
+
+def _change(
+    website: ApiKeyRecord,
+    request: BookingSyncRequest,
+    booking_id: str,
+    payload_hash: str,
+    order_key: str | None,
+    fields: dict[str, Any],
+    narrowed: bool,
+) -> booking_store.BookingChange:
+    """The write for `fields` (the columns to set); its domain event carries those columns alone."""
     return booking_store.BookingChange(
         booking_id=booking_id,
         website_id=website.website_id,
@@ -238,8 +235,8 @@ def _change(
         order_key=order_key or UNORDERED,
         ordered=order_key is not None,
         ties_apply=narrowed,
-        now=now,
-        event=event,
-        log=log,
+        now=iso_now(),
+        event_type=request.event,
+        origin=f"website:{website.website_id}",
         defaults=CREATE_DEFAULTS if request.event == "booking.created" or request.is_complete else {},
     )
