@@ -153,37 +153,38 @@ def booking_item(booking_id: str) -> dict[str, Any] | None:
     return from_item(response["Item"]) if "Item" in response else None
 
 
-def relay_stream() -> list[str]:
-    """What the deployed stream trigger does: the Bookings stream's records since the last call, through
-    the outbox relay's filter and the relay (which writes each change's timeline item and queues it).
-    Returns the ids of the messages it queued."""
+def stream_records() -> list[dict[str, Any]]:
+    """The Bookings stream's records since the last call, as the outbox relay's trigger hands them to
+    it (Lambda's record shape, through the trigger's filter)."""
     import json
 
     from moto.dynamodb.models import dynamodb_backends
 
-    from bookinghub.bookings.logic.outbox import relay_stream_record
     from bookinghub.core.settings import get_settings
     from infra import topology
-    from infra.local.streams import matches_filter
+    from infra.local.streams import matches_filter, stream_record
 
     table = dynamodb_backends["123456789012"]["us-east-1"].get_table(get_settings().bookings_table)
     shard = table.stream_shard
     start = getattr(shard, "relayed_up_to", 0)  # how far an earlier call has read this shard
-    records = list(shard.items[start:])
-    shard.relayed_up_to = start + len(records)
+    raws = list(shard.items[start:])
+    shard.relayed_up_to = start + len(raws)
     trigger = topology.function("outbox_relay").stream
     assert trigger is not None
     pattern = topology.stream_filter(trigger)
-    sent = []
-    for raw in records:
-        record = json.loads(json.dumps(raw.record, default=str))
-        if not matches_filter(record, pattern):
-            continue
-        stream = record["dynamodb"]
-        message = relay_stream_record(record["eventName"], stream.get("NewImage"), stream.get("OldImage"))
-        if message is not None:
-            sent.append(message)
-    return sent
+    arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{table.name}/stream/local"
+    records = [stream_record(json.loads(json.dumps(raw.record, default=str)), arn, "us-east-1") for raw in raws]
+    return [record for record in records if matches_filter(record, pattern)]
+
+
+def relay_stream() -> None:
+    """What the deployed stream trigger does: the Bookings stream's new records through outbox_relay
+    (which writes each booking change's timeline item and queues what a delivery can come of)."""
+    from infra.local.invoke import invoke
+
+    records = stream_records()
+    if records:
+        assert invoke("outbox_relay", {"Records": records}) == {"batchItemFailures": []}
 
 
 def outbox_events(booking_id: str) -> list[dict[str, Any]]:

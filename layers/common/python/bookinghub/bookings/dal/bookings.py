@@ -185,12 +185,16 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
     assignments.append(f"{version} = if_not_exists({version}, {expr.value(0)}) + {expr.value(1)}")
 
     # Not a redelivery of the last applied payload, and (when ordered) no column set by a newer change
+    # (A booking created by a creation has no last hash until its first update)
     last = expr.name("last_payload_hash")
-    conditions = [f"(attribute_not_exists({last}) OR {last} <> {expr.value(change.payload_hash)})"]
-    if change.ordered:
-        conditions += _not_older(expr, columns, change.order_key, ties_apply=change.ties_apply)
-    fresh = " AND ".join(conditions)
-    condition = f"attribute_not_exists(PK) OR ({fresh})" if may_create else f"attribute_exists(PK) AND {fresh}"
+    not_redelivered = f"attribute_not_exists({last}) OR {last} <> {expr.value(change.payload_hash)}"
+    older = _not_older(expr, columns, change.order_key, ties_apply=change.ties_apply) if change.ordered else []
+    fresh = " AND ".join([f"({not_redelivered})", *older])
+    if may_create:
+        # DynamoDB refuses redundant parentheses: the hash check alone is not wrapped twice
+        condition = f"attribute_not_exists(PK) OR ({fresh if older else not_redelivered})"
+    else:
+        condition = f"attribute_exists(PK) AND {fresh}"
     _write(
         "update_item",
         Key=to_item({"PK": keys.booking_pk(change.booking_id), "SK": keys.BOOKING_SK}),
