@@ -273,8 +273,10 @@ def apply_edit(
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ddb.exceptions.ConditionalCheckFailedException as error:
-        old = error.response.get("Item")
-        raise StaleVersion(booking_record(from_item(old)) if old else None) from error
+        old = from_item(error.response["Item"]) if error.response.get("Item") else None
+        if old is not None and event is not None and old.get("event_id") == attrs["event_id"]:
+            return  # this edit itself, committed by an attempt whose answer was lost (botocore retried)
+        raise StaleVersion(booking_record(old) if old else None) from error
 
 
 # Columns an index key or search copy is built from, and that attribute

@@ -145,11 +145,7 @@ def create_booking(change: BookingChange) -> None:
         "created_payload_hash": change.payload_hash,
         **change_stamp(change.event_type, change.origin, None),
     }
-    _write(
-        "put_item",
-        Item=to_item(item),
-        ConditionExpression="attribute_not_exists(PK)",
-    )
+    _write("put_item", item["event_id"], Item=to_item(item), ConditionExpression="attribute_not_exists(PK)")
 
 
 def update_booking(change: BookingChange, *, may_create: bool) -> None:
@@ -197,6 +193,7 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
         condition = f"attribute_exists(PK) AND {fresh}"
     _write(
         "update_item",
+        always["event_id"],
         Key=to_item({"PK": keys.booking_pk(change.booking_id), "SK": keys.BOOKING_SK}),
         UpdateExpression="SET " + ", ".join(assignments),
         ConditionExpression=condition,
@@ -265,15 +262,19 @@ def get_booking(booking_id: str) -> dict[str, Any] | None:
     return booking_record(from_item(response["Item"])) if "Item" in response else None
 
 
-def _write(operation: str, **request: Any) -> None:
+def _write(operation: str, stamp: str, **request: Any) -> None:
+    """The booking's write. `stamp`: the event id it stamps; a failed condition that finds that very
+    stamp stored is this write itself, committed by an attempt whose answer was lost (botocore retried)."""
     ddb = client("dynamodb")
     try:
         getattr(ddb, operation)(
             TableName=get_settings().bookings_table, ReturnValuesOnConditionCheckFailure="ALL_OLD", **request
         )
     except ddb.exceptions.ConditionalCheckFailedException as error:
-        old = error.response.get("Item")
-        raise BookingConditionFailed(booking_record(from_item(old)) if old else None) from error
+        old = from_item(error.response["Item"]) if error.response.get("Item") else None
+        if old is not None and old.get("event_id") == stamp:
+            return
+        raise BookingConditionFailed(booking_record(old) if old else None) from error
 
 
 # Attributes of a booking item that are not its columns (a creation's event carries every column)
