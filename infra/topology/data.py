@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from infra.topology.model import Index, Key, Table
 
-# What a booking listing may filter on inside its index (so a page fetches only the bookings it returns)
-_LISTED = ("status", "search_name")
+# What a booking listing filters on inside its index (so a page fetches only the bookings it returns):
+# status, the folded name, and the email and booking ref a search names (no index of their own to write)
+_LISTED = ("status", "search_name", "email_key", "booking_ref")
 
 BOOKINGS = Table(
     name="Bookings",
@@ -22,10 +23,10 @@ BOOKINGS = Table(
         Index("GSI2", "GSI2PK", "GSI2SK"),
         Index("GSI3", "GSI3PK", "GSI3SK"),
         Index("GSI4", "GSI4PK", "GSI4SK"),
-        # Bookings only (sparse: only a booking has `date_key` = {activity_date}#{booking_id}); they project
-        # keys (and what a listing filters on), so a booking's write costs one unit per index it is in and
-        # an update that moves no key costs none; a listing fetches the page's bookings with BatchGetItem.
-        # A website's bookings by activity date, and an organisation's
+        # Bookings only (sparse: only a booking has `date_key` = {activity_date}#{booking_id}), a website's
+        # and an organisation's by activity date. They project keys and what a listing filters on, so a
+        # booking's write costs one unit per index and an update that changes none of those costs none;
+        # a listing fetches the page's bookings with BatchGetItem.
         Index(
             "BookingsByWebsite", "website_id", "date_key", projection="INCLUDE", include=(*_LISTED, "organisation_id")
         ),
@@ -36,10 +37,6 @@ BOOKINGS = Table(
             projection="INCLUDE",
             include=(*_LISTED, "website_id"),
         ),
-        # A customer's bookings by email, lower-cased (`email_key`)
-        Index("BookingsByEmail", "email_key", "date_key", projection="KEYS_ONLY"),
-        # Bookings by their booking_ref
-        Index("BookingsByRef", "booking_ref", "date_key", projection="KEYS_ONLY"),
     ),
     ttl_attribute="expires_at",
     # Domain events come from the booking item's own changes (the writer stamps origin, type and changed

@@ -203,10 +203,15 @@ def outbox_events(booking_id: str) -> list[dict[str, Any]]:
         KeyConditionExpression="PK = :pk AND begins_with(SK, :event)",
         ExpressionAttributeValues={":pk": {"S": keys.booking_pk(booking_id)}, ":event": {"S": keys.EVENT_SK_PREFIX}},
     )
-    items = [from_item(item) for item in response["Items"]]
-    for item in items:
-        # Not stored when it is the data's own keys (event_item): the event it reads as has it
-        item.setdefault("changed_fields", sorted(json.loads(item["data"])))
+    from bookinghub.bookings.dal.logs import event_from_outbox_item
+
+    items = []
+    for raw in response["Items"]:
+        # The item with its event's fields as the event reads them (event_item stores the time only in the
+        # sort key, leaves out changed_fields that are the data's keys, and may compress the data)
+        item = from_item(raw)
+        event = event_from_outbox_item(item)
+        items.append({**item, **event.model_dump(exclude_none=True), "data": json.dumps(event.data)})
     return items
 
 

@@ -1,12 +1,11 @@
 """Operator reads and edits of bookings: always a Query on one of the Bookings indexes, never a Scan.
 
-A page is read from one or more index partitions (a website's, an organisation's, a customer email's,
-a booking ref's)
-between two sort keys (`date_key` = `{activity_date}#{booking_id}`); several partitions (an
-staff member's websites) are merged by sort key. The indexes project only keys (the website and
-organisation ones also what a listing filters on: status, folded name, website, organisation), so the filters run on
-the index entries and only the bookings of the page are fetched (BatchGetItem). The cursor is the last
-sort key returned, so a page never repeats or skips a booking when others are added meanwhile.
+A page is read from one or more index partitions (a website's, an organisation's) between two sort
+keys (`date_key` = `{activity_date}#{booking_id}`); several partitions (a staff member's websites) are
+merged by sort key. The indexes project only keys and what a listing filters on (status, folded name,
+email, booking ref, website, organisation), so the filters run on the index entries and only the
+bookings of the page are fetched (BatchGetItem). The cursor is the last sort key returned, so a page
+never repeats or skips a booking when others are added meanwhile.
 """
 
 from __future__ import annotations
@@ -34,16 +33,9 @@ _AFTER = " "
 _FIRST = "0000-00-00"
 SORT_KEY = "date_key"
 BY_WEBSITE, BY_ORGANISATION = "BookingsByWebsite", "BookingsByOrganisation"
-BY_EMAIL, BY_REF = "BookingsByEmail", "BookingsByRef"
-# What each index's entries carry beyond the keys (the rest is filtered on the fetched bookings)
-_LISTING = {"status", "organisation_id", "website_id", keys.SEARCH_NAME}
-_INDEX_FILTERS = {BY_WEBSITE: _LISTING, BY_ORGANISATION: _LISTING}
-_PARTITION_KEY = {
-    BY_WEBSITE: "website_id",
-    BY_ORGANISATION: "organisation_id",
-    BY_EMAIL: "email_key",
-    BY_REF: "booking_ref",
-}
+# What the indexes' entries carry beyond the keys (the rest is filtered on the fetched bookings)
+_ON_INDEX = {"status", "organisation_id", "website_id", keys.SEARCH_NAME, "email_key", "booking_ref"}
+_PARTITION_KEY = {BY_WEBSITE: "website_id", BY_ORGANISATION: "organisation_id"}
 
 
 @dataclass(frozen=True)
@@ -101,27 +93,28 @@ def search_bookings(search: BookingSearch, limit: int) -> SearchPage:
 
 
 def _plan(search: BookingSearch) -> tuple[BookingQuery, SearchPlan | None]:
-    """Which index and partitions serve the search: a text with '@' is an email, another a booking ref
-    if one matches (decided on the first page), else a customer name."""
+    """Which filter serves the search, on the scope's own partitions: a text with '@' is an email,
+    another a booking ref if one matches (decided on the first page), else a customer name."""
     index, partitions = search.scope.index()
-    window = (search.date_from, search.date_to, search.after, search.scope.equals())
+    equals = search.scope.equals()
+    window = (search.date_from, search.date_to, search.after)
     text = (search.text or "").strip()
     if text and "@" in text:
-        return BookingQuery(BY_EMAIL, (text.lower(),), *window), search.plan
+        return BookingQuery(index, partitions, *window, {**equals, "email_key": (text.lower(),)}), search.plan
     if not text:
-        return BookingQuery(index, partitions, *window), search.plan
-    by_ref = BookingQuery(BY_REF, (text,), *window)
+        return BookingQuery(index, partitions, *window, equals), search.plan
+    by_ref = BookingQuery(index, partitions, *window, {**equals, "booking_ref": (text,)})
     plan = search.plan
     if plan is None:
         plan = "ref" if _query_bookings(replace(by_ref, after=None), 1) else "name"
     if plan == "ref":
         return by_ref, plan
-    return BookingQuery(index, partitions, *window, name_contains=text), plan
+    return BookingQuery(index, partitions, *window, equals, name_contains=text), plan
 
 
 @dataclass(frozen=True)
 class BookingQuery:
-    index: str  # one of the Bookings* indexes
+    index: str  # BookingsByWebsite or BookingsByOrganisation
     partitions: tuple[str, ...]  # partition key values of that index
     date_from: str | None = None
     date_to: str | None = None
@@ -149,7 +142,7 @@ def _partition(query: BookingQuery, partition: str, limit: int) -> Iterator[dict
         return
     values: dict[str, Any] = {":pk": to_attr(partition), ":low": to_attr(low), ":high": to_attr(high)}
     names = {"#pk": _PARTITION_KEY[index], "#sk": SORT_KEY}
-    on_index = _INDEX_FILTERS.get(index, set())
+    on_index = _ON_INDEX
     filters = []
     later: dict[str, tuple[str, ...]] = {}  # filters the index cannot evaluate: on the fetched bookings
     for position, (attribute, allowed) in enumerate(sorted(query.equals.items())):
