@@ -3,11 +3,11 @@
 Lists are served from the Bookings* indexes (bookings/dal/admin.py plans which): a website's bookings
 from BookingsByWebsite, an organisation's from BookingsByOrganisation; a customer email, a booking
 ref or a customer name by a filter on the index entries of the caller's own partitions. An edit that
-names the version it was made on (body or If-Match) is applied only if the booking is still at that version (else 409); one that names none is applied to
-the booking as it is (the seed's contract: last writer wins, logged as a warning). Every edit records
-who made it and stamps its domain event (only the changed fields) on the booking in the same write; the
-outbox relay builds the event from the stream and the booking_events consumer delivers it to the
-website's webhook, signed.
+names the version it was made on (body or If-Match) is applied only if the booking is still at that
+version (else 409); one that names none is applied to the booking as it is (the seed's contract: last
+writer wins, logged as a warning). Every edit records who made it and stamps its domain event (only
+the changed fields) on the booking in the same write; the outbox relay builds the event from the
+stream and the booking_events consumer delivers it to the website's webhook, signed.
 """
 
 from __future__ import annotations
