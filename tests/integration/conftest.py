@@ -165,7 +165,7 @@ def stream_records() -> list[dict[str, Any]]:
     from infra.local.streams import matches_filter, stream_record
 
     table = dynamodb_backends["123456789012"]["us-east-1"].get_table(get_settings().bookings_table)
-    shard = table.stream_shard
+    shard: Any = table.stream_shard
     start = getattr(shard, "relayed_up_to", 0)  # how far an earlier call has read this shard
     raws = list(shard.items[start:])
     shard.relayed_up_to = start + len(raws)

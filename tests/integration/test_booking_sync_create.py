@@ -58,11 +58,12 @@ SEED_COLUMNS = {
 
 def size_of(item: dict[str, Any]) -> int:
     """DynamoDB's item size: attribute names plus values (moto's own sizing)."""
-    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
     from bookinghub.aws.codec import to_item
 
-    return int(Item(hash_key=None, range_key=None, attrs=to_item(item)).size())
+    attrs = to_item(item)
+    return int(Item(hash_key=DynamoType(attrs["PK"]), range_key=DynamoType(attrs["SK"]), attrs=attrs).size())
 
 
 def test_seed_booking_is_stored_with_every_seed_column(test_website: Any) -> None:

@@ -143,12 +143,15 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
                     booking_id, "ignored_stale" if merge.stale else "unchanged", stale_fields=merge.stale
                 )
         if result.outcome in ("created", "updated"):
+            # Its sync log row (and the outcome metric) records an applied change: no log line of its own
+            # on the hot path (CloudWatch Logs are paid per byte, and each line carries the Lambda context)
             _record_log(_sync_log(website, request, booking_id, canonical))
-        # One short line (the fields are in the answer and the sync log): logs are paid per byte
-        extra: dict[str, Any] = {"booking_id": booking_id, "outcome": result.outcome}
-        if result.stale_fields:
-            extra["stale"] = len(result.stale_fields)
-        logger.info("sync", extra=extra)
+            logger.debug("sync", extra={"booking_id": booking_id, "outcome": result.outcome})
+        else:
+            # Nothing written, so nothing else tells why: one short line
+            logger.info(
+                "sync", extra={"booking_id": booking_id, "outcome": result.outcome, "stale": len(result.stale_fields)}
+            )
         return result
 
 
