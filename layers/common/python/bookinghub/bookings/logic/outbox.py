@@ -40,6 +40,7 @@ def relay_stream_record(
             return None  # a write that made no event (no stamp of its own)
         put_timeline_event(change)
         if not _wanted(change):
+            _relayed(change, queued=False)
             metrics.add_metric(name="EchoNotQueued", unit="Count", value=1)
             return None
         return _send(change)
@@ -76,5 +77,19 @@ def _wanted(event: BookingDomainEvent) -> bool:
 
 def _send(event: BookingDomainEvent) -> str:
     message_id = queue_store.send_booking_event(event)
+    _relayed(event, queued=True)
     metrics.add_metric(name="OutboxEventRelayed", unit="Count", value=1)
     return message_id
+
+
+def _relayed(event: BookingDomainEvent, *, queued: bool) -> None:
+    # One short line per event (the only trace of its relay), off the request's path
+    logger.info(
+        "outbox event relayed",
+        extra={
+            "event_id": event.event_id,
+            "event_type": event.event_type,
+            "booking_id": event.booking_id,
+            "queued": queued,
+        },
+    )
