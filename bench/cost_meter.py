@@ -7,8 +7,9 @@ plus values, as DynamoDB sizes them). Billing rules applied (DynamoDB, SQS devel
 - write units: ceil(item KB) per item written, the larger of the old and new item for an update, x2 in
   a transaction (ConditionCheck included); plus, per GSI the item is (or was) projected into, ceil(KB of
   the projected entry), twice when the change moves the item's index key (a delete and a put);
-- read units: ceil(4 KB) of the items read (before any filter or projection), per GetItem or once per
-  Query/Scan page (its ScannedCount times the mean full size of those items); 0.5 for eventually
+- read units: ceil(4 KB) of the items read (before any filter or projection expression), per GetItem or
+  once per Query/Scan page (its ScannedCount times the mean size of those items, as the index projects
+  them for a Query on an index); 0.5 for eventually
   consistent reads, x2 in a transaction;
 - stream records are counted but priced at $0: Lambda's reads of a DynamoDB stream are free;
 - SQS: one request per 64 KB of payload (send, batch send) and one per other call.
@@ -56,6 +57,7 @@ class StageUse:
     api_requests: int = 0
     log_bytes: int = 0
     items_read: int = 0  # by Query and Scan, before their filters
+    items_fetched: int = 0  # by GetItem, BatchGetItem and TransactGetItems
 
 
 class CostMeter:
@@ -93,7 +95,11 @@ class CostMeter:
         def sized_query(table: Any, *args: Any, **kwargs: Any) -> Any:
             found = query(table, *args, **kwargs)
             full = unfiltered(query, table, args, kwargs, "projection_expressions")
-            meter._read_sizes().append(sum(item.size() for item in full[0]) / max(1, len(full[0])))
+            # An index read is billed by the size of its entries (what the index projects)
+            name = inspect.signature(query).bind(table, *args, **kwargs).arguments.get("index_name")
+            index = next((i for i in table.global_indexes if i.name == name), None) if name else None
+            sizes = [(index.project(item) if index else item).size() for item in full[0]]
+            meter._read_sizes().append(sum(sizes) / max(1, len(sizes)))
             return found
 
         def sized_scan(table: Any, *args: Any, **kwargs: Any) -> Any:
@@ -172,6 +178,7 @@ class CostMeter:
         if operation in ("GetItem", "BatchGetItem", "TransactGetItems"):
             for name, key, consistent in _read_targets(operation, params):
                 item = _stored(name, key)
+                use.items_fetched += 1
                 scale = 2.0 if operation == "TransactGetItems" else (1.0 if consistent else 0.5)
                 use.read_units += scale * max(1, _units(item.size() if item else 0, 4 * KB))
         elif operation in ("Query", "Scan"):

@@ -1,4 +1,4 @@
-"""DynamoDB stream of the Bookings table (outbox `EVENT#` inserts only) -> BookingEvents queue."""
+"""DynamoDB stream of the Bookings table (booking changes, `EVENT#` inserts) -> timeline + BookingEvents queue."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 @tracer.capture_method
 def record_handler(record: DynamoDBRecord) -> None:
     stream = record.raw_event.get("dynamodb") or {}
-    relay_stream_record(record.raw_event.get("eventName"), stream.get("NewImage"))
+    relay_stream_record(record.raw_event.get("eventName"), stream.get("NewImage"), stream.get("OldImage"))
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
-@requires_settings("BOOKING_EVENTS_QUEUE_URL")
+@requires_settings("BOOKINGS_TABLE_NAME", "BOOKING_EVENTS_QUEUE_URL")
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -70,7 +70,8 @@ def build_table(scope: Construct, spec: topology.Table, *, protect: bool) -> dyn
             index_name=index.name,
             partition_key=_attribute(index.partition_key),
             sort_key=_attribute(index.sort_key) if index.sort_key else None,
-            projection_type=dynamodb.ProjectionType.ALL,
+            projection_type=dynamodb.ProjectionType(index.projection),
+            non_key_attributes=list(index.include) if index.projection == "INCLUDE" else None,
         )
     pin_logical_id(table, table_id(spec.name))
     return table

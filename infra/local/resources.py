@@ -93,7 +93,10 @@ def _table_spec(table: topology.Table, name: str) -> dict[str, Any]:
         if index.sort_key:
             schema.append({"AttributeName": index.sort_key, "KeyType": "RANGE"})
             attributes.add(index.sort_key)
-        indexes.append({"IndexName": index.name, "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}})
+        projection: dict[str, Any] = {"ProjectionType": index.projection}
+        if index.projection == "INCLUDE":
+            projection["NonKeyAttributes"] = list(index.include)
+        indexes.append({"IndexName": index.name, "KeySchema": schema, "Projection": projection})
     spec: dict[str, Any] = {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",

@@ -155,8 +155,9 @@ def age_budget_seconds(q: Queue) -> int:
 
 def stream_filter(trigger: StreamTrigger) -> dict[str, object]:
     """The event filter of a stream trigger (Lambda filter-pattern syntax), rendered by both targets:
-    new items only, and only those whose SK begins with one of the trigger's prefixes."""
-    pattern: dict[str, object] = {"eventName": ["INSERT"]}
+    the trigger's event names (new items only, by default), and only those whose SK begins with one of its
+    prefixes."""
+    pattern: dict[str, object] = {"eventName": list(trigger.event_names)}
     if trigger.sk_prefixes:
         pattern["dynamodb"] = {"NewImage": {"SK": {"S": [{"prefix": prefix} for prefix in trigger.sk_prefixes]}}}
     return pattern

@@ -2,7 +2,9 @@
 
 Route/trigger -> function (its code is functions/<name>/handler.py, which calls bookinghub/bookings/logic/):
   POST /api/bookings/sync             -> sync_bookings
-  Bookings stream, EVENT# inserts     -> outbox_relay -> BookingEvents queue (consumed in websites.py)
+  Bookings stream, booking changes    -> outbox_relay -> timeline item (EVENT#) + BookingEvents queue
+  and EVENT# inserts                     (consumed in websites.py; a website's own change with no
+                                         subscription to serve is not queued)
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ OUTBOX_RELAY = Function(
     name="outbox_relay",
     description="Relays domain events written to the Bookings table (outbox) onto the BookingEvents queue",
     timeout_seconds=30,
-    stream=StreamTrigger(table="Bookings", sk_prefixes=("EVENT#",)),
-    access=Access(send_queues=("BookingEvents",)),
+    # Booking changes (their events) and events written on their own (a test webhook, the PMS outbox)
+    stream=StreamTrigger(table="Bookings", sk_prefixes=("EVENT#", "BOOKING"), event_names=("INSERT", "MODIFY")),
+    # Writes each booking change's timeline item (EVENT#); reads the organisation's subscriptions to tell
+    # an echo that nothing needs from one a subscription does.
+    access=Access(read_tables=("Bookings",), write_tables=("Bookings",), send_queues=("BookingEvents",)),
 )
 
 FUNCTIONS: tuple[Function, ...] = (SYNC_BOOKINGS, OUTBOX_RELAY)

@@ -8,25 +8,40 @@ from __future__ import annotations
 
 from infra.topology.model import Index, Key, Table
 
+# What a booking listing filters on inside its index (so a page fetches only the bookings it returns):
+# status, the folded name, and the email and booking ref a search names (no index of their own to write)
+_LISTED = ("status", "search_name", "email_key", "booking_ref")
+
 BOOKINGS = Table(
     name="Bookings",
     env_var="BOOKINGS_TABLE_NAME",
     partition_key="PK",
     sort_key="SK",
     indexes=(
-        # GSI1: bookings of one website by activity date (GSI1PK=WEBSITE#id, GSI1SK=date#booking)
+        # GSI1..GSI4: the other domains' items (see bookinghub/aws/keys.py), whole items projected.
         Index("GSI1", "GSI1PK", "GSI1SK"),
-        # GSI2: bookings of one organisation by activity date (GSI2PK=ORG#id, GSI2SK=date#booking)
         Index("GSI2", "GSI2PK", "GSI2SK"),
-        # GSI3: bookings of one customer email, lower-cased (GSI3PK=EMAIL#addr, GSI3SK=date#booking)
         Index("GSI3", "GSI3PK", "GSI3SK"),
-        # GSI4: bookings by booking_ref (GSI4PK=REF#ref, GSI4SK=date#booking)
         Index("GSI4", "GSI4PK", "GSI4SK"),
+        # Bookings only (sparse: only a booking has `date_key` = {activity_date}#{booking_id}), a website's
+        # and an organisation's by activity date. They project keys and what a listing filters on, so a
+        # booking's write costs one unit per index and an update that changes none of those costs none;
+        # a listing fetches the page's bookings with BatchGetItem.
+        Index(
+            "BookingsByWebsite", "website_id", "date_key", projection="INCLUDE", include=(*_LISTED, "organisation_id")
+        ),
+        Index(
+            "BookingsByOrganisation",
+            "organisation_id",
+            "date_key",
+            projection="INCLUDE",
+            include=(*_LISTED, "website_id"),
+        ),
     ),
     ttl_attribute="expires_at",
-    # Domain events are written to this table in the same transaction as the booking change (outbox);
-    # the stream carries them to the outbox relay.
-    stream="NEW_IMAGE",
+    # Domain events come from the booking item's own changes (the writer stamps origin, type and changed
+    # fields on it); the outbox relay builds each event from the old and new images.
+    stream="NEW_AND_OLD_IMAGES",
 )
 
 IDEMPOTENCY = Table(
@@ -42,7 +57,8 @@ INTEGRATION_LOGS = Table(
     partition_key="PK",
     sort_key="SK",
     indexes=(
-        # GSI1: the logs of one booking / one integration, newest first (GSI1PK=BOOKING#id, GSI1SK=ts)
+        # GSI1: an integration's calls and delivery attempts by class (sync logs are keyed by booking and
+        # need no index: bookinghub/aws/keys.py)
         Index("GSI1", "GSI1PK", "GSI1SK"),
         # GSI2 (sparse, only items with a parent): one delivery's attempts (GSI2PK=DATTOF#delivery) and one
         # pass's Rooms calls (GSI2PK=PASS#id), so `bookinghub logs` reads a booking's history by key

@@ -12,6 +12,8 @@ from typing import Literal
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 StreamView = Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES"]
+Projection = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
+StreamEventName = Literal["INSERT", "MODIFY", "REMOVE"]
 # How a route's caller is authenticated. Only "cognito" is enforced by API Gateway itself; the others
 # are checked inside the function (and cdk-nag's authorizer findings are suppressed with that reason).
 RouteAuth = Literal["public", "api_key", "signature", "cognito"]
@@ -19,11 +21,15 @@ RouteAuth = Literal["public", "api_key", "signature", "cognito"]
 
 @dataclass(frozen=True)
 class Index:
-    """A global secondary index with string keys, projecting all attributes."""
+    """A global secondary index with string keys. Each entry written costs a write unit per KB of what it
+    projects, and is rewritten whenever a projected attribute changes: project only what its queries read
+    (KEYS_ONLY, or INCLUDE `include`), and fetch the rest from the table."""
 
     name: str
     partition_key: str
     sort_key: str | None = None
+    projection: Projection = "ALL"
+    include: tuple[str, ...] = ()  # the non-key attributes of an INCLUDE projection
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ class StreamTrigger:
     # Only records whose new image's SK begins with one of these prefixes reach the function
     # (CDK: event source filter; locally: the stream poller applies the same filter).
     sk_prefixes: tuple[str, ...] = ()
+    # Which changes reach it: new items only, unless it derives events from updates too
+    event_names: tuple[StreamEventName, ...] = ("INSERT",)
     batch_size: int = 100
     max_retry_attempts: int = 10
 

@@ -34,7 +34,10 @@ def test_table_keys_indexes_and_protection(assembly: Assembly, spec: topology.Ta
         if index.sort_key:
             keys.append({"AttributeName": index.sort_key, "KeyType": "RANGE"})
         assert indexes[index.name]["KeySchema"] == keys
-        assert indexes[index.name]["Projection"] == {"ProjectionType": "ALL"}
+        projection: dict[str, object] = {"ProjectionType": index.projection}
+        if index.projection == "INCLUDE":
+            projection["NonKeyAttributes"] = list(index.include)
+        assert indexes[index.name]["Projection"] == projection
 
 
 @pytest.mark.parametrize("spec", topology.TABLES, ids=lambda t: t.name)

@@ -173,10 +173,15 @@ def test_sync_bookings_cannot_send_to_any_queue_or_use_the_key(assembly: Assembl
     assert not [a for a, _ in pairs if a.startswith(("sqs:", "kms:"))]
 
 
-def test_outbox_relay_reads_only_the_stream_and_writes_no_table(assembly: Assembly) -> None:
+def test_outbox_relay_reads_the_stream_and_writes_only_the_bookings_table(assembly: Assembly) -> None:
+    """It writes each booking change's timeline item and reads the organisation's subscriptions (to tell
+    an echo nothing wants): the Bookings table and its stream, no other table."""
     pairs = grants(assembly.template, "outbox_relay")
-    dynamodb = {(a, r) for a, r in pairs if a.startswith("dynamodb:")}
-    assert dynamodb == {("dynamodb:ListStreams", "*")} | {(a, "<BookingsTable.StreamArn>") for a in STREAM_READ}
+    tables = {r for a, r in pairs if a.startswith("dynamodb:") and r != "*"}
+    assert {a for a, r in pairs if a.startswith("dynamodb:") and r == "*"} == {"dynamodb:ListStreams"}
+    assert {a for a, r in pairs if r == "<BookingsTable.StreamArn>"} >= set(STREAM_READ)
+    assert all(resource.startswith("<BookingsTable") for resource in tables), tables
+    assert ("dynamodb:PutItem", "<BookingsTable.Arn>") in pairs
 
 
 def test_health_may_only_log_and_trace(assembly: Assembly) -> None:
@@ -220,7 +225,7 @@ def test_stream_trigger(assembly: Assembly, spec: topology.Function) -> None:
         "OnFailure": {"Destination": {"Fn::GetAtt": [stream_failures_id(spec.name), "Arn"]}}
     }
     (pattern,) = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
-    assert pattern["eventName"] == ["INSERT"]
+    assert pattern["eventName"] == list(spec.stream.event_names)
     assert pattern["dynamodb"]["NewImage"]["SK"]["S"] == [{"prefix": p} for p in spec.stream.sk_prefixes]
 
 
@@ -233,6 +238,8 @@ def test_stream_filter_matches_only_the_declared_prefixes() -> None:
         "dynamodb": {"NewImage": {"SK": {"S": [{"prefix": "EVENT#"}, {"prefix": "AUDIT#"}]}}},
     }
     assert stream_filter(topology.StreamTrigger(table="Bookings")) == {"eventName": ["INSERT"]}
+    changes = topology.StreamTrigger(table="Bookings", sk_prefixes=("BOOKING",), event_names=("INSERT", "MODIFY"))
+    assert stream_filter(changes)["eventName"] == ["INSERT", "MODIFY"]
 
 
 def test_role_statements_cover_the_inline_and_default_policies(assembly: Assembly) -> None:

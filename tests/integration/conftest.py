@@ -66,7 +66,7 @@ def snapshot_tables() -> dict[str, list[str]]:
     snapshot: dict[str, list[str]] = {}
     for table in topology.TABLES:
         items = _scan(table_name(table))
-        snapshot[table.name] = sorted(json.dumps(item, sort_keys=True) for item in items)
+        snapshot[table.name] = sorted(json.dumps(item, sort_keys=True, default=repr) for item in items)  # binary: repr
     return snapshot
 
 
@@ -153,28 +153,77 @@ def booking_item(booking_id: str) -> dict[str, Any] | None:
     return from_item(response["Item"]) if "Item" in response else None
 
 
+def stream_records() -> list[dict[str, Any]]:
+    """The Bookings stream's records since the last call, as the outbox relay's trigger hands them to
+    it (Lambda's record shape, through the trigger's filter)."""
+    import json
+
+    from moto.dynamodb.models import dynamodb_backends
+
+    from bookinghub.core.settings import get_settings
+    from infra import topology
+    from infra.local.streams import matches_filter, stream_record
+
+    table = dynamodb_backends["123456789012"]["us-east-1"].get_table(get_settings().bookings_table)
+    shard: Any = table.stream_shard
+    start = getattr(shard, "relayed_up_to", 0)  # how far an earlier call has read this shard
+    raws = list(shard.items[start:])
+    shard.relayed_up_to = start + len(raws)
+    trigger = topology.function("outbox_relay").stream
+    assert trigger is not None
+    pattern = topology.stream_filter(trigger)
+    arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{table.name}/stream/local"
+    records = [stream_record(json.loads(json.dumps(raw.record, default=str)), arn, "us-east-1") for raw in raws]
+    return [record for record in records if matches_filter(record, pattern)]
+
+
+def relay_stream() -> None:
+    """What the deployed stream trigger does: the Bookings stream's new records through outbox_relay
+    (which writes each booking change's timeline item and queues what a delivery can come of)."""
+    from infra.local.invoke import invoke
+
+    records = stream_records()
+    if records:
+        assert invoke("outbox_relay", {"Records": records}) == {"batchItemFailures": []}
+
+
 def outbox_events(booking_id: str) -> list[dict[str, Any]]:
-    """The domain events (outbox items, SK EVENT#...) stored beside a booking, oldest first."""
+    """The domain events (timeline items, SK EVENT#...) stored beside a booking, oldest first, once the
+    stream's pending records have been relayed."""
+    import json
+
     from bookinghub.aws import keys
     from bookinghub.aws.clients import client
     from bookinghub.aws.codec import from_item
     from bookinghub.core.settings import get_settings
 
+    relay_stream()
     response = client("dynamodb").query(
         TableName=get_settings().bookings_table,
         KeyConditionExpression="PK = :pk AND begins_with(SK, :event)",
         ExpressionAttributeValues={":pk": {"S": keys.booking_pk(booking_id)}, ":event": {"S": keys.EVENT_SK_PREFIX}},
     )
-    return [from_item(item) for item in response["Items"]]
+    from bookinghub.bookings.dal.logs import event_from_outbox_item
+
+    items = []
+    for raw in response["Items"]:
+        # The item with its event's fields as the event reads them (event_item stores the time only in the
+        # sort key, leaves out changed_fields that are the data's keys, and may compress the data)
+        item = from_item(raw)
+        event = event_from_outbox_item(item)
+        items.append({**item, **event.model_dump(exclude_none=True), "data": json.dumps(event.data)})
+    return items
 
 
 def sync_logs() -> list[dict[str, Any]]:
-    """Every sync log row (IntegrationLogs table), oldest first."""
+    """Every sync log row (IntegrationLogs table), oldest first, as its SyncLog's fields."""
     from bookinghub.aws.codec import from_item
+    from bookinghub.bookings.dal.logs import sync_log_from_item
     from bookinghub.core.settings import get_settings
 
     rows = [from_item(item) for item in _scan(get_settings().integration_logs_table)]
-    return sorted((row for row in rows if row.get("entity") == "sync_log"), key=lambda row: row["SK"])
+    logs = sorted((row for row in rows if str(row["PK"]).startswith("SYNCLOG#")), key=lambda row: row["SK"])
+    return [sync_log_from_item(row).model_dump(exclude_none=True) for row in logs]
 
 
 @pytest.fixture

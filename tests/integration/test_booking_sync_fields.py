@@ -16,6 +16,7 @@ from bookinghub.aws import keys
 from bookinghub.aws.clients import client
 from bookinghub.bookings.dal.bookings import FIELD_KEY_PREFIX, get_booking
 from bookinghub.bookings.logic import field_order, sync
+from bookinghub.bookings.logic.field_order import order_key
 from bookinghub.core.settings import get_settings
 from tests.integration.conftest import TEST_KEY, outbox_events, post_sync, seed_body, snapshot_tables, sync_logs
 
@@ -99,7 +100,7 @@ def test_a_booking_stored_without_column_keys_orders_every_column_by_its_own_key
         TableName=get_settings().bookings_table,
         Key={"PK": {"S": keys.booking_pk(BOOKING_ID)}, "SK": {"S": keys.BOOKING_SK}},
         UpdateExpression="SET order_key = :v3",
-        ExpressionAttributeValues={":v3": {"S": f"{3:013d}|"}},
+        ExpressionAttributeValues={":v3": {"S": order_key(3, "")}},
     )
 
     older = post_sync(UPDATED_V2)[1]
@@ -108,8 +109,8 @@ def test_a_booking_stored_without_column_keys_orders_every_column_by_its_own_key
     assert (older["outcome"], older["stale_fields"]) == ("ignored_stale", ["guest_count", "time_slot"])
     assert (newer["outcome"], newer["applied_fields"]) == ("updated", ["guest_count", "time_slot"])
     stored = _stored()
-    assert (stored["guest_count"], stored["time_slot"], stored["order_key"]) == (5, "14:00", f"{3:013d}|")
-    assert stored[f"{FIELD_KEY_PREFIX}guest_count"] == f"{4:013d}|"
+    assert (stored["guest_count"], stored["time_slot"], stored["order_key"]) == (5, "14:00", order_key(3, ""))
+    assert stored[f"{FIELD_KEY_PREFIX}guest_count"] == order_key(4, "")
     assert not any(key.startswith(FIELD_KEY_PREFIX) for key in _admin_view())  # bookkeeping, not shown
 
 

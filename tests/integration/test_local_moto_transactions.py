@@ -88,8 +88,8 @@ def test_a_transaction_on_5000_items_copies_no_table(aws: LocalResources, capsys
 def test_a_sync_whose_response_was_lost_answers_created_after_botocore_s_retry(
     test_website: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The transaction commits, its response times out, botocore retries with the same ClientRequestToken:
-    as in AWS the retry finds the transaction done, so the website hears `created`, not `unchanged`."""
+    """The booking's write commits, its response times out, botocore retries it: the retry's condition
+    fails on the write's own stamp, so the website hears `created`, not `unchanged`."""
     from botocore.exceptions import ReadTimeoutError
     from moto.core.models import botocore_stubber
 
@@ -100,18 +100,18 @@ def test_a_sync_whose_response_was_lost_answers_created_after_botocore_s_retry(
     def commit_then_lose_the_response(request: Any, **kwargs: Any) -> Any:
         if lost:
             return None  # moto's own stubber answers the retry
-        response = botocore_stubber(request=request, **kwargs)  # moto commits the transaction...
+        response = botocore_stubber(request=request, **kwargs)  # moto commits the write...
         assert response is not None
         assert response.status_code == 200
-        lost.append(json.loads(request.body)["ClientRequestToken"])
+        lost.append(json.loads(request.body)["Item"]["event_id"]["S"])
         raise ReadTimeoutError(endpoint_url=request.url)  # ...and its answer never arrives
 
     events = client("dynamodb").meta.events
-    events.register_first("before-send.dynamodb.TransactWriteItems", commit_then_lose_the_response)
+    events.register_first("before-send.dynamodb.PutItem", commit_then_lose_the_response)
     try:
         status, body = post_sync(seed_body())
     finally:
-        events.unregister("before-send.dynamodb.TransactWriteItems", commit_then_lose_the_response)
+        events.unregister("before-send.dynamodb.PutItem", commit_then_lose_the_response)
 
     assert len(lost) == 1
     assert (status, body["outcome"]) == (200, "created")

@@ -31,8 +31,12 @@ def test_outbox_item_round_trips_to_its_event() -> None:
     event = event_from_outbox_item(from_item(record["dynamodb"]["NewImage"]))
     assert event.origin == "admin:ops@example.com"
     assert event.data["status"] == "cancelled"
-    # Written back through dal/logs.event_item, the event is the same item: the two stay inverses
-    assert to_item(event_item(event.model_dump(exclude_none=True))) == record["dynamodb"]["NewImage"]
+    # Written back through dal/logs.event_item, it reads as the same event: the two stay inverses (the item
+    # leaves out what it holds already: the time is in its sort key, changed_fields are the data's keys)
+    item = to_item(event_item(event.model_dump(exclude_none=True)))
+    assert event_from_outbox_item(from_item(item)) == event
+    stored_twice = {"changed_fields", "occurred_at"}
+    assert {k: v for k, v in record["dynamodb"]["NewImage"].items() if k not in stored_twice} == item
 
 
 def test_sample_insert_is_relayed_with_its_event_id_attribute(aws: LocalResources) -> None:
@@ -81,3 +85,57 @@ def test_a_failed_send_is_reported_for_a_retry(aws: LocalResources, monkeypatch:
     result = invoke("outbox_relay", event)
     sequence = event["Records"][0]["dynamodb"]["SequenceNumber"]
     assert result == {"batchItemFailures": [{"itemIdentifier": sequence}]}
+
+
+# --- Booking changes on the stream (the event stamped on the booking item) ---------------------------
+
+
+def test_a_booking_change_becomes_one_event_and_one_timeline_item_however_often_it_is_relayed(
+    test_website: Any, aws: LocalResources
+) -> None:
+    from tests.integration.conftest import outbox_events, post_sync, seed_body, stream_records
+
+    status, synced = post_sync(seed_body())
+    assert status == 200
+    records = stream_records()
+    (change,) = [r for r in records if r["dynamodb"]["NewImage"]["SK"]["S"] == "BOOKING"]
+    # Redelivered by the stream (a retried batch): one timeline item, one event id
+    for _ in range(2):
+        assert invoke("outbox_relay", {"Records": [change]}) == {"batchItemFailures": []}
+    (event,) = outbox_events(synced["booking_id"])
+    assert (event["event_type"], event["origin"]) == ("booking.created", "website:test-website")
+    assert event["relayed"] is True
+    assert json.loads(event["data"])["booking_ref"] == "HW-000023"
+    assert queued(aws) == []  # the website's own change, and no subscription wants it
+
+    # A write that stamps nothing new (the same stamp in both images: e.g. the PMS path) makes no event
+    same = json.loads(json.dumps(change))
+    same["eventName"] = "MODIFY"
+    same["dynamodb"]["OldImage"] = same["dynamodb"]["NewImage"]
+    assert invoke("outbox_relay", {"Records": [same]}) == {"batchItemFailures": []}
+    assert len(outbox_events(synced["booking_id"])) == 1
+
+
+def test_a_websites_own_change_is_queued_when_a_subscription_wants_it(
+    test_website: Any, aws: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration.conftest import post_sync, relay_stream, seed_body
+    from tests.integration.delivery.conftest import subscription
+
+    monkeypatch.setenv("HUB_ALLOW_INSECURE_WEBHOOKS", "true")
+    reset_caches()
+    subscription("http://127.0.0.1:9/hooks", event_types=["booking.created"])
+    assert post_sync(seed_body())[0] == 200
+    relay_stream()
+    (message,) = queued(aws)
+    assert json.loads(message["Body"])["origin"] == "website:test-website"
+
+
+def test_an_unreadable_booking_stamp_is_passed_over_not_retried(aws: LocalResources) -> None:
+    record = sample_event()["Records"][0]
+    record["eventName"] = "MODIFY"
+    image = record["dynamodb"]["NewImage"]
+    image["SK"] = {"S": "BOOKING"}
+    image["event_id"] = {"S": "not-an-id"}
+    assert invoke("outbox_relay", {"Records": [record]}) == {"batchItemFailures": []}
+    assert queued(aws) == []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bookinghub.bookings.logic.field_order import UNORDERED, merge_fields, stored_field_key
+from bookinghub.bookings.logic.field_order import UNORDERED, merge_fields, order_key, stored_field_key
 
-V1, V2, V3 = (f"{v:013d}|" for v in (1, 2, 3))
+V1, V2, V3 = (order_key(v, "") for v in (1, 2, 3))
 # Created at v1, then cancelled at v3 (status and its reason carry v3's key)
 STORED: dict[str, Any] = {
     "order_key": V1,
@@ -28,7 +28,7 @@ def test_an_older_change_still_sets_the_columns_no_newer_change_set() -> None:
 
 
 def test_a_newer_change_sets_every_column() -> None:
-    merge = merge_fields(STORED, {"status": "confirmed", "guest_count": 4}, f"{4:013d}|")
+    merge = merge_fields(STORED, {"status": "confirmed", "guest_count": 4}, order_key(4, ""))
 
     assert merge.applied == {"status": "confirmed", "guest_count": 4}
     assert merge.stale == ()

@@ -1,6 +1,6 @@
 """An operator's edit reaches the source website's webhook, signed, with only the changed fields.
 
-PUT /api/bookings/{id} -> outbox item (same transaction) -> outbox_relay -> BookingEvents ->
+PUT /api/bookings/{id} -> the booking's stream (its change stamped on it) -> outbox_relay -> BookingEvents ->
 booking_events -> Deliveries -> deliver_webhooks -> signed POST to the website's receiver (a live sandbox on 127.0.0.1).
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 from infra.local.invoke import invoke
 from infra.local.resources import LocalResources
 from tests.integration.admin.conftest import call_admin, claims
-from tests.integration.conftest import post_sync, seed_body
+from tests.integration.conftest import outbox_events, post_sync, seed_body
 from tests.integration.delivery.conftest import pump
 from tests.integration.test_website_webhooks_delivery import (
     SECRET,
@@ -37,9 +37,11 @@ def test_an_admin_edit_is_delivered_to_the_website_signed(
     assert status == 200, answer
     assert answer["changed_fields"] == ["admin_notes", "status"]
 
-    messages = relay_to_queue(booking_id, aws)  # the website's own create and the operator's edit
+    # The website's own create is not even queued (no subscription wants it): only the operator's edit
+    messages = relay_to_queue(booking_id, aws)
     origins = sorted(json.loads(m["Body"])["origin"] for m in messages)
-    assert origins == ["admin:ops@demo.example", "website:test-website"]
+    assert origins == ["admin:ops@demo.example"]
+    assert [e["origin"] for e in outbox_events(booking_id)] == ["website:test-website", "admin:ops@demo.example"]
     assert invoke("booking_events", sqs_event(messages, aws)) == {"batchItemFailures": []}
     pump(aws)
 

@@ -76,6 +76,29 @@ def test_rotation_keeps_the_old_key_for_24_hours(
     assert post_sync(seed_body(source_booking_id="r-4"), api_key=new_key)[0] == 200
 
 
+def test_deactivating_a_website_refuses_its_current_and_its_rotated_out_key_until_reactivated(
+    tenants: dict[str, Any],
+) -> None:
+    """The sync reads the website's state from the key's pointer (no check in its write): the current
+    key's pointer follows the website; a key in its grace period checks the website itself."""
+    _, created = _register()
+    old_key = created["api_key"]
+    _, rotated, _ = call_admin("POST", "/api/websites/fresh-site/rotate-key", caller=ADMIN)
+    new_key = rotated["api_key"]
+    status, _, _ = call_admin("PATCH", "/api/websites/fresh-site", caller=ADMIN, body={"is_active": False})
+    assert status == 200
+    before = snapshot_tables()
+    for number, key in enumerate((new_key, old_key)):
+        status, answer = post_sync(seed_body(source_booking_id=f"off-{number}"), api_key=key)
+        assert (status, answer["code"]) == (401, "AUTH_FAILED"), key
+    assert snapshot_tables() == before  # refused before anything is written
+
+    status, _, _ = call_admin("PATCH", "/api/websites/fresh-site", caller=ADMIN, body={"is_active": True})
+    assert status == 200
+    assert post_sync(seed_body(source_booking_id="on-1"), api_key=new_key)[0] == 200
+    assert post_sync(seed_body(source_booking_id="on-2"), api_key=old_key)[0] == 200
+
+
 def test_a_website_registered_outside_the_api_can_rotate_its_key(tenants: dict[str, Any]) -> None:
     """The demo websites of `make run` (and any seeded one) are registered by the service directly."""
     status, rotated, _ = call_admin("POST", "/api/websites/test-website/rotate-key", caller=ADMIN)
@@ -92,7 +115,7 @@ def test_a_second_rotation_does_not_extend_the_first_keys_grace(tenants: dict[st
     keys = [
         i
         for i in table_items("bookinghub-Bookings")
-        if i["entity"]["S"] == "api_key" and i["website_id"]["S"] == "fresh-site"
+        if i.get("entity", {}).get("S") == "api_key" and i["website_id"]["S"] == "fresh-site"
     ]
     assert sorted("expires_at" in key for key in keys) == [False, True, True]
 

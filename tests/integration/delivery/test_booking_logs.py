@@ -27,6 +27,9 @@ def _sync(source_booking_id: str = SOURCE_ID) -> str:
     event["body"] = json.dumps(body)
     answer = invoke("sync_bookings", event)
     assert answer["statusCode"] == 200, answer
+    from tests.integration.conftest import relay_stream
+
+    relay_stream()  # the booking's event reaches its timeline through the stream (outbox_relay)
     return str(json.loads(answer["body"])["booking_id"])
 
 
@@ -49,10 +52,13 @@ def _edit(booking_id: str) -> None:
 
 
 def _relay(booking_id: str) -> None:
-    """What the outbox relay and booking_events do with the booking's newest event: fan it out."""
+    """What the outbox relay and booking_events do with the booking's newest event: the stream's
+    records relayed (the timeline items written), then the newest event fanned out."""
     from bookinghub.bookings.dal.logs import list_events
     from bookinghub.delivery.logic.fanout import fan_out
+    from tests.integration.conftest import relay_stream
 
+    relay_stream()
     fan_out(list_events(booking_id)[-1])
 
 
@@ -105,6 +111,7 @@ def test_a_synced_edited_delivered_booking_shows_everything_in_order(
     receiver.script = [Reply(503)]  # the sync back fails once, then is delivered
     _edit(booking_id)
     _relay(booking_id)
+    pump(delivery_env)  # before the other booking's sync back, so the scripted 503 is this one's
     _edit(other)
     _relay(other)
     pump(delivery_env)

@@ -3,9 +3,11 @@
 Bookings table items:
   Website      PK=WEBSITE#{id}          SK=WEBSITE         GSI2PK=ORG#{org}       GSI2SK=WEBSITE#{id}
   API key      PK=APIKEY#{sha256}       SK=APIKEY          (points at the website; never the key itself)
-  Booking      PK=BOOKING#{booking_id}  SK=BOOKING         GSI1 by website+date, GSI2 by org+date,
-                                                           GSI3 by customer email, GSI4 by booking_ref
-  Domain event PK=BOOKING#{booking_id}  SK=EVENT#{ts}#{event_id}   (the outbox: the stream relays it)
+  Booking      PK=BOOKING#{booking_id}  SK=BOOKING         date_key={activity_date}#{booking_id}: indexed
+               by website_id (BookingsByWebsite), email_key (BookingsByEmail) and booking_ref (BookingsByRef);
+               its last change's event stamped on it (bookings/dal/bookings.py)
+  Domain event PK=BOOKING#{booking_id}  SK=EVENT#{ts}#{event_id}   (the timeline: written by the outbox
+               relay from the booking's stream, or on its own by a test webhook / the PMS outbox)
   Integration  PK=ORG#{org}             SK=INTEGRATION#{type}#{integration_id}
                                         GSI1PK=INTEGRATION#{type}  GSI1SK=ORG#{org}#{integration_id}
   Pass         PK=PASS#{pass_id}        SK=PASS            GSI2PK=ORG#{org}  GSI2SK=PASS#{arrival}#{pass_id}
@@ -23,7 +25,7 @@ Bookings table items:
                PK=RUN#{run_id}       SK=REPORT#{part} / SEEN#{page}   (reconciliation report, ids seen)
   Webhook      PK=BEDS24HOOK#{key}   SK=WEBHOOK       GSI1PK=HOOKS#{org}#{property} GSI1SK={received_at}#{key}
 IntegrationLogs items:
-  Sync log     PK=SYNCLOG#{website_id}  SK={ts}#{id}       GSI1PK=BOOKING#{booking_id} GSI1SK={ts}
+  Sync log     PK=SYNCLOG#{booking_id}  SK={ts}#{id}       (a booking's logs are one Query; no index)
   Call log     PK=INTLOG#{integration_id} SK={ts}#{id}     GSI1PK=INTCALLS#{type}#{ok|failed} GSI1SK={ts}#{id}
                (an integration's outbound calls; the GSI splits successes from failures by type, so
                "recent calls" merges the two partitions and "failed calls" reads one)
@@ -47,6 +49,10 @@ EVENT_SK_PREFIX = "EVENT#"
 
 # The customer's name case-folded, beside the name itself: what a name search matches against
 SEARCH_NAME = "search_name"
+# A booking item's index keys and its last change's stamp: storage, not the booking's record
+BOOKING_INDEX_ATTRIBUTES = ("date_key", "email_key", SEARCH_NAME)
+BOOKING_CHANGE_ATTRIBUTES = ("event_id", "event_type", "origin", "changed_fields")
+BOOKING_LAYOUT_ATTRIBUTES = frozenset(BOOKING_INDEX_ATTRIBUTES + BOOKING_CHANGE_ATTRIBUTES)
 # Attributes that are the table's layout, not the record: the dal returns records without them
 _LAYOUT = {"PK", "SK", "entity", SEARCH_NAME}
 
@@ -98,8 +104,8 @@ def date_sort_key(activity_date: str, booking_id: str) -> str:
     return f"{activity_date}#{booking_id}"
 
 
-def sync_log_pk(website_id: str) -> str:
-    return f"SYNCLOG#{website_id}"
+def sync_log_pk(booking_id: str) -> str:
+    return f"SYNCLOG#{booking_id}"
 
 
 # --- Passes, lock codes and integrations (Stripe payments -> Rooms Event Hub pincodes) ----------------

@@ -1,21 +1,33 @@
-"""Booking writes: the booking, its domain event (outbox) and its sync log in one transaction.
+"""Booking writes: one conditional write of the booking item, which also carries its change's event.
 
-Two AWS calls make the whole acknowledge path of an inbound sync: the API key lookup and this
-transaction. Conditions carry the rules that must hold under concurrency (one booking per source id,
-no column overwritten by an older change, no write for a redelivery); when one fails, DynamoDB hands back the
-stored booking (ReturnValuesOnConditionCheckFailure) so the caller can tell why without another read.
+The acknowledge path of an inbound sync is the API key lookup and this write (then a small sync log
+row, dal/logs.py). Conditions carry the rules that must hold under concurrency (one booking per source
+id, no column overwritten by an older change, no write for a redelivery); when one fails, DynamoDB hands
+back the stored booking (ReturnValuesOnConditionCheckFailure) so the caller can tell why without another
+read. A failed condition writes nothing, so it leaves no event behind either.
+
+The change's event is stamped on the item itself (`event_id`, `origin`, `event_type`, and on an update
+`changed_fields`); the outbox relay builds the domain event from the stream's old and new images
+(logic/outbox.py). Item layout (no attribute stored twice):
+  PK=BOOKING#{id} SK=BOOKING (the id is the key's), the website, organisation and source id, the columns,
+  `date_key` ({activity_date}#{id}: the sort key of the Bookings* indexes), `email_key` (the customer
+  email lower-cased: BookingsByEmail), `search_name` (the name case-folded), version, created_at,
+  updated_at (from the first update on), `order_key` (the creating change's) and `order_key#<column>`
+  (the change that last set the column, when that was not the creating one), `created_payload_hash` /
+  `last_payload_hash`.
 """
 
 from __future__ import annotations
 
+import base64
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from bookinghub.aws import keys
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_attr, to_item
-from bookinghub.bookings.dal.logs import event_item, sync_log_item
-from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
+from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.core.settings import get_settings
 
 # Attributes the hub owns; a sync payload never sets them through `fields`.
@@ -29,6 +41,8 @@ _RESERVED = {
     "last_payload_hash",
     "created_payload_hash",
     "hub_edits",
+    *keys.BOOKING_CHANGE_ATTRIBUTES,
+    *keys.BOOKING_INDEX_ATTRIBUTES,
 }
 # Each column's order key (the change that last set it) is stored beside it under this prefix
 FIELD_KEY_PREFIX = "order_key#"
@@ -51,16 +65,9 @@ class BookingConditionFailed(Exception):
         self.stored = stored
 
 
-class WebsiteUnavailable(Exception):
-    """The website vanished or was deactivated between key lookup and write (`exists`: only deactivated)."""
-
-    def __init__(self, exists: bool) -> None:
-        super().__init__("website missing or inactive")
-        self.exists = exists
-
-
 class WriteConflict(Exception):
-    """Another transaction touched the same items at the same moment; safe to retry."""
+    """Another transaction touched the same items at the same moment (only a change that records
+    conflicts is a transaction); safe to retry after a fresh read."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +81,8 @@ class BookingChange:
     order_key: str  # sortable; compared only when `ordered` (the payload carried updated_at or version)
     ordered: bool
     now: str
-    event: BookingDomainEvent | None  # written to the outbox (Bookings table); None: no column changes
-    log: SyncLog  # the sync log row (IntegrationLogs table)
+    event_type: str  # of the domain event this change makes (stamped on the item)
+    origin: str  # who made it: `website:<id>`
     defaults: dict[str, Any] = field(default_factory=dict)  # columns set only when the booking is created
     # Whether a column whose stored key equals `order_key` may be overwritten: only once the caller has
     # compared the values (logic.field_order); a first attempt leaves ties to that comparison.
@@ -84,7 +91,9 @@ class BookingChange:
     # to be written. None: not read, so the write refuses any column with a pending edit (the caller reads
     # the booking then and decides); else the write requires them unchanged since the read.
     markers: MarkersWrite | None = None
-    extra_items: tuple[dict[str, Any], ...] = ()  # more transaction items (conflict records, their events)
+    # More items written with it in one transaction (conflict records and their events): only a change
+    # that meets an operator's pending edit has any, so every other write stays one UpdateItem
+    extra_items: tuple[dict[str, Any], ...] = ()
     # Columns this change carried but leaves as the hub has them: their order keys still move to this
     # change's, so an older change of theirs stays stale (and is no new conflict)
     held: tuple[str, ...] = ()
@@ -99,88 +108,69 @@ class MarkersWrite:
 MARKERS = "hub_edits"
 
 
-def _index_attributes(change: BookingChange) -> dict[str, Any]:
-    attrs: dict[str, Any] = {
-        "GSI1PK": keys.website_pk(change.website_id),
-        "GSI2PK": keys.org_pk(change.organisation_id),
-    }
-    fields = change.fields
-    if "activity_date" in fields:
-        sort_key = keys.date_sort_key(fields["activity_date"], change.booking_id)
-        attrs.update(GSI1SK=sort_key, GSI2SK=sort_key, GSI3SK=sort_key, GSI4SK=sort_key)
-    if fields.get("customer_email"):
-        attrs["GSI3PK"] = keys.email_pk(fields["customer_email"])
-    if fields.get("booking_ref"):
-        attrs["GSI4PK"] = keys.ref_pk(fields["booking_ref"])
-    if fields.get("customer_name"):
-        attrs[keys.SEARCH_NAME] = keys.search_name(fields["customer_name"])
+def new_event_id() -> str:
+    """A change's event id as stored on the booking: a UUID's 16 bytes in 22 characters (base64url); the
+    relay renders it as the UUID."""
+    return stored_event_id(str(uuid.uuid4()))
+
+
+def stored_event_id(event_id: str) -> str:
+    return base64.urlsafe_b64encode(uuid.UUID(event_id).bytes).decode().rstrip("=")
+
+
+def _event_uuid(stamp: str) -> str:
+    """The UUID of a stored event id (ValueError if it is none)."""
+    if len(stamp) != 22:
+        return str(uuid.UUID(stamp))  # written in full by hand or by another tool
+    return str(uuid.UUID(bytes=base64.urlsafe_b64decode(stamp + "==")))
+
+
+def change_stamp(event_type: str, origin: str, changed_fields: list[str] | None) -> dict[str, Any]:
+    """What the relay needs of a change beyond the booking itself. `changed_fields` None: every column
+    (a creation); the relay builds the event only when `event_id` differs from the old image's."""
+    stamp: dict[str, Any] = {"event_id": new_event_id(), "event_type": event_type, "origin": origin}
+    if changed_fields is not None:
+        stamp["changed_fields"] = sorted(changed_fields)
+    return stamp
+
+
+def index_attributes(booking_id: str, columns: dict[str, Any]) -> dict[str, Any]:
+    """The index keys (and search copy) built from the columns a write sets (the Bookings* indexes key
+    on `website_id` and `booking_ref` themselves)."""
+    attrs: dict[str, Any] = {}
+    if columns.get("activity_date"):
+        attrs["date_key"] = keys.date_sort_key(columns["activity_date"], booking_id)
+    if columns.get("customer_email"):
+        attrs["email_key"] = str(columns["customer_email"]).lower()
+    if columns.get("customer_name"):
+        attrs[keys.SEARCH_NAME] = keys.search_name(columns["customer_name"])
     return attrs
 
 
 def _identity(change: BookingChange) -> dict[str, Any]:
     return {
-        "entity": "booking",
-        "id": change.booking_id,
         "website_id": change.website_id,
         "organisation_id": change.organisation_id,
         "source_booking_id": change.source_booking_id,
     }
 
 
-def _side_items(change: BookingChange) -> list[dict[str, Any]]:
-    settings = get_settings()
-    return [
-        {
-            "ConditionCheck": {
-                "TableName": settings.bookings_table,
-                "Key": to_item({"PK": keys.website_pk(change.website_id), "SK": keys.WEBSITE_SK}),
-                "ConditionExpression": "attribute_exists(PK) AND is_active = :active",
-                "ExpressionAttributeValues": {":active": to_attr(True)},
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-        },
-        *(
-            [
-                {
-                    "Put": {
-                        "TableName": settings.bookings_table,
-                        "Item": to_item(event_item(change.event)),
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                }
-            ]
-            if change.event is not None
-            else []
-        ),
-        {"Put": {"TableName": settings.integration_logs_table, "Item": to_item(sync_log_item(change.log))}},
-        *change.extra_items,
-    ]
-
-
 def create_booking(change: BookingChange) -> None:
     """Insert a new booking; fails (BookingConditionFailed with the stored one) if it exists."""
+    columns = _columns({**change.defaults, **change.fields})
     item = {
         "PK": keys.booking_pk(change.booking_id),
         "SK": keys.BOOKING_SK,
         **_identity(change),
-        **_columns({**change.defaults, **change.fields}),
-        **_index_attributes(change),
+        **columns,
+        **index_attributes(change.booking_id, columns),
         "version": 1,
-        "created_at": change.now,
-        "updated_at": change.now,
+        "created_at": change.now,  # and its updated_at, until it is updated (not stored twice)
         "order_key": change.order_key,
-        "last_payload_hash": change.payload_hash,
         "created_payload_hash": change.payload_hash,
+        **change_stamp(change.event_type, change.origin, None),
     }
-    booking_put = {
-        "Put": {
-            "TableName": get_settings().bookings_table,
-            "Item": to_item(item),
-            "ConditionExpression": "attribute_not_exists(PK)",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-    }
-    _transact([booking_put, *_side_items(change)])
+    _write("put_item", item["event_id"], Item=to_item(item), ConditionExpression="attribute_not_exists(PK)")
 
 
 def update_booking(change: BookingChange, *, may_create: bool) -> None:
@@ -197,13 +187,17 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
     always = {
         **_identity(change),
         **columns,
-        **_index_attributes(change),
+        **index_attributes(change.booking_id, columns),
         "updated_at": change.now,
         "last_payload_hash": change.payload_hash,
+        # A change that sets no column (it only records conflicts) makes no booking event
+        **(change_stamp(change.event_type, change.origin, list(columns)) if columns else {}),
     }
     if_absent: dict[str, Any] = {"created_at": change.now, "order_key": change.order_key}
     if may_create:
-        if_absent.update({k: v for k, v in change.defaults.items() if k not in change.fields})
+        defaults = {k: v for k, v in change.defaults.items() if k not in change.fields}
+        if_absent.update(defaults)
+        if_absent.update({k: v for k, v in index_attributes(change.booking_id, defaults).items() if k not in always})
     ordered_columns = {**dict.fromkeys(change.held), **columns}
     if change.ordered:
         always.update({field_key_attribute(column): change.order_key for column in ordered_columns})
@@ -214,24 +208,28 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
     assignments.append(f"{version} = if_not_exists({version}, {expr.value(0)}) + {expr.value(1)}")
 
     # Not a redelivery of the last applied payload, and (when ordered) no column set by a newer change
-    conditions = [f"{expr.name('last_payload_hash')} <> {expr.value(change.payload_hash)}"]
-    if change.ordered:
-        conditions += _not_older(expr, ordered_columns, change.order_key, ties_apply=change.ties_apply)
-    removals = _markers(expr, change, columns, assignments, conditions)
-    fresh = " AND ".join(conditions)
-    condition = f"attribute_not_exists(PK) OR ({fresh})" if may_create else f"attribute_exists(PK) AND {fresh}"
-    booking_update = {
-        "Update": {
-            "TableName": get_settings().bookings_table,
-            "Key": to_item({"PK": keys.booking_pk(change.booking_id), "SK": keys.BOOKING_SK}),
-            "UpdateExpression": "SET " + ", ".join(assignments) + removals,
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": expr.names,
-            "ExpressionAttributeValues": expr.values,
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
+    # (A booking created by a creation has no last hash until its first update)
+    last = expr.name("last_payload_hash")
+    not_redelivered = f"attribute_not_exists({last}) OR {last} <> {expr.value(change.payload_hash)}"
+    older = _not_older(expr, ordered_columns, change.order_key, ties_apply=change.ties_apply) if change.ordered else []
+    removals = _markers(expr, change, columns, assignments, older)
+    fresh = " AND ".join([f"({not_redelivered})", *older])
+    if may_create:
+        # DynamoDB refuses redundant parentheses: the hash check alone is not wrapped twice
+        condition = f"attribute_not_exists(PK) OR ({fresh if older else not_redelivered})"
+    else:
+        condition = f"attribute_exists(PK) AND {fresh}"
+    request = {
+        "Key": to_item({"PK": keys.booking_pk(change.booking_id), "SK": keys.BOOKING_SK}),
+        "UpdateExpression": "SET " + ", ".join(assignments) + removals,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": expr.names,
+        "ExpressionAttributeValues": expr.values,
     }
-    _transact([booking_update, *_side_items(change)])
+    if change.extra_items:
+        _transact(request, change.extra_items, always.get("event_id"))
+    else:
+        _write("update_item", always.get("event_id"), **request)
 
 
 def _markers(
@@ -256,7 +254,7 @@ def _not_older(expr: _Expression, columns: dict[str, Any], order_key: str, *, ti
     """Per column: its key (or, without one, the booking's `order_key`) is below this change's key.
 
     Checked in the write itself, so a newer change that lands between the caller's read and this write
-    fails the transaction instead of being overwritten.
+    fails the condition instead of being overwritten.
     """
     below = "<=" if ties_apply else "<"
     key = expr.value(order_key)
@@ -294,31 +292,102 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if k not in _RESERVED and not k.startswith(FIELD_KEY_PREFIX)}
 
 
+def booking_record(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored booking item (plain values) as the booking: its id, without layout or change stamp."""
+    record = {k: v for k, v in keys.without_layout(item).items() if k not in keys.BOOKING_LAYOUT_ATTRIBUTES}
+    record["id"] = str(item["PK"]).removeprefix("BOOKING#")
+    if "updated_at" not in record and "created_at" in record:
+        record["updated_at"] = record["created_at"]  # never updated since it was created
+    return record
+
+
 def get_booking(booking_id: str) -> dict[str, Any] | None:
     response = client("dynamodb").get_item(
         TableName=get_settings().bookings_table,
         Key=to_item({"PK": keys.booking_pk(booking_id), "SK": keys.BOOKING_SK}),
         ConsistentRead=True,
     )
-    return keys.without_layout(from_item(response["Item"])) if "Item" in response else None
+    return booking_record(from_item(response["Item"])) if "Item" in response else None
 
 
-def _transact(items: list[dict[str, Any]]) -> None:
+def _write(operation: str, stamp: str | None, **request: Any) -> None:
+    """The booking's write. `stamp`: the event id it stamps; a failed condition that finds that very
+    stamp stored is this write itself, committed by an attempt whose answer was lost (botocore retried)."""
     ddb = client("dynamodb")
     try:
-        ddb.transact_write_items(TransactItems=items)
+        getattr(ddb, operation)(
+            TableName=get_settings().bookings_table, ReturnValuesOnConditionCheckFailure="ALL_OLD", **request
+        )
+    except ddb.exceptions.ConditionalCheckFailedException as error:
+        old = from_item(error.response["Item"]) if error.response.get("Item") else None
+        if old is not None and stamp is not None and old.get("event_id") == stamp:
+            return
+        raise BookingConditionFailed(booking_record(old) if old else None) from error
+
+
+def _transact(update: dict[str, Any], extra_items: tuple[dict[str, Any], ...], stamp: str | None) -> None:
+    """The booking's update with the items it must not be written without (conflict records, events)."""
+    ddb = client("dynamodb")
+    booking_update = {
+        "Update": {
+            **update,
+            "TableName": get_settings().bookings_table,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+    try:
+        ddb.transact_write_items(TransactItems=[booking_update, *extra_items])
     except ddb.exceptions.TransactionCanceledException as error:
         reasons = error.response.get("CancellationReasons", [])
         codes = [reason.get("Code") for reason in reasons]
-        # Item order: 0 booking, 1 website check, 2 event (if any), then the log and any extra items
-        if len(reasons) > 1 and codes[1] == "ConditionalCheckFailed":
-            raise WebsiteUnavailable(exists=bool(reasons[1].get("Item"))) from error
-        if reasons and codes[0] == "ConditionalCheckFailed":
-            raise BookingConditionFailed(_old(reasons[0])) from error
-        if "TransactionConflict" in codes:
+        if codes and codes[0] == "ConditionalCheckFailed":
+            old = from_item(reasons[0]["Item"]) if reasons[0].get("Item") else None
+            if old is not None and stamp is not None and old.get("event_id") == stamp:
+                return  # this write itself, committed by an attempt whose answer was lost
+            raise BookingConditionFailed(booking_record(old) if old else None) from error
+        # A conflict record written meanwhile (its condition) or a concurrent transaction: read again
+        if "ConditionalCheckFailed" in codes or "TransactionConflict" in codes:
             raise WriteConflict() from error
         raise
 
 
-def _old(reason: dict[str, Any]) -> dict[str, Any] | None:
-    return keys.without_layout(from_item(reason["Item"])) if reason.get("Item") else None
+# Attributes of a booking item that are not its columns (a creation's event carries every column)
+_NOT_COLUMNS = {
+    *_RESERVED,
+    *keys.BOOKING_LAYOUT_ATTRIBUTES,
+    "entity",
+    "id",
+    "website_id",
+    "organisation_id",
+    "source_booking_id",
+    "updated_by",
+    "expires_at",
+}
+
+
+def change_event(new_image: dict[str, Any], old_image: dict[str, Any] | None) -> BookingDomainEvent | None:
+    """The domain event of a booking item's stream record (DynamoDB-typed images): None when the write
+    made no event (its stamp is the old image's: a writer that does not stamp, such as the PMS path
+    with its own outbox item). ValueError/KeyError/ValidationError: a stamp that is not a valid event."""
+    stamp = new_image.get("event_id", {}).get("S")
+    if stamp is None or (old_image or {}).get("event_id", {}).get("S") == stamp:
+        return None
+    new = from_item(new_image)
+    booking = booking_record(new)
+    changed = new.get("changed_fields")
+    if changed is None:
+        changed = sorted(k for k in new if k not in _NOT_COLUMNS and not k.startswith(FIELD_KEY_PREFIX))
+    origin = str(new["origin"])
+    return BookingDomainEvent(
+        event_id=_event_uuid(stamp),
+        event_type=new["event_type"],
+        booking_id=booking["id"],
+        website_id=str(new["website_id"]),
+        organisation_id=str(new["organisation_id"]),
+        source_booking_id=str(new["source_booking_id"]),
+        origin=origin,
+        actor=origin.removeprefix("admin:") if origin.startswith("admin:") else None,
+        changed_fields=list(changed),
+        data={column: booking.get(column) for column in changed},
+        occurred_at=str(booking["updated_at"]),
+    )

@@ -1,59 +1,116 @@
-"""Sync log rows (IntegrationLogs table, retention by TTL) and outbox items (Bookings table).
+"""Sync log rows (IntegrationLogs table, retention by TTL) and timeline event items (Bookings table).
 
-The inbound sync writes both inside its booking transaction (dal/bookings.py); the rest write a sync
-log row on its own (put_sync_log) and read outbox items back from the stream (outbox_event).
+A sync log row is one small PutItem, no transaction and no index: keyed by its booking
+(PK=SYNCLOG#{booking_id}, SK={created_at}#{id}), so a booking's logs are one Query (list_sync_logs);
+the masked payload is stored zlib-compressed. Written after the change it records succeeded, so a
+refused or conflicting write leaves none.
+
+Event items (SK=EVENT#...) are the durable timeline of a booking: the outbox relay writes one per
+booking change (marked `relayed`: already handed to the queue), and a test webhook or the PMS outbox
+writes its own (relayed from the stream).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import time
+import zlib
 from typing import Any
 
 from pydantic import ValidationError
 
 from bookinghub.aws import keys
 from bookinghub.aws.clients import client
-from bookinghub.aws.codec import from_item, to_item
+from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.aws.query import query_items
 from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
 from bookinghub.core.settings import get_settings
 
-# Attributes of the outbox item that are storage layout, not part of the event
-_OUTBOX_STORAGE_ATTRIBUTES = {"PK", "SK", "entity"}
+# Attributes of an event item that are storage layout, not part of the event
+_OUTBOX_STORAGE_ATTRIBUTES = {"PK", "SK", "entity", "relayed"}
+# Logs without a booking (a refused sync back before the booking was known) are kept by website
+_NO_BOOKING = "WEBSITE:"
+
+
+def _log_partition(log: SyncLog) -> str:
+    return keys.sync_log_pk(log.booking_id or f"{_NO_BOOKING}{log.website_id}")
 
 
 def sync_log_item(log: SyncLog) -> dict[str, Any]:
     retention = get_settings().log_retention_days * 86400
+    # The id and time are the sort key and the booking the partition: not stored again
     item: dict[str, Any] = {
-        "PK": keys.sync_log_pk(log.website_id),
+        "PK": _log_partition(log),
         "SK": f"{log.created_at}#{log.id}",
-        "entity": "sync_log",
-        **log.model_dump(exclude={"payload"}),
-        # JSON text: keeps the audit row exactly as sent, whatever its shape
-        "payload": json.dumps(log.payload, separators=(",", ":")) if log.payload is not None else None,
+        **log.model_dump(exclude={"payload", "id", "booking_id", "created_at"}, exclude_none=True),
         "expires_at": int(time.time()) + retention,
     }
-    if log.booking_id:
-        item["GSI1PK"] = keys.booking_pk(log.booking_id)
-        item["GSI1SK"] = log.created_at
+    if log.payload is not None:
+        # JSON text keeps the audit row exactly as sent, whatever its shape; compressed, it stays one unit
+        item["payload"] = zlib.compress(json.dumps(log.payload, separators=(",", ":")).encode())
     return item
+
+
+def sync_log_from_item(item: dict[str, Any]) -> SyncLog:
+    created_at, log_id = str(item["SK"]).rsplit("#", 1)
+    partition = str(item["PK"]).removeprefix("SYNCLOG#")
+    payload = item.get("payload")
+    if isinstance(payload, bytes | bytearray):
+        payload = json.loads(zlib.decompress(payload))
+    elif isinstance(payload, str):
+        payload = json.loads(payload)
+    fields = {k: v for k, v in item.items() if k not in ("PK", "SK", "expires_at", "payload")}
+    return SyncLog.model_validate(
+        {
+            **fields,
+            "id": log_id,
+            "created_at": created_at,
+            "booking_id": None if partition.startswith(_NO_BOOKING) else partition,
+            "payload": payload,
+        }
+    )
 
 
 def put_sync_log(log: SyncLog) -> None:
     client("dynamodb").put_item(TableName=get_settings().integration_logs_table, Item=to_item(sync_log_item(log)))
 
 
-def event_item(domain_event: BookingDomainEvent | dict[str, Any]) -> dict[str, Any]:
-    """The outbox item of a domain event, stored beside its booking."""
+def list_sync_logs(booking_id: str) -> list[SyncLog]:
+    """A booking's sync logs (inbound and outbound), oldest first."""
+    request = {
+        "TableName": get_settings().integration_logs_table,
+        "KeyConditionExpression": "PK = :pk",
+        "ExpressionAttributeValues": {":pk": to_attr(keys.sync_log_pk(booking_id))},
+    }
+    return [sync_log_from_item(item) for item in query_items(request)]
+
+
+def event_item(domain_event: BookingDomainEvent | dict[str, Any], *, relayed: bool = False) -> dict[str, Any]:
+    """The timeline item of a domain event, stored beside its booking. `relayed`: written by the outbox
+    relay, which has queued the event already (the relay passes such items over).
+
+    Nothing twice: the time is the sort key's, `changed_fields` is left out when it is the data's own
+    keys, and the data (JSON text, so the event keeps its exact shape) is stored zlib-compressed and
+    base64-encoded (`data_z`) when that is shorter: a creation's event stays one write unit."""
     event = domain_event.model_dump(exclude_none=True) if isinstance(domain_event, BookingDomainEvent) else domain_event
-    return {
+    item = {
         "PK": keys.booking_pk(event["booking_id"]),
         "SK": keys.event_sk(event["occurred_at"], event["event_id"]),
         "entity": "event",
-        **{k: v for k, v in event.items() if k != "data"},
-        "data": json.dumps(event["data"], separators=(",", ":"), default=str),
+        **{k: v for k, v in event.items() if k not in ("data", "occurred_at")},
     }
+    text = json.dumps(event["data"], separators=(",", ":"), default=str)
+    packed = base64.b64encode(zlib.compress(text.encode(), 9)).decode()
+    if len(packed) + 2 < len(text):
+        item["data_z"] = packed
+    else:
+        item["data"] = text
+    if item.get("changed_fields") == sorted(event["data"]):
+        del item["changed_fields"]
+    if relayed:
+        item["relayed"] = True
+    return item
 
 
 class NotAnOutboxEvent(Exception):
@@ -84,32 +141,18 @@ def outbox_event(new_image: dict[str, Any]) -> BookingDomainEvent:
 
 
 def event_from_outbox_item(item: dict[str, Any]) -> BookingDomainEvent:
-    """The inverse of event_item: the outbox item (plain Python values) back into its event."""
-    fields = {k: v for k, v in item.items() if k not in _OUTBOX_STORAGE_ATTRIBUTES}
-    data = fields.get("data")
-    # event_item stores `data` as JSON text so the event keeps its exact shape in the table
-    fields["data"] = json.loads(data) if isinstance(data, str) else data
+    """The inverse of event_item: the event item (plain Python values) back into its event."""
+    fields = {k: v for k, v in item.items() if k not in _OUTBOX_STORAGE_ATTRIBUTES and k != "data_z"}
+    if "data_z" in item:
+        fields["data"] = json.loads(zlib.decompress(base64.b64decode(str(item["data_z"]))))
+    else:
+        data = fields.get("data")
+        fields["data"] = json.loads(data) if isinstance(data, str) else data
+    if "occurred_at" not in fields:
+        fields["occurred_at"] = str(item["SK"]).removeprefix(keys.EVENT_SK_PREFIX).split("#", 1)[0]
+    if "changed_fields" not in fields and isinstance(fields["data"], dict):
+        fields["changed_fields"] = sorted(fields["data"])
     return BookingDomainEvent.model_validate(fields)
-
-
-# --- A booking's history (`bookinghub logs`) ----------------------------------------------------------
-
-
-def list_sync_logs(booking_id: str) -> list[SyncLog]:
-    """Every sync log row of one booking (inbound syncs and sync-backs), oldest first (GSI1 BOOKING#id)."""
-    request = {
-        "TableName": get_settings().integration_logs_table,
-        "IndexName": "GSI1",
-        "KeyConditionExpression": "GSI1PK = :pk",
-        "ExpressionAttributeValues": to_item({":pk": keys.booking_pk(booking_id)}),
-    }
-    logs = []
-    for item in query_items(request):
-        payload = item.get("payload")
-        fields = {k: v for k, v in item.items() if k in SyncLog.model_fields}
-        fields["payload"] = json.loads(payload) if isinstance(payload, str) else payload
-        logs.append(SyncLog.model_validate(fields))
-    return logs
 
 
 def list_events(booking_id: str) -> list[BookingDomainEvent]:
@@ -121,3 +164,17 @@ def list_events(booking_id: str) -> list[BookingDomainEvent]:
         "ConsistentRead": True,
     }
     return [event_from_outbox_item(item) for item in query_items(request)]
+
+
+def put_timeline_event(event: BookingDomainEvent) -> bool:
+    """The relay's timeline item of a booking change; False if it is there already (a retried record)."""
+    ddb = client("dynamodb")
+    try:
+        ddb.put_item(
+            TableName=get_settings().bookings_table,
+            Item=to_item(event_item(event, relayed=True)),
+            ConditionExpression="attribute_not_exists(PK)",
+        )
+    except ddb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True

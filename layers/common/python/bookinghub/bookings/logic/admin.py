@@ -1,12 +1,13 @@
 """Operators list, read and edit bookings (seed 002 dashboard: GET /api/bookings, GET/PUT /api/bookings/{id}).
 
-Lists are served from the GSIs (bookings/dal/admin.py plans which): a website's bookings from GSI1, an
-organisation's from GSI2, a customer email's from GSI3, a booking ref's from GSI4, a customer name by a
-filter on the caller's own partitions. An edit that names the version it was made on (body or If-Match)
-is applied only if the booking is still at that version (else 409); one that names none is applied to
-the booking as it is (the seed's contract: last writer wins, logged as a warning). Every edit records
-who made it and writes a domain event with only the changed fields in the same transaction (the
-outbox), which the booking_events consumer delivers to the website's webhook, signed.
+Lists are served from the Bookings* indexes (bookings/dal/admin.py plans which): a website's bookings
+from BookingsByWebsite, an organisation's from BookingsByOrganisation; a customer email, a booking
+ref or a customer name by a filter on the index entries of the caller's own partitions. An edit that
+names the version it was made on (body or If-Match) is applied only if the booking is still at that
+version (else 409); one that names none is applied to the booking as it is (the seed's contract: last
+writer wins, logged as a warning). Every edit records who made it and stamps its domain event (only
+the changed fields) on the booking in the same write; the outbox relay builds the event from the
+stream and the booking_events consumer delivers it to the website's webhook, signed.
 """
 
 from __future__ import annotations

@@ -13,13 +13,22 @@ on the arrival order.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from bookinghub.bookings.dal.bookings import field_key_attribute
 
 # The order key of a change that carries no ordering information: below every ordered change.
-UNORDERED = f"{0:013d}|"
+UNORDERED = "00|"
+
+
+def order_key(version: int, moment: str) -> str:
+    """Sortable text, short (one is stored per column): the version, length-prefixed so 10 sorts above 9,
+    then the change time (UTC ISO, as core.clock.to_iso writes it) as its digits without trailing zeros
+    (fixed-width digits stripped of trailing zeros keep their order)."""
+    digits = str(version)
+    return f"{len(digits) - 1:x}{digits}|{re.sub(r'[^0-9]', '', moment).rstrip('0')}"
 
 
 def stored_field_key(stored: dict[str, Any], column: str) -> str:

@@ -1,25 +1,51 @@
-"""Outbox relay: domain events written beside their booking (dal/logs.event_item) go onto the queue.
+"""Outbox relay: each booking change on the Bookings stream becomes its domain event.
 
-The Bookings table's stream carries each new `EVENT#` item here. Sending the same event twice is
-harmless: the consumers are idempotent on `event_id`. A stream record that is not an outbox insert, or
-an item that is not a valid event, is logged and passed over rather than retried: it can never become
-valid, and retrying it would hold back every later record of its shard.
+A booking write stamps its change on the item (dal/bookings.py: event id, origin, type, changed fields);
+from the record's old and new images the relay builds the BookingDomainEvent, writes its timeline item
+(`EVENT#`, idempotent by event id: the realtime feed and `GET /api/bookings/{id}/events` read those), and
+queues it for delivery, unless it is the website's own change and no subscription of the organisation
+wants it (the echo is decided here, before anything is queued). Events written as items on their own
+(a test webhook, the PMS outbox) are queued from their insert. Sending the same event twice is
+harmless: the consumers are idempotent on `event_id`. A record that is neither, or an item that is not
+a valid event, is passed over rather than retried: it can never become valid, and retrying it would
+hold back every later record of its shard.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bookinghub.aws import keys
 from bookinghub.bookings.dal import queues as queue_store
-from bookinghub.bookings.dal.logs import MalformedOutboxEvent, NotAnOutboxEvent, outbox_event
+from bookinghub.bookings.dal.bookings import change_event
+from bookinghub.bookings.dal.logs import MalformedOutboxEvent, NotAnOutboxEvent, outbox_event, put_timeline_event
+from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.core.observability import logger, metrics
 
 
-def relay_stream_record(event_name: str | None, new_image: dict[str, Any] | None) -> str | None:
-    """Relay one stream record (DynamoDB-typed NewImage); returns the SQS message id, None if passed over."""
-    if event_name != "INSERT" or not new_image:
-        logger.info("stream record passed over: not an insert with a new image", extra={"event_name": event_name})
+def relay_stream_record(
+    event_name: str | None, new_image: dict[str, Any] | None, old_image: dict[str, Any] | None = None
+) -> str | None:
+    """Relay one stream record (DynamoDB-typed images); returns the SQS message id, None if not queued."""
+    if event_name not in ("INSERT", "MODIFY") or not new_image:
         return None
+    if new_image.get("SK", {}).get("S") == keys.BOOKING_SK:
+        try:
+            change = change_event(new_image, old_image)
+        except (KeyError, ValueError) as error:  # pydantic's ValidationError is a ValueError
+            logger.error("malformed booking change passed over", extra={"pk": new_image.get("PK"), "error": str(error)})
+            metrics.add_metric(name="OutboxEventMalformed", unit="Count", value=1)
+            return None
+        if change is None:
+            return None  # a write that made no event (no stamp of its own)
+        put_timeline_event(change)
+        if not _wanted(change):
+            _relayed(change, queued=False)
+            metrics.add_metric(name="EchoNotQueued", unit="Count", value=1)
+            return None
+        return _send(change)
+    if event_name != "INSERT" or new_image.get("relayed", {}).get("BOOL"):
+        return None  # a timeline item the relay wrote itself: its event is queued already
     try:
         event = outbox_event(new_image)
     except NotAnOutboxEvent as other:
@@ -32,10 +58,38 @@ def relay_stream_record(event_name: str | None, new_image: dict[str, Any] | None
         )
         metrics.add_metric(name="OutboxEventMalformed", unit="Count", value=1)
         return None
-    message_id = queue_store.send_booking_event(event)
-    logger.info(
-        "outbox event relayed",
-        extra={"event_id": event.event_id, "event_type": event.event_type, "booking_id": event.booking_id},
+    return _send(event)
+
+
+def _wanted(event: BookingDomainEvent) -> bool:
+    """Whether a delivery could come of it: not a website's own change (never synced back to it), or
+    an organisation subscription matches it (one Query, instead of a message and a consumer run)."""
+    # Imported here: the fan-out's dependencies are not the relay's to load at start
+    from bookinghub.delivery.dal import endpoints as endpoint_store
+    from bookinghub.delivery.logic.fanout import echo_reason
+
+    if echo_reason(event) is None:
+        return True
+    return any(
+        e.matches(event.event_type, event.website_id) for e in endpoint_store.list_endpoints(event.organisation_id)
     )
+
+
+def _send(event: BookingDomainEvent) -> str:
+    message_id = queue_store.send_booking_event(event)
+    _relayed(event, queued=True)
     metrics.add_metric(name="OutboxEventRelayed", unit="Count", value=1)
     return message_id
+
+
+def _relayed(event: BookingDomainEvent, *, queued: bool) -> None:
+    # One short line per event (the only trace of its relay), off the request's path
+    logger.info(
+        "outbox event relayed",
+        extra={
+            "event_id": event.event_id,
+            "event_type": event.event_type,
+            "booking_id": event.booking_id,
+            "queued": queued,
+        },
+    )

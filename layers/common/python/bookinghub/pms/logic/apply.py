@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from bookinghub.aws import keys as hub_keys
 from bookinghub.beds24.logic.mapping import GuestCandidate, normalise_email, normalise_phone
+from bookinghub.bookings.dal.bookings import index_attributes
 from bookinghub.bookings.dal.logs import event_item
 from bookinghub.conflicts.logic.detect import MARKERS, BookingRef
 from bookinghub.conflicts.logic.sources import SourcePlan, plan_source_change
@@ -69,7 +70,6 @@ def _moment(booking: NormalizedBooking) -> str:
 def booking_fields(config: PMSConfiguration, booking: NormalizedBooking, guest_id: str | None) -> dict[str, Any]:
     booking_id = keys.booking_id(config.slug, config.provider, booking.external_id)
     website_id = keys.website_id(config.slug)
-    sort_key = hub_keys.date_sort_key(booking.check_in.isoformat(), booking_id)
     columns: dict[str, Any] = {
         "status": HUB_STATUS[booking.status],
         "activity_date": booking.check_in.isoformat(),
@@ -98,18 +98,10 @@ def booking_fields(config: PMSConfiguration, booking: NormalizedBooking, guest_i
         "source_booking_id": booking.external_id,
         "hotel_slug": config.slug,
         "content_hash": content,
-        "GSI1PK": hub_keys.website_pk(website_id),
-        "GSI2PK": hub_keys.org_pk(config.organisation_id),
-        "GSI1SK": sort_key,
-        "GSI2SK": sort_key,
-        "GSI3SK": sort_key,
-        "GSI4SK": sort_key,
         **{k: v for k, v in columns.items() if v is not None},
     }
-    if columns["customer_email"]:
-        fields["GSI3PK"] = f"EMAIL#{columns['customer_email']}"
-    if columns["customer_name"]:
-        fields[hub_keys.SEARCH_NAME] = hub_keys.search_name(columns["customer_name"])
+    # The hub's booking indexes (date, email, folded name), as every booking writer lays them out
+    fields.update(index_attributes(booking_id, fields))
     return fields
 
 
@@ -117,7 +109,9 @@ def _event(stored: dict[str, Any] | None, fields: dict[str, Any], config: PMSCon
     columns = {
         k: v
         for k, v in fields.items()
-        if not k.startswith("GSI") and k not in ("entity", "content_hash", "pms_last_event", MARKERS)
+        if not k.startswith("GSI")
+        and k not in ("entity", "content_hash", "pms_last_event", MARKERS)
+        and k not in hub_keys.BOOKING_LAYOUT_ATTRIBUTES
     }
     changed = sorted(k for k, v in columns.items() if stored is None or stored.get(k) != v)
     if stored is None:

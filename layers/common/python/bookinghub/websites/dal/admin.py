@@ -81,7 +81,11 @@ def organisation_websites(organisation_id: str) -> list[dict[str, Any]]:
 
 
 def update_website(website_id: str, changes: dict[str, Any], now: str) -> dict[str, Any]:
-    """Set (or, for None, remove) the given attributes; returns the website as stored after the update."""
+    """Set (or, for None, remove) the given attributes; returns the website as stored after the update.
+
+    A change of `is_active` is copied onto the current API key's pointer in the same transaction: the
+    inbound sync checks the website's state on that pointer alone (one read, no check in its write).
+    """
     names = {"#updated_at": "updated_at"}
     values: dict[str, Any] = {":now": to_attr(now)}
     sets = ["#updated_at = :now"]
@@ -94,11 +98,19 @@ def update_website(website_id: str, changes: dict[str, Any], now: str) -> dict[s
             values[f":a{position}"] = to_attr(value)
             sets.append(f"#a{position} = :a{position}")
     expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    key = to_item({"PK": keys.website_pk(website_id), "SK": keys.WEBSITE_SK})
+    table = get_settings().bookings_table
     ddb = client("dynamodb")
+    if "is_active" in changes:
+        _update_with_key_pointer(website_id, key, expression, names, values, bool(changes["is_active"]))
+        stored = get_website_record(website_id)
+        if stored is None:
+            raise WebsiteChanged()
+        return stored
     try:
         response = ddb.update_item(
-            TableName=get_settings().bookings_table,
-            Key=to_item({"PK": keys.website_pk(website_id), "SK": keys.WEBSITE_SK}),
+            TableName=table,
+            Key=key,
             UpdateExpression=expression,
             ConditionExpression="attribute_exists(PK)",
             ExpressionAttributeNames=names,
@@ -108,6 +120,46 @@ def update_website(website_id: str, changes: dict[str, Any], now: str) -> dict[s
     except ddb.exceptions.ConditionalCheckFailedException as error:
         raise WebsiteChanged() from error
     return keys.without_layout(from_item(response["Attributes"]))
+
+
+def _update_with_key_pointer(
+    website_id: str, key: dict[str, Any], expression: str, names: dict[str, str], values: dict[str, Any], active: bool
+) -> None:
+    stored = get_website_record(website_id)
+    if stored is None:
+        raise WebsiteChanged()
+    table = get_settings().bookings_table
+    items: list[dict[str, Any]] = []
+    condition = "attribute_exists(PK)"
+    key_hash = stored.get("api_key_hash")
+    if key_hash:
+        # Guarded: a rotation in between would leave the new key's pointer with the old state
+        condition += " AND api_key_hash = :key_hash"
+        values = {**values, ":key_hash": to_attr(key_hash)}
+        items.append(
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": to_item({"PK": keys.api_key_pk(str(key_hash)), "SK": keys.APIKEY_SK}),
+                    "UpdateExpression": "SET is_active = :active",
+                    "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeValues": {":active": to_attr(active)},
+                }
+            }
+        )
+    update = {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+    ddb = client("dynamodb")
+    try:
+        ddb.transact_write_items(TransactItems=[{"Update": update}, *items])
+    except ddb.exceptions.TransactionCanceledException as error:
+        raise WebsiteChanged() from error
 
 
 def rotate_key(website: Website, *, old_hash: str, new_hash: str, grace_until: int, now: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from bookinghub.core.errors import AuthFailed
+from bookinghub.core.errors import AuthFailed, WebsiteNotFound
 from bookinghub.core.security import hash_api_key, same_secret
 from bookinghub.websites.dal import websites as website_store
 from bookinghub.websites.models import ApiKeyRecord
@@ -26,4 +26,12 @@ def authenticate(api_key: str | None) -> ApiKeyRecord:
         raise AuthFailed("Invalid API key")
     if not record.is_active or (record.expires_at is not None and record.expires_at <= time.time()):
         raise AuthFailed("API key is inactive")
+    if record.expires_at is not None:
+        # A rotated-out key in its grace period: its pointer no longer follows the website's state
+        # (deactivating a website updates its current key's record in the same transaction)
+        website = website_store.get_website(record.website_id)
+        if website is None:
+            raise WebsiteNotFound()
+        if not website.is_active:
+            raise AuthFailed("Website is inactive")
     return record
