@@ -13,6 +13,7 @@ from bookinghub.beds24.logic import properties
 from bookinghub.beds24.logic.properties import PropertyNotFound
 from bookinghub.beds24.logic.rooms import room_statuses
 from bookinghub.beds24.logic.sync import start_run
+from bookinghub.beds24.logic.writeback import queue_markers, send_pending
 from bookinghub.beds24.models.admin import PropertyCreate, PropertyPatch, ReservationEdit, SyncRequest
 from bookinghub.beds24.models.entities import Beds24Property, SyncRun
 from bookinghub.conflicts.logic.detect import MARKERS, mark_hub_edit
@@ -154,8 +155,9 @@ def list_reservations(
 def edit_reservation(
     principal: Principal, reservation_id: str, edit: ReservationEdit, organisation_id: str | None
 ) -> dict[str, Any]:
-    """An operator's change to a reservation. The hub does not write to Beds24, so each changed field is
-    marked pending (bookinghub.conflicts): Beds24's next change to it is a conflict, settled by the rule."""
+    """An operator's change to a reservation: each changed field is marked pending (bookinghub.conflicts)
+    and queued for the write-back to Beds24 (logic/writeback.py); Beds24's own change to it meanwhile is a
+    conflict, settled by the rule."""
     principal.require_manager()
     organisation = principal.scope_organisation(organisation_id)
     stored = reservation_store.get_reservations([reservation_id]).get(reservation_id)
@@ -166,6 +168,7 @@ def edit_reservation(
         return {"reservation": stored, "changed_fields": []}
     now = iso_now()
     markers = mark_hub_edit(stored, changed, kind="reservation", actor=principal.actor, now=now)
+    queue_markers(markers, [name for name in changed if name in markers])
     item = reservation_store.edit_item(
         reservation_id,
         changed,
@@ -179,6 +182,7 @@ def edit_reservation(
         reservation_store.apply_edit(item)
     except reservation_store.EditRaced:
         raise ReservationChanged() from None
+    send_pending(reservation_id, markers)
     logger.info("reservation edited", extra={"reservation_id": reservation_id, "changed_fields": sorted(changed)})
     updated = reservation_store.get_reservations([reservation_id]).get(reservation_id) or {}
     return {"reservation": updated, "changed_fields": sorted(changed)}

@@ -26,6 +26,7 @@ from bookinghub.beds24.logic.mapping import (
     hashes,
     reservation_id_for,
 )
+from bookinghub.beds24.logic.writeback import queue_markers, send_pending
 from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property, Reservation, SyncCounts
 from bookinghub.conflicts.logic.detect import MARKERS, RESERVATION_GROUPS, BookingRef
 from bookinghub.conflicts.logic.sources import plan_source_change
@@ -93,6 +94,7 @@ def apply_booking(prop: Beds24Property, booking: Beds24Booking, *, source: str, 
     reservation, extra = with_conflicts(prop, stored, reservation)
     if not store.put_if_newer(reservation, restore=restore, read_markers=_markers(stored), extra_items=extra):
         return Outcome("stale", reservation_id)
+    send_pending(reservation.id, reservation.hub_edits)  # again after any write: a lost send is re-sent
     return Outcome("updated" if stored else "created", reservation_id, reservation.needs_attention)
 
 
@@ -123,10 +125,14 @@ def with_conflicts(
         source=f"beds24:{prop.id}",
         source_time=reservation.modified_time,
         now=iso_now(),
-        accepts_writes=False,  # the hub does not write to Beds24 (yet): a value it keeps stays here
+        accepts_writes=True,  # a value the hub keeps goes back to Beds24 (logic/writeback.py)
+        correction_events=False,  # through the Beds24Writes queue, not a website's sync back
     )
     if plan is None:
         return reservation.model_copy(update={MARKERS: _markers(stored)}), []
+    for record in plan.records:
+        if record.sync_back == "queued":
+            queue_markers(plan.markers, [record.field], conflict_id=record.id)
     held = {name: (stored or {}).get(name) for name in plan.held}
     if "beds24_room_id" in held:
         held["room"] = (stored or {}).get("room")  # the hub's room name follows the room kept
@@ -202,6 +208,7 @@ def apply_page(prop: Beds24Property, raw_bookings: Sequence[Any], *, source: str
         reservation, extra = with_conflicts(prop, previous, reservation)
         if store.put_if_newer(reservation, read_markers=_markers(previous), extra_items=extra):
             counts.updated += 1
+            send_pending(reservation.id, reservation.hub_edits)
         else:
             counts.unchanged += 1  # a webhook wrote something newer meanwhile
     store.put_new(new)

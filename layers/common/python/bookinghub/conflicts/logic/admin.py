@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from bookinghub.beds24.dal import reservations as reservation_store
+from bookinghub.beds24.logic.writeback import queue_markers, send_pending
 from bookinghub.bookings.dal import admin as booking_admin_store
 from bookinghub.bookings.dal import bookings as booking_store
 from bookinghub.conflicts.dal import store
@@ -154,7 +155,9 @@ def _apply(principal: Principal, record: ConflictRecord, body: ResolveRequest) -
         value, outcome = record.source_value, "source_applied"
     else:
         value, outcome = _check_value(record, body.value), "merged"
-    accepts_writes = record.kind == "booking" and record.source.startswith("website:")
+    # Websites take the hub's value on the delivery path, Beds24 through its write-back queue; PMS
+    # providers' port offers no writes (yet)
+    accepts_writes = record.source.startswith("website:") or record.kind == "reservation"
     sync_back: SyncBack = (
         "not_needed" if value == record.source_value else ("queued" if accepts_writes else "unsupported")
     )
@@ -175,6 +178,8 @@ def _apply(principal: Principal, record: ConflictRecord, body: ResolveRequest) -
         # The source's value is now the known base: the hub's differs and is synced back where it can be
         marker = {k: v for k, v in markers.get(record.field, {}).items() if k not in ("conflict", "source")}
         markers[record.field] = {**marker, "at": marker.get("at") or now, "base": record.source_value}
+        if record.kind == "reservation":
+            queue_markers(markers, [record.field], conflict_id=record.id)
     ref = BookingRef(
         kind=record.kind,
         booking_id=record.booking_id,
@@ -220,4 +225,5 @@ def _apply(principal: Principal, record: ConflictRecord, body: ResolveRequest) -
                 *extra,
             ]
         )
+        send_pending(record.booking_id, markers)
     return resolved

@@ -165,6 +165,17 @@ def decide(
                 decision.markers_changed = True
             decision.write[name] = value
             continue
+        if marker.get("sync") == "synced" and not marker.get("conflict"):
+            # The hub's value reached the source (a Beds24 write-back at `synced_at`): a value of the
+            # source's older than that was superseded by it; a newer one is the source's own change.
+            synced, changed = moment(str(marker.get("synced_at") or "")), moment(source_time)
+            if synced is not None and changed is not None and changed > synced:
+                markers.pop(name)
+                decision.markers_changed = True
+                decision.write[name] = value
+            else:
+                decision.held.append(name)
+            continue
         if value == marker.get("base") or (marker.get("conflict") and value == marker.get("source")):
             decision.held.append(name)  # the source did not change it since (or this conflict is known)
             continue
