@@ -78,7 +78,8 @@ def put_booking(
     if_match: Annotated[str | None, Header(alias="If-Match", max_length=64)] = None,
 ) -> Any:
     result = admin_bookings.edit_booking(principal_of(app), booking_id, edit, if_match)
-    response = ok(booking=result.booking, changed_fields=result.changed_fields, event_id=result.event_id)
+    extra: dict[str, Any] = {"conflict_fields": result.conflict_fields} if result.conflict_fields else {}
+    response = ok(booking=result.booking, changed_fields=result.changed_fields, event_id=result.event_id, **extra)
     return _with_etag(response, result.booking)
 
 

@@ -55,6 +55,9 @@ class ConflictRecord(BaseModel):
     hub_changed_by: str | None = None
     source_changed_at: str | None = None  # the source's own clock, when the change says
     detected_at: str
+    # Found when the source's change met the hub's pending edit, or when an operator's versioned edit met
+    # the source's change since (conflicts/logic/hub_edit.py)
+    detected_on: Literal["source_change", "hub_edit"] = "source_change"
     status: Status
     outcome: Outcome
     resolved_value: Any = None
