@@ -120,6 +120,19 @@ def set_since(stored: dict[str, Any], columns: Any, version: int, prefix: str) -
     return {name for name in columns if int(stored.get(f"{prefix}{name}") or 0) > version}
 
 
+def source_stamps(stored: dict[str, Any] | None, written: dict[str, Any]) -> dict[str, int]:
+    """The version stamps of a source's write that is conditioned on the stored version (a PMS's): the
+    columns whose value it changes, at the version it writes."""
+    if stored is None:
+        return {}
+    version = int(stored.get("version") or 0) + 1
+    return {
+        f"{SOURCE_VERSION_PREFIX}{name}": version
+        for name, value in written.items()
+        if group_of("booking", name) is not None and stored.get(name) != value
+    }
+
+
 def booking_source(stored: dict[str, Any]) -> tuple[str, SyncBack]:
     """Who the booking's source is, and what becomes of a value the hub keeps: a website takes it on the
     delivery path (the edit's own booking.updated), a PMS provider's port offers no writes."""
