@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import requests
 
 from infra.local.resources import LocalResources
@@ -92,3 +93,52 @@ def test_bad_edits_and_other_organisations_write_nothing_and_queue_nothing(
     assert _patch(stored["id"], {"arrival": day(12)}, caller=RIVAL_ADMIN)[0] == 404
     assert snapshot_tables() == before
     assert queued(aws, "Beds24Writes") == 0
+
+
+@pytest.mark.parametrize(
+    ("rule", "kept", "status", "synced"),
+    [
+        ("source_wins", 12, "resolved", None),
+        ("hub_wins", 11, "resolved", "synced"),
+        ("newest_wins", 11, "resolved", "synced"),
+        ("manual", 12, "open", None),
+    ],
+)
+def test_a_versioned_edit_of_a_field_beds24_changed_since_follows_the_rule(
+    aws: LocalResources, beds24: Sandbox, prop: Any, rule: str, kept: int, status: str, synced: str | None
+) -> None:
+    code, body, _ = admin_call("PUT", "/api/conflicts/rules", caller=claims("admin"), body={"rules": {"dates": rule}})
+    assert code == 200, body
+    booking_id, stored = _reservation_of(aws, beds24)
+    read = stored["modified_time"]  # the operator reads the reservation ...
+    beds24.modify(booking_id, arrival=day(12))  # ... Beds24 changes its arrival ...
+    sync(aws, "full")
+    code, body = _patch(stored["id"], {"arrival": day(11), "notes": "late check-in", "version": read})  # ... the edit
+    assert code == 200, body
+    assert body["conflict_fields"] == ["arrival"]
+    assert drain(aws, *WRITES)[1] == 0
+    assert beds24.booking(booking_id)["notes"] == "late check-in"  # the other field applied and reached Beds24
+    assert beds24.booking(booking_id)["arrival"] == day(kept)
+    assert reservation(booking_id)["arrival"] == day(kept)  # type: ignore[index]
+    status_, listed, _ = admin_call("GET", "/api/conflicts", caller=claims("admin"))
+    assert status_ == 200
+    (record,) = listed["conflicts"]
+    assert (record["detected_on"], record["status"], record["hub_value"], record["source_value"]) == (
+        "hub_edit",
+        status,
+        day(11),
+        day(12),
+    )
+    if synced:
+        assert record["sync_back"] == synced
+    if rule == "manual":  # a person keeps the operator's value: it reaches Beds24
+        path = f"/api/conflicts/{record['id']}/resolve"
+        code, resolved, _ = admin_call("POST", path, caller=claims("admin"), body={"choice": "hub"})
+        assert code == 200, resolved
+        assert drain(aws, *WRITES) == (1, 0)
+        assert beds24.booking(booking_id)["arrival"] == day(11)
+        code, after, _ = admin_call("GET", f"/api/conflicts/{record['id']}", caller=claims("admin"))
+        assert after["conflict"]["sync_back"] == "synced"
+    sync(aws, "full")  # the echo: no new conflict
+    status_, listed, _ = admin_call("GET", "/api/conflicts", caller=claims("admin"))
+    assert len(listed["conflicts"]) == 1

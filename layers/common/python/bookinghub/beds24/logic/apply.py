@@ -28,7 +28,7 @@ from bookinghub.beds24.logic.mapping import (
 )
 from bookinghub.beds24.logic.writeback import queue_markers, send_pending
 from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property, Reservation, SyncCounts
-from bookinghub.conflicts.logic.detect import MARKERS, RESERVATION_GROUPS, BookingRef
+from bookinghub.conflicts.logic.detect import MARKERS, RESERVATION_GROUPS, BookingRef, markers_of
 from bookinghub.conflicts.logic.sources import plan_source_change
 from bookinghub.core.clock import iso_now
 from bookinghub.core.observability import logger
@@ -108,6 +108,7 @@ def with_conflicts(
     """The reservation as it is to be written where an operator changed fields Beds24 has not caught up
     with (bookinghub.conflicts): the hub's value stays where the rule (or a person) says so, and the
     conflicts found are written with it. No pending edit: the reservation as Beds24 has it."""
+    reservation = _with_field_times(stored, reservation)
     if not _markers(stored):
         return reservation, []
     incoming = {name: getattr(reservation, name) for name in RESERVATION_GROUPS}
@@ -137,6 +138,20 @@ def with_conflicts(
     if "beds24_room_id" in held:
         held["room"] = (stored or {}).get("room")  # the hub's room name follows the room kept
     return reservation.model_copy(update={**held, MARKERS: plan.markers or None}), plan.items()
+
+
+def _with_field_times(stored: dict[str, Any] | None, reservation: Reservation) -> Reservation:
+    """Each editable field's last Beds24 change time: this version's where Beds24's value differs from its
+    previous one (the marker's `base` where the hub holds its own value)."""
+    if stored is None:
+        return reservation
+    markers = markers_of(stored)
+    times = dict(stored.get("field_times") or {})
+    for name in RESERVATION_GROUPS:
+        before = markers[name].get("base") if name in markers else stored.get(name)
+        if getattr(reservation, name) != before:
+            times[name] = reservation.modified_time
+    return reservation.model_copy(update={"field_times": times or None})
 
 
 def mark_deleted(

@@ -179,3 +179,39 @@ def plan_versioned_booking_edit(
     ref = booking_ref(stored)
     events = [e for record in plan.records for e in conflict_events(ref, record, now=now)]
     return plan, store.put_items(plan.records) + [put_event(event) for event in events]
+
+
+def plan_versioned_reservation_edit(
+    stored: dict[str, Any], changed: dict[str, Any], version: str, *, actor: str, now: str
+) -> tuple[HubEditPlan, list[dict[str, Any]]]:
+    """An operator's reservation edit made on `version` (the `modified_time` read): the fields Beds24
+    changed after it (`field_times`) are conflicts; a value the hub keeps is written back to Beds24."""
+    from bookinghub.conflicts.dal import store
+    from bookinghub.conflicts.logic.detect import effective_rules
+    from bookinghub.conflicts.logic.events import conflict_events
+    from bookinghub.conflicts.logic.sources import put_event
+
+    times = stored.get("field_times") or {}
+    source_changed = {name for name in changed if str(times.get(name) or "") > version}
+    ref = BookingRef(
+        kind="reservation",
+        booking_id=str(stored["id"]),
+        organisation_id=str(stored["organisation_id"]),
+        website_id=f"beds24:{stored['property_id']}",
+        source_booking_id=str(stored.get("beds24_booking_id") or ""),
+    )
+    rules = effective_rules(store.get_rules(ref.organisation_id)) if source_changed else {}
+    plan = plan_hub_edit(
+        ref,
+        stored,
+        changed,
+        source_changed,
+        rules,  # type: ignore[arg-type]
+        source=ref.website_id,
+        source_time=str(stored.get("modified_time") or "") or None,
+        actor=actor,
+        now=now,
+        sync_back="queued",
+    )
+    events = [e for record in plan.records for e in conflict_events(ref, record, now=now)]
+    return plan, store.put_items(plan.records) + [put_event(event) for event in events]
