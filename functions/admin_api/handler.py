@@ -78,7 +78,8 @@ def put_booking(
     if_match: Annotated[str | None, Header(alias="If-Match", max_length=64)] = None,
 ) -> Any:
     result = admin_bookings.edit_booking(principal_of(app), booking_id, edit, if_match)
-    response = ok(booking=result.booking, changed_fields=result.changed_fields, event_id=result.event_id)
+    extra: dict[str, Any] = {"conflict_fields": result.conflict_fields} if result.conflict_fields else {}
+    response = ok(booking=result.booking, changed_fields=result.changed_fields, event_id=result.event_id, **extra)
     return _with_etag(response, result.booking)
 
 
@@ -208,7 +209,13 @@ def get_openapi() -> Any:
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
-@requires_settings("BOOKINGS_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "DELIVERIES_QUEUE_URL", "SECRETS_KMS_KEY_ID")
+@requires_settings(
+    "BOOKINGS_TABLE_NAME",
+    "INTEGRATION_LOGS_TABLE_NAME",
+    "DELIVERIES_QUEUE_URL",
+    "BEDS24_WRITES_QUEUE_URL",
+    "SECRETS_KMS_KEY_ID",
+)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -94,7 +94,7 @@ def patch_reservation(
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
-@requires_settings("BOOKINGS_TABLE_NAME", "BEDS24_SYNC_QUEUE_URL", "SECRETS_KMS_KEY_ID")
+@requires_settings("BOOKINGS_TABLE_NAME", "BEDS24_SYNC_QUEUE_URL", "BEDS24_WRITES_QUEUE_URL", "SECRETS_KMS_KEY_ID")
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

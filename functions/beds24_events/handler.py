@@ -23,7 +23,12 @@ def record_handler(record: SQSRecord) -> None:
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
-@requires_settings("BOOKINGS_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "SECRETS_KMS_KEY_ID")
+@requires_settings(
+    "BOOKINGS_TABLE_NAME",
+    "INTEGRATION_LOGS_TABLE_NAME",
+    "BEDS24_WRITES_QUEUE_URL",
+    "SECRETS_KMS_KEY_ID",
+)
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

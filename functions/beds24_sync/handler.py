@@ -26,7 +26,13 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
-@requires_settings("BOOKINGS_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "BEDS24_SYNC_QUEUE_URL", "SECRETS_KMS_KEY_ID")
+@requires_settings(
+    "BOOKINGS_TABLE_NAME",
+    "INTEGRATION_LOGS_TABLE_NAME",
+    "BEDS24_SYNC_QUEUE_URL",
+    "BEDS24_WRITES_QUEUE_URL",
+    "SECRETS_KMS_KEY_ID",
+)
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

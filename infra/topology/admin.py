@@ -43,7 +43,7 @@ ADMIN_API = Function(
     access=Access(
         read_tables=("Bookings", "IntegrationLogs"),
         write_tables=("Bookings", "IntegrationLogs"),  # the test webhook records its delivery and attempt
-        send_queues=("Deliveries",),
+        send_queues=("Deliveries", "Beds24Writes"),  # a resolved Beds24 conflict's value, sent to Beds24
         kms_encrypt=True,  # new webhook secrets and integration secret headers are stored encrypted
         kms_decrypt=True,  # the test webhook signs with the website's secret
     ),

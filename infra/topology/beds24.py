@@ -6,6 +6,7 @@ Route/trigger -> function (functions/<name>/handler.py, which calls bookinghub/b
   schedules (every 5 min, hourly)         -> beds24_scheduler -> Beds24Sync queue
   Beds24Sync queue                        -> beds24_sync (re-queues itself to continue a run)
   /api/integrations/beds24/properties, /sync, /runs, /reservations[/{id}] -> beds24_admin
+  Beds24Writes queue                      -> beds24_writes (the hub's values sent to Beds24: POST /bookings)
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from infra.topology.model import Access, Function, Queue, QueueTrigger, Route, S
 # message is a run's next step: a run re-queues itself to continue, delayed while Beds24's credits reset).
 BEDS24_EVENTS = Queue(name="Beds24Events", env_var="BEDS24_EVENTS_QUEUE_URL")
 BEDS24_SYNC = Queue(name="Beds24Sync", env_var="BEDS24_SYNC_QUEUE_URL")
+# Write-backs (bookinghub.beds24.logic.writeback): each message names a reservation whose operator edits
+# (or conflict resolutions keeping the hub's value) are to be sent to Beds24.
+BEDS24_WRITES = Queue(name="Beds24Writes", env_var="BEDS24_WRITES_QUEUE_URL")
 
-QUEUES: tuple[Queue, ...] = (BEDS24_EVENTS, BEDS24_SYNC)
+QUEUES: tuple[Queue, ...] = (BEDS24_EVENTS, BEDS24_SYNC, BEDS24_WRITES)
 
 
 # Beds24 (seed 001): webhooks acknowledged fast and applied by a consumer, pull syncs run by a consumer
@@ -46,8 +50,23 @@ FUNCTIONS: tuple[Function, ...] = (
         access=Access(
             read_tables=("Bookings",),
             write_tables=("Bookings", "IntegrationLogs"),
+            send_queues=("Beds24Writes",),  # a value the conflict rule keeps, to Beds24
             kms_encrypt=True,  # a newly minted Beds24 access token is stored encrypted
             kms_decrypt=True,  # the refresh and access tokens
+        ),
+    ),
+    Function(
+        name="beds24_writes",
+        description="Sends the hub's values (operators' edits, conflicts kept) to Beds24 and records the outcome",
+        # A batch of 5 reservations, each one POST (10 s timeout, 3 attempts) and a few writes, fits in 60 s.
+        timeout_seconds=60,
+        queue=QueueTrigger(queue="Beds24Writes", batch_size=5),
+        access=Access(
+            read_tables=("Bookings",),
+            write_tables=("Bookings", "IntegrationLogs"),
+            send_queues=("Beds24Writes",),  # postponed while Beds24's credits reset
+            kms_encrypt=True,
+            kms_decrypt=True,
         ),
     ),
     Function(
@@ -60,7 +79,7 @@ FUNCTIONS: tuple[Function, ...] = (
         access=Access(
             read_tables=("Bookings",),
             write_tables=("Bookings", "IntegrationLogs"),
-            send_queues=("Beds24Sync",),
+            send_queues=("Beds24Sync", "Beds24Writes"),
             kms_encrypt=True,
             kms_decrypt=True,
         ),
@@ -94,7 +113,7 @@ FUNCTIONS: tuple[Function, ...] = (
         access=Access(
             read_tables=("Bookings",),
             write_tables=("Bookings",),
-            send_queues=("Beds24Sync",),
+            send_queues=("Beds24Sync", "Beds24Writes"),  # an operator's edit, sent to Beds24
             kms_encrypt=True,  # refresh tokens and webhook secrets are stored encrypted
         ),
     ),

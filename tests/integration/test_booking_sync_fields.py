@@ -231,7 +231,8 @@ def _body(pieces: dict[str, dict[str, Any]], version: int, source_id: str) -> di
 
 def _content(source_id: str) -> dict[str, Any]:
     stored = _stored(keys.booking_id_for("test-website", source_id))
-    return {k: v for k, v in stored.items() if k not in _OWN}
+    # (the per-column version stamps count the writes that set a column: bookkeeping, not content)
+    return {k: v for k, v in stored.items() if k not in _OWN and not k.startswith("source_v#")}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -76,14 +76,21 @@ def test_a_stale_edit_gets_409_and_changes_nothing(tenants: dict[str, Any]) -> N
     assert snapshot_tables() == before
 
 
-def test_a_website_sync_in_between_makes_the_operators_edit_stale(tenants: dict[str, Any]) -> None:
+def test_a_website_sync_in_between_is_judged_field_by_field(tenants: dict[str, Any]) -> None:
+    """Issue 15: an edit made on version 1 after the website's sync (version 2) is no blind 409: the sync's
+    fields the edit does not touch leave it to apply; a field the sync set is a conflict under the rule
+    (guest details: source_wins, so the website's guest_count stays). Every rule: test_conflicts_hub_edit.py."""
     body = seed_body(source_booking_id="src-a", booking_ref="HW-000001", activity_date="2026-03-01", time_slot="09:00")
     body["event"] = "booking.updated"
     assert post_sync(body)[0] == 200
-    status, answer, _ = call_admin(
-        "PUT", f"/api/bookings/{tenants['test_a']}", caller=ADMIN, body={"version": 1, "guest_count": 3}
-    )
-    assert (status, answer["code"]) == (409, "VERSION_CONFLICT")
+    path = f"/api/bookings/{tenants['test_a']}"
+    status, answer, _ = call_admin("PUT", path, caller=ADMIN, body={"version": 1, "admin_notes": "seen"})
+    assert status == 200, answer
+    assert answer["changed_fields"] == ["admin_notes"]
+    status, answer, _ = call_admin("PUT", path, caller=ADMIN, body={"version": 1, "guest_count": 9})
+    assert status == 200, answer
+    assert (answer["changed_fields"], answer["conflict_fields"]) == ([], ["guest_count"])
+    assert answer["booking"]["guest_count"] == body["guest_count"]
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ Choice = Literal["hub", "source", "merged"]
 Kind = Literal["booking", "reservation"]  # a hub booking (websites, PMS) or a Beds24 reservation
 # Whether the resolved value went back to the source: queued on the delivery path, not needed (the
 # source already has it), or the source takes no writes from the hub (Beds24 today)
-SyncBack = Literal["queued", "not_needed", "unsupported"]
+SyncBack = Literal["queued", "synced", "failed", "not_needed", "unsupported"]
 
 
 class ConflictRecord(BaseModel):
@@ -55,12 +55,17 @@ class ConflictRecord(BaseModel):
     hub_changed_by: str | None = None
     source_changed_at: str | None = None  # the source's own clock, when the change says
     detected_at: str
+    # Found when the source's change met the hub's pending edit, or when an operator's versioned edit met
+    # the source's change since (conflicts/logic/hub_edit.py)
+    detected_on: Literal["source_change", "hub_edit"] = "source_change"
     status: Status
     outcome: Outcome
     resolved_value: Any = None
     resolved_by: str | None = None  # `rule` for an automatic resolution, else the operator
     resolved_at: str | None = None
     sync_back: SyncBack | None = None
+    sync_error: str | None = None  # why a write-back failed (Beds24's per-item error, or its outage)
+    synced_at: str | None = None
 
 
 def public_conflict(record: ConflictRecord) -> dict[str, Any]:

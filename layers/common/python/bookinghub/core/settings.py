@@ -28,6 +28,7 @@ class Settings(BaseModel):
     pass_issuance_queue_url: str = Field("", alias="PASS_ISSUANCE_QUEUE_URL")
     beds24_events_queue_url: str = Field("", alias="BEDS24_EVENTS_QUEUE_URL")
     beds24_sync_queue_url: str = Field("", alias="BEDS24_SYNC_QUEUE_URL")
+    beds24_writes_queue_url: str = Field("", alias="BEDS24_WRITES_QUEUE_URL")
     deliveries_queue_url: str = Field("", alias="DELIVERIES_QUEUE_URL")
     pms_events_queue_url: str = Field("", alias="PMS_EVENTS_QUEUE_URL")
     pms_sync_queue_url: str = Field("", alias="PMS_SYNC_QUEUE_URL")

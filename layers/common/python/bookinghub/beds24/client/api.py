@@ -30,8 +30,10 @@ from bookinghub.beds24.client.http import (
     check_base_url,
     check_bookings,
     check_token,
+    check_write_results,
     default_session,
     error_text,
+    json_answer,
     json_object,
     parse_credits,
     request_summary,
@@ -52,6 +54,7 @@ __all__ = [
     "BookingQuery",
     "CallRecord",
     "Credits",
+    "WriteResult",
 ]
 
 # Beds24 leaves out cancelled bookings unless asked: a sync must see cancellations, so all six by default
@@ -118,6 +121,16 @@ class BookingPage:
     bookings: list[dict[str, Any]]
     next_page_exists: bool
     credits: Credits | None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Beds24's answer for one booking sent to POST /bookings: applied, or refused with its errors."""
+
+    booking_id: int
+    success: bool
+    errors: tuple[str, ...] = ()  # Beds24's per-item error messages ("field: message"), scrubbed
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,6 +219,19 @@ class Beds24Client:
                 return booking
         return None
 
+    def modify_bookings(self, changes: Mapping[int, Mapping[str, Any]]) -> list[WriteResult]:
+        """Change existing bookings (Beds24 booking id -> fields, Beds24's names) in one POST /bookings.
+
+        Beds24 answers per element: a refused one (a field it rejects) is a WriteResult with errors while
+        the others apply. Not retried on a 4xx: the same body would be refused again."""
+        elements = [{"id": booking_id, **fields} for booking_id, fields in changes.items()]
+        answer = self._authed("modify_bookings", "/bookings", [], check_write_results, payload=elements)
+        results = answer.body["data"]
+        if len(results) != len(elements):
+            raise Beds24Unavailable(f"Beds24 modify_bookings: {len(results)} results for {len(elements)} bookings")
+        pairs = zip(elements, results, strict=True)
+        return [_write_result(element["id"], result, self._scrub) for element, result in pairs]
+
     # --- tokens --------------------------------------------------------------------------------------
 
     def _token(self) -> str:
@@ -230,10 +256,15 @@ class Beds24Client:
         return token
 
     def _authed_get(self, operation: str, path: str, params: list[tuple[str, str]], check: Check) -> _Answer:
-        answer = self._call(operation, path, params, {"token": self._token()}, check)
+        return self._authed(operation, path, params, check)
+
+    def _authed(
+        self, operation: str, path: str, params: list[tuple[str, str]], check: Check, payload: Any = None
+    ) -> _Answer:
+        answer = self._call(operation, path, params, {"token": self._token()}, check, payload)
         if answer.status == 401:
             # The stored token may have been revoked or replaced: one fresh token, one more try, no loop
-            answer = self._call(operation, path, params, {"token": self._mint().token}, check)
+            answer = self._call(operation, path, params, {"token": self._mint().token}, check, payload)
             if answer.status == 401:
                 raise Beds24AuthError(f"Beds24 {operation}: HTTP 401 with a fresh access token", http_status_code=401)
         if answer.status >= 300:
@@ -244,15 +275,23 @@ class Beds24Client:
     # --- one GET, with budget, retries and records ---------------------------------------------------
 
     def _call(
-        self, operation: str, path: str, params: list[tuple[str, str]], headers: Mapping[str, str], check: Check
+        self,
+        operation: str,
+        path: str,
+        params: list[tuple[str, str]],
+        headers: Mapping[str, str],
+        check: Check,
+        payload: Any = None,
     ) -> _Answer:
-        """Up to max_attempts HTTP attempts of one GET; answers the first checked 2xx or non-429 4xx."""
+        """Up to max_attempts HTTP attempts of one GET (a POST of `payload` when given); answers the first
+        checked 2xx or non-429 4xx. A POST is retried too: Beds24's modify of a booking to given values is
+        idempotent, so a second send after an answer lost on the way changes nothing more."""
         self._check_destination()
         url = self._base_url + path
         last = _Retry("no attempt")
         for attempt in range(1, self._max_attempts + 1):
             self._wait_for_budget(operation)
-            outcome = self._attempt(operation, url, params, headers, check)
+            outcome = self._attempt(operation, url, params, headers, check, payload)
             if isinstance(outcome, _Answer):
                 return outcome
             last = outcome
@@ -303,7 +342,13 @@ class Beds24Client:
         self._budget = None  # a new window: the next answer tells its budget
 
     def _attempt(
-        self, operation: str, url: str, params: list[tuple[str, str]], headers: Mapping[str, str], check: Check
+        self,
+        operation: str,
+        url: str,
+        params: list[tuple[str, str]],
+        headers: Mapping[str, str],
+        check: Check,
+        payload: Any = None,
     ) -> _Answer | _Retry:
         import requests  # lazily (see default_session); only for its exception classes
 
@@ -316,9 +361,11 @@ class Beds24Client:
                 self._on_call(CallRecord(operation, status, code, duration_ms, message, summary, credits))
 
         try:
-            response = (self._session or default_session()).get(
-                url, params=params, headers=dict(headers), timeout=self._timeout
-            )
+            session = self._session or default_session()
+            if payload is None:
+                response = session.get(url, params=params, headers=dict(headers), timeout=self._timeout)
+            else:
+                response = session.post(url, json=payload, headers=dict(headers), timeout=self._timeout)
             raw = response.content
         except (requests.RequestException, OSError) as error:
             timed_out, reason = self._no_answer(error)
@@ -328,7 +375,7 @@ class Beds24Client:
         http_code = int(response.status_code)
         credits = parse_credits(response.headers)
         self._see(credits)
-        body = json_object(raw)
+        body = json_answer(raw) if payload is not None else json_object(raw)
         text = error_text(body)
         text = self._scrub(text) if text else None
         status = http_code
@@ -375,3 +422,16 @@ class Beds24Client:
 
     def _scrub(self, text: str) -> str:
         return scrub(text, self._secrets)
+
+
+def _write_result(booking_id: int, result: dict[str, Any], scrub_text: Callable[[str], str]) -> WriteResult:
+    def texts(key: str) -> tuple[str, ...]:
+        raw = result.get(key)
+        found: list[Any] = raw if isinstance(raw, list) else []
+        return tuple(
+            scrub_text(f"{item.get('field') or '-'}: {item.get('message') or item.get('action') or ''}"[:300])
+            for item in found
+            if isinstance(item, dict)
+        )
+
+    return WriteResult(booking_id, bool(result["success"]), texts("errors"), texts("warnings"))

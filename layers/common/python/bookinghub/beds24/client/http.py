@@ -101,6 +101,9 @@ class _NoRedirectSession:
     def get(self, url: str, *, params: Any, headers: Mapping[str, str], timeout: float) -> requests.Response:
         return self._session.get(url, params=params, headers=dict(headers), timeout=timeout, allow_redirects=False)
 
+    def post(self, url: str, *, json: Any, headers: Mapping[str, str], timeout: float) -> requests.Response:
+        return self._session.post(url, json=json, headers=dict(headers), timeout=timeout, allow_redirects=False)
+
 
 @cache
 def default_session() -> _NoRedirectSession:
@@ -156,6 +159,19 @@ def json_object(raw: Any) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
+def json_answer(raw: Any) -> dict[str, Any] | None:
+    """Like json_object, but a JSON array (Beds24's answer to a POST: one result per element sent) comes
+    back as {"data": [...]}, so every answer is checked and read the same way."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else str(raw or "")
+        parsed = json.loads(text) if text else None
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if isinstance(parsed, list):
+        return {"data": parsed}
+    return parsed if isinstance(parsed, dict) else None
+
+
 def error_text(body: dict[str, Any] | None) -> str | None:
     """Beds24's own `error` text, shortened (the caller still scrubs it)."""
     detail = body.get("error") if body is not None else None
@@ -208,3 +224,10 @@ def check_bookings(body: dict[str, Any]) -> None:
     pages = body.get("pages")  # absent on a single-page answer is tolerated; present means well-formed
     if pages is not None and not (isinstance(pages, dict) and isinstance(pages.get("nextPageExists"), bool)):
         raise Malformed("pages.nextPageExists is not a boolean")
+
+
+def check_write_results(body: dict[str, Any]) -> None:
+    """POST /bookings: one result object per element sent, each saying whether it succeeded."""
+    data = body.get("data")
+    if not isinstance(data, list) or not all(isinstance(i, dict) and isinstance(i.get("success"), bool) for i in data):
+        raise Malformed("not a list of results with a boolean success")

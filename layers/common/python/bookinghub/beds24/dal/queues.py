@@ -23,6 +23,16 @@ def send_webhook_event(event_key: str, delay_seconds: int = 0) -> str:
     return str(response["MessageId"])
 
 
+def send_write(reservation_id: str, delay_seconds: int = 0) -> str:
+    """Queue the write-back of a reservation's pending edits to Beds24 (the consumer reads what to send)."""
+    response = client("sqs").send_message(
+        QueueUrl=get_settings().beds24_writes_queue_url,
+        MessageBody=json.dumps({"reservation_id": reservation_id}),
+        DelaySeconds=max(0, min(MAX_DELAY_SECONDS, int(delay_seconds))),
+    )
+    return str(response["MessageId"])
+
+
 def send_sync_job(job: dict[str, Any], delay_seconds: int = 0) -> str:
     """Queue a run's next step; a delay (up to 15 min) waits out Beds24's credit budget."""
     response = client("sqs").send_message(

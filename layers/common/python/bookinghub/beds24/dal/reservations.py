@@ -178,10 +178,11 @@ class EditRaced(Exception):
     """The reservation changed (a pull, another edit) since it was read."""
 
 
-def apply_edit(item: dict[str, Any]) -> None:
+def apply_edit(item: dict[str, Any], extra_items: Sequence[dict[str, Any]] = ()) -> None:
+    """The edit, with its conflict records and their events (`extra_items`) in the same transaction."""
     ddb = client("dynamodb")
     try:
-        ddb.transact_write_items(TransactItems=[item])
+        ddb.transact_write_items(TransactItems=[item, *extra_items])
     except ddb.exceptions.TransactionCanceledException as error:
         raise EditRaced() from error
 

@@ -13,9 +13,11 @@ from bookinghub.beds24.logic import properties
 from bookinghub.beds24.logic.properties import PropertyNotFound
 from bookinghub.beds24.logic.rooms import room_statuses
 from bookinghub.beds24.logic.sync import start_run
+from bookinghub.beds24.logic.writeback import queue_markers, send_pending
 from bookinghub.beds24.models.admin import PropertyCreate, PropertyPatch, ReservationEdit, SyncRequest
 from bookinghub.beds24.models.entities import Beds24Property, SyncRun
 from bookinghub.conflicts.logic.detect import MARKERS, mark_hub_edit
+from bookinghub.conflicts.logic.hub_edit import plan_versioned_reservation_edit
 from bookinghub.core.auth import Principal
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import DomainError
@@ -154,18 +156,29 @@ def list_reservations(
 def edit_reservation(
     principal: Principal, reservation_id: str, edit: ReservationEdit, organisation_id: str | None
 ) -> dict[str, Any]:
-    """An operator's change to a reservation. The hub does not write to Beds24, so each changed field is
-    marked pending (bookinghub.conflicts): Beds24's next change to it is a conflict, settled by the rule."""
+    """An operator's change to a reservation: each changed field is marked pending (bookinghub.conflicts)
+    and queued for the write-back to Beds24 (logic/writeback.py); Beds24's own change to it meanwhile is a
+    conflict, settled by the rule."""
     principal.require_manager()
     organisation = principal.scope_organisation(organisation_id)
     stored = reservation_store.get_reservations([reservation_id]).get(reservation_id)
     if stored is None or stored.get("organisation_id") != organisation or stored.get("deleted"):
         raise ReservationNotFound()
     changed = {k: v for k, v in edit.fields().items() if stored.get(k) != v}
-    if not changed:
-        return {"reservation": stored, "changed_fields": []}
     now = iso_now()
-    markers = mark_hub_edit(stored, changed, kind="reservation", actor=principal.actor, now=now)
+    extra: list[dict[str, Any]] = []
+    conflict_fields: list[str] = []
+    if edit.version is not None:
+        plan, extra = plan_versioned_reservation_edit(stored, changed, edit.version, actor=principal.actor, now=now)
+        changed, markers, conflict_fields = plan.apply, plan.markers, plan.conflict_fields
+        for record in plan.records:  # the hub's value kept by the rule: its write-back settles the record
+            if record.sync_back == "queued":
+                queue_markers(markers, [record.field], conflict_id=record.id)
+    else:  # unversioned: last writer wins (logged below)
+        markers = mark_hub_edit(stored, changed, kind="reservation", actor=principal.actor, now=now)
+    if not changed and not extra:
+        return {"reservation": stored, "changed_fields": []}
+    queue_markers(markers, [name for name in changed if name in markers])
     item = reservation_store.edit_item(
         reservation_id,
         changed,
@@ -176,12 +189,18 @@ def edit_reservation(
         read_content=str(stored.get("content_hash")),
     )
     try:
-        reservation_store.apply_edit(item)
+        reservation_store.apply_edit(item, extra)
     except reservation_store.EditRaced:
         raise ReservationChanged() from None
-    logger.info("reservation edited", extra={"reservation_id": reservation_id, "changed_fields": sorted(changed)})
+    send_pending(reservation_id, markers)
+    facts = {"reservation_id": reservation_id, "changed_fields": sorted(changed), "conflict_fields": conflict_fields}
+    if edit.version is None:
+        logger.warning("reservation edited without a version: last writer wins", extra=facts)
+    else:
+        logger.info("reservation edited", extra=facts)
     updated = reservation_store.get_reservations([reservation_id]).get(reservation_id) or {}
-    return {"reservation": updated, "changed_fields": sorted(changed)}
+    answer: dict[str, Any] = {"reservation": updated, "changed_fields": sorted(changed)}
+    return answer | ({"conflict_fields": conflict_fields} if conflict_fields else {})
 
 
 class ReservationNotFound(DomainError):

@@ -26,8 +26,9 @@ from bookinghub.beds24.logic.mapping import (
     hashes,
     reservation_id_for,
 )
+from bookinghub.beds24.logic.writeback import queue_markers, send_pending
 from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property, Reservation, SyncCounts
-from bookinghub.conflicts.logic.detect import MARKERS, RESERVATION_GROUPS, BookingRef
+from bookinghub.conflicts.logic.detect import MARKERS, RESERVATION_GROUPS, BookingRef, markers_of
 from bookinghub.conflicts.logic.sources import plan_source_change
 from bookinghub.core.clock import iso_now
 from bookinghub.core.observability import logger
@@ -93,6 +94,7 @@ def apply_booking(prop: Beds24Property, booking: Beds24Booking, *, source: str, 
     reservation, extra = with_conflicts(prop, stored, reservation)
     if not store.put_if_newer(reservation, restore=restore, read_markers=_markers(stored), extra_items=extra):
         return Outcome("stale", reservation_id)
+    send_pending(reservation.id, reservation.hub_edits)  # again after any write: a lost send is re-sent
     return Outcome("updated" if stored else "created", reservation_id, reservation.needs_attention)
 
 
@@ -106,6 +108,7 @@ def with_conflicts(
     """The reservation as it is to be written where an operator changed fields Beds24 has not caught up
     with (bookinghub.conflicts): the hub's value stays where the rule (or a person) says so, and the
     conflicts found are written with it. No pending edit: the reservation as Beds24 has it."""
+    reservation = _with_field_times(stored, reservation)
     if not _markers(stored):
         return reservation, []
     incoming = {name: getattr(reservation, name) for name in RESERVATION_GROUPS}
@@ -123,14 +126,32 @@ def with_conflicts(
         source=f"beds24:{prop.id}",
         source_time=reservation.modified_time,
         now=iso_now(),
-        accepts_writes=False,  # the hub does not write to Beds24 (yet): a value it keeps stays here
+        accepts_writes=True,  # a value the hub keeps goes back to Beds24 (logic/writeback.py)
+        correction_events=False,  # through the Beds24Writes queue, not a website's sync back
     )
     if plan is None:
         return reservation.model_copy(update={MARKERS: _markers(stored)}), []
+    for record in plan.records:
+        if record.sync_back == "queued":
+            queue_markers(plan.markers, [record.field], conflict_id=record.id)
     held = {name: (stored or {}).get(name) for name in plan.held}
     if "beds24_room_id" in held:
         held["room"] = (stored or {}).get("room")  # the hub's room name follows the room kept
     return reservation.model_copy(update={**held, MARKERS: plan.markers or None}), plan.items()
+
+
+def _with_field_times(stored: dict[str, Any] | None, reservation: Reservation) -> Reservation:
+    """Each editable field's last Beds24 change time: this version's where Beds24's value differs from its
+    previous one (the marker's `base` where the hub holds its own value)."""
+    if stored is None:
+        return reservation
+    markers = markers_of(stored)
+    times = dict(stored.get("field_times") or {})
+    for name in RESERVATION_GROUPS:
+        before = markers[name].get("base") if name in markers else stored.get(name)
+        if getattr(reservation, name) != before:
+            times[name] = reservation.modified_time
+    return reservation.model_copy(update={"field_times": times or None})
 
 
 def mark_deleted(
@@ -202,6 +223,7 @@ def apply_page(prop: Beds24Property, raw_bookings: Sequence[Any], *, source: str
         reservation, extra = with_conflicts(prop, previous, reservation)
         if store.put_if_newer(reservation, read_markers=_markers(previous), extra_items=extra):
             counts.updated += 1
+            send_pending(reservation.id, reservation.hub_edits)
         else:
             counts.unchanged += 1  # a webhook wrote something newer meanwhile
     store.put_new(new)

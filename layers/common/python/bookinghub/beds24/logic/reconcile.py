@@ -69,7 +69,7 @@ def open_conflicts(stored: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "conflict_id": marker["conflict"],
             "field": name,
-            "hub": stored.get(name),
+            "hub": marker["proposed"] if "proposed" in marker else stored.get(name),  # (an operator's, waiting)
             "beds24": marker.get("source"),
             "hub_changed_at": marker.get("at"),
         }

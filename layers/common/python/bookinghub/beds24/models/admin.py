@@ -98,15 +98,18 @@ class ReservationEdit(AdminBody):
     guest_phone: Annotated[str, StringConstraints(max_length=32)] | None = None
     price: Annotated[float, Field(ge=0, le=10**9)] | None = None
     notes: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    # The reservation's `modified_time` as the operator read it: Beds24's changes since then to other
+    # fields leave the edit to apply, one to the same field is a conflict (bookinghub.conflicts.logic.hub_edit)
+    version: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")] | None = None
 
     @model_validator(mode="after")
     def _some_and_ordered(self) -> ReservationEdit:
-        if not self.model_fields_set:
+        if not self.model_fields_set - {"version"}:
             raise ValueError("at least one field to change is required")
         if self.arrival and self.departure and self.departure < self.arrival:
             raise ValueError("departure must not be before arrival")
         return self
 
     def fields(self) -> dict[str, Any]:
-        values = self.model_dump(exclude_unset=True, exclude_none=True)
+        values = self.model_dump(exclude_unset=True, exclude_none=True, exclude={"version"})
         return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}

@@ -202,6 +202,8 @@ class Reservation(BaseModel):
     updated_at: str
     # Operators' edits Beds24 has yet to learn of (bookinghub.conflicts.logic.detect): field -> marker
     hub_edits: dict[str, Any] | None = None
+    # Beds24's modifiedTime when it last changed each operator-editable field (a versioned edit's check)
+    field_times: dict[str, str] | None = None
     updated_by: str | None = None  # the operator of the last hub edit
 
 

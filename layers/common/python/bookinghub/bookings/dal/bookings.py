@@ -46,6 +46,7 @@ _RESERVED = {
 }
 # Each column's order key (the change that last set it) is stored beside it under this prefix
 FIELD_KEY_PREFIX = "order_key#"
+SOURCE_VERSION_PREFIX = "source_v#"  # each column's booking version when the source last set it
 
 
 def field_key_attribute(column: str) -> str:
@@ -206,6 +207,11 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
         assignments.append(f"{expr.name(attr)} = if_not_exists({expr.name(attr)}, {expr.value(value)})")
     version = expr.name("version")
     assignments.append(f"{version} = if_not_exists({version}, {expr.value(0)}) + {expr.value(1)}")
+    # The booking version at which the source last set each column (a versioned operator's edit of a
+    # column the source set since is a conflict, bookinghub.conflicts.logic.hub_edit)
+    for column in columns:
+        stamp = expr.name(f"{SOURCE_VERSION_PREFIX}{column}")
+        assignments.append(f"{stamp} = if_not_exists({version}, {expr.value(0)}) + {expr.value(1)}")
 
     # Not a redelivery of the last applied payload, and (when ordered) no column set by a newer change
     # (A booking created by a creation has no last hash until its first update)

@@ -17,7 +17,7 @@ import binascii
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
@@ -25,6 +25,7 @@ from bookinghub.bookings.dal import admin as store
 from bookinghub.bookings.dal import bookings as booking_store
 from bookinghub.bookings.models.admin import BookingEdit
 from bookinghub.bookings.models.events import BookingDomainEvent, BookingEventType
+from bookinghub.conflicts.logic import hub_edit
 from bookinghub.conflicts.logic.detect import MARKERS, mark_hub_edit, markers_of
 from bookinghub.core.auth import Principal
 from bookinghub.core.clock import iso_now
@@ -45,6 +46,7 @@ _UNVERSIONED_RETRIES = 3
 # Storage attributes that are not part of a booking as operators see it
 # The sync's bookkeeping, not part of a booking as operators see it (the dal never returns storage keys)
 _HIDDEN = {"order_key", "last_payload_hash", "created_payload_hash", MARKERS}
+_PER_COLUMN = (booking_store.FIELD_KEY_PREFIX, hub_edit.SOURCE_VERSION_PREFIX, hub_edit.HUB_VERSION_PREFIX)
 _SORT_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}#[0-9a-f-]{36}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # The columns an operator edits; a manual test webhook sends their current values
@@ -90,7 +92,7 @@ def booking_view(item: dict[str, Any]) -> dict[str, Any]:
     return {
         k: v
         for k, v in sorted(item.items())
-        if k not in _HIDDEN and not k.startswith(booking_store.FIELD_KEY_PREFIX)  # per-column order keys
+        if k not in _HIDDEN and not k.startswith(_PER_COLUMN)  # per-column order keys and versions
     }
 
 
@@ -165,6 +167,7 @@ class EditResult:
     booking: dict[str, Any]
     changed_fields: list[str]
     event_id: str | None
+    conflict_fields: list[str] = field(default_factory=list)  # the source set them since the edit's version
 
 
 def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_match: str | None) -> EditResult:
@@ -178,19 +181,18 @@ def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_ma
     columns = edit.columns()
     for attempt in range(_UNVERSIONED_RETRIES):
         current = int(booking.get("version", 0))
-        if expected is not None and current != expected:
-            raise _conflict(booking)
         changed = {name: value for name, value in columns.items() if booking.get(name) != value}
-        if not changed:
-            return EditResult(booking_view(booking), [], None)
         now = iso_now()
-        event = _event(
-            booking, changed, principal, now, "booking.status_changed" if "status" in changed else "booking.updated"
-        )
+        changed, markers, extra, conflict_fields = _plan(booking, columns, changed, expected, principal, now)
+        if not changed and not extra:
+            return EditResult(booking_view(booking), [], None)
+        event = None
+        if changed:
+            event_type: BookingEventType = "booking.status_changed" if "status" in changed else "booking.updated"
+            event = _event(booking, changed, principal, now, event_type)
         set_columns = {k: v for k, v in changed.items() if v is not None}
+        set_columns |= {f"{hub_edit.HUB_VERSION_PREFIX}{k}": current + 1 for k in changed}  # (the new version)
         remove_columns = sorted(k for k, v in changed.items() if v is None)
-        # The fields the source has yet to learn of (conflict detection, bookinghub.conflicts)
-        markers = mark_hub_edit(booking, changed, kind="booking", actor=principal.actor, now=now)
         if markers != markers_of(booking):
             if markers:
                 set_columns[MARKERS] = markers
@@ -205,16 +207,19 @@ def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_ma
                 updated_by=principal.actor,
                 now=now,
                 event=event,
+                extra_items=tuple(extra),
             )
         except store.StaleVersion as stale:
             stored = stale.stored if stale.stored is not None else booking_store.get_booking(booking_id)
             if stored is None:
                 raise BookingNotFound() from None
-            if expected is not None or attempt == _UNVERSIONED_RETRIES - 1:
+            if attempt == _UNVERSIONED_RETRIES - 1:
                 raise _conflict(stored) from None
-            booking = stored  # written meanwhile: an unversioned edit applies on top of what is there now
+            booking = stored  # written meanwhile: judged again (field by field when versioned) on what is there now
             continue
         facts = {"booking_id": booking_id, "changed_fields": sorted(changed), "role": principal.role}
+        if conflict_fields:
+            facts["conflict_fields"] = conflict_fields
         if expected is None:  # whatever was there before is overwritten: worth a look in the logs
             logger.warning(
                 "booking edited without a version: last writer wins", extra={**facts, "caller": principal.subject}
@@ -222,8 +227,29 @@ def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_ma
         else:
             logger.info("booking edited", extra=facts)
         updated = booking_store.get_booking(booking_id) or {}
-        return EditResult(booking_view(updated), sorted(changed), event.event_id)
+        return EditResult(booking_view(updated), sorted(changed), event.event_id if event else None, conflict_fields)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _plan(
+    booking: dict[str, Any],
+    columns: dict[str, Any],
+    changed: dict[str, Any],
+    expected: int | None,
+    principal: Principal,
+    now: str,
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]], list[str]]:
+    """(fields to write, markers, conflict items, conflict fields) of an edit of `booking`."""
+    current = int(booking.get("version", 0))
+    if expected is None or current == expected:
+        # The fields the source has yet to learn of (conflict detection, bookinghub.conflicts)
+        return changed, mark_hub_edit(booking, changed, kind="booking", actor=principal.actor, now=now), [], []
+    # Field-level (issue 15): changes since the edit's version to other fields do not fail it; a field
+    # another operator set since is 409; one the source set since is a conflict, settled by the rule
+    if expected > current or hub_edit.set_since(booking, columns, expected, hub_edit.HUB_VERSION_PREFIX):
+        raise _conflict(booking)
+    plan, extra = hub_edit.plan_versioned_booking_edit(booking, changed, expected, actor=principal.actor, now=now)
+    return plan.apply, plan.markers, extra, plan.conflict_fields
 
 
 def _expected_version(body_version: int | None, if_match: str | None) -> int | None:

@@ -71,6 +71,26 @@ def resolve_item(record: ConflictRecord) -> dict[str, Any]:
     return item
 
 
+def set_sync_back(conflict_id: str, sync_back: str, *, error: str | None, now: str) -> None:
+    """Record whether a resolved conflict's value reached its source (a Beds24 write-back's outcome)."""
+    names = {"#sb": "sync_back", "#err": "sync_error", "#at": "synced_at"}
+    values: dict[str, Any] = {":sb": to_attr(sync_back), ":at": to_attr(now)}
+    expression = "SET #sb = :sb, #at = :at"
+    if error:
+        values[":err"] = to_attr(error)
+        expression += ", #err = :err"
+    else:
+        expression += " REMOVE #err"
+    client("dynamodb").update_item(
+        TableName=get_settings().bookings_table,
+        Key=to_item({"PK": conflict_pk(conflict_id), "SK": CONFLICT_SK}),
+        UpdateExpression=expression,
+        ConditionExpression="attribute_exists(PK)",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+
+
 def get_conflict(conflict_id: str) -> ConflictRecord | None:
     response = client("dynamodb").get_item(
         TableName=get_settings().bookings_table,

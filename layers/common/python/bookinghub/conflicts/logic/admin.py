@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from bookinghub.beds24.dal import reservations as reservation_store
+from bookinghub.beds24.logic.writeback import queue_markers, send_pending
 from bookinghub.bookings.dal import admin as booking_admin_store
 from bookinghub.bookings.dal import bookings as booking_store
 from bookinghub.conflicts.dal import store
@@ -147,17 +148,21 @@ def _apply(principal: Principal, record: ConflictRecord, body: ResolveRequest) -
     )
     if stored is None:
         raise ConflictNotFound()
+    # A conflict found on an operator's edit (conflicts/logic/hub_edit.py) holds the operator's value in the
+    # record, while the field follows the source: the source's side is what the field has now
+    proposed = record.detected_on == "hub_edit"
+    source_value = stored.get(record.field) if proposed else record.source_value
     if body.choice == "hub":
-        value = stored.get(record.field)
+        value = record.hub_value if proposed else stored.get(record.field)
         outcome = "hub_kept"
     elif body.choice == "source":
-        value, outcome = record.source_value, "source_applied"
+        value, outcome = source_value, "source_applied"
     else:
         value, outcome = _check_value(record, body.value), "merged"
-    accepts_writes = record.kind == "booking" and record.source.startswith("website:")
-    sync_back: SyncBack = (
-        "not_needed" if value == record.source_value else ("queued" if accepts_writes else "unsupported")
-    )
+    # Websites take the hub's value on the delivery path, Beds24 through its write-back queue; PMS
+    # providers' port offers no writes (yet)
+    accepts_writes = record.source.startswith("website:") or record.kind == "reservation"
+    sync_back: SyncBack = "not_needed" if value == source_value else ("queued" if accepts_writes else "unsupported")
     resolved = record.model_copy(
         update={
             "status": "resolved",
@@ -169,12 +174,15 @@ def _apply(principal: Principal, record: ConflictRecord, body: ResolveRequest) -
         }
     )
     markers = markers_of(stored)
-    if body.choice == "source" or value == record.source_value:
+    if body.choice == "source" or value == source_value:
         markers.pop(record.field, None)  # hub and source agree again
     else:
         # The source's value is now the known base: the hub's differs and is synced back where it can be
-        marker = {k: v for k, v in markers.get(record.field, {}).items() if k not in ("conflict", "source")}
-        markers[record.field] = {**marker, "at": marker.get("at") or now, "base": record.source_value}
+        drop = ("conflict", "source", "proposed")
+        marker = {k: v for k, v in markers.get(record.field, {}).items() if k not in drop}
+        markers[record.field] = {**marker, "at": marker.get("at") or now, "base": source_value}
+        if record.kind == "reservation":
+            queue_markers(markers, [record.field], conflict_id=record.id)
     ref = BookingRef(
         kind=record.kind,
         booking_id=record.booking_id,
@@ -220,4 +228,5 @@ def _apply(principal: Principal, record: ConflictRecord, body: ResolveRequest) -
                 *extra,
             ]
         )
+        send_pending(record.booking_id, markers)
     return resolved

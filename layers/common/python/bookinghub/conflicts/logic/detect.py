@@ -135,6 +135,76 @@ def moment(text: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _settled_elsewhere(
+    decision: Decision,
+    ref: BookingRef,
+    marker: dict[str, Any],
+    name: str,
+    group: Group,
+    value: Any,
+    rules: dict[Group, Rule],
+    source: str,
+    source_time: str | None,
+) -> bool:
+    """The markers that are not judged against the hub's value: an operator's proposal waiting for a person
+    (hub_edit.py, manual) and a value already written back to the source (beds24/logic/writeback.py)."""
+    markers = decision.markers
+    if "proposed" in marker:
+        # The field follows the source meanwhile, and the open conflict follows the source's latest value
+        decision.write[name] = value
+        if value != marker.get("source"):
+            markers[name] = {**marker, "source": value, "base": value}
+            decision.markers_changed = True
+            decision.records.append(
+                _pending_proposal(ref, marker, name, group, rules[group], value, source, source_time)
+            )
+        return True
+    if marker.get("sync") == "synced" and not marker.get("conflict"):
+        # The hub's value reached the source at `synced_at`: a value of the source's older than that was
+        # superseded by it; a newer one is the source's own change
+        synced, changed = moment(str(marker.get("synced_at") or "")), moment(source_time)
+        if synced is not None and changed is not None and changed > synced:
+            markers.pop(name)
+            decision.markers_changed = True
+            decision.write[name] = value
+        else:
+            decision.held.append(name)
+        return True
+    return False
+
+
+def _pending_proposal(
+    ref: BookingRef,
+    marker: dict[str, Any],
+    name: str,
+    group: Group,
+    rule: Rule,
+    value: Any,
+    source: str,
+    source_time: str | None,
+) -> ConflictRecord:
+    return ConflictRecord(
+        id=str(marker["conflict"]),
+        organisation_id=ref.organisation_id,
+        kind=ref.kind,
+        booking_id=ref.booking_id,
+        website_id=ref.website_id,
+        source=source,
+        field=name,
+        group=group,
+        rule=rule,
+        hub_value=marker.get("proposed"),
+        source_value=value,
+        hub_changed_at=str(marker.get("at")),
+        hub_changed_by=marker.get("by"),
+        source_changed_at=source_time,
+        detected_at=str(marker.get("at")),
+        detected_on="hub_edit",
+        status="open",
+        outcome="pending",
+    )
+
+
 def decide(
     ref: BookingRef,
     stored: dict[str, Any],
@@ -164,6 +234,8 @@ def decide(
                 markers.pop(name)  # the source caught up with the hub
                 decision.markers_changed = True
             decision.write[name] = value
+            continue
+        if _settled_elsewhere(decision, ref, marker, name, group, value, rules, source, source_time):
             continue
         if value == marker.get("base") or (marker.get("conflict") and value == marker.get("source")):
             decision.held.append(name)  # the source did not change it since (or this conflict is known)

@@ -64,7 +64,10 @@ def plan_source_change(
     source_time: str | None,
     now: str,
     accepts_writes: bool,
+    correction_events: bool = True,
 ) -> SourcePlan | None:
+    """`accepts_writes`: the hub's kept value can reach the source; `correction_events`: through a
+    `booking.updated` on the delivery path (a website), else the caller queues it (Beds24)."""
     markers = markers_of(stored)
     if stored is None or not set(markers) & set(incoming):
         return None
@@ -88,7 +91,7 @@ def plan_source_change(
             },
         )
         metrics.add_metric(name="BookingConflicts", unit="Count", value=1)
-    if decision.corrections and accepts_writes:
+    if decision.corrections and accepts_writes and correction_events:
         events.append(correction_event(ref, decision.corrections, now=now, actor=None))
     return SourcePlan(
         write=decision.write,

@@ -20,6 +20,7 @@ from bookinghub.beds24.logic.mapping import GuestCandidate, normalise_email, nor
 from bookinghub.bookings.dal.bookings import index_attributes
 from bookinghub.bookings.dal.logs import event_item
 from bookinghub.conflicts.logic.detect import MARKERS, BookingRef
+from bookinghub.conflicts.logic.hub_edit import source_stamps
 from bookinghub.conflicts.logic.sources import SourcePlan, plan_source_change
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import ServerError
@@ -171,7 +172,7 @@ def apply_booking(
             read_version = int(stored["version"]) if stored is not None else None
             store.write_booking(
                 booking_id,
-                written,
+                {**written, **source_stamps(stored, written)},
                 read_version=read_version,
                 now=now,
                 event_item=_event(stored, written, config, now),

@@ -1,0 +1,144 @@
+"""The hub's values written back to Beds24 (issue 15): an operator's reservation edit reaches the sandbox
+through the Beds24Writes queue, survives Beds24 being down, records Beds24's per-item refusal, and its echo
+on the next pull is no conflict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from infra.local.resources import LocalResources
+from tests.integration.admin.conftest import call_admin as admin_call
+from tests.integration.admin.conftest import claims
+from tests.integration.beds24.hub import drain, let_time_pass, queued, reservation, run_consumer, sync
+from tests.integration.beds24.operators import RIVAL_ADMIN, call_admin
+from tests.integration.beds24.sandbox import Sandbox, day
+from tests.integration.conftest import snapshot_tables
+
+WRITES = ("Beds24Writes", "beds24_writes")
+
+
+def _reservation_of(aws: LocalResources, beds24: Sandbox, **fields: Any) -> tuple[int, dict[str, Any]]:
+    booking_id = beds24.create(**fields)
+    sync(aws, "full")
+    stored = reservation(booking_id)
+    assert stored is not None
+    return booking_id, stored
+
+
+def _patch(reservation_id: str, body: dict[str, Any], caller: Any = None) -> tuple[int, dict[str, Any]]:
+    path = f"/api/integrations/beds24/reservations/{reservation_id}"
+    return call_admin("PATCH", path, body=body, **({"caller": caller} if caller else {}))
+
+
+def test_an_edit_reaches_beds24_after_an_outage_and_its_echo_is_no_conflict(
+    aws: LocalResources, beds24: Sandbox, prop: Any
+) -> None:
+    booking_id, stored = _reservation_of(aws, beds24)
+    status, body = _patch(stored["id"], {"arrival": day(11)})
+    assert status == 200, body
+    assert body["reservation"]["hub_edits"]["arrival"]["sync"] == "queued"
+    assert queued(aws, "Beds24Writes") == 1
+
+    # Beds24 down: the message fails and stays; nothing is lost, the marker stays queued
+    requests.post(f"{beds24.base_url}/_control", json={"fail_with": 503, "times": 3}, timeout=5)
+    assert run_consumer(aws, *WRITES) == (1, 1)
+    assert reservation(booking_id)["hub_edits"]["arrival"]["sync"] == "queued"  # type: ignore[index]
+    assert beds24.booking(booking_id)["arrival"] == day(10)
+
+    let_time_pass("Beds24Writes")  # the retry, once the visibility timeout has passed
+    assert drain(aws, *WRITES) == (1, 0)
+    assert beds24.booking(booking_id)["arrival"] == day(11)
+    marker = reservation(booking_id)["hub_edits"]["arrival"]  # type: ignore[index]
+    assert marker["sync"] == "synced"
+    assert marker["synced_at"]
+
+    # A redelivery sends nothing more
+    calls_before = len(beds24.app.calls)
+    from bookinghub.beds24.logic.writeback import process_write
+
+    assert process_write(stored["id"]) == "nothing"
+    assert len(beds24.app.calls) == calls_before
+
+    # The echo on the next pull: the hub's own value back, no conflict, the marker goes
+    sync(aws, "full")
+    after = reservation(booking_id)
+    assert after is not None
+    assert after["arrival"] == day(11)
+    assert not after.get("hub_edits")
+    status, listed, _ = admin_call("GET", "/api/conflicts", caller=claims("admin"))
+    assert status == 200
+    assert listed["conflicts"] == []
+
+
+def test_a_change_beds24_refuses_is_recorded_failed(aws: LocalResources, beds24: Sandbox, prop: Any) -> None:
+    booking_id, stored = _reservation_of(aws, beds24)
+    status, body = _patch(stored["id"], {"departure": day(9)})  # before arrival: Beds24 refuses the item
+    assert status == 200, body
+    assert drain(aws, *WRITES) == (1, 0)  # not retried: the same body would be refused again
+    marker = reservation(booking_id)["hub_edits"]["departure"]  # type: ignore[index]
+    assert marker["sync"] == "failed"
+    assert "departure" in marker["sync_error"]
+    assert beds24.booking(booking_id)["departure"] == day(13)
+
+
+def test_bad_edits_and_other_organisations_write_nothing_and_queue_nothing(
+    aws: LocalResources, beds24: Sandbox, prop: Any
+) -> None:
+    _, stored = _reservation_of(aws, beds24)
+    before = snapshot_tables()
+    assert _patch(stored["id"], {"arrival": "not a date"})[0] == 400
+    assert _patch(stored["id"], {"arrival": day(12)}, caller=RIVAL_ADMIN)[0] == 404
+    assert snapshot_tables() == before
+    assert queued(aws, "Beds24Writes") == 0
+
+
+@pytest.mark.parametrize(
+    ("rule", "kept", "status", "synced"),
+    [
+        ("source_wins", 12, "resolved", None),
+        ("hub_wins", 11, "resolved", "synced"),
+        ("newest_wins", 11, "resolved", "synced"),
+        ("manual", 12, "open", None),
+    ],
+)
+def test_a_versioned_edit_of_a_field_beds24_changed_since_follows_the_rule(
+    aws: LocalResources, beds24: Sandbox, prop: Any, rule: str, kept: int, status: str, synced: str | None
+) -> None:
+    code, body, _ = admin_call("PUT", "/api/conflicts/rules", caller=claims("admin"), body={"rules": {"dates": rule}})
+    assert code == 200, body
+    booking_id, stored = _reservation_of(aws, beds24)
+    read = stored["modified_time"]  # the operator reads the reservation ...
+    beds24.modify(booking_id, arrival=day(12))  # ... Beds24 changes its arrival ...
+    sync(aws, "full")
+    code, body = _patch(stored["id"], {"arrival": day(11), "notes": "late check-in", "version": read})  # ... the edit
+    assert code == 200, body
+    assert body["conflict_fields"] == ["arrival"]
+    assert drain(aws, *WRITES)[1] == 0
+    assert beds24.booking(booking_id)["notes"] == "late check-in"  # the other field applied and reached Beds24
+    assert beds24.booking(booking_id)["arrival"] == day(kept)
+    assert reservation(booking_id)["arrival"] == day(kept)  # type: ignore[index]
+    status_, listed, _ = admin_call("GET", "/api/conflicts", caller=claims("admin"))
+    assert status_ == 200
+    (record,) = listed["conflicts"]
+    assert (record["detected_on"], record["status"], record["hub_value"], record["source_value"]) == (
+        "hub_edit",
+        status,
+        day(11),
+        day(12),
+    )
+    if synced:
+        assert record["sync_back"] == synced
+    if rule == "manual":  # a person keeps the operator's value: it reaches Beds24
+        path = f"/api/conflicts/{record['id']}/resolve"
+        code, resolved, _ = admin_call("POST", path, caller=claims("admin"), body={"choice": "hub"})
+        assert code == 200, resolved
+        assert drain(aws, *WRITES) == (1, 0)
+        assert beds24.booking(booking_id)["arrival"] == day(11)
+        code, after, _ = admin_call("GET", f"/api/conflicts/{record['id']}", caller=claims("admin"))
+        assert after["conflict"]["sync_back"] == "synced"
+    sync(aws, "full")  # the echo: no new conflict
+    status_, listed, _ = admin_call("GET", "/api/conflicts", caller=claims("admin"))
+    assert len(listed["conflicts"]) == 1
