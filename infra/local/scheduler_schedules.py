@@ -137,18 +137,27 @@ class ScheduleFirer(BackgroundLoop):
         log.info("schedule %s fired (%s) -> %s", plan.name, when.isoformat(), arn)
 
     def _dead_letter(self, plan: Tracked, when: datetime) -> None:
-        """As Scheduler does after its retries: the undelivered fire goes to the target's DeadLetterConfig."""
+        """As Scheduler does after its retries: the undelivered fire goes to the target's DeadLetterConfig,
+        its body the target's input (so a redrive into the target queue runs it) and the error in
+        message attributes."""
         try:
             target = self._scheduler.get_schedule(Name=plan.name, GroupName=plan.group)["Target"]
             arn = target.get("DeadLetterConfig", {}).get("Arn")
             if not arn:
                 log.error("schedule %s: fire at %s lost (no dead-letter queue)", plan.name, when.isoformat())
                 return
-            url = self._sqs.get_queue_url(QueueName=arn.split(":")[-1])["QueueUrl"]
-            body = json.dumps(
-                {"schedule_arn": plan.arn, "scheduled_time": when.isoformat(), "input": target.get("Input")}
+            body = fill_context(
+                target.get("Input", "{}"), scheduled_time=when, schedule_arn=plan.arn, execution_id=str(uuid.uuid4())
             )
-            self._sqs.send_message(QueueUrl=url, MessageBody=body)
+            url = self._sqs.get_queue_url(QueueName=arn.split(":")[-1])["QueueUrl"]
+            self._sqs.send_message(
+                QueueUrl=url,
+                MessageBody=body,
+                MessageAttributes={
+                    "ERROR_CODE": {"DataType": "String", "StringValue": "TargetUnreachable"},
+                    "SCHEDULE_ARN": {"DataType": "String", "StringValue": plan.arn},
+                },
+            )
             log.warning("schedule %s: fire at %s sent to its dead-letter queue", plan.name, when.isoformat())
         except Exception:
             log.exception("schedule %s: the fire at %s could not reach its dead-letter queue", plan.name, when)
