@@ -148,3 +148,21 @@ def test_a_redelivered_event_keeps_its_places(posts: Posts) -> None:
     assert [e.id for e in store.after(KEY)] == [next(iter(store.after(KEY))).id]
     assert again_positions == {k: 1 for k in again_positions}
     assert store.last_position(KEY) == 1
+
+
+def test_a_subscription_to_an_empty_timeline_resumes_from_its_start(posts: Posts) -> None:
+    """Subscribed before the filter's first event, dropped, then events happen: the ack's cursor (the
+    timeline's origin) brings them all on resume, once each; the client keeps that cursor."""
+    from bookinghub.realtime.logic.timeline import append
+
+    website_connection("early", TEST_KEY)
+    send("early", posts, action="subscribe", filter=FILTER)
+    (ack,) = [f for f in posts.frames["early"] if f["type"] == "ack"]
+    assert (ack["cursor"], ack["position"]) == ("origin", 0)
+    cursor = Cursor(ack["cursor"], ack["position"])
+    placed = [append(_event(n), None).id for n in range(3)]  # while the client is away
+    replayed = _resume("early-again", posts, **cursor.subscribe_fields())
+    assert [e["id"] for e in replayed] == placed
+    # A resume with what it has seen gets nothing twice
+    again = _resume("early-third", posts, since="origin", seen=placed[:2])
+    assert [e["id"] for e in again] == placed[2:]

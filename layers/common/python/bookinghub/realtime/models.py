@@ -83,10 +83,15 @@ class Filter(_Strict):
         return f"{self.field}:{self.value}"
 
 
+# The cursor of a subscription made while its filter's timeline held nothing: the start of the timeline,
+# so a client that drops before the first event is replayed everything placed since
+ORIGIN_CURSOR = "origin"
+
+
 class Subscribe(_Strict):
     action: Literal["subscribe"]
     filter: Filter
-    since: EventId | None = None
+    since: EventId | Literal["origin"] | None = None
     # the ids received within RESUME_OVERLAP positions before `since` (clients/realtime_client.py keeps them)
     seen: list[EventId] | None = Field(default=None, max_length=RESUME_OVERLAP)
 

@@ -32,6 +32,7 @@ from bookinghub.realtime.dal import timeline
 from bookinghub.realtime.logic.ids import id_millis
 from bookinghub.realtime.logic.scope import Scope
 from bookinghub.realtime.models import (
+    ORIGIN_CURSOR,
     RESUME_OVERLAP,
     TIMELINE_DAYS,
     Filter,
@@ -99,17 +100,28 @@ def admit(scope: Scope, wanted: Filter) -> None:
 def subscribe(connection_id: str, scope: Scope, message: Subscribe, post: Post) -> None:
     key = message.filter.key
     admit(scope, message.filter)
-    if message.since is not None and id_millis(message.since) < (time.time() - TIMELINE_DAYS * 86400) * 1000:
+    origin = message.since == ORIGIN_CURSOR
+    if (
+        message.since is not None
+        and not origin
+        and id_millis(message.since) < (time.time() - TIMELINE_DAYS * 86400) * 1000
+    ):
         raise ProtocolError("CURSOR_EXPIRED", f"since is older than the {TIMELINE_DAYS}-day timeline", key)
-    if message.since is not None:
-        position = timeline.position_of(key, message.since)
-        if position is None:
+    cursor: str | None
+    position: int
+    if origin:
+        position, cursor = 0, ORIGIN_CURSOR  # every event the timeline keeps came after that subscription
+    elif message.since is not None:
+        found = timeline.position_of(key, message.since)
+        if found is None:
             raise ProtocolError(
                 "CURSOR_UNKNOWN", "since is not an event of this subscription's timeline; subscribe without it", key
             )
-        cursor: str | None = message.since
+        position, cursor = found, message.since
     else:
         position, cursor = timeline.latest(key)
+        if cursor is None:  # nothing kept yet: resuming from here means from the timeline's start
+            cursor = ORIGIN_CURSOR
     skip: set[str] = set()
     start = position
     if message.since is not None and message.seen is not None:
