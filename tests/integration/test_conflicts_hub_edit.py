@@ -98,6 +98,19 @@ def test_a_manual_conflict_follows_the_sources_later_value(test_website: Any) ->
     assert source.stored(booking_id)[source.date_field] == "2027-03-20"
 
 
+def test_another_operators_change_of_another_field_is_409_too(test_website: Any) -> None:
+    """If-Match keeps its contract between operators (issue 10): only the source's changes are judged per
+    field."""
+    source = SOURCES["website"]
+    booking_id = source.create()
+    read = _version("website", booking_id)
+    assert _edit(booking_id, {"time_slot": "11:00"}, read)[0] == 200
+    before = snapshot_tables()
+    code, answer = _edit(booking_id, {"guest_count": 4}, read)
+    assert (code, answer["code"]) == (409, "VERSION_CONFLICT")
+    assert snapshot_tables() == before
+
+
 def test_another_operators_change_of_the_same_field_is_still_409(test_website: Any) -> None:
     source = SOURCES["website"]
     booking_id = source.create()

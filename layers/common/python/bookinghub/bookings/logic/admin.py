@@ -244,9 +244,13 @@ def _plan(
     if expected is None or current == expected:
         # The fields the source has yet to learn of (conflict detection, bookinghub.conflicts)
         return changed, mark_hub_edit(booking, changed, kind="booking", actor=principal.actor, now=now), [], []
-    # Field-level (issue 15): changes since the edit's version to other fields do not fail it; a field
-    # another operator set since is 409; one the source set since is a conflict, settled by the rule
-    if expected > current or hub_edit.set_since(booking, columns, expected, hub_edit.HUB_VERSION_PREFIX):
+    # A sent If-Match still fails on any operator's change since (issue 10's contract: 409); when only
+    # the source changed the booking since, the edit is judged per field (issue 15): the source's
+    # changes to other fields do not fail it, one to the same field is a conflict under the org's rule
+    operated = [
+        k.removeprefix(hub_edit.HUB_VERSION_PREFIX) for k in booking if k.startswith(hub_edit.HUB_VERSION_PREFIX)
+    ]
+    if expected > current or hub_edit.set_since(booking, operated, expected, hub_edit.HUB_VERSION_PREFIX):
         raise _conflict(booking)
     plan, extra = hub_edit.plan_versioned_booking_edit(booking, changed, expected, actor=principal.actor, now=now)
     return plan.apply, plan.markers, extra, plan.conflict_fields
