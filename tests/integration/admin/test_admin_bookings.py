@@ -84,13 +84,16 @@ def test_a_website_sync_in_between_is_judged_field_by_field(tenants: dict[str, A
     body["event"] = "booking.updated"
     assert post_sync(body)[0] == 200
     path = f"/api/bookings/{tenants['test_a']}"
-    status, answer, _ = call_admin("PUT", path, caller=ADMIN, body={"version": 1, "admin_notes": "seen"})
-    assert status == 200, answer
-    assert answer["changed_fields"] == ["admin_notes"]
     status, answer, _ = call_admin("PUT", path, caller=ADMIN, body={"version": 1, "guest_count": 9})
     assert status == 200, answer
     assert (answer["changed_fields"], answer["conflict_fields"]) == ([], ["guest_count"])
     assert answer["booking"]["guest_count"] == body["guest_count"]
+    status, answer, _ = call_admin("PUT", path, caller=ADMIN, body={"version": 1, "admin_notes": "seen"})
+    assert status == 200, answer
+    assert answer["changed_fields"] == ["admin_notes"]
+    # Once an operator has changed the booking, an edit on the version before is 409 again (If-Match)
+    status, answer, _ = call_admin("PUT", path, caller=ADMIN, body={"version": 1, "time_slot": "15:00"})
+    assert (status, answer["code"]) == (409, "VERSION_CONFLICT")
 
 
 @pytest.mark.parametrize(
