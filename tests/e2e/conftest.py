@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -23,10 +24,28 @@ ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 60.0  # generous for a loaded 2-core machine; it normally takes a few seconds
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+# Ports are picked below the kernel's ephemeral range (32768-60999 on Linux), so no outgoing connection
+# of this or another process can take one between our check and the hub's bind; a port another test
+# process picked at the same moment is caught by start_hub's retry.
+_PORT_RANGE = (20000, 32000)
+_STARTUP_ATTEMPTS = 3
+
+
+def free_port(taken: set[int] | None = None) -> int:
+    """A loopback port nothing listens on now, not in `taken` (which it joins)."""
+    taken = taken if taken is not None else set()
+    for _ in range(200):
+        port = random.randint(*_PORT_RANGE)
+        if port in taken:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        taken.add(port)
+        return port
+    raise RuntimeError(f"no free loopback port in {_PORT_RANGE}")
 
 
 def aws_client(service: str, endpoint: str) -> Any:
@@ -89,7 +108,21 @@ class Hub:
 
 
 def start_hub(log_path: Path, extra_env: dict[str, str] | None = None) -> Hub:
-    port, aws_port, sandbox_port, rooms_port, beds24_port, make_port, cloudbeds_port = (free_port() for _ in range(7))
+    """The local hub on fresh loopback ports, healthy; retried on other ports if one was taken meanwhile."""
+    for attempt in range(1, _STARTUP_ATTEMPTS + 1):
+        hub = _start_hub_once(log_path, extra_env)
+        if hub is not None:
+            return hub
+        print(f"a port was taken before the hub bound it (attempt {attempt}); retrying on other ports")
+    pytest.fail(f"the hub could not bind its ports in {_STARTUP_ATTEMPTS} attempts:\n{log_path.read_text()}")
+
+
+def _start_hub_once(log_path: Path, extra_env: dict[str, str] | None) -> Hub | None:
+    """The healthy hub, or None when it exited because a port was already in use."""
+    taken: set[int] = set()
+    port, aws_port, sandbox_port, rooms_port, beds24_port, make_port, cloudbeds_port = (
+        free_port(taken) for _ in range(7)
+    )
     env = {
         **os.environ,
         **(extra_env or {}),
@@ -100,8 +133,8 @@ def start_hub(log_path: Path, extra_env: dict[str, str] | None = None) -> Hub:
         "HUB_BEDS24_PORT": str(beds24_port),
         "HUB_MAKE_PORT": str(make_port),
         "HUB_CLOUDBEDS_PORT": str(cloudbeds_port),
-        "HUB_WS_PORT": str(free_port()),  # the WebSocket API and its management endpoint
-        "HUB_WS_MANAGEMENT_PORT": str(free_port()),
+        "HUB_WS_PORT": str(free_port(taken)),  # the WebSocket API and its management endpoint
+        "HUB_WS_MANAGEMENT_PORT": str(free_port(taken)),
         "PYTHONPATH": f"{ROOT / 'layers' / 'common' / 'python'}{os.pathsep}{ROOT}",
     }
     env.pop("HUB_HOST", None)
@@ -127,6 +160,8 @@ def start_hub(log_path: Path, extra_env: dict[str, str] | None = None) -> Hub:
     deadline = started + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            if "Address already in use" in hub.log():
+                return None
             pytest.fail(f"the hub exited with {process.returncode} during startup:\n{hub.log()}")
         try:
             if http("GET", f"{hub.url}/api/health").status == 200:

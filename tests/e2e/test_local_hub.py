@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import time
 import urllib.error
 import uuid
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e import conftest as e2e_conftest
 from tests.e2e.conftest import ROOT, Hub, aws_client, http, start_hub
 
 pytestmark = pytest.mark.e2e
@@ -129,6 +131,31 @@ def test_demo_websites_webhooks_point_at_the_sandbox_receiver(hub: Hub) -> None:
     )
     assert item["Item"]["webhook_url"]["S"] == f"{hub.sandbox_url}/hanuman-world/api/webhooks/onebooking"
     assert "whsec_" not in json.dumps(item["Item"])  # the secret is stored encrypted only
+
+
+def test_a_port_taken_before_the_hub_binds_it_is_retried_on_other_ports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race CI hit under load: a port free when picked is taken before the hub binds it
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken_port = int(squatter.getsockname()[1])
+        picks: list[int] = []
+
+        def first_pick_taken(taken: set[int] | None = None) -> int:
+            picks.append(taken_port if not picks else real_free_port(taken))
+            return picks[-1]
+
+        real_free_port = e2e_conftest.free_port
+        monkeypatch.setattr(e2e_conftest, "free_port", first_pick_taken)
+        own = start_hub(tmp_path / "hub.log")
+        try:
+            assert taken_port not in {int(url.rsplit(":", 1)[1]) for url in (own.url, own.aws_url)}
+            assert http("GET", f"{own.url}/api/health").status == 200
+            assert picks.count(taken_port) == 1  # the first attempt failed on it, the second did not use it
+        finally:
+            assert own.stop(signal.SIGINT, timeout=10)[0] == 0
 
 
 def test_sigint_stops_everything_with_exit_code_0(tmp_path: Path) -> None:
