@@ -7,7 +7,7 @@ Sources, each read through its own domain's dal (nothing here touches DynamoDB):
             so the candidates are the website's sync back and the organisation's endpoints; a delivery's
             attempts are one GSI2 query of IntegrationLogs
   stripe    the pass bought by the booking's Stripe payment (its id derives from the payment intent)
-  rooms     that pass's Rooms Event Hub pincode calls (IntegrationLogs GSI2)
+  rooms     that pass's Rooms Event Hub pincode calls (IntegrationLogs: the pass's own partition)
 """
 
 from __future__ import annotations
@@ -247,10 +247,11 @@ def _delivery_entries(booking: dict[str, Any], events: list[Any]) -> list[Entry]
 
 def _payment_entries(booking: dict[str, Any]) -> list[list[Entry]]:
     from bookinghub.payments.dal import passes as pass_store
+    from bookinghub.payments.logic.passes import stored_pass
     from bookinghub.registry.dal import integrations as integration_store
 
     payment_intent = booking.get("stripe_payment_intent_id")
     if not payment_intent:
         return []
     pass_id = pass_store.pass_id_for(str(payment_intent))
-    return [pass_entries(pass_store.get_pass(pass_id)), call_entries(integration_store.call_logs_of_pass(pass_id))]
+    return [pass_entries(stored_pass(pass_id)), call_entries(integration_store.call_logs_of_pass(pass_id))]

@@ -11,7 +11,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
-from bookinghub.payments.logic.pincodes import QueuedPass, bind_lambda_context, handle_queued_pass, parse_message
+from bookinghub.payments.logic.pincodes import (
+    QueuedPass,
+    bind_lambda_context,
+    handle_queued_pass,
+    parse_claim,
+    parse_message,
+)
 
 # A failed record is named in batchItemFailures; its visibility was already set to the backoff delay, and
 # after maxReceiveCount receives SQS moves it to the DLQ.
@@ -25,12 +31,13 @@ def record_handler(record: SQSRecord) -> None:
         attempt=int(record.attributes.get("ApproximateReceiveCount") or 1),
         queue_arn=record.event_source_arn,
         receipt_handle=record.receipt_handle,
+        claim=parse_claim(record.body),
     )
     handle_queued_pass(queued)
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
-@requires_settings("BOOKINGS_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "SECRETS_KMS_KEY_ID")
+@requires_settings("BOOKINGS_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME", "SECRETS_KMS_KEY_ID")
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

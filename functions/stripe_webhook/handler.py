@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
-from bookinghub.payments.logic.stripe_webhook import bind_lambda_context, receive_stripe_event
+from bookinghub.payments.logic.stripe_webhook import receive_stripe_event
 from bookinghub.web.resolver import json_response, make_resolver, request_body
 
 app = make_resolver()
@@ -24,10 +24,9 @@ def post_stripe_event() -> Any:
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
-@requires_settings("BOOKINGS_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "PASS_ISSUANCE_QUEUE_URL")
+@requires_settings("BOOKINGS_TABLE_NAME", "PASS_ISSUANCE_QUEUE_URL")
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    bind_lambda_context(context)
     return app.resolve(event, context)

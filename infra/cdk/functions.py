@@ -143,7 +143,7 @@ def environment(spec: topology.Function, data: DataResources, settings: Function
         env[topology.table(name).env_var] = data.tables[name].table_name
     for name in spec.access.send_queues:
         env[topology.queue(name).env_var] = data.queues[name].queue.queue_url
-    if spec.access.kms_encrypt or spec.access.kms_decrypt:
+    if spec.access.kms_encrypt or spec.access.kms_decrypt or spec.access.kms_data_keys:
         env[topology.SECRETS_KEY.env_var] = data.secrets_key.key_id
     for name in spec.access.read_secrets:
         # The ARN, never the value: the function fetches the value at runtime (bookinghub.aws.secrets).
@@ -167,6 +167,8 @@ def grant_access(spec: topology.Function, function: lambda_.Function, data: Data
         data.secrets_key.grant(function, "kms:Encrypt")
     if access.kms_decrypt:
         data.secrets_key.grant(function, "kms:Decrypt")
+    if access.kms_data_keys:
+        data.secrets_key.grant(function, "kms:GenerateDataKey")
     for name in access.read_secrets:
         data.secrets[name].grant_read(function)  # GetSecretValue/DescribeSecret on this secret only
 

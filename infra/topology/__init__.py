@@ -137,7 +137,7 @@ def resource_env_vars(fn: Function) -> tuple[str, ...]:
     not among them: on AWS the function gets a secret's ARN, under `make run` its value."""
     names = [table(name).env_var for name in dict.fromkeys(fn.access.read_tables + fn.access.write_tables)]
     names += [queue(name).env_var for name in fn.access.send_queues]
-    names += [SECRETS_KEY.env_var] if fn.access.kms_encrypt or fn.access.kms_decrypt else []
+    names += [SECRETS_KEY.env_var] if fn.access.kms_encrypt or fn.access.kms_decrypt or fn.access.kms_data_keys else []
     return tuple(names)
 
 

@@ -109,6 +109,7 @@ class Access:
     send_queues: tuple[str, ...] = ()
     kms_encrypt: bool = False
     kms_decrypt: bool = False
+    kms_data_keys: bool = False  # kms:GenerateDataKey: envelope encryption of many values (aws/envelope.py)
     read_secrets: tuple[str, ...] = ()  # names of SECRETS entries (secretsmanager:GetSecretValue)
 
 

@@ -37,13 +37,14 @@ SECRETS: tuple[Secret, ...] = (STRIPE_WEBHOOK_SECRET,)
 
 STRIPE_WEBHOOK = Function(
     name="stripe_webhook",
-    description="Stripe payment events -> passes (verified, deduplicated on event id), queued for a pincode",
+    description="Stripe payment events -> passes (verified; one pass per payment, once per event), queued",
     timeout_seconds=10,
     # No JSON model at the gateway: the signature is over the raw body, which must reach us untouched.
     routes=(Route("POST", "/api/webhooks/stripe", auth="signature", json_body=False),),
     access=Access(
-        read_tables=("Bookings", "Idempotency"),
-        write_tables=("Bookings", "Idempotency"),
+        # The pass's conditional put is the event's idempotency: no Idempotency table (payments/logic)
+        read_tables=("Bookings",),
+        write_tables=("Bookings",),
         send_queues=("PassIssuance",),
         read_secrets=("StripeWebhookSecret",),
     ),
@@ -56,9 +57,10 @@ ISSUE_PINCODES = Function(
     timeout_seconds=60,
     queue=QueueTrigger(queue="PassIssuance", batch_size=5),
     access=Access(
-        read_tables=("Bookings", "Idempotency"),
-        write_tables=("Bookings", "IntegrationLogs", "Idempotency"),
-        kms_encrypt=True,  # the pincode is stored encrypted
+        # A claim on the pass item keeps two messages of one pass from calling Rooms at once (no Idempotency)
+        read_tables=("Bookings",),
+        write_tables=("Bookings", "IntegrationLogs"),
+        kms_data_keys=True,  # the pincode is sealed with a cached data key (aws/envelope.py)
         kms_decrypt=True,  # the integration's secret headers, if any
     ),
 )

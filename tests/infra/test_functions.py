@@ -54,7 +54,7 @@ def expected_resource_env(spec: topology.Function) -> dict[str, Any]:
         env[topology.table(name).env_var] = {"Ref": table_id(name)}
     for name in spec.access.send_queues:
         env[topology.queue(name).env_var] = {"Ref": queue_id(name)}
-    if spec.access.kms_encrypt or spec.access.kms_decrypt:
+    if spec.access.kms_encrypt or spec.access.kms_decrypt or spec.access.kms_data_keys:
         env[topology.SECRETS_KEY.env_var] = {"Ref": KEY_ID}
     for name in spec.access.read_secrets:
         env[topology.secret(name).env_var] = {"Ref": secret_id(name)}  # a secret's Ref is its ARN
@@ -130,7 +130,13 @@ def test_queues_and_key_are_exactly_the_declared_ones(assembly: Assembly, spec: 
     assert targets(pairs, CONSUME) == ({queue_id(spec.queue.queue)} if spec.queue else set())
     kms_actions = {action for action, _ in pairs if action.startswith("kms:")}
     expected_kms = {
-        a for a, on in (("kms:Encrypt", spec.access.kms_encrypt), ("kms:Decrypt", spec.access.kms_decrypt)) if on
+        a
+        for a, on in (
+            ("kms:Encrypt", spec.access.kms_encrypt),
+            ("kms:Decrypt", spec.access.kms_decrypt),
+            ("kms:GenerateDataKey", spec.access.kms_data_keys),
+        )
+        if on
     }
     assert kms_actions == expected_kms
     assert targets(pairs, kms_actions) == ({KEY_ID} if kms_actions else set())

@@ -21,6 +21,7 @@ def _calls_aws(fn: topology.Function) -> bool:
         or access.read_secrets
         or access.kms_encrypt
         or access.kms_decrypt
+        or access.kms_data_keys
         or fn.queue
         or fn.stream
     )

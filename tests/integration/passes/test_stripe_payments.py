@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -41,7 +42,8 @@ def test_paid_checkout_creates_an_active_pending_pass_and_queues_it(hub: Any, aw
     assert stored["payment_intent_id"] == PAYMENT_INTENT
     assert stored["queued_at"]
     (message,) = receive(aws)
-    assert message["Body"] == f'{{"pass_id": "{PASS_ID}"}}'
+    # ids only (no guest data in SQS): the pass and the token of the claim stored on it
+    assert json.loads(message["Body"]) == {"pass_id": PASS_ID, "claim": stored["pincode_claim"]}
 
 
 def test_same_event_three_times_at_once_makes_one_pass_and_one_rooms_call(

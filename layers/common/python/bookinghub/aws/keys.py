@@ -10,9 +10,11 @@ Bookings table items:
                relay from the booking's stream, or on its own by a test webhook / the PMS outbox)
   Integration  PK=ORG#{org}             SK=INTEGRATION#{type}#{integration_id}
                                         GSI1PK=INTEGRATION#{type}  GSI1SK=ORG#{org}#{integration_id}
-  Pass         PK=PASS#{pass_id}        SK=PASS            GSI2PK=ORG#{org}  GSI2SK=PASS#{arrival}#{pass_id}
+  Pass         PK=PASS#{pass_id}        SK=PASS            (in no index; passes written before issue 11
+               carry GSI2PK=ORG#{org} GSI2SK=PASS#{arrival}#{pass_id}, which nothing reads)
                (pass_id = uuid5 of the Stripe payment intent id: one pass per payment by construction)
-  Lock code    PK=PASS#{pass_id}        SK=LOCKCODE#{provider}  (the code KMS-encrypted; one per provider)
+  Lock code    PK=PASS#{pass_id}        SK=LOCKCODE#{provider}  (the code encrypted, aws/envelope.py; one
+               per provider; its presence is what makes the pass `issued`)
   Beds24 property   PK=ORG#{org}  SK=INTEGRATION#beds24#{property}  (an integration; GSI1 lists them by type)
   Property aliases  PK=BEDS24PROP#{beds24 property id} / BEDS24TOKEN#{sha256 of webhook token}
                     SK=ALIAS   -> organisation and property (a webhook finds its property)
@@ -26,10 +28,12 @@ Bookings table items:
   Webhook      PK=BEDS24HOOK#{key}   SK=WEBHOOK       GSI1PK=HOOKS#{org}#{property} GSI1SK={received_at}#{key}
 IntegrationLogs items:
   Sync log     PK=SYNCLOG#{booking_id}  SK={ts}#{id}       (a booking's logs are one Query; no index)
-  Call log     PK=INTLOG#{integration_id} SK={ts}#{id}     GSI1PK=INTCALLS#{type}#{ok|failed} GSI1SK={ts}#{id}
-               (an integration's outbound calls; the GSI splits successes from failures by type, so
-               "recent calls" merges the two partitions and "failed calls" reads one)
-                                           GSI2PK=PASS#{pass_id} GSI2SK={ts}#{id}  (calls made for a pass only)
+  Call log     PK=PASSCALLS#{pass_id} SK={ts}#{id}  (a call made for a pass: its pass's calls by key)
+               PK=INTLOG#{integration_id} SK={ts}#{id}  (any other call)
+                                           GSI1PK=INTCALLS#{type}#{ok|failed} GSI1SK={ts}#{id}
+               (the GSI splits successes from failures by type, so "recent calls" merges the two
+               partitions and "failed calls" reads one; a pass's call logged before issue 11 sits under
+               INTLOG# with GSI2PK=PASS#{pass_id} GSI2SK={ts}#{id})
 """
 
 from __future__ import annotations
@@ -143,6 +147,10 @@ def integration_type_pk(integration_type: str) -> str:
 
 def integration_log_pk(integration_id: str) -> str:
     return f"INTLOG#{integration_id}"
+
+
+def pass_calls_pk(pass_id: str) -> str:
+    return f"PASSCALLS#{pass_id}"
 
 
 def integration_calls_pk(integration_type: str, *, failed: bool) -> str:

@@ -55,9 +55,12 @@ def decrypt_secret(ciphertext: str, *, purpose: str, owner: str) -> str:
 
 
 def forget_decrypted() -> None:
-    """Drop every cached plaintext (tests, and a process that changes KMS keys)."""
+    """Drop every cached plaintext and data key (tests, and a process that changes KMS keys)."""
     with _lock:
         _decrypted.clear()
+    from bookinghub.aws.envelope import forget_data_keys
+
+    forget_data_keys()  # and the data keys of aws/envelope
 
 
 def _remember(key: _Key, plaintext: str) -> None:

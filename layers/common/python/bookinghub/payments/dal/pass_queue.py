@@ -11,11 +11,13 @@ from bookinghub.core.settings import get_settings
 PASS_ID_ATTRIBUTE = "pass_id"  # noqa: S105 - an attribute name
 
 
-def send_pass_issuance(pass_id: str) -> str:
-    """Queue one pass; the message carries only its id (no guest data sits in the queue or the DLQ)."""
+def send_pass_issuance(pass_id: str, claim: str | None = None) -> str:
+    """Queue one pass; the message carries only its id (no guest data sits in the queue or the DLQ) and
+    the claim token the webhook stored on the pass, if any (payments/logic/pincodes.py)."""
+    body = {"pass_id": pass_id, **({"claim": claim} if claim else {})}
     response = client("sqs").send_message(
         QueueUrl=get_settings().pass_issuance_queue_url,
-        MessageBody=json.dumps({"pass_id": pass_id}),
+        MessageBody=json.dumps(body),
         MessageAttributes={PASS_ID_ATTRIBUTE: {"DataType": "String", "StringValue": pass_id}},
     )
     return str(response["MessageId"])

@@ -53,7 +53,16 @@ def _view_for(organisation_id: str, pass_id: str) -> PassView:
     return view
 
 
+def stored_pass(pass_id: str) -> dict[str, Any] | None:
+    """The stored pass with its pincode_status as readers see it (`issued` once it has a lock code)."""
+    stored, lock_code = pass_store.get_pass_and_lock_code(pass_id, PROVIDER)
+    if stored is not None and lock_code is not None:
+        stored = {**stored, "pincode_status": "issued"}
+    return stored
+
+
 def pass_view(stored: dict[str, Any], pincode: str | None) -> PassView:
+    # The lock code's presence is what makes a pass issued (the pass item is not written again for it)
     status = "issued" if pincode else stored.get("pincode_status", "pending")
     return PassView(
         id=stored["id"],

@@ -4,25 +4,31 @@ For each queued pass:
 - a pass that already has a pincode keeps it (the seed's fallback) and Rooms is not called again;
 - otherwise POST the reservation (reservationId = the integration's prefix + the pass id, so a retry
   never creates a second reservation) and wait for the answer; every call writes an integration log;
-- success: the lock code is stored KMS-encrypted (one per pass: conditional put) and the pass becomes
-  `issued`. The pincode never reaches a log line or an integration log;
+- success: the lock code is stored encrypted (aws/envelope: AES-GCM under a cached KMS data key; one
+  lock code per pass: conditional put); the pass is `issued` from then on (the lock code's presence is
+  what says so: no second write). The pincode never reaches a log line or an integration log;
 - failure or timeout: the message is postponed by the backoff of services/pincode_retry (SQS
   ChangeMessageVisibility) and retried for 24 h; after the last attempt the pass is marked pincode
   `failed` (it stays active: the payment is never refunded) and the message goes on to the DLQ, from
   which an operator can redrive it once Rooms is back.
-Powertools idempotency keyed on the pass id makes a duplicate message a no-op while the first is
-being handled or once it succeeded.
+A duplicate message is a no-op once the pass has its lock code, and cannot call Rooms while another
+message of the pass is being handled: only the holder of the pass's claim calls Rooms. The webhook puts
+the claim on the pass with the token its message carries, so the first receive of that message holds it
+without a write; any other message (a retry after a failure, which gives the claim up, a redrive, a
+duplicate) takes it with a conditional write, or is postponed while it is someone else's. A claim
+outlives no Rooms call (it is taken for the call's timeout plus a margin), so a crash frees it soon.
+(Powertools idempotency did this with two writes per message: issue 11.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import time
+import uuid
 from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bookinghub.aws.idempotency import idempotent
-from bookinghub.aws.kms import decrypt_secret, encrypt_secret
+from bookinghub.aws.envelope import open_sealed, seal
 from bookinghub.aws.queues import message_field, postpone
 from bookinghub.core.clock import iso_now
 from bookinghub.core.observability import emit_metric, logger
@@ -35,17 +41,13 @@ from bookinghub.registry.models import Integration
 from bookinghub.rooms.adapters import rooms_event_hub as rooms
 from bookinghub.rooms.logic.calls import call_log, record_call
 
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
 LOCK_CODE_PURPOSE = "lock-code"
 PROVIDER = "rooms"
-IDEMPOTENCY_KEY_PREFIX = "pass-pincode"
-# Longer than a message can live in the queue (4 days) plus its DLQ redrive
-IDEMPOTENCY_EXPIRES_AFTER_SECONDS = 7 * 86400
 # A duplicate message that found the pass being handled looks again after this long
 _IN_PROGRESS_RETRY_SECONDS = 30
 _TIME_MARGIN_MS = 3000
+# A claim covers one Rooms call (its timeout) and the writes around it
+_CLAIM_MARGIN_SECONDS = 20
 
 
 class PincodeRetry(Exception):
@@ -53,8 +55,12 @@ class PincodeRetry(Exception):
 
 
 class PincodeSkipped(Exception):
-    """Nothing to ask for now (unknown or inactive pass). Raised rather than returned so that idempotency
-    does not store it: a pass activated later must still get its pincode from a new message."""
+    """Nothing to ask for now (unknown or inactive pass): the message is dropped, not retried (a pass
+    activated later is queued again by the webhook)."""
+
+
+class PincodeBusy(Exception):
+    """Another message of the pass holds its claim: this one waits and looks again."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +69,17 @@ class QueuedPass:
     attempt: int  # the message's ApproximateReceiveCount
     queue_arn: str
     receipt_handle: str
+    claim: str | None = None  # the token of the claim the webhook stored with the pass, if it sent one
 
 
 def parse_message(body: str) -> str:
     return message_field(body, pass_queue.PASS_ID_ATTRIBUTE)
+
+
+def parse_claim(body: str) -> str | None:
+    data = json.loads(body)
+    claim = data.get("claim") if isinstance(data, dict) else None
+    return claim if isinstance(claim, str) and claim else None
 
 
 def reservation_id(prefix: str, pass_id: str) -> str:
@@ -79,15 +92,12 @@ def reservation_id(prefix: str, pass_id: str) -> str:
 
 def handle_queued_pass(queued: QueuedPass) -> dict[str, Any]:
     """One PassIssuance message. Raises (after postponing the message) when it must be retried."""
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
-
     try:
         _ensure_time_for_one_call()
-        result: dict[str, Any] = _idempotent_issue()(item={"pass_id": queued.pass_id}, attempt=queued.attempt)
-        return result
+        return issue_pincode(queued)
     except PincodeSkipped as skipped:
         return {"outcome": "skipped", "reason": str(skipped)}
-    except IdempotencyAlreadyInProgressError:
+    except PincodeBusy:
         if pincode_retry.is_last_attempt(queued.attempt):
             return {"outcome": "in_progress_elsewhere"}  # the other handler owns the outcome
         postpone(queued.queue_arn, queued.receipt_handle, _IN_PROGRESS_RETRY_SECONDS)
@@ -104,19 +114,19 @@ def handle_queued_pass(queued: QueuedPass) -> dict[str, Any]:
         raise
 
 
-def issue_pincode(*, item: dict[str, Any], attempt: int) -> dict[str, Any]:
-    pass_id = item["pass_id"]
+def issue_pincode(queued: QueuedPass) -> dict[str, Any]:
+    pass_id, attempt = queued.pass_id, queued.attempt
     stored, lock_code = pass_store.get_pass_and_lock_code(pass_id, PROVIDER)
     if stored is None:
         logger.error("pincode requested for an unknown pass", extra={"pass_id": pass_id})
         raise PincodeSkipped("no such pass")
     if lock_code is not None:
-        _mark_issued(pass_id, attempt)
         logger.info("pass already has a pincode: kept", extra={"pass_id": pass_id})
         return {"outcome": "already_issued"}
     if stored.get("status") != "active":
         logger.info("pincode not requested: pass is not active", extra={"pass_id": pass_id, "status": stored["status"]})
         raise PincodeSkipped(f"pass is {stored['status']}")
+    _hold_claim(queued, stored)
 
     integration = active_rooms_integration(stored["organisation_id"])
     if integration is None:
@@ -143,27 +153,21 @@ def issue_pincode(*, item: dict[str, Any], attempt: int) -> dict[str, Any]:
     )
     log = call_log(integration, call, request_body=body, pass_id=pass_id, reservation_id=res_id, attempt=attempt)
     record_call(log, integration)
-    logger.info(
-        "rooms call",
-        extra={
-            "pass_id": pass_id,
-            "reservation_id": res_id,
-            "attempt": attempt,
-            "status": call.status,
-            "http_status": call.http_status_code,
-            "duration_ms": call.duration_ms,
-            "error": log.error_message,
-        },
-    )
-    emit_metric(f"RoomsCall{call.status.title()}", provider="rooms", integration_type="pincode")
+    # The integration log row holds the call's details (reservation id, HTTP status, masked payloads); a
+    # success is recorded by its metric's line alone (issue 11), a failure gets a log line of its own
+    details = {"pass_id": pass_id, "attempt": attempt, "ms": call.duration_ms}
+    if call.status != "success":
+        logger.info(
+            "rooms call failed",
+            extra={**details, "status": call.status, "http_status": call.http_status_code, "error": log.error_message},
+        )
+    emit_metric(f"RoomsCall{call.status.title()}", provider="rooms", integration_type="pincode", metadata=details)
 
     if call.status == "success" and call.pincode:
         _store_lock_code(stored, integration, res_id, call.pincode)
-        _mark_issued(pass_id, attempt)
         return {"outcome": "issued", "reservation_id": res_id}
-    # Another invocation may have stored a pincode meanwhile: keep it
+    # A pincode stored meanwhile (a claim that ran out mid-call) is kept
     if pass_store.get_pass_and_lock_code(pass_id, PROVIDER)[1] is not None:
-        _mark_issued(pass_id, attempt)
         return {"outcome": "already_issued"}
     _failed_attempt(pass_id, attempt, log.error_message or call.status)
     raise PincodeRetry(f"Rooms call {call.status}")
@@ -174,7 +178,7 @@ def _store_lock_code(stored: dict[str, Any], integration: Integration, res_id: s
     lock_code = {
         "provider_ref": res_id,
         "integration_id": integration.id,
-        "code_encrypted": encrypt_secret(pincode, purpose=LOCK_CODE_PURPOSE, owner=pass_id),
+        "code_encrypted": seal(pincode, purpose=LOCK_CODE_PURPOSE, owner=pass_id),
         "starts_at": stored["arrival_date"],
         "ends_at": stored["departure_date"],
         "created_at": iso_now(),
@@ -184,11 +188,24 @@ def _store_lock_code(stored: dict[str, Any], integration: Integration, res_id: s
 
 
 def read_pincode(lock_code: dict[str, Any]) -> str:
-    return decrypt_secret(lock_code["code_encrypted"], purpose=LOCK_CODE_PURPOSE, owner=lock_code["pass_id"])
+    """The pincode in plaintext (a sealed value, or a plain KMS ciphertext of a lock code stored before)."""
+    return open_sealed(lock_code["code_encrypted"], purpose=LOCK_CODE_PURPOSE, owner=lock_code["pass_id"])
 
 
-def _mark_issued(pass_id: str, attempt: int) -> None:
-    pass_store.set_pincode_outcome(pass_id, status="issued", now=iso_now(), attempts=attempt, only_if_not_issued=False)
+def _hold_claim(queued: QueuedPass, stored: dict[str, Any]) -> None:
+    """Make sure this message alone may call Rooms for the pass now; PincodeBusy if another one may."""
+    now = int(time.time())
+    needed = int(get_settings().rooms_timeout_seconds) + _CLAIM_MARGIN_SECONDS
+    held_until = int(stored.get(pass_store.CLAIM_UNTIL) or 0)
+    if (
+        queued.claim
+        and queued.attempt == 1
+        and stored.get(pass_store.CLAIM) == queued.claim
+        and held_until > now + needed
+    ):
+        return  # the first receive of the webhook's message: the claim is already its own
+    if not pass_store.take_claim(queued.pass_id, uuid.uuid4().hex, now + needed, now):
+        raise PincodeBusy()
 
 
 def _failed_attempt(pass_id: str, attempt: int, error: str) -> None:
@@ -205,7 +222,7 @@ def _failed_attempt(pass_id: str, attempt: int, error: str) -> None:
 
 def _ensure_time_for_one_call() -> None:
     """Start a Rooms call only if this invocation can wait for its answer; otherwise retry it soon."""
-    context = _idempotency_config().lambda_context
+    context = _lambda_context[0]
     if context is None:
         return
     needed_ms = int(get_settings().rooms_timeout_seconds * 1000) + _TIME_MARGIN_MS
@@ -213,25 +230,10 @@ def _ensure_time_for_one_call() -> None:
         raise PincodeRetry("not enough time left in this invocation to wait for Rooms")
 
 
-# --- Idempotency, built on first use ---------------------------------------------------------------------
+# --- The invocation's context (its deadline), bound by the handler -----------------------------------------
+
+_lambda_context: list[Any] = [None]
 
 
 def bind_lambda_context(context: Any) -> None:
-    _idempotency_config().register_lambda_context(context)
-
-
-@cache
-def _idempotency_config() -> IdempotencyConfig:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
-    return IdempotencyConfig(
-        event_key_jmespath="pass_id",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=IDEMPOTENCY_EXPIRES_AFTER_SECONDS,
-    )
-
-
-def _idempotent_issue() -> Callable[..., dict[str, Any]]:
-    return idempotent(
-        issue_pincode, data_keyword_argument="item", key_prefix=IDEMPOTENCY_KEY_PREFIX, config=_idempotency_config()
-    )
+    _lambda_context[0] = context

@@ -30,19 +30,6 @@ class PaymentCompletion:
         """What identifies the payment: its intent, or (a session without one) the session itself."""
         return self.payment_intent_id or self.object_id
 
-    def idempotency_data(self) -> dict[str, Any]:
-        """The event as plain data for the idempotent step (keyed on `id`, Stripe's event id)."""
-        return {
-            "id": self.event_id,
-            "type": self.event_type,
-            "object_id": self.object_id,
-            "payment_intent_id": self.payment_intent_id,
-            "metadata": self.metadata,
-            "livemode": self.livemode,
-            "amount": self.amount,
-            "currency": self.currency,
-        }
-
 
 def event_header(event: Any) -> tuple[str, str]:
     """(id, type) of a verified event body; InvalidPayload if it is not shaped like a Stripe event."""

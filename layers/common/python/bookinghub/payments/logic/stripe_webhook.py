@@ -2,15 +2,20 @@
 
 - The Stripe-Signature is verified with Stripe's library over the raw body (300 s tolerance); anything
   else is a 400 INVALID_SIGNATURE and nothing is stored.
-- Stripe delivers at least once, in any order, and retries for 3 days: each event is handled once,
-  keyed on its id with Powertools idempotency (records kept 4 days); a delivery racing the first one
-  gets 409 and Stripe's retry then finds the stored outcome.
-- One pass per payment, whichever of checkout.session.completed / .async_payment_succeeded /
-  payment_intent.succeeded arrive: the pass id derives from the payment intent id and is created with
-  a conditional put. The pass is created here (one conditional write) rather than in the consumer, so
-  the customer's page can read it back as "pending" at once, and the queue message carries only the
-  pass id (no guest data in SQS or the DLQ). The Rooms call, which can take seconds or fail for hours,
-  happens in the issue_pincodes consumer.
+- Stripe delivers at least once, in any order, and retries for 3 days. One pass per payment, whichever
+  of checkout.session.completed / .async_payment_succeeded / payment_intent.succeeded arrive: the pass id
+  derives from the payment intent id and is created with a conditional put. That put is also the
+  event's idempotency (no separate record: issue 11): the pass names the event that created (or
+  activated) it and when it was queued, so a redelivery of that event answers the same outcome and
+  queues nothing, and any other event of the payment finds `pass_exists`.
+- The put carries `queued_at` and the pincode's claim before the message is sent: a failed send undoes
+  `queued_at` (so Stripe's retry queues it), and a redelivery of the queueing event that finds no lock
+  code QUEUE_AGAIN_AFTER_SECONDS after `queued_at` (the first delivery died between put and send, or its
+  message is long gone) queues the pass again; the consumer's claim keeps a second message from calling
+  Rooms at the same time as the first.
+- The pass is created here rather than in the consumer, so the customer's page can read it back as
+  "pending" at once, and the queue message carries only the pass id and claim token (no guest data in
+  SQS or the DLQ). The Rooms call, which can take seconds or fail for hours, happens in issue_pincodes.
 - Missing or invalid metadata: the pass is stored as needs_attention with the reason; Stripe gets 200.
   A later event of the same payment with valid metadata activates it.
 """
@@ -18,15 +23,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import cache
-from typing import TYPE_CHECKING, Any
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
 
-from bookinghub.aws.idempotency import idempotent
 from bookinghub.aws.secrets import read_secret
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import (
-    EventInProgress,
     InvalidPayload,
     InvalidSignature,
     WebhookNotConfigured,
@@ -38,12 +42,11 @@ from bookinghub.payments.dal import passes as pass_store
 from bookinghub.payments.logic.stripe_events import PAYMENT_EVENTS, PaymentCompletion, event_header, payment_completion
 from bookinghub.payments.models import PassMetadata, parse_pass_metadata, raw_metadata
 
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
-IDEMPOTENCY_KEY_PREFIX = "stripe-event"
-# Stripe retries a delivery for up to 3 days; a day more so no retry ever finds the record gone.
-IDEMPOTENCY_EXPIRES_AFTER_SECONDS = 4 * 86400
+# Past the webhook's own timeout (10 s) with margin: a delivery still alive has sent its message by then
+QUEUE_AGAIN_AFTER_SECONDS = 60
+# How long the first message (the token it carries) holds the pincode's claim without writing one: ample
+# for the queue to hand it to issue_pincodes and for one Rooms call (payments/logic/pincodes.py)
+FIRST_CLAIM_SECONDS = 300
 
 
 # --- Verification --------------------------------------------------------------------------------------
@@ -109,51 +112,78 @@ def receive_stripe_event(body: bytes, signature: str | None) -> dict[str, Any]:
             extra={"event_id": event_id, "event_type": event_type, "object_id": payment.object_id},
         )
         return {"outcome": "ignored", "reason": "payment not completed yet"}
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
-
-    try:
-        result: dict[str, Any] = _idempotent_record()(event=payment.idempotency_data())
-    except IdempotencyAlreadyInProgressError:
-        raise EventInProgress() from None
-    return result
+    return record_payment(payment)
 
 
-def _record_payment(*, event: dict[str, Any]) -> dict[str, Any]:
-    """Create (or complete) the payment's pass and queue it for its pincode. Runs once per event id."""
-    payment = PaymentCompletion(paid=True, event_id=event["id"], event_type=event["type"], **_fields(event))
+def record_payment(payment: PaymentCompletion) -> dict[str, Any]:
+    """Create (or complete) the payment's pass and queue it for its pincode, once per payment."""
     pass_id = pass_store.pass_id_for(payment.payment_ref)
     metadata, reason = parse_pass_metadata(payment.metadata)
     now = iso_now()
-    stored = pass_store.create_pass(_pass_item(pass_id, payment, metadata, reason, now))
+    marks = _queue_marks(now) if metadata else {}
+    stored = pass_store.create_pass({**_pass_item(pass_id, payment, metadata, reason, now), **marks})
     if stored is None:
         outcome = "pass_created" if metadata else "pass_needs_attention"
         if metadata:
-            _queue(pass_id, now)
+            _send(pass_id, marks)
     elif stored.get("status") == "needs_attention" and metadata is not None:
-        activated = pass_store.activate_pass(pass_id, metadata.model_dump(), now)
+        marks["queue_event_id"] = payment.event_id
+        activated = pass_store.activate_pass(pass_id, {**metadata.model_dump(), **marks}, now)
         outcome = "pass_activated" if activated else "pass_exists"
         if activated:
-            _queue(pass_id, now)
-    elif stored.get("status") == "active" and stored.get("pincode_status") == "pending" and not stored.get("queued_at"):
-        # An earlier delivery stored the pass but failed before queueing it
-        _queue(pass_id, now)
-        outcome = "pass_queued"
+            _send(pass_id, marks)
+    elif payment.event_id in (stored.get("source_event_id"), stored.get("queue_event_id")):
+        outcome = _redelivered(pass_id, payment.event_id, stored)
     else:
         outcome = "pass_exists"
-    extra = {"event_id": payment.event_id, "event_type": payment.event_type, "pass_id": pass_id, "outcome": outcome}
+    extra = {"event_id": payment.event_id, "pass_id": pass_id}
     if outcome == "pass_needs_attention":
         logger.warning("pass needs attention: payment metadata unusable", extra={**extra, "reason": reason})
-    else:
-        logger.info("stripe payment recorded", extra=extra)
-    emit_metric(f"Stripe{outcome.title().replace('_', '')}", provider="stripe", integration_type="payment")
+    # The metric's line is the request's record (no log line of its own on the hot path: issue 11)
+    metric = f"Stripe{outcome.title().replace('_', '')}"
+    emit_metric(metric, provider="stripe", integration_type="payment", metadata=extra)
     return {"outcome": outcome, "pass_id": pass_id}
 
 
-def _fields(event: dict[str, Any]) -> dict[str, Any]:
+def _redelivered(pass_id: str, event_id: str, stored: dict[str, Any]) -> str:
+    """A redelivery of the event that created or activated the pass: the first delivery's outcome, and
+    the pass queued again only if that delivery may have died before its message was sent."""
+    emit_metric("StripeEventDuplicate", provider="stripe", integration_type="payment")
+    if stored.get("status") != "active":
+        return "pass_needs_attention"
+    outcome = "pass_activated" if stored.get("queue_event_id") == event_id else "pass_created"
+    queued_at = stored.get("queued_at")
+    if queued_at and _age_seconds(queued_at) < QUEUE_AGAIN_AFTER_SECONDS:
+        return outcome  # queued, or being queued by a delivery still running
+    if stored.get("pincode_status") != "pending" or pass_store.get_pass_and_lock_code(pass_id)[1] is not None:
+        return outcome  # issued (or given up on after 24 h: an operator redrives it)
+    marks = _queue_marks(iso_now())
+    if pass_store.requeue(pass_id, marks, queued_at):
+        _send(pass_id, marks)
+        logger.info("pass queued again: its first delivery may have stopped before queueing it")
+    return outcome
+
+
+def _queue_marks(now: str) -> dict[str, Any]:
+    """What the pass carries once queued: when, and the claim its message's token holds (pincodes.py)."""
     return {
-        name: event.get(name)
-        for name in ("object_id", "payment_intent_id", "metadata", "livemode", "amount", "currency")
+        "queued_at": now,
+        pass_store.CLAIM: uuid.uuid4().hex,
+        pass_store.CLAIM_UNTIL: int(time.time()) + FIRST_CLAIM_SECONDS,
     }
+
+
+def _send(pass_id: str, marks: dict[str, Any]) -> None:
+    try:
+        pass_queue.send_pass_issuance(pass_id, marks[pass_store.CLAIM])
+    except Exception:
+        # Not queued after all: Stripe's retry of this event (we answer 5xx) must queue it
+        pass_store.unmark_queued(pass_id, marks["queued_at"])
+        raise
+
+
+def _age_seconds(iso: str) -> float:
+    return (datetime.now(UTC) - datetime.fromisoformat(iso.replace("Z", "+00:00"))).total_seconds()
 
 
 def _pass_item(
@@ -184,40 +214,3 @@ def _pass_item(
         if isinstance(org, str) and org.strip():
             item["organisation_id"] = org.strip()[:64]
     return item
-
-
-def _queue(pass_id: str, now: str) -> None:
-    pass_queue.send_pass_issuance(pass_id)
-    pass_store.mark_queued(pass_id, now)
-
-
-# --- Idempotency, built on first use (it needs an AWS client) ---------------------------------------------
-
-
-@cache
-def _idempotency_config() -> IdempotencyConfig:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
-    return IdempotencyConfig(
-        event_key_jmespath="id",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=IDEMPOTENCY_EXPIRES_AFTER_SECONDS,
-        response_hook=_count_replay,
-    )
-
-
-def bind_lambda_context(context: Any) -> None:
-    """Let idempotency take over an in-progress record once this invocation's deadline has passed."""
-    _idempotency_config().register_lambda_context(context)
-
-
-def _count_replay(response: Any, idempotent_data: Any) -> Any:
-    logger.info("stripe event already handled: stored outcome returned", extra={"outcome": response})
-    emit_metric("StripeEventDuplicate", provider="stripe", integration_type="payment")
-    return response
-
-
-def _idempotent_record() -> Callable[..., dict[str, Any]]:
-    return idempotent(
-        _record_payment, data_keyword_argument="event", key_prefix=IDEMPOTENCY_KEY_PREFIX, config=_idempotency_config()
-    )

@@ -26,8 +26,10 @@ def put_integration(integration: Integration) -> None:
     client("dynamodb").put_item(TableName=get_settings().bookings_table, Item=to_item(item))
 
 
-def organisation_integrations(organisation_id: str, integration_type: str) -> list[Integration]:
-    return [_integration(item) for item in organisation_items(organisation_id, integration_type)]
+def organisation_integrations(
+    organisation_id: str, integration_type: str, *, consistent: bool = True
+) -> list[Integration]:
+    return [_integration(item) for item in organisation_items(organisation_id, integration_type, consistent=consistent)]
 
 
 def integrations_of_type(integration_type: str) -> list[Integration]:
@@ -38,8 +40,9 @@ def integrations_of_type(integration_type: str) -> list[Integration]:
 # Registry items (plain values), shared with integration types stored in models of their own (beds24/dal)
 
 
-def organisation_items(organisation_id: str, integration_type: str) -> list[dict[str, Any]]:
-    """An organisation's registry items of one type (its own partition: consistent, never a scan)."""
+def organisation_items(organisation_id: str, integration_type: str, *, consistent: bool = True) -> list[dict[str, Any]]:
+    """An organisation's registry items of one type (its own partition: never a scan; consistent unless
+    the caller can do with a read a second old)."""
     request = {
         "TableName": get_settings().bookings_table,
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
@@ -47,7 +50,7 @@ def organisation_items(organisation_id: str, integration_type: str) -> list[dict
             ":pk": to_attr(keys.org_pk(organisation_id)),
             ":sk": to_attr(keys.integration_type_pk(integration_type) + "#"),
         },
-        "ConsistentRead": True,
+        "ConsistentRead": consistent,
     }
     return list(query_items(request))
 
@@ -89,14 +92,15 @@ _PAYLOADS = ("request_payload", "response_payload")
 
 
 def put_call_log(log: IntegrationCallLog) -> None:
+    """One item and one index entry: a pass's calls are the item's own partition (an older call of a
+    pass sits under INTLOG# with a GSI2 entry instead: call_logs_of_pass reads both)."""
     sort_key = f"{log.created_at}#{log.id}"
     item: dict[str, Any] = {
-        "PK": keys.integration_log_pk(log.integration_id),
+        "PK": keys.pass_calls_pk(log.pass_id) if log.pass_id else keys.integration_log_pk(log.integration_id),
         "SK": sort_key,
         "entity": "integration_log",
         "GSI1PK": keys.integration_calls_pk(log.integration_type, failed=log.status != "success"),
         "GSI1SK": sort_key,
-        **({"GSI2PK": keys.pass_pk(log.pass_id), "GSI2SK": sort_key} if log.pass_id else {}),
         **log.model_dump(exclude=set(_PAYLOADS)),
         "expires_at": int(time.time()) + get_settings().log_retention_days * 86400,
     }
@@ -107,14 +111,22 @@ def put_call_log(log: IntegrationCallLog) -> None:
 
 
 def call_logs_of_pass(pass_id: str) -> list[IntegrationCallLog]:
-    """A pass's calls (Rooms pincode requests), oldest first (GSI2: only calls made for a pass carry it)."""
-    request = {
-        "TableName": get_settings().integration_logs_table,
+    """A pass's calls (Rooms pincode requests), oldest first: its own partition, and GSI2 for the calls
+    logged before the partition existed (until log retention expires them)."""
+    table = get_settings().integration_logs_table
+    own = {
+        "TableName": table,
+        "KeyConditionExpression": "PK = :pk",
+        "ExpressionAttributeValues": {":pk": to_attr(keys.pass_calls_pk(pass_id))},
+    }
+    older = {
+        "TableName": table,
         "IndexName": "GSI2",
         "KeyConditionExpression": "GSI2PK = :pk",
         "ExpressionAttributeValues": {":pk": to_attr(keys.pass_pk(pass_id))},
     }
-    return [_call_log(item) for item in query_items(request)]
+    items = sorted([*query_items(older), *query_items(own)], key=lambda item: str(item["SK"]))
+    return [_call_log(item) for item in items]
 
 
 def _call_log(item: dict[str, Any]) -> IntegrationCallLog:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
 from bookinghub.core.clock import iso_now
@@ -70,6 +71,20 @@ def call_log(
     )
 
 
+# The integration's last_used_at is stamped at most this often (the seed's monitoring reads it as "in use
+# lately"; a write per call would double the call's cost: issue 11)
+LAST_USED_RESOLUTION_SECONDS = 300
+
+
 def record_call(log: IntegrationCallLog, integration: Integration) -> None:
     integration_store.put_call_log(log)
-    integration_store.touch_integration(integration, log.created_at)
+    last = integration.last_used_at
+    if last is None or _seconds_between(last, log.created_at) >= LAST_USED_RESOLUTION_SECONDS:
+        integration_store.touch_integration(integration, log.created_at)
+
+
+def _seconds_between(earlier: str, later: str) -> float:
+    def parse(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    return (parse(later) - parse(earlier)).total_seconds()
