@@ -154,20 +154,21 @@ class Hub:
         return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
     @contextlib.contextmanager
-    def stream_tail(self, table: str = "Bookings") -> Iterator[list[dict[str, Any]]]:
+    def stream_tail(self, function: str = "outbox_relay") -> Iterator[list[dict[str, Any]]]:
         """The stream records written inside the block (taken from moto's shard: Lambda's stream reads
-        are free), as the event source mapping's filter lets them through to the outbox relay."""
+        are free), as the event source mapping's filter lets them through to `function`."""
         from cost_meter import _table
 
         from infra import topology
         from infra.local.streams import matches_filter, stream_record
 
-        name, arn = self.resources.env[topology.BOOKINGS.env_var], self.resources.stream_arns[table]
+        trigger = topology.function(function).stream
+        assert trigger is not None
+        name = self.resources.env[topology.table(trigger.table).env_var]
+        arn = self.resources.stream_arns[trigger.table]
         seen = len(_table(name).stream_shard.items)
         records: list[dict[str, Any]] = []
         yield records
-        trigger = topology.function("outbox_relay").stream
-        assert trigger is not None
         pattern = topology.stream_filter(trigger)
         for raw in _table(name).stream_shard.items[seen:]:  # the live table: a transaction may swap it
             record = stream_record(json.loads(json.dumps(raw.record, default=str)), arn, "us-east-1")
@@ -381,12 +382,18 @@ def _website(webhook_url: str | None) -> None:
 
 
 def _relay_and_deliver(hub: Hub, meter: CostMeter, records: list[dict[str, Any]], *, metered: bool = True) -> None:
-    """The stream's outbox records -> outbox_relay -> BookingEvents drained by booking_events."""
+    """The stream's outbox records -> outbox_relay -> BookingEvents drained by booking_events; the relay's
+    timeline items -> realtime_broadcaster (the timeline placement and the fan-out's subscriber queries)."""
     if not records:
         return
-    with meter.measuring("relay") if metered else contextlib.nullcontext():
-        result = hub.invoke("outbox_relay", {"Records": records})
-        assert result == {"batchItemFailures": []}, result
+    with hub.stream_tail("realtime_broadcaster") as events:
+        with meter.measuring("relay") if metered else contextlib.nullcontext():
+            result = hub.invoke("outbox_relay", {"Records": records})
+            assert result == {"batchItemFailures": []}, result
+    if events:
+        with meter.measuring("realtime") if metered else contextlib.nullcontext():
+            result = hub.invoke("realtime_broadcaster", {"Records": events})
+            assert result == {"batchItemFailures": []}, result
     if not hub.queued("BookingEvents"):
         return  # an echo no subscription wants: decided by the relay, nothing for a consumer to run
     with meter.measuring("consumer") if metered else contextlib.nullcontext():
