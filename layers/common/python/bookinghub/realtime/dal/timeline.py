@@ -371,10 +371,23 @@ def after(filter_key: str, after_position: int = 0, *, newest_first: bool = Fals
 
 
 def latest(filter_key: str) -> tuple[int, str | None]:
-    """The key's last position and the id of the last event still kept (None when none is)."""
-    position = last_position(filter_key)
-    newest = next(pages(filter_key, 0, newest_first=True), [])
-    return position, newest[0].id if newest else None
+    """The key's last position and the id of the last event still kept (None when none is). The
+    position is at least the newest entry's: a counter a writer has not advanced yet (it placed its
+    entry a moment ago, or stopped there) must not put that entry after the cursor as well."""
+    response = client("dynamodb").query(
+        TableName=_table(),
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
+        ExpressionAttributeValues=to_item({":pk": timeline_pk(filter_key), ":p": COPY_PREFIX}),
+        ScanIndexForward=False,
+        Limit=1,
+        ConsistentRead=True,
+    )
+    newest = [from_item(raw) for raw in response.get("Items") or []]
+    position = max([last_position(filter_key), *(_position(item) for item in newest)])
+    if newest and int(newest[0].get("expires_at") or 0) > time.time():
+        return position, str(newest[0]["id"])
+    kept = next(pages(filter_key, 0, newest_first=True), [])
+    return position, kept[0].id if kept else None
 
 
 def _position(item: dict[str, Any]) -> int:
