@@ -645,10 +645,10 @@ def print_report(name: str, meter: CostMeter, per: int) -> None:
     print(f"  stream records: {use.stream_records / per:g} (read by Lambda for free)")
     for stage, stage_use in meter.stages.items():
         priced = dollars(stage_use, per)
-        lines = ", ".join(f"{label} ${usd * 1e6:.2f}" for label, usd in priced.items() if usd)
+        parts = ", ".join(f"{label} ${usd * 1e6:.2f}" for label, usd in priced.items() if usd)
         print(
             f"  stage {stage:<9} ${sum(priced.values()) * 1e6:8.2f} /M  ({stage_use.write_units / per:g} WRU, "
-            f"{stage_use.read_units / per:g} RRU: {lines})"
+            f"{stage_use.read_units / per:g} RRU: {parts})"
         )
     print("  what is left to save in the data model (issue 11's list):")
     for change, saved in savings(meter, per, echo=name in ECHOES).items():
