@@ -3,10 +3,13 @@
 Each entry point runs the real handlers, in this process, against in-process moto (`mock_aws`) holding the
 topology's own tables, queues and key (infra/local/resources.create_resources) and the local sandboxes
 (Rooms Event Hub, Beds24, a website's receiver) on loopback. Queues are drained as Lambda's event source
-mapping does (receive, invoke, delete) and the Bookings stream is handed to its consumer through the
-topology's filter. bench/cost_meter.py counts every AWS call and sizes every item (the billing rules are
-there). The figures are per request, averaged over `--requests` after `--warm` unmetered requests (warm
-execution environments: cold starts are bench/cold_start.py's business).
+mapping does (receive, invoke, delete) and the Bookings stream is handed to its consumers through the
+topology's filters: the booking's change to the outbox relay, the relay's timeline item to the realtime
+broadcaster (stage `realtime`: the event placed in the durable timeline of each filter key, and the
+query for each key's subscribers; there are none here, so no post_to_connection is priced).
+bench/cost_meter.py counts every AWS call and sizes every item (the billing rules are there). The figures
+are per request, averaged over `--requests` after `--warm` unmetered requests (warm execution
+environments: cold starts are bench/cold_start.py's business).
 
 Lambda duration is measured here, on moto (about 1 ms per DynamoDB call against 3-10 ms on AWS), so the
 GB-seconds are a floor; every other figure is counted, not estimated.
@@ -154,20 +157,21 @@ class Hub:
         return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
     @contextlib.contextmanager
-    def stream_tail(self, table: str = "Bookings") -> Iterator[list[dict[str, Any]]]:
+    def stream_tail(self, function: str = "outbox_relay") -> Iterator[list[dict[str, Any]]]:
         """The stream records written inside the block (taken from moto's shard: Lambda's stream reads
-        are free), as the event source mapping's filter lets them through to the outbox relay."""
+        are free), as the event source mapping's filter lets them through to `function`."""
         from cost_meter import _table
 
         from infra import topology
         from infra.local.streams import matches_filter, stream_record
 
-        name, arn = self.resources.env[topology.BOOKINGS.env_var], self.resources.stream_arns[table]
+        trigger = topology.function(function).stream
+        assert trigger is not None
+        name = self.resources.env[topology.table(trigger.table).env_var]
+        arn = self.resources.stream_arns[trigger.table]
         seen = len(_table(name).stream_shard.items)
         records: list[dict[str, Any]] = []
         yield records
-        trigger = topology.function("outbox_relay").stream
-        assert trigger is not None
         pattern = topology.stream_filter(trigger)
         for raw in _table(name).stream_shard.items[seen:]:  # the live table: a transaction may swap it
             record = stream_record(json.loads(json.dumps(raw.record, default=str)), arn, "us-east-1")
@@ -381,12 +385,18 @@ def _website(webhook_url: str | None) -> None:
 
 
 def _relay_and_deliver(hub: Hub, meter: CostMeter, records: list[dict[str, Any]], *, metered: bool = True) -> None:
-    """The stream's outbox records -> outbox_relay -> BookingEvents drained by booking_events."""
+    """The stream's outbox records -> outbox_relay -> BookingEvents drained by booking_events; the relay's
+    timeline items -> realtime_broadcaster (the timeline placement and the fan-out's subscriber queries)."""
     if not records:
         return
-    with meter.measuring("relay") if metered else contextlib.nullcontext():
+    relay = meter.measuring("relay") if metered else contextlib.nullcontext()
+    with hub.stream_tail("realtime_broadcaster") as events, relay:
         result = hub.invoke("outbox_relay", {"Records": records})
         assert result == {"batchItemFailures": []}, result
+    if events:
+        with meter.measuring("realtime") if metered else contextlib.nullcontext():
+            result = hub.invoke("realtime_broadcaster", {"Records": events})
+            assert result == {"batchItemFailures": []}, result
     if not hub.queued("BookingEvents"):
         return  # an echo no subscription wants: decided by the relay, nothing for a consumer to run
     with meter.measuring("consumer") if metered else contextlib.nullcontext():
@@ -580,6 +590,9 @@ def report(name: str, meter: CostMeter, per: int) -> dict[str, Any]:
             stage: {
                 "usd_per_million": sum(dollars(s, per).values()) * 1e6,
                 "lambda_ms": s.lambda_gb_seconds,
+                "write_units": s.write_units / per,
+                "read_units": s.read_units / per,
+                "calls": {call: count / per for call, count in sorted(s.calls.items())},
             }
             for stage, s in meter.stages.items()
         },
@@ -631,7 +644,12 @@ def print_report(name: str, meter: CostMeter, per: int) -> None:
     print(f"  {'TOTAL':<17} {'':<72} = ${sum(priced.values()) * 1e6:8.2f} /M")
     print(f"  stream records: {use.stream_records / per:g} (read by Lambda for free)")
     for stage, stage_use in meter.stages.items():
-        print(f"  stage {stage:<9} ${sum(dollars(stage_use, per).values()) * 1e6:8.2f} /M")
+        priced = dollars(stage_use, per)
+        parts = ", ".join(f"{label} ${usd * 1e6:.2f}" for label, usd in priced.items() if usd)
+        print(
+            f"  stage {stage:<9} ${sum(priced.values()) * 1e6:8.2f} /M  ({stage_use.write_units / per:g} WRU, "
+            f"{stage_use.read_units / per:g} RRU: {parts})"
+        )
     print("  what is left to save in the data model (issue 11's list):")
     for change, saved in savings(meter, per, echo=name in ECHOES).items():
         print(f"    {change:<62} ${saved:7.2f} /M")

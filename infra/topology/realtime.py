@@ -54,7 +54,7 @@ def tables() -> tuple[Table, ...]:
         Table(
             name="RealtimeTimeline",
             env_var="REALTIME_TIMELINE_TABLE_NAME",
-            partition_key="PK",  # TL#{filter key}: its counter, copies by position, per-key marks; EVT# markers
+            partition_key="PK",  # TL#{filter key}: counter, events or entries by position; ID#, EVT# records
             sort_key="SK",
             ttl_attribute="expires_at",  # the 7-day catch-up window
         ),

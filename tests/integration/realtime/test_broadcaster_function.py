@@ -41,11 +41,11 @@ def test_a_failed_event_holds_back_the_later_ones_of_its_booking_only(monkeypatc
     calls: list[str] = []
     real_append = timeline.put_copies
 
-    def flaky(entry: Any) -> None:
+    def flaky(entry: Any, **options: Any) -> dict[str, int]:
         calls.append(entry.booking_id)
         if entry.booking_id == first and len(calls) == 1:
             raise RuntimeError("DynamoDB hiccup")
-        real_append(entry)
+        return real_append(entry, **options)
 
     monkeypatch.setattr(timeline, "put_copies", flaky)
     monkeypatch.setenv("REALTIME_MANAGEMENT_URL", "http://127.0.0.1:9")  # nobody subscribes: never called

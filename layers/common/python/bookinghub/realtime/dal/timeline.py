@@ -1,47 +1,80 @@
 """The durable timeline (RealtimeTimeline table): every booking domain event, kept TIMELINE_DAYS.
 
-Each filter key (booking_id:..., website_id:..., user_id:..., provider_id:...) has its own durable order:
-Counter     PK=TL#{filter key}   SK=N                the last position given in this key's order (kept)
-Event copy  PK=TL#{filter key}   SK=P#{position:012} one per filter key the event matches, so a catch-up is
-            one strongly consistent query whatever the filter (a GSI would be eventually consistent)
-Seen mark   PK=TL#{filter key}   SK=E#{event id}     the position the event got in this key, so a
-            redelivery never places it twice and a `since=<event id>` cursor finds its position
-Marker      PK=EVT#{domain event id}  SK=EVT         the id and sequence given to a domain event, so a
-            redelivered event gets the same ones and is never appended twice
+Each filter key (booking_id:..., website_id:..., user_id:..., provider_id:...) has its own durable order,
+positions 1, 2, 3... A booking's order is its sequence, and holds the events themselves; the keys many
+bookings share hold small references to them:
+Counter    PK=TL#{filter key}     SK=N                 the last position placed in the key's order and
+           the id there (never expires, so positions never go back)
+Body       PK=TL#booking_id:{b}   SK=P#{sequence:012}  the event (a booking's order, and what references
+           point to)
+Entry      PK=TL#{shared key}     SK=P#{position:012}  id, booking, sequence and tenancy of an event in
+           the order of a website, user or provider
+Placement  PK=ID#{event id}       SK=ID                the event's position in each of its keys, written
+           before its entries: `since=<event id>` finds its position there, and a redelivery where it
+           may have placed the event already
+Marker     PK=EVT#{domain event id}  SK=EVT            the id and sequence given to a domain event, so a
+           redelivered event gets the same ones
 
 Why positions and not the ids: ids carry the time they were minted, and two writers (two bookings'
 broadcasters) can store theirs in the other order, even within one millisecond; a reader between the two
-writes would take the later id as its cursor and never see the earlier one. A position is taken in one
-transaction with the counter (condition: the counter is still at the previous position), so position p
-is committed only after p-1 is: a reader always sees a gapless prefix of the order, and anything placed
-after it read lands after its cursor. A redelivery that writes its copies days late gets new positions
-at the end, so it is never behind a cursor either.
+writes would take the later id as its cursor and never see the earlier one.
+
+How a position is taken, without a transaction: the writer reads the key's counter (n), puts its entry
+at n+1 only if nothing is there, then advances the counter to n+1 (only forwards). The counter reaches
+p only once P#p exists (a writer that finds P#p taken advances it for the one that took it), so P#p is
+written only by a writer that saw P#p-1 written: a reader always sees a gapless prefix of the order, and
+anything placed after it read lands after its cursor. A redelivery that places its entries days late
+gets new positions at the end, so it is never behind a cursor either. Each write is a single-item
+conditional write (one write unit per KB), not a 3-item transaction per key (two per KB per item).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import time
+import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
+from bookinghub.aws.batch import batch_get
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_item
 from bookinghub.core.settings import get_settings
+from bookinghub.realtime.logic.ids import id_millis
 from bookinghub.realtime.models import TIMELINE_DAYS, TimelineEvent
 
 MARKER_SK = "EVT"
 COUNTER_SK = "N"
+PLACEMENT_SK = "ID"
 COPY_PREFIX = "P#"
-SEEN_PREFIX = "E#"
 RETENTION_SECONDS = TIMELINE_DAYS * 86400
 PAGE = 200
 PLACE_ATTEMPTS = 60  # concurrent writers on one key retry; each loss means another event got placed
+BOOKING_KEY = "booking_id"
 
 
 class PlacementContended(RuntimeError):
     """A filter key's order stayed contended for every attempt: the event is redelivered."""
+
+
+class SequenceTaken(RuntimeError):
+    """Another event holds this event's sequence in its booking's order (it was claimed out of turn)."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An event's place in one key's order; `event` is the event itself when the entry is its body."""
+
+    id: str
+    position: int
+    booking_id: str
+    sequence: int
+    organisation_id: str
+    website_id: str
+    event: TimelineEvent | None = None
 
 
 def copy_sk(position: int) -> str:
@@ -56,185 +89,346 @@ def _table() -> str:
     return get_settings().realtime_timeline_table
 
 
+def expiry(event_id: str) -> int:
+    """When every item of an event expires: TIMELINE_DAYS after its id was minted, however late placed."""
+    return id_millis(event_id) // 1000 + RETENTION_SECONDS
+
+
+def _is_booking_key(filter_key: str) -> bool:
+    return filter_key.startswith(f"{BOOKING_KEY}:")
+
+
+# --- markers ------------------------------------------------------------------------------------------
+
+
 def get_marker(domain_event_id: str) -> dict[str, Any] | None:
-    response = client("dynamodb").get_item(
-        TableName=_table(),
-        Key=to_item({"PK": f"EVT#{domain_event_id}", "SK": MARKER_SK}),
-        ConsistentRead=True,
-    )
-    return from_item(response["Item"]) if "Item" in response else None
+    return _get(f"EVT#{domain_event_id}", MARKER_SK)
 
 
 def put_marker(domain_event_id: str, event: TimelineEvent) -> bool:
     """Claim the id and sequence for a domain event; False if another delivery claimed it first."""
-    item = {
-        "PK": f"EVT#{domain_event_id}",
-        "SK": MARKER_SK,
-        "id": event.id,
-        "sequence": event.sequence,
-        "booking_id": event.booking_id,
-        "expires_at": int(time.time()) + RETENTION_SECONDS,
-    }
+    return _put_new(_marker(domain_event_id, event)) is None
+
+
+def move_marker(domain_event_id: str, from_id: str, event: TimelineEvent) -> bool:
+    """Give a domain event a new id and sequence, if it still has `from_id` (False: someone moved it)."""
     dynamodb = client("dynamodb")
     try:
-        dynamodb.put_item(TableName=_table(), Item=to_item(item), ConditionExpression="attribute_not_exists(PK)")
+        dynamodb.put_item(
+            TableName=_table(),
+            Item=to_item(_marker(domain_event_id, event)),
+            ConditionExpression="#id = :from",
+            ExpressionAttributeNames={"#id": "id"},
+            ExpressionAttributeValues=to_item({":from": from_id}),
+        )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     return True
 
 
-def last_of_booking(booking_id: str) -> TimelineEvent | None:
-    return _last_copy(f"booking_id:{booking_id}")
-
-
-def _last_copy(filter_key: str) -> TimelineEvent | None:
-    response = client("dynamodb").query(
-        TableName=_table(),
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :copy)",
-        ExpressionAttributeValues=to_item({":pk": timeline_pk(filter_key), ":copy": COPY_PREFIX}),
-        ScanIndexForward=False,
-        Limit=1,
-        ConsistentRead=True,
-    )
-    items = response.get("Items") or []
-    return event_from_item(from_item(items[0])) if items else None
-
-
-def put_copies(event: TimelineEvent) -> dict[str, int]:
-    """Place the event in the order of each of its filter keys (idempotent: a key where it was placed
-    already keeps that position); returns its position per key."""
-    expires_at = int(time.time()) + RETENTION_SECONDS
-    base = {
+def _marker(domain_event_id: str, event: TimelineEvent) -> dict[str, Any]:
+    return {
+        "PK": f"EVT#{domain_event_id}",
+        "SK": MARKER_SK,
         "id": event.id,
-        "booking_id": event.booking_id,
         "sequence": event.sequence,
-        "event_type": event.event_type,
-        "occurred_at": event.occurred_at,
-        "data": json.dumps(event.data, separators=(",", ":"), default=str),
-        "website_id": event.website_id,
-        "organisation_id": event.organisation_id,
-        "user_id": event.user_id,
-        "expires_at": expires_at,
+        "booking_id": event.booking_id,
+        "expires_at": expiry(event.id),
     }
-    return {key: _place(key, event.id, base) for key in event.filter_keys()}
 
 
-def _place(filter_key: str, event_id: str, base: dict[str, Any]) -> int:
-    dynamodb = client("dynamodb")
-    pk = timeline_pk(filter_key)
-    for attempt in range(PLACE_ATTEMPTS):
-        last = last_position(filter_key)
-        position = last + 1
-        counter: dict[str, Any] = {"TableName": _table(), "Item": to_item({"PK": pk, "SK": COUNTER_SK, "n": position})}
-        if last:
-            counter.update(ConditionExpression="n = :last", ExpressionAttributeValues=to_item({":last": last}))
-        else:
-            counter["ConditionExpression"] = "attribute_not_exists(PK)"
-        seen = {
-            "PK": pk,
-            "SK": f"{SEEN_PREFIX}{event_id}",
-            "position": position,
-            "expires_at": base["expires_at"],
-        }
-        try:
-            dynamodb.transact_write_items(
-                TransactItems=[
-                    {"Put": counter},
-                    {
-                        "Put": {
-                            "TableName": _table(),
-                            "Item": to_item(seen),
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": _table(),
-                            "Item": to_item({"PK": pk, "SK": copy_sk(position), "position": position, **base}),
-                        }
-                    },
-                ]
-            )
-            return position
-        except dynamodb.exceptions.TransactionCanceledException as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                placed = position_of(filter_key, event_id, include_expired=True)
-                if placed is not None:  # a redelivery: it has its place in this key already
-                    return placed
-        # another writer took this position (or the transaction conflicted): read the counter again
-        time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
-    raise PlacementContended(f"could not place event {event_id} in {filter_key}")
+# --- placing --------------------------------------------------------------------------------------------
+
+
+def counter(filter_key: str) -> tuple[int, str | None]:
+    """The last position placed in the key's order (0 before its first event) and the id placed there."""
+    item = _get(timeline_pk(filter_key), COUNTER_SK)
+    return (int(item["n"]), item.get("id")) if item else (0, None)
 
 
 def last_position(filter_key: str) -> int:
     """The last position given in the key's order (0 before its first event); it never goes back."""
-    response = client("dynamodb").get_item(
-        TableName=_table(), Key=to_item({"PK": timeline_pk(filter_key), "SK": COUNTER_SK}), ConsistentRead=True
-    )
-    return int(from_item(response["Item"])["n"]) if "Item" in response else 0
+    return counter(filter_key)[0]
 
 
-def position_of(filter_key: str, event_id: str, *, include_expired: bool = False) -> int | None:
-    """The position `event_id` has in the key's order; None if it never had one or it has expired."""
-    response = client("dynamodb").get_item(
-        TableName=_table(),
-        Key=to_item({"PK": timeline_pk(filter_key), "SK": f"{SEEN_PREFIX}{event_id}"}),
-        ConsistentRead=True,
-    )
-    if "Item" not in response:
-        return None
-    item = from_item(response["Item"])
-    if not include_expired and int(item.get("expires_at") or 0) <= time.time():
-        return None
-    return int(item["position"])
+def put_copies(event: TimelineEvent, *, fresh: bool = False) -> dict[str, int]:
+    """Place the event in the order of each of its filter keys (idempotent: a key where it was placed
+    already keeps that position); returns its position per key. `fresh`: its id was minted just now, so
+    no earlier delivery can have placed it. Raises SequenceTaken if its sequence went to another event."""
+    keys = event.filter_keys()  # the booking's first
+    booking_key, shared = keys[0], keys[1:]
+    body_placed = False
+    if not fresh and counter(booking_key)[0] >= event.sequence:  # placed by an earlier delivery, or taken
+        holder = _id_at(booking_key, event.sequence)
+        if holder != event.id:
+            raise SequenceTaken(f"sequence {event.sequence} of booking {event.booking_id} is {holder}'s")
+        body_placed = True
+    known = {key: counter(key)[0] for key in shared}
+    intents = None if fresh else placement(event.id)
+    if intents is None:
+        intents = {booking_key: event.sequence, **{key: n + 1 for key, n in known.items()}}
+        # Before any entry: a client can only hold an id whose placement is recorded
+        if _put_new(_placement_item(event.id, intents)) is not None:
+            intents = placement(event.id) or {}
+    if not body_placed:
+        _put_body(booking_key, event)
+    positions = {booking_key: event.sequence}
+    for key in shared:
+        positions[key] = _place(key, event, intents.get(key), known[key])
+    return positions
 
 
-def after(filter_key: str, after_position: int = 0, *, newest_first: bool = False) -> Iterator[TimelineEvent]:
-    """The filter's kept events placed after `after_position`, in the key's order (or newest first)."""
-    now = int(time.time())
-    values: dict[str, Any] = {
-        ":pk": timeline_pk(filter_key),
-        ":now": now,
-        ":from": copy_sk(after_position + 1),
-        ":to": COPY_PREFIX + "~",  # past every zero-padded position
+def _put_body(booking_key: str, event: TimelineEvent) -> None:
+    """The event itself, at its sequence in its booking's order (its counter was at sequence - 1)."""
+    # Nothing twice: the booking and the sequence are the key's; the data is compressed when shorter
+    text = json.dumps(event.data, separators=(",", ":"), default=str).encode()
+    packed = zlib.compress(text, 9)
+    item = {
+        "PK": timeline_pk(booking_key),
+        "SK": copy_sk(event.sequence),
+        "id": event.id,
+        "event_type": event.event_type,
+        "occurred_at": event.occurred_at,
+        **({"data_z": packed} if len(packed) < len(text) else {"data": text.decode()}),
+        "website_id": event.website_id,
+        "organisation_id": event.organisation_id,
+        "user_id": event.user_id,
+        "expires_at": expiry(event.id),
     }
+    holder = _put_new(item)
+    _advance(booking_key, event.sequence, holder or event.id)
+    if holder is not None and holder != event.id:
+        raise SequenceTaken(f"sequence {event.sequence} of booking {event.booking_id} is {holder}'s")
+
+
+def _place(filter_key: str, event: TimelineEvent, intent: int | None, last: int | None) -> int:
+    """The event's position in a shared key's order: the one it has, else the next free one."""
+    for attempt in range(PLACE_ATTEMPTS):
+        if last is None:
+            last = counter(filter_key)[0]
+        if intent is not None and intent <= last and _id_at(filter_key, intent) == event.id:
+            return intent  # placed by an earlier delivery
+        position = last + 1
+        if intent != position:
+            # Recorded before the entry is written, so a retry after a crash looks there first
+            if not _set_intent(event.id, filter_key, position, intent):
+                intent, last = (placement(event.id) or {}).get(filter_key), None
+                continue  # a concurrent delivery of the same event moved it: look again
+            intent = position
+        holder = _put_new(_entry(filter_key, position, event))
+        _advance(filter_key, position, holder or event.id)  # a holder may not have advanced it yet
+        if holder is None or holder == event.id:
+            return position
+        last = None  # another writer took this position: read the counter again
+        time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
+    raise PlacementContended(f"could not place event {event.id} in {filter_key}")
+
+
+def _entry(filter_key: str, position: int, event: TimelineEvent) -> dict[str, Any]:
+    return {
+        "PK": timeline_pk(filter_key),
+        "SK": copy_sk(position),
+        "id": event.id,
+        "booking_id": event.booking_id,
+        "sequence": event.sequence,
+        "website_id": event.website_id,
+        "organisation_id": event.organisation_id,
+        "expires_at": expiry(event.id),
+    }
+
+
+def _advance(filter_key: str, position: int, event_id: str) -> None:
+    """Move the key's counter forwards to `position` (never back; a counter further on stays)."""
+    dynamodb = client("dynamodb")
+    with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamodb.update_item(
+            TableName=_table(),
+            Key=to_item({"PK": timeline_pk(filter_key), "SK": COUNTER_SK}),
+            UpdateExpression="SET n = :p, #id = :id",
+            ConditionExpression="attribute_not_exists(n) OR n < :p",
+            ExpressionAttributeNames={"#id": "id"},
+            ExpressionAttributeValues=to_item({":p": position, ":id": event_id}),
+        )
+
+
+def _put_new(item: dict[str, Any]) -> str | None:
+    """Put an item that must not exist yet; None if put, else the id of the item already there."""
+    dynamodb = client("dynamodb")
+    try:
+        dynamodb.put_item(
+            TableName=_table(),
+            Item=to_item(item),
+            ConditionExpression="attribute_not_exists(PK)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException as error:
+        return str(from_item(error.response.get("Item") or {}).get("id", ""))
+    return None
+
+
+def _id_at(filter_key: str, position: int) -> str | None:
+    item = _get(timeline_pk(filter_key), copy_sk(position))
+    return str(item["id"]) if item else None
+
+
+# --- placements: an event's position per key --------------------------------------------------------------
+
+
+def _placement_item(event_id: str, positions: dict[str, int]) -> dict[str, Any]:
+    return {"PK": f"ID#{event_id}", "SK": PLACEMENT_SK, "positions": positions, "expires_at": expiry(event_id)}
+
+
+def placement(event_id: str) -> dict[str, int] | None:
+    item = _get(f"ID#{event_id}", PLACEMENT_SK)
+    return {str(k): int(v) for k, v in (item.get("positions") or {}).items()} if item else None
+
+
+def _set_intent(event_id: str, filter_key: str, position: int, previous: int | None) -> bool:
+    """Record the position the event is about to take in a key, if no one changed it since `previous`."""
+    dynamodb = client("dynamodb")
+    values: dict[str, Any] = {":p": position}
+    if previous is None:
+        condition = "attribute_not_exists(positions.#k)"
+    else:
+        condition, values[":was"] = "positions.#k = :was", previous
+    try:
+        dynamodb.update_item(
+            TableName=_table(),
+            Key=to_item({"PK": f"ID#{event_id}", "SK": PLACEMENT_SK}),
+            UpdateExpression="SET positions.#k = :p",
+            ConditionExpression=f"attribute_exists(PK) AND {condition}",
+            ExpressionAttributeNames={"#k": filter_key},
+            ExpressionAttributeValues=to_item(values),
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        if placement(event_id) is None:  # a placement item that expired and went: start it again
+            _put_new(_placement_item(event_id, {filter_key: position}))
+            return True
+        return False
+    return True
+
+
+def position_of(filter_key: str, event_id: str) -> int | None:
+    """The position `event_id` has in the key's order; None if it never had one or it has expired."""
+    if expiry(event_id) <= time.time():
+        return None
+    return (placement(event_id) or {}).get(filter_key)
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+
+def pages(filter_key: str, after_position: int = 0, *, newest_first: bool = False) -> Iterator[list[Ref]]:
+    """The key's kept entries placed after `after_position`, a page at a time, in the key's order."""
     request: dict[str, Any] = {
         "TableName": _table(),
         "KeyConditionExpression": "PK = :pk AND SK BETWEEN :from AND :to",
-        # TTL deletes lazily (up to days late): an expired copy is past the window all the same
+        # TTL deletes lazily (up to days late): an expired entry is past the window all the same
         "FilterExpression": "expires_at > :now",
-        "ExpressionAttributeValues": to_item(values),
+        "ExpressionAttributeValues": to_item(
+            {
+                ":pk": timeline_pk(filter_key),
+                ":now": int(time.time()),
+                ":from": copy_sk(after_position + 1),
+                ":to": COPY_PREFIX + "~",  # past every zero-padded position
+            }
+        ),
         "ConsistentRead": True,
         "ScanIndexForward": not newest_first,
         "Limit": PAGE,
     }
+    booking = _is_booking_key(filter_key)
     while True:
         response = client("dynamodb").query(**request)
-        for raw in response.get("Items") or []:
-            yield event_from_item(from_item(raw))
+        items = [from_item(raw) for raw in response.get("Items") or []]
+        if items:
+            yield [_ref(item, event_from_item(item) if booking else None) for item in items]
         if "LastEvaluatedKey" not in response:
             return
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
+def bodies(filter_key: str, refs: list[Ref]) -> dict[str, TimelineEvent]:
+    """The events `refs` point to, by id, with their position in `filter_key`'s order (one strongly
+    consistent batch read: a body is written before any entry that points to it; one gone with the
+    TTL is left out, as expired)."""
+    found: dict[str, TimelineEvent] = {ref.id: ref.event for ref in refs if ref.event is not None}
+    wanted = {(ref.booking_id, ref.sequence): ref for ref in refs if ref.event is None}
+    keys = [{"PK": timeline_pk(f"{BOOKING_KEY}:{b}"), "SK": copy_sk(s)} for b, s in wanted]
+    for item in batch_get(_table(), keys) if keys else ():
+        body = event_from_item(item)
+        ref = wanted.get((body.booking_id, body.sequence))
+        if ref is not None and body.id == ref.id:
+            found[ref.id] = body
+    return {ref.id: replace(found[ref.id], positions={filter_key: ref.position}) for ref in refs if ref.id in found}
+
+
+def after(filter_key: str, after_position: int = 0, *, newest_first: bool = False) -> Iterator[TimelineEvent]:
+    """The filter's kept events placed after `after_position`, in the key's order (or newest first)."""
+    for page in pages(filter_key, after_position, newest_first=newest_first):
+        events = bodies(filter_key, page)
+        yield from (events[ref.id] for ref in page if ref.id in events)
+
+
 def latest(filter_key: str) -> tuple[int, str | None]:
-    """The key's last position and the id of the last event still kept (None when none is)."""
-    position = last_position(filter_key)
-    return position, next((event.id for event in after(filter_key, 0, newest_first=True)), None)
+    """The key's last position and the id of the last event still kept (None when none is). The
+    position is at least the newest entry's: a counter a writer has not advanced yet (it placed its
+    entry a moment ago, or stopped there) must not put that entry after the cursor as well."""
+    response = client("dynamodb").query(
+        TableName=_table(),
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
+        ExpressionAttributeValues=to_item({":pk": timeline_pk(filter_key), ":p": COPY_PREFIX}),
+        ScanIndexForward=False,
+        Limit=1,
+        ConsistentRead=True,
+    )
+    newest = [from_item(raw) for raw in response.get("Items") or []]
+    position = max([last_position(filter_key), *(_position(item) for item in newest)])
+    if newest and int(newest[0].get("expires_at") or 0) > time.time():
+        return position, str(newest[0]["id"])
+    kept = next(pages(filter_key, 0, newest_first=True), [])
+    return position, kept[0].id if kept else None
+
+
+def _position(item: dict[str, Any]) -> int:
+    return int(str(item["SK"]).removeprefix(COPY_PREFIX))
+
+
+def _ref(item: dict[str, Any], event: TimelineEvent | None) -> Ref:
+    if event is not None:  # a body: the booking and the sequence are its key's
+        position, booking_id, sequence = event.sequence, event.booking_id, event.sequence
+    else:
+        position, booking_id, sequence = _position(item), str(item["booking_id"]), int(item["sequence"])
+    return Ref(
+        id=str(item["id"]),
+        position=position,
+        booking_id=booking_id,
+        sequence=sequence,
+        organisation_id=str(item["organisation_id"]),
+        website_id=str(item["website_id"]),
+        event=event,
+    )
 
 
 def event_from_item(item: dict[str, Any]) -> TimelineEvent:
-    data = item.get("data")
+    """The event a body item holds (in its booking's order: the key's booking, at its sequence)."""
+    key = str(item["PK"]).removeprefix("TL#")
+    packed = item.get("data_z")
+    text = zlib.decompress(bytes(packed)) if packed is not None else item.get("data") or "{}"
     return TimelineEvent(
         id=str(item["id"]),
-        booking_id=str(item["booking_id"]),
-        sequence=int(item["sequence"]),
+        booking_id=key.removeprefix(f"{BOOKING_KEY}:"),
+        sequence=_position(item),
         event_type=str(item["event_type"]),
         occurred_at=str(item["occurred_at"]),
-        data=json.loads(data) if isinstance(data, str) else dict(data or {}),
+        data=json.loads(text),
         website_id=str(item["website_id"]),
         organisation_id=str(item["organisation_id"]),
         user_id=item.get("user_id"),
-        positions={str(item["PK"]).removeprefix("TL#"): int(item["position"])} if "position" in item else {},
+        positions={key: _position(item)},
     )
+
+
+def _get(pk: str, sk: str) -> dict[str, Any] | None:
+    response = client("dynamodb").get_item(TableName=_table(), Key=to_item({"PK": pk, "SK": sk}), ConsistentRead=True)
+    return from_item(response["Item"]) if "Item" in response else None

@@ -39,7 +39,6 @@ from bookinghub.realtime.models import (
     Ping,
     ProtocolError,
     Subscribe,
-    TimelineEvent,
     Unsubscribe,
     encode,
     parse_message,
@@ -148,19 +147,19 @@ def _replay_then_go_live(connection_id: str, scope: Scope, key: str, start: int,
         if current is None:  # unsubscribed (or disconnected) meanwhile
             return replayed
         seen = current.pending
-        for entry in timeline.after(key, cursor):
-            if replayed >= MAX_REPLAY:
-                store.remove_subscription(connection_id, key)
-                raise ProtocolError(
-                    "REPLAY_TOO_LONG", f"More than {MAX_REPLAY} events to replay; read the timeline", key
-                )
-            if _visible(scope, entry) and entry.id not in skip:
-                post(connection_id, encode(entry.frame(key)))
-            cursor, replayed = entry.positions.get(key, cursor), replayed + 1
+        for page in timeline.pages(key, cursor):
+            # only what is posted is read whole: a website's entries are references to the events
+            wanted = [ref for ref in page if scope.sees(ref.organisation_id, ref.website_id) and ref.id not in skip]
+            events = timeline.bodies(key, wanted[: max(0, MAX_REPLAY - replayed)])
+            for ref in page:
+                if replayed >= MAX_REPLAY:
+                    store.remove_subscription(connection_id, key)
+                    raise ProtocolError(
+                        "REPLAY_TOO_LONG", f"More than {MAX_REPLAY} events to replay; read the timeline", key
+                    )
+                if ref.id in events:
+                    post(connection_id, encode(events[ref.id].frame(key)))
+                cursor, replayed = ref.position, replayed + 1
         if store.go_live(connection_id, key, seen_pending=seen, position=cursor):
             return replayed
     raise RuntimeError(f"subscription {key} kept receiving events while replaying")
-
-
-def _visible(scope: Scope, entry: TimelineEvent) -> bool:
-    return scope.sees(entry.organisation_id, entry.website_id)

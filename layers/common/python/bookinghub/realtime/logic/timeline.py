@@ -2,10 +2,10 @@
 
 A booking's events reach the broadcaster in order (its outbox items share a partition, so one stream
 shard carries them) and a failed one holds back the later ones (functions/realtime_broadcaster), so
-"the last sequence + 1" is the next sequence; the marker makes a redelivery reuse what it was given.
-Each copy then takes its position in its filter key's durable order (dal/timeline.py): the order that
-cursors, replays and the live handoff follow, since ids minted by concurrent writers need not be stored
-in id order.
+"the booking's counter + 1" is the next sequence, which is also the event's position in the booking's
+order; the marker makes a redelivery reuse what it was given. The event then takes its position in the
+order of each shared filter key (dal/timeline.py): the order that cursors, replays and the live handoff
+follow, since ids minted by concurrent writers need not be stored in id order.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bookinghub.realtime.models import TimelineEvent
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAX_ANSWER = 500
+APPEND_ATTEMPTS = 5
 
 
 def is_booking_id(value: str) -> bool:
@@ -31,17 +32,28 @@ def is_booking_id(value: str) -> bool:
 
 def append(event: BookingDomainEvent, user_id: str | None) -> TimelineEvent:
     """The event's timeline entry, appended once however often the event is delivered."""
-    for _ in range(3):
-        marker = store.get_marker(event.event_id)
-        if marker is not None:
+    booking_key = f"booking_id:{event.booking_id}"
+    marker = store.get_marker(event.event_id)
+    for _ in range(APPEND_ATTEMPTS):
+        if marker is None:
+            last, last_id = store.counter(booking_key)
+            entry = _entry(event, user_id, new_event_id(last + 1, last_id), last + 1)
+            if not store.put_marker(event.event_id, entry):
+                marker = store.get_marker(event.event_id)  # another delivery claimed it first
+                continue
+            fresh = True
+        else:
             entry = _entry(event, user_id, str(marker["id"]), int(marker["sequence"]))
-            # a delivery that died after its marker left them unplaced (placed ones keep their position)
-            return replace(entry, positions=store.put_copies(entry))
-        last = store.last_of_booking(event.booking_id)
-        sequence = (last.sequence if last else 0) + 1
-        entry = _entry(event, user_id, new_event_id(sequence, last.id if last else None), sequence)
-        if store.put_marker(event.event_id, entry):
-            return replace(entry, positions=store.put_copies(entry))
+            fresh = False  # a delivery that died part-way placed some of it (placed ones keep their position)
+        try:
+            return replace(entry, positions=store.put_copies(entry, fresh=fresh))
+        except store.SequenceTaken:
+            # Another event of the booking took this sequence (this one was given up on, then sent again):
+            # it takes the next one, under a new id (no client can hold the old one: it was never placed)
+            last, last_id = store.counter(booking_key)
+            moved = _entry(event, user_id, new_event_id(last + 1, last_id), last + 1)
+            store.move_marker(event.event_id, entry.id, moved)
+            marker = store.get_marker(event.event_id)
     raise RuntimeError(f"could not claim a timeline entry for event {event.event_id}")
 
 
