@@ -23,7 +23,8 @@ Bookings table items:
   Guest key    PK=GUESTKEY#{org}#{email|phone}#{value}  SK=GUESTKEY  -> guest_id (one guest per identity)
   Sync run     PK=RUN#{run_id}       SK=RUN           GSI1PK=RUNS#{org}#{property} GSI1SK={started_at}#{run_id}
                PK=RUN#{run_id}       SK=REPORT#{part} / SEEN#{page}   (reconciliation report, ids seen)
-  Webhook      PK=BEDS24HOOK#{key}   SK=WEBHOOK       GSI1PK=HOOKS#{org}#{property} GSI1SK={received_at}#{key}
+  Webhook      PK=HOOKS#{org}#{property}  SK={event key: modifiedTime#booking#live|deleted#propertyId,
+                                                  or 0#{body sha256}}  (before: PK=BEDS24HOOK#{key} SK=WEBHOOK)
 IntegrationLogs items:
   Sync log     PK=SYNCLOG#{booking_id}  SK={ts}#{id}       (a booking's logs are one Query; no index)
   Call log     PK=INTLOG#{integration_id} SK={ts}#{id}     GSI1PK=INTCALLS#{type}#{ok|failed} GSI1SK={ts}#{id}

@@ -116,7 +116,8 @@ def _check_signature(
 
 
 def event_key(payload: dict[str, Any], body: bytes) -> str:
-    """Idempotency: the same change of the same booking is one event, however often it is delivered."""
+    """Idempotency: the same change of the same booking is one event, however often it is delivered. The
+    key starts with the change's modification time, so a property's events sort by it (dal/runs.py)."""
     booking = payload["booking"]
     modified = booking.get("modifiedTime")
     if modified:
@@ -126,9 +127,8 @@ def event_key(payload: dict[str, Any], body: bytes) -> str:
             stamp = None
         if stamp:
             deleted = "deleted" if payload.get("deleted") is True else "live"
-            identity = f"{booking.get('propertyId')}:{booking['id']}:{stamp}:{deleted}"
-            return hashlib.sha256(identity.encode()).hexdigest()
-    return hashlib.sha256(body).hexdigest()
+            return f"{stamp}#{booking['id']}#{deleted}#{booking.get('propertyId')}"
+    return "0#" + hashlib.sha256(body).hexdigest()  # no usable modification time: the body itself
 
 
 def hint(payload: dict[str, Any]) -> str:
@@ -139,25 +139,23 @@ def hint(payload: dict[str, Any]) -> str:
 
 def receive_webhook(body: bytes, headers: Mapping[str, str] | None, query: Mapping[str, str] | None) -> dict[str, Any]:
     prop, payload, proof = authenticate(body, _lower(headers), dict(query or {}))
-    key = event_key(payload, body)
+    ref = event_store.EventRef(prop.organisation_id, prop.id, event_key(payload, body))
+    key = ref.event_key
     booking = payload["booking"]
     known_property = str(booking.get("propertyId")) == str(prop.beds24_property_id)
+    received_at = iso_now()
     event = {
-        "event_key": key,
-        "organisation_id": prop.organisation_id,
-        "property_id": prop.id,
         "beds24_property_id": booking.get("propertyId"),
         "beds24_booking_id": booking["id"],
-        "modified_time": str(booking.get("modifiedTime") or ""),
+        "modified_time": str(booking.get("modifiedTime") or "") or None,
         "hint": hint(payload),
         "authenticated_by": proof,
-        "status": "received" if known_property else "needs_attention",
+        "status": "queued" if known_property else "needs_attention",
         "reason": None if known_property else f"webhook for unknown Beds24 property {booking.get('propertyId')}",
-        "received_at": iso_now(),
-        "payload": body.decode("utf-8"),
+        "received_at": received_at,
     }
     try:
-        event_store.record_event(event)
+        event_store.record_event(ref, event, body)
     except event_store.EventExists as existing:
         logger.info("beds24 webhook duplicate", extra={"event_key": key, "status": existing.stored.get("status")})
         emit_metric("Beds24WebhookDuplicate", provider="beds24", integration_type="reservation_sync")
@@ -166,11 +164,13 @@ def receive_webhook(body: bytes, headers: Mapping[str, str] | None, query: Mappi
         logger.warning("beds24 webhook for an unknown property", extra={"event_key": key, "property_id": prop.id})
         emit_metric("Beds24WebhookNeedsAttention", provider="beds24", integration_type="reservation_sync")
         return {"event_key": key, "status": "needs_attention"}
-    send_webhook_event(key)
-    event_store.mark_queued(key)
-    logger.info(
-        "beds24 webhook queued",
-        extra={"event_key": key, "property_id": prop.id, "beds24_booking_id": booking["id"], "hint": event["hint"]},
-    )
+    try:
+        send_webhook_event(ref)
+    except Exception:
+        # Answered 5xx, so Beds24 retries; its retry may take the event at once (and if this marking fails
+        # too, after the takeover delay)
+        event_store.mark_unqueued(ref, received_at)
+        raise
+    # No log line for an accepted webhook: its stored event and metric record it
     emit_metric("Beds24WebhookQueued", provider="beds24", integration_type="reservation_sync")
     return {"event_key": key, "status": "queued"}
