@@ -17,7 +17,6 @@ Bookings table items:
   Property aliases  PK=BEDS24PROP#{beds24 property id} / BEDS24TOKEN#{sha256 of webhook token}
                     SK=ALIAS   -> organisation and property (a webhook finds its property)
   Reservation  PK=RESERVATION#{id}   SK=RESERVATION   GSI1PK=PROPERTY#{org}#{property} GSI1SK={arrival}#{id}
-                                                      GSI3PK=GUEST#{guest_id}          GSI3SK={arrival}#{id}
   Room         PK=PROPERTY#{org}#{property}  SK=ROOM#{beds24 room id}#{unit id}   (occupancy status)
   Guest        PK=GUEST#{guest_id}   SK=GUEST
   Guest key    PK=GUESTKEY#{org}#{email|phone}#{value}  SK=GUESTKEY  -> guest_id (one guest per identity)
@@ -29,7 +28,8 @@ IntegrationLogs items:
   Sync log     PK=SYNCLOG#{booking_id}  SK={ts}#{id}       (a booking's logs are one Query; no index)
   Call log     PK=INTLOG#{integration_id} SK={ts}#{id}     GSI1PK=INTCALLS#{type}#{ok|failed} GSI1SK={ts}#{id}
                (an integration's outbound calls; the GSI splits successes from failures by type, so
-               "recent calls" merges the two partitions and "failed calls" reads one)
+               "recent calls" merges the two partitions and "failed calls" reads one; Beds24's successful
+               calls are not indexed: nothing lists them by type)
                                            GSI2PK=PASS#{pass_id} GSI2SK={ts}#{id}  (calls made for a pass only)
 """
 
