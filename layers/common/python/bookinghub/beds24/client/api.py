@@ -160,7 +160,7 @@ class Beds24Client:
         self,
         base_url: str,
         *,
-        refresh_token: str,
+        refresh_token: str | Callable[[], str],
         access_token: AccessToken | None = None,
         on_token: Callable[[AccessToken], None] | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
@@ -178,9 +178,12 @@ class Beds24Client:
             raise ValueError("refresh_token is required")
         if max_attempts < 1 or timeout_seconds <= 0 or max_wait_seconds < 0:
             raise ValueError("max_attempts >= 1, timeout_seconds > 0 and max_wait_seconds >= 0 are required")
-        self._refresh_token = refresh_token
+        # A callable is asked only when a token must be minted (a KMS decrypt the caller can then skip)
+        self._refresh_source = refresh_token
         self._access_token = access_token
-        self._secrets = {refresh_token} | ({access_token.token} if access_token else set())
+        self._secrets = ({refresh_token} if isinstance(refresh_token, str) else set()) | (
+            {access_token.token} if access_token else set()
+        )
         self._on_token = on_token
         self._on_call = on_call
         self._timeout = timeout_seconds
@@ -234,6 +237,15 @@ class Beds24Client:
 
     # --- tokens --------------------------------------------------------------------------------------
 
+    def _refresh_token(self) -> str:
+        if callable(self._refresh_source):
+            value = self._refresh_source()
+            if not value:
+                raise ValueError("refresh_token is required")
+            self._refresh_source = value
+            self._secrets.add(value)
+        return self._refresh_source
+
     def _token(self) -> str:
         current = self._access_token
         if current is None or current.expires_at - self._clock() <= TOKEN_REFRESH_MARGIN_SECONDS:
@@ -242,7 +254,7 @@ class Beds24Client:
 
     def _mint(self) -> AccessToken:
         minted_at = self._clock()  # before the call: the token's life is counted from no later than this
-        answer = self._call("token", "/authentication/token", [], {"refreshToken": self._refresh_token}, check_token)
+        answer = self._call("token", "/authentication/token", [], {"refreshToken": self._refresh_token()}, check_token)
         if answer.status >= 300:
             detail = f"HTTP {answer.status}" + (f": {answer.error}" if answer.error else "")
             if answer.status in (400, 401, 403):

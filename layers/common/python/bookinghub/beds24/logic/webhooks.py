@@ -22,9 +22,10 @@ from typing import Any
 
 from bookinghub.beds24.dal import properties as property_store
 from bookinghub.beds24.dal import runs as event_store
+from bookinghub.beds24.dal.properties import WebhookTarget
 from bookinghub.beds24.dal.queues import send_webhook_event
-from bookinghub.beds24.logic.properties import token_hash, webhook_secret
-from bookinghub.beds24.models.entities import Beds24Property, normalise_time
+from bookinghub.beds24.logic.properties import token_hash, webhook_secret_of
+from bookinghub.beds24.models.entities import normalise_time
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import AuthFailed, InvalidPayload
 from bookinghub.core.observability import emit_metric, logger
@@ -75,7 +76,7 @@ def _signature_matches(body: bytes, signature: str, secret: str) -> bool:
 
 def authenticate(
     body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
-) -> tuple[Beds24Property, dict[str, Any], str]:
+) -> tuple[WebhookTarget, dict[str, Any], str]:
     """The property the webhook belongs to, its parsed payload, and how it proved itself."""
     token = (query.get("token") or headers.get(TOKEN_HEADER) or "").strip()
     signature = (headers.get(SIGNATURE_HEADER) or "").strip()
@@ -91,25 +92,23 @@ def authenticate(
     return prop, payload, "signature" if signature else "token"
 
 
-def _property_of_token(token: str) -> Beds24Property:
+def _property_of_token(token: str) -> WebhookTarget:
     hashed = token_hash(token)
-    prop = property_store.property_by_token_hash(hashed)
-    stored_hash = prop.credentials.webhook_token_hash if prop else None
+    prop = property_store.target_by_token_hash(hashed)
+    stored_hash = prop.webhook_token_hash if prop else None
     if prop is None or not stored_hash or not hmac.compare_digest(stored_hash, hashed):
         raise WebhookAuthFailed()
     return prop
 
 
-def _check_signature(
-    body: bytes, signature: str, payload: dict[str, Any], prop: Beds24Property | None
-) -> Beds24Property:
+def _check_signature(body: bytes, signature: str, payload: dict[str, Any], prop: WebhookTarget | None) -> WebhookTarget:
     """The property whose secret signed the body: the token's, else the one the body names."""
     if prop is None:  # a signed webhook names its property in the body
         property_id = payload["booking"].get("propertyId")
         if not isinstance(property_id, int | str) or not str(property_id).isdigit():
             raise WebhookAuthFailed()
-        prop = property_store.property_by_beds24_id(int(property_id))
-    secret = webhook_secret(prop) if prop else None
+        prop = property_store.target_by_beds24_id(int(property_id))
+    secret = webhook_secret_of(prop.organisation_id, prop.property_id, prop.webhook_secret_encrypted) if prop else None
     if prop is None or not secret or not _signature_matches(body, signature, secret):
         raise WebhookAuthFailed()
     return prop
@@ -139,7 +138,7 @@ def hint(payload: dict[str, Any]) -> str:
 
 def receive_webhook(body: bytes, headers: Mapping[str, str] | None, query: Mapping[str, str] | None) -> dict[str, Any]:
     prop, payload, proof = authenticate(body, _lower(headers), dict(query or {}))
-    ref = event_store.EventRef(prop.organisation_id, prop.id, event_key(payload, body))
+    ref = event_store.EventRef(prop.organisation_id, prop.property_id, event_key(payload, body))
     key = ref.event_key
     booking = payload["booking"]
     known_property = str(booking.get("propertyId")) == str(prop.beds24_property_id)
@@ -161,7 +160,9 @@ def receive_webhook(body: bytes, headers: Mapping[str, str] | None, query: Mappi
         emit_metric("Beds24WebhookDuplicate", provider="beds24", integration_type="reservation_sync")
         return {"event_key": key, "status": "duplicate"}
     if not known_property:
-        logger.warning("beds24 webhook for an unknown property", extra={"event_key": key, "property_id": prop.id})
+        logger.warning(
+            "beds24 webhook for an unknown property", extra={"event_key": key, "property_id": prop.property_id}
+        )
         emit_metric("Beds24WebhookNeedsAttention", provider="beds24", integration_type="reservation_sync")
         return {"event_key": key, "status": "needs_attention"}
     try:
