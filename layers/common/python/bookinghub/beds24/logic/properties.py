@@ -204,4 +204,5 @@ def client_for(
         on_call=on_call,
         timeout_seconds=settings.beds24_timeout_seconds,
         max_wait_seconds=settings.beds24_max_wait_seconds,
+        allow_insecure_loopback=settings.allow_insecure_webhooks,  # the loopback sandbox under `make run`
     )
