@@ -179,9 +179,13 @@ def update_property(previous: Beds24Property, updated: Beds24Property, *, forget
         raise PropertyTaken(str(error)) from None
 
 
-def get_property(organisation_id: str, property_id: str) -> Beds24Property | None:
+def get_property(organisation_id: str, property_id: str, *, consistent: bool = True) -> Beds24Property | None:
+    """`consistent=False` (half the read cost) where a second, consistent read follows before anything is
+    written on its strength (the Beds24 event consumer)."""
     response = client("dynamodb").get_item(
-        TableName=get_settings().bookings_table, Key=to_item(_key(organisation_id, property_id)), ConsistentRead=True
+        TableName=get_settings().bookings_table,
+        Key=to_item(_key(organisation_id, property_id)),
+        ConsistentRead=consistent,
     )
     return _property(from_item(response["Item"])) if "Item" in response else None
 

@@ -253,9 +253,8 @@ def property_events(organisation_id: str, property_id: str, limit: int) -> list[
         ScanIndexForward=False,
         Limit=limit,
     )
-    return [
-        _event(EventRef(organisation_id, property_id, str(item["SK"])), from_item(item)) for item in response["Items"]
-    ]
+    items = [from_item(item) for item in response["Items"]]
+    return [_event(EventRef(organisation_id, property_id, str(item["SK"])), item) for item in items]
 
 
 def _event(ref: EventRef, item: dict[str, Any]) -> dict[str, Any]:

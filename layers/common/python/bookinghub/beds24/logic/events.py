@@ -87,7 +87,11 @@ def process_event(ref: EventRef) -> str:
         return "missing"
     if event.get("status") in FINAL:
         return str(event["status"])  # a redelivered message: already handled
-    prop = property_store.get_property(ref.organisation_id, ref.property_id)
+    # For its credentials and settings: read again, consistently, before anything is written (_apply), so
+    # an eventually consistent read will do here unless no second read follows
+    prop = property_store.get_property(ref.organisation_id, ref.property_id, consistent=False)
+    if prop is None or not prop.reread_on_webhook:
+        prop = property_store.get_property(ref.organisation_id, ref.property_id)
     if prop is None:
         event_store.set_event_status(ref, "needs_attention", reason="property no longer configured")
         return "needs_attention"
@@ -161,17 +165,21 @@ def _apply(
 ) -> Applied:
     booking_id = int(payload["booking"]["id"])
     if prop.reread_on_webhook:
+        current: dict[str, Any] | None = None
+        reread = True
         try:
             beds24 = client_for(prop, on_call=call_logger(prop), just_read=True)  # read in process_event
             current = beds24.get_booking(prop.beds24_property_id, booking_id)
         except Beds24AuthError:
+            reread = False
             logger.error("beds24 refresh token rejected: applying the webhook as sent", extra={"property_id": prop.id})
             emit_metric("Beds24AuthFailed", provider="beds24", integration_type="reservation_sync")
-        else:
-            # The read can take seconds: look again, just before writing, for a run that started meanwhile
-            fresh = property_store.get_property(prop.organisation_id, prop.id)
-            if may_defer and fresh is not None and _run_in_progress(fresh):
-                raise RunInProgress()
+        # The read can take seconds (and the first look was eventually consistent): look again, consistently,
+        # just before writing, for a run that started meanwhile
+        fresh = property_store.get_property(prop.organisation_id, prop.id)
+        if may_defer and fresh is not None and _run_in_progress(fresh):
+            raise RunInProgress()
+        if reread:
             if current is None:
                 return Applied("deleted", mark_deleted(prop, booking_id, webhook_booking, source="webhook"), True)
             return _applied(apply_booking(prop, parse_booking(current), source="webhook"), parse_booking(current), True)
