@@ -24,7 +24,8 @@ ANSWERS = {
 class _Recorder(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.seen.append((self.server.server_address[0], self.headers["Host"], self.path))  # type: ignore[attr-defined]
+        address = str(self.server.server_address[0])  # type: ignore[index]
+        self.server.seen.append((address, self.headers["Host"], self.path))  # type: ignore[attr-defined]
         body = json.dumps(ANSWERS.get(self.path.split("?")[0], {"error": "unknown"})).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
