@@ -27,7 +27,7 @@ from bookinghub.beds24.client.api import (
     CallRecord,
     Credits,
 )
-from bookinghub.beds24.client.http import _NoRedirectSession, parse_credits
+from bookinghub.beds24.client.http import PinnedSession, parse_credits
 
 BASE = "https://beds24.example.com/api/v2"
 REFRESH = "refresh-SECRET-0123456789"
@@ -493,7 +493,11 @@ def test_other_client_errors_carry_beds24s_text(hub: Harness, status: int) -> No
 def test_https_or_loopback_http_base_urls_are_accepted(url: str) -> None:
     fake = FakeBeds24()
     fake.script = [FakeResponse(200, {"token": "t", "expiresIn": DAY}), FakeResponse(200, {"data": []})]
-    Beds24Client(url, refresh_token=REFRESH, session=fake).bookings_page(BookingQuery())
+    # plain http to loopback only where the settings allow it (HUB_ALLOW_INSECURE_WEBHOOKS, `make run`)
+    Beds24Client(url, refresh_token=REFRESH, session=fake, allow_insecure_loopback=True).bookings_page(BookingQuery())
+    if url.startswith("http://"):
+        with pytest.raises(ValueError, match="https"):
+            Beds24Client(url, refresh_token=REFRESH, session=fake)
     assert [call[0] for call in fake.calls] == [
         url.rstrip("/") + "/authentication/token",
         url.rstrip("/") + "/bookings",
@@ -559,18 +563,24 @@ def test_no_token_reaches_a_record_or_a_message(hub: Harness) -> None:
         assert not any(secret in text for text in texts), secret
 
 
-def test_the_default_session_never_follows_redirects() -> None:
-    class Recorder:
-        def __init__(self) -> None:
-            self.options: dict[str, Any] = {}
+def test_the_default_session_pins_the_checked_address_and_never_follows_redirects() -> None:
+    import requests
 
-        def get(self, url: str, **options: Any) -> str:
-            self.options = options
+    class Recorder(requests.Session):
+        sent: tuple[Any, dict[str, Any]]
+
+        def send(self, request: Any, **options: Any) -> Any:  # type: ignore[override]
+            self.sent = (request, options)
             return "answer"
 
     recorder = Recorder()
-    assert _NoRedirectSession(recorder).get(BASE, params=[], headers={"token": "t"}, timeout=3.0) == "answer"  # type: ignore[arg-type]
-    assert recorder.options["allow_redirects"] is False
+    session = PinnedSession(recorder, allow_insecure_loopback=False)
+    assert session.get(BASE + "/bookings", params=[("id", "1")], headers={"token": "t"}, timeout=3.0) == "answer"
+    request, options = recorder.sent
+    assert (options["allow_redirects"], options["proxies"]) == (False, {})
+    assert request.url == f"https://{PUBLIC_ADDRESS}/api/v2/bookings?id=1"  # the address the check resolved
+    assert request.headers["Host"] == "beds24.example.com"
+    assert request.pinned_hostname == "beds24.example.com"  # SNI and the certificate's name
 
 
 def test_importing_the_client_stays_light() -> None:

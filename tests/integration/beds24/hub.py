@@ -212,10 +212,10 @@ def guest(guest_id: str) -> Any:
     return get_guests([guest_id])[guest_id]
 
 
-def stored_event(event_key: str) -> dict[str, Any] | None:
-    from bookinghub.beds24.dal.runs import get_event
+def stored_event(event_key: str, property_id: str = PROPERTY) -> dict[str, Any] | None:
+    from bookinghub.beds24.dal.runs import EventRef, get_event
 
-    return get_event(event_key)
+    return get_event(EventRef(DEMO_ORG, property_id, event_key))
 
 
 def get_run(run_id: str) -> Any:

@@ -73,8 +73,8 @@ def test_a_fast_consumer_s_final_status_is_not_reset_to_queued(
 
     send = beds24_webhooks.send_webhook_event
 
-    def consumed_at_once(event_key: str) -> str:
-        message_id = send(event_key)
+    def consumed_at_once(event: Any) -> str:
+        message_id = send(event)
         assert drain_events(aws) == (1, 0)  # Lambda's poller is quicker than the handler's next request
         return message_id
 
@@ -101,11 +101,11 @@ def test_a_redelivery_overlapping_the_first_delivery_is_a_duplicate(
     overlapping: list[tuple[int, dict[str, Any]]] = []
     redelivered: list[bool] = []
 
-    def slow_send(event_key: str) -> str:
+    def slow_send(event: Any) -> str:
         if not redelivered:  # Beds24 delivers again while the first delivery is still queueing it
             redelivered.append(True)
             overlapping.append(deliver(sent))
-        return send(event_key)
+        return send(event)
 
     monkeypatch.setattr(beds24_webhooks, "send_webhook_event", slow_send)
     status, first = deliver(sent)

@@ -19,21 +19,22 @@ Bookings table items:
   Property aliases  PK=BEDS24PROP#{beds24 property id} / BEDS24TOKEN#{sha256 of webhook token}
                     SK=ALIAS   -> organisation and property (a webhook finds its property)
   Reservation  PK=RESERVATION#{id}   SK=RESERVATION   GSI1PK=PROPERTY#{org}#{property} GSI1SK={arrival}#{id}
-                                                      GSI3PK=GUEST#{guest_id}          GSI3SK={arrival}#{id}
   Room         PK=PROPERTY#{org}#{property}  SK=ROOM#{beds24 room id}#{unit id}   (occupancy status)
   Guest        PK=GUEST#{guest_id}   SK=GUEST
   Guest key    PK=GUESTKEY#{org}#{email|phone}#{value}  SK=GUESTKEY  -> guest_id (one guest per identity)
   Sync run     PK=RUN#{run_id}       SK=RUN           GSI1PK=RUNS#{org}#{property} GSI1SK={started_at}#{run_id}
                PK=RUN#{run_id}       SK=REPORT#{part} / SEEN#{page}   (reconciliation report, ids seen)
-  Webhook      PK=BEDS24HOOK#{key}   SK=WEBHOOK       GSI1PK=HOOKS#{org}#{property} GSI1SK={received_at}#{key}
+  Webhook      PK=HOOKS#{org}#{property}  SK={event key: modifiedTime#booking#live|deleted#propertyId,
+                                                  or 0#{body sha256}}  (before: PK=BEDS24HOOK#{key} SK=WEBHOOK)
 IntegrationLogs items:
   Sync log     PK=SYNCLOG#{booking_id}  SK={ts}#{id}       (a booking's logs are one Query; no index)
   Call log     PK=PASSCALLS#{pass_id} SK={ts}#{id}  (a call made for a pass: its pass's calls by key)
                PK=INTLOG#{integration_id} SK={ts}#{id}  (any other call)
                                            GSI1PK=INTCALLS#{type}#{ok|failed} GSI1SK={ts}#{id}
                (the GSI splits successes from failures by type, so "recent calls" merges the two
-               partitions and "failed calls" reads one; a pass's call logged before issue 11 sits under
-               INTLOG# with GSI2PK=PASS#{pass_id} GSI2SK={ts}#{id})
+               partitions and "failed calls" reads one; Beds24's successful calls are not indexed: nothing
+               lists them by type; a pass's call logged before issue 11 sits under INTLOG# with
+               GSI2PK=PASS#{pass_id} GSI2SK={ts}#{id})
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from bookinghub.beds24.client.http import (
     Beds24AuthError,
@@ -40,7 +39,7 @@ from bookinghub.beds24.client.http import (
     retry_after_seconds,
     scrub,
 )
-from bookinghub.core.urls import PrivateDestination, UnresolvableHost, check_destination, is_loopback
+from bookinghub.core.adapters.outbound import DestinationRefused, UnresolvableHost, check_url
 
 __all__ = [
     "ALL_STATUSES",
@@ -160,7 +159,7 @@ class Beds24Client:
         self,
         base_url: str,
         *,
-        refresh_token: str,
+        refresh_token: str | Callable[[], str],
         access_token: AccessToken | None = None,
         on_token: Callable[[AccessToken], None] | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
@@ -171,16 +170,23 @@ class Beds24Client:
         session: Any = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        allow_insecure_loopback: bool = False,
     ) -> None:
-        self._base_url = check_base_url(base_url)
-        self._destination_checked = False
+        """`allow_insecure_loopback`: plain http to a loopback host (the local sandbox; the hub passes
+        HUB_ALLOW_INSECURE_WEBHOOKS). `session`: something with requests' get/post (tests); the default
+        checks and pins every attempt (client/http.py PinnedSession)."""
+        self._allow_loopback = allow_insecure_loopback
+        self._base_url = check_base_url(base_url, allow_insecure_loopback=allow_insecure_loopback)
         if not refresh_token:
             raise ValueError("refresh_token is required")
         if max_attempts < 1 or timeout_seconds <= 0 or max_wait_seconds < 0:
             raise ValueError("max_attempts >= 1, timeout_seconds > 0 and max_wait_seconds >= 0 are required")
-        self._refresh_token = refresh_token
+        # A callable is asked only when a token must be minted (a KMS decrypt the caller can then skip)
+        self._refresh_source = refresh_token
         self._access_token = access_token
-        self._secrets = {refresh_token} | ({access_token.token} if access_token else set())
+        self._secrets = ({refresh_token} if isinstance(refresh_token, str) else set()) | (
+            {access_token.token} if access_token else set()
+        )
         self._on_token = on_token
         self._on_call = on_call
         self._timeout = timeout_seconds
@@ -234,6 +240,15 @@ class Beds24Client:
 
     # --- tokens --------------------------------------------------------------------------------------
 
+    def _refresh_token(self) -> str:
+        if callable(self._refresh_source):
+            value = self._refresh_source()
+            if not value:
+                raise ValueError("refresh_token is required")
+            self._refresh_source = value
+            self._secrets.add(value)
+        return self._refresh_source
+
     def _token(self) -> str:
         current = self._access_token
         if current is None or current.expires_at - self._clock() <= TOKEN_REFRESH_MARGIN_SECONDS:
@@ -242,7 +257,7 @@ class Beds24Client:
 
     def _mint(self) -> AccessToken:
         minted_at = self._clock()  # before the call: the token's life is counted from no later than this
-        answer = self._call("token", "/authentication/token", [], {"refreshToken": self._refresh_token}, check_token)
+        answer = self._call("token", "/authentication/token", [], {"refreshToken": self._refresh_token()}, check_token)
         if answer.status >= 300:
             detail = f"HTTP {answer.status}" + (f": {answer.error}" if answer.error else "")
             if answer.status in (400, 401, 403):
@@ -286,7 +301,6 @@ class Beds24Client:
         """Up to max_attempts HTTP attempts of one GET (a POST of `payload` when given); answers the first
         checked 2xx or non-429 4xx. A POST is retried too: Beds24's modify of a booking to given values is
         idempotent, so a second send after an answer lost on the way changes nothing more."""
-        self._check_destination()
         url = self._base_url + path
         last = _Retry("no attempt")
         for attempt in range(1, self._max_attempts + 1):
@@ -312,19 +326,14 @@ class Beds24Client:
             )
         raise Beds24Unavailable(f"Beds24 {operation} failed after {self._max_attempts} attempts: {last.reason}")
 
-    def _check_destination(self) -> None:
-        """Once per client (an invocation): Beds24's host must resolve to public addresses only (a configured
-        loopback sandbox excepted), so a base URL whose host came to point inside the network is refused."""
-        if self._destination_checked:
-            return
-        host = urlsplit(self._base_url).hostname or ""
-        try:
-            check_destination(host, allow_loopback=is_loopback(host))
-        except UnresolvableHost as error:
-            raise Beds24Unavailable(f"Beds24 host: {error}") from None
-        except PrivateDestination as error:
-            raise Beds24Error(f"Beds24 base URL {error}") from None
-        self._destination_checked = True
+    def _session_for_attempt(self) -> Any:
+        """The default session checks (and pins) every attempt itself; a session handed in is called as
+        given, after the same check: the host must resolve to public addresses only (a loopback sandbox
+        where allowed), so a base URL whose host came to point inside the network is refused."""
+        if self._session is None:
+            return default_session(allow_insecure_loopback=self._allow_loopback)
+        check_url(self._base_url, allow_insecure_loopback=self._allow_loopback)
+        return self._session
 
     def _wait_for_budget(self, operation: str) -> None:
         """Below min_remaining_credits: sleep until the window resets if that is soon, else give up for now."""
@@ -361,11 +370,7 @@ class Beds24Client:
                 self._on_call(CallRecord(operation, status, code, duration_ms, message, summary, credits))
 
         try:
-            session = self._session or default_session()
-            if payload is None:
-                response = session.get(url, params=params, headers=dict(headers), timeout=self._timeout)
-            else:
-                response = session.post(url, json=payload, headers=dict(headers), timeout=self._timeout)
+            response = self._send(url, params, headers, payload)
             raw = response.content
         except (requests.RequestException, OSError) as error:
             timed_out, reason = self._no_answer(error)
@@ -402,6 +407,18 @@ class Beds24Client:
         if status >= 500:
             return _Retry(reason)
         return _Answer(status, body or {}, credits, text)
+
+    def _send(self, url: str, params: list[tuple[str, str]], headers: Mapping[str, str], payload: Any) -> Any:
+        """One HTTP request; a destination the guard refuses is never called (and not worth a retry now)."""
+        try:
+            session = self._session_for_attempt()
+            if payload is None:
+                return session.get(url, params=params, headers=dict(headers), timeout=self._timeout)
+            return session.post(url, json=payload, headers=dict(headers), timeout=self._timeout)
+        except UnresolvableHost as error:
+            raise Beds24Unavailable(f"Beds24 host: {error}") from None
+        except DestinationRefused as error:
+            raise Beds24Error(f"Beds24 base {error}") from None
 
     def _no_answer(self, error: Exception) -> tuple[bool, str]:
         """Whether a failed request timed out, and why it failed (secrets scrubbed)."""

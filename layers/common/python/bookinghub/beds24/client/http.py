@@ -13,6 +13,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from bookinghub.core.adapters.outbound import new_session, send_pinned
 from bookinghub.core.urls import is_loopback
 
 if TYPE_CHECKING:
@@ -77,45 +78,67 @@ class CallRecord:
     credits: Credits | None
 
 
-def check_base_url(base_url: str) -> str:
-    """The base URL without its trailing slash; https only, plain http only to loopback (the local sandbox)."""
+def check_base_url(base_url: str, *, allow_insecure_loopback: bool = False) -> str:
+    """The base URL without its trailing slash; https only, plain http only to loopback and only where the
+    settings allow it (HUB_ALLOW_INSECURE_WEBHOOKS: the local sandbox under `make run`)."""
     parts = urlsplit(base_url)
     host = parts.hostname
     if not host:
         raise ValueError("Beds24 base URL has no host")
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ValueError("Beds24 base URL must not carry credentials, a query or a fragment")
-    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(host)):
+    if parts.scheme == "https" or (parts.scheme == "http" and allow_insecure_loopback and is_loopback(host)):
         return base_url.rstrip("/")
     # The access token travels in a header: never in clear text beyond this machine
     raise ValueError(f"Beds24 base URL must use https (got {parts.scheme or 'no scheme'}://{host})")
 
 
-class _NoRedirectSession:
-    """requests without redirects: a redirect would carry the `token` header to wherever it points
-    (requests only strips Authorization), so a 3xx is reported as it is instead."""
+class PinnedSession:
+    """The default way to Beds24: every attempt's URL checked then and the request sent to the address that
+    was checked, as Beds24's own host (bookinghub.core.adapters.outbound: DNS rebinding cannot move it);
+    never a redirect, which would carry the `token` header to wherever it points (requests only strips
+    Authorization), so a 3xx is reported as it is."""
 
-    def __init__(self, session: requests.Session) -> None:
+    def __init__(self, session: requests.Session, *, allow_insecure_loopback: bool) -> None:
         self._session = session
+        self._allow_loopback = allow_insecure_loopback
 
     def get(self, url: str, *, params: Any, headers: Mapping[str, str], timeout: float) -> requests.Response:
-        return self._session.get(url, params=params, headers=dict(headers), timeout=timeout, allow_redirects=False)
+        return send_pinned(
+            self._session,
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            allow_insecure_loopback=self._allow_loopback,
+        )
 
     def post(self, url: str, *, json: Any, headers: Mapping[str, str], timeout: float) -> requests.Response:
-        return self._session.post(url, json=json, headers=dict(headers), timeout=timeout, allow_redirects=False)
+        return send_pinned(
+            self._session,
+            "POST",
+            url,
+            json=json,
+            headers=headers,
+            timeout=timeout,
+            allow_insecure_loopback=self._allow_loopback,
+        )
 
 
 @cache
-def default_session() -> _NoRedirectSession:
-    import requests  # here, not at import: handlers that never call Beds24 do not pay for it
-
+def _requests_session() -> requests.Session:
     from bookinghub.core.observability import trace_library
 
     trace_library("requests")  # before the first call: Beds24 calls show up as X-Ray subsegments
-    session = requests.Session()
-    session.trust_env = False  # no proxies or .netrc credentials from the environment
+    session = new_session(pool_connections=4, pool_maxsize=4)
     session.headers["User-Agent"] = "bookinghub-beds24/1"
-    return _NoRedirectSession(session)
+    return session
+
+
+def default_session(*, allow_insecure_loopback: bool) -> PinnedSession:
+    """requests is imported here, not at import: handlers that never call Beds24 do not pay for it."""
+    return PinnedSession(_requests_session(), allow_insecure_loopback=allow_insecure_loopback)
 
 
 def parse_credits(headers: Mapping[str, str] | None) -> Credits | None:

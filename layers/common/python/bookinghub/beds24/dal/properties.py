@@ -7,6 +7,7 @@ webhooks name it in the body) and by the hash of its webhook token (`?token=` or
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bookinghub.aws import keys
@@ -42,8 +43,42 @@ def _item(prop: Beds24Property) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class WebhookTarget:
+    """What a webhook needs of its property, as the property's aliases carry it (every edit rewrites them
+    in the same transaction), so authenticating a webhook reads one alias and never the property."""
+
+    organisation_id: str
+    property_id: str
+    beds24_property_id: int
+    status: str
+    webhook_token_hash: str | None
+    webhook_secret_encrypted: str | None
+
+    @classmethod
+    def of(cls, prop: Beds24Property) -> WebhookTarget:
+        return cls(
+            prop.organisation_id,
+            prop.id,
+            prop.beds24_property_id,
+            prop.status,
+            prop.credentials.webhook_token_hash,
+            prop.credentials.webhook_secret_encrypted,
+        )
+
+
 def _alias(pk: str, prop: Beds24Property) -> dict[str, Any]:
-    return {"PK": pk, "SK": keys.ALIAS_SK, "organisation_id": prop.organisation_id, "property_id": prop.id}
+    target = WebhookTarget.of(prop)
+    return {
+        "PK": pk,
+        "SK": keys.ALIAS_SK,
+        "organisation_id": prop.organisation_id,
+        "property_id": prop.id,
+        "beds24_property_id": target.beds24_property_id,
+        "status": target.status,
+        "webhook_token_hash": target.webhook_token_hash,
+        "webhook_secret_encrypted": target.webhook_secret_encrypted,
+    }
 
 
 def create_property(prop: Beds24Property) -> None:
@@ -125,47 +160,64 @@ def update_property(previous: Beds24Property, updated: Beds24Property, *, forget
             keys.beds24_token_alias_pk(updated.credentials.webhook_token_hash or ""),
         ),
     )
+    owner = {":org": to_attr(updated.organisation_id), ":prop": to_attr(updated.id)}
     for old_pk, new_pk in moves:
-        if old_pk == new_pk:
-            continue
-        if not old_pk.endswith("#"):
+        if old_pk != new_pk and not old_pk.endswith("#"):
             actions.append({"Delete": {"TableName": table, "Key": to_item({"PK": old_pk, "SK": keys.ALIAS_SK})}})
         if not new_pk.endswith("#"):
-            alias = to_item(_alias(new_pk, updated))
-            actions.append(
-                {"Put": {"TableName": table, "Item": alias, "ConditionExpression": "attribute_not_exists(PK)"}}
-            )
+            # Rewritten on every edit (status, secret): the alias is what a webhook authenticates against
+            put: dict[str, Any] = {"TableName": table, "Item": to_item(_alias(new_pk, updated))}
+            if old_pk == new_pk:  # ours already
+                put["ConditionExpression"] = "organisation_id = :org AND property_id = :prop"
+                put["ExpressionAttributeValues"] = owner
+            else:
+                put["ConditionExpression"] = "attribute_not_exists(PK)"
+            actions.append({"Put": put})
     try:
         client("dynamodb").transact_write_items(TransactItems=actions)
     except client("dynamodb").exceptions.TransactionCanceledException as error:
         raise PropertyTaken(str(error)) from None
 
 
-def get_property(organisation_id: str, property_id: str) -> Beds24Property | None:
+def get_property(organisation_id: str, property_id: str, *, consistent: bool = True) -> Beds24Property | None:
+    """`consistent=False` (half the read cost) where a second, consistent read follows before anything is
+    written on its strength (the Beds24 event consumer)."""
     response = client("dynamodb").get_item(
-        TableName=get_settings().bookings_table, Key=to_item(_key(organisation_id, property_id)), ConsistentRead=True
+        TableName=get_settings().bookings_table,
+        Key=to_item(_key(organisation_id, property_id)),
+        ConsistentRead=consistent,
     )
     return _property(from_item(response["Item"])) if "Item" in response else None
 
 
-def property_by_token_hash(token_hash: str) -> Beds24Property | None:
+def target_by_token_hash(token_hash: str) -> WebhookTarget | None:
     """The property whose webhook token hashes to this (a webhook that presents a token)."""
-    return _property_by_alias(keys.beds24_token_alias_pk(token_hash))
+    return _target_by_alias(keys.beds24_token_alias_pk(token_hash))
 
 
-def property_by_beds24_id(beds24_property_id: int) -> Beds24Property | None:
+def target_by_beds24_id(beds24_property_id: int) -> WebhookTarget | None:
     """The property configured for this Beds24 property id (a signed webhook names it in its body)."""
-    return _property_by_alias(keys.beds24_property_alias_pk(beds24_property_id))
+    return _target_by_alias(keys.beds24_property_alias_pk(beds24_property_id))
 
 
-def _property_by_alias(alias_pk: str) -> Beds24Property | None:
+def _target_by_alias(alias_pk: str) -> WebhookTarget | None:
     response = client("dynamodb").get_item(
         TableName=get_settings().bookings_table, Key=to_item({"PK": alias_pk, "SK": keys.ALIAS_SK})
     )
     if "Item" not in response:
         return None
     alias = from_item(response["Item"])
-    return get_property(str(alias["organisation_id"]), str(alias["property_id"]))
+    if "status" not in alias:  # an alias written before aliases carried what a webhook needs
+        prop = get_property(str(alias["organisation_id"]), str(alias["property_id"]))
+        return WebhookTarget.of(prop) if prop else None
+    return WebhookTarget(
+        str(alias["organisation_id"]),
+        str(alias["property_id"]),
+        int(alias["beds24_property_id"]),
+        str(alias["status"]),
+        alias.get("webhook_token_hash"),
+        alias.get("webhook_secret_encrypted"),
+    )
 
 
 def all_properties() -> list[Beds24Property]:

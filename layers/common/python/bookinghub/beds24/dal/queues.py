@@ -9,15 +9,16 @@ import json
 from typing import Any
 
 from bookinghub.aws.clients import client
+from bookinghub.beds24.dal.runs import EventRef
 from bookinghub.core.settings import get_settings
 
 MAX_DELAY_SECONDS = 900  # SQS's ceiling for DelaySeconds
 
 
-def send_webhook_event(event_key: str, delay_seconds: int = 0) -> str:
+def send_webhook_event(event: EventRef, delay_seconds: int = 0) -> str:
     response = client("sqs").send_message(
         QueueUrl=get_settings().beds24_events_queue_url,
-        MessageBody=json.dumps({"event_key": event_key}),
+        MessageBody=json.dumps(event.message(), separators=(",", ":")),
         DelaySeconds=max(0, min(MAX_DELAY_SECONDS, int(delay_seconds))),
     )
     return str(response["MessageId"])

@@ -13,7 +13,7 @@ from typing import Any
 from bookinghub.aws import keys
 from bookinghub.aws.batch import batch_get, batch_write
 from bookinghub.aws.clients import client
-from bookinghub.aws.codec import from_item, to_attr, to_item
+from bookinghub.aws.codec import to_attr, to_item
 from bookinghub.aws.query import query_items
 from bookinghub.beds24.models.entities import Reservation
 from bookinghub.core.settings import get_settings
@@ -31,9 +31,8 @@ def reservation_item(reservation: Reservation) -> dict[str, Any]:
         "GSI1SK": f"{arrival}#{reservation.id}",
         **reservation.model_dump(),
     }
-    if reservation.guest_id:
-        item["GSI3PK"] = keys.guest_pk(reservation.guest_id)
-        item["GSI3SK"] = f"{arrival}#{reservation.id}"
+    # No guest index (GSI3): nothing reads a guest's reservations, and each write would copy the whole
+    # reservation into it. Items written before keep their entry until rewritten.
     return item
 
 
@@ -138,7 +137,7 @@ def edit_item(
     if updated_by:
         sets["updated_by"] = updated_by
     if "arrival" in changed:  # the indexes sort by arrival
-        sets["GSI1SK"] = sets["GSI3SK"] = f"{changed['arrival']}#{reservation_id}"
+        sets["GSI1SK"] = f"{changed['arrival']}#{reservation_id}"
     names = {"#m": MARKERS}
     values: dict[str, Any] = {}
     assignments = []
@@ -225,17 +224,6 @@ def property_reservations(
         request["ExpressionAttributeNames"] = {f"#a{i}": name for i, name in enumerate(attributes)}
     for item in query_items({**request, "Limit": QUERY_PAGE_SIZE}):
         yield stored_fields(item)
-
-
-def guest_reservations(guest_id: str, limit: int = 100) -> list[dict[str, Any]]:
-    response = client("dynamodb").query(
-        TableName=get_settings().bookings_table,
-        IndexName="GSI3",
-        KeyConditionExpression="GSI3PK = :pk",
-        ExpressionAttributeValues={":pk": to_attr(keys.guest_pk(guest_id))},
-        Limit=limit,
-    )
-    return [stored_fields(from_item(raw)) for raw in response["Items"]]
 
 
 # --- Rooms ---------------------------------------------------------------------------------------------

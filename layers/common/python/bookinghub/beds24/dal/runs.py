@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bookinghub.aws import keys
@@ -17,6 +20,7 @@ from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.aws.query import query_items
 from bookinghub.beds24.models.entities import SyncRun
+from bookinghub.core.clock import to_iso
 from bookinghub.core.settings import get_settings
 
 # A recorded event never queued (its queue call failed) may be taken over by a redelivery after this long;
@@ -121,78 +125,119 @@ def _run_items(run_id: str, prefix: str) -> list[dict[str, Any]]:
 
 
 # --- Webhook events -------------------------------------------------------------------------------------
+#
+# One small item per event (the seed's webhook_events), in its property's partition:
+#   PK=HOOKS#{org}#{property}  SK={event key}  (the key starts with Beds24's modification time, so the
+#   partition lists the property's recent events newest first without an index)
+# written once by the webhook (status `queued`) and once more by the consumer (its final status). The raw
+# body is kept zlib-compressed for audit and for applying the webhook as sent; nothing is copied twice.
 
 
-def record_event(event: dict[str, Any]) -> None:
-    """Store a received webhook once (idempotency on its key); EventExists carries the stored one.
+@dataclass(frozen=True)
+class EventRef:
+    """Where a webhook event is stored (what its queue message carries: ids only, no guest data)."""
 
-    An event whose earlier delivery was recorded but never queued (the queue call failed) may be taken
-    again after TAKEOVER_AFTER_SECONDS, so Beds24's retry of it is not lost.
+    organisation_id: str
+    property_id: str
+    event_key: str
+
+    def message(self) -> dict[str, str]:
+        return {"event_key": self.event_key, "organisation_id": self.organisation_id, "property_id": self.property_id}
+
+
+def _event_key(ref: EventRef) -> dict[str, Any]:
+    return to_item({"PK": keys.webhooks_pk(ref.organisation_id, ref.property_id), "SK": ref.event_key})
+
+
+def _iso_ago(seconds: int) -> str:
+    return to_iso(datetime.now(UTC) - timedelta(seconds=seconds))
+
+
+def record_event(ref: EventRef, event: dict[str, Any], payload: bytes) -> None:
+    """Store a received webhook once (idempotency on its key), as queued; EventExists carries the stored one.
+
+    Taken again by a redelivery: an event whose queueing failed (`unqueued`), or one still `queued` and
+    never deferred after TAKEOVER_AFTER_SECONDS (the function died between the write and the queue call;
+    if it was queued after all, the consumer finds the second message's event final and skips it).
     """
     item = {
-        "PK": keys.webhook_pk(event["event_key"]),
-        "SK": keys.WEBHOOK_SK,
+        **from_item(_event_key(ref)),
         "entity": "beds24_webhook",
-        "GSI1PK": keys.webhooks_pk(event["organisation_id"], event["property_id"]),
-        "GSI1SK": f"{event['received_at']}#{event['event_key']}",
-        **event,
-        "received_epoch": int(time.time()),
+        **{k: v for k, v in event.items() if v is not None},
+        "payload": zlib.compress(payload),
         "expires_at": _retention(),
     }
     try:
         client("dynamodb").put_item(
             TableName=_table(),
             Item=to_item(item),
-            ConditionExpression="attribute_not_exists(PK) OR (#status = :received AND received_epoch < :stale)",
+            ConditionExpression=(
+                "attribute_not_exists(PK) OR #status = :unqueued OR "
+                "(#status = :queued AND received_at < :stale AND attribute_not_exists(deferrals))"
+            ),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
-                ":received": to_attr("received"),
-                ":stale": to_attr(int(time.time()) - TAKEOVER_AFTER_SECONDS),
+                ":unqueued": to_attr("unqueued"),
+                ":queued": to_attr("queued"),
+                ":stale": to_attr(_iso_ago(TAKEOVER_AFTER_SECONDS)),
             },
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except client("dynamodb").exceptions.ConditionalCheckFailedException as error:
-        raise EventExists(keys.without_layout(from_item(error.response.get("Item") or {}))) from None
+        raise EventExists(_event(ref, from_item(error.response.get("Item") or {}))) from None
 
 
-def mark_queued(event_key: str) -> None:
-    """received -> queued, unless the consumer already finished it (it may be faster than this call)."""
+def mark_unqueued(ref: EventRef, received_at: str) -> None:
+    """The queue call failed: Beds24's retry of this event may take it at once (only this delivery's own
+    record, and only while nothing else moved it on)."""
     try:
         client("dynamodb").update_item(
             TableName=_table(),
-            Key=to_item({"PK": keys.webhook_pk(event_key), "SK": keys.WEBHOOK_SK}),
-            UpdateExpression="SET #status = :queued",
-            ConditionExpression="#status = :received",
+            Key=_event_key(ref),
+            UpdateExpression="SET #status = :unqueued",
+            ConditionExpression="#status = :queued AND received_at = :mine AND attribute_not_exists(deferrals)",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":queued": to_attr("queued"), ":received": to_attr("received")},
+            ExpressionAttributeValues={
+                ":unqueued": to_attr("unqueued"),
+                ":queued": to_attr("queued"),
+                ":mine": to_attr(received_at),
+            },
         )
     except client("dynamodb").exceptions.ConditionalCheckFailedException:
         pass
 
 
-def count_deferral(event_key: str) -> None:
+def count_deferral(ref: EventRef) -> None:
     client("dynamodb").update_item(
         TableName=_table(),
-        Key=to_item({"PK": keys.webhook_pk(event_key), "SK": keys.WEBHOOK_SK}),
+        Key=_event_key(ref),
         UpdateExpression="ADD deferrals :one",
         ExpressionAttributeValues={":one": to_attr(1)},
     )
 
 
-def get_event(event_key: str) -> dict[str, Any] | None:
+def get_event(ref: EventRef) -> dict[str, Any] | None:
+    response = client("dynamodb").get_item(TableName=_table(), Key=_event_key(ref), ConsistentRead=True)
+    return _event(ref, from_item(response["Item"])) if "Item" in response else None
+
+
+def get_legacy_event(event_key: str) -> dict[str, Any] | None:
+    """An event stored before the per-property layout (its message names only the key): read as it was."""
     response = client("dynamodb").get_item(
         TableName=_table(), Key=to_item({"PK": keys.webhook_pk(event_key), "SK": keys.WEBHOOK_SK}), ConsistentRead=True
     )
     return keys.without_layout(from_item(response["Item"])) if "Item" in response else None
 
 
-def set_event_status(event_key: str, status: str, **fields: Any) -> None:
+def set_event_status(ref: EventRef, status: str, **fields: Any) -> None:
+    """The event's final status (and what came of it); a None field is not written."""
+    fields = {k: v for k, v in fields.items() if v is not None}
     names = {"#status": "status", **{f"#f{i}": name for i, name in enumerate(fields)}}
     values = {":status": to_attr(status), **{f":f{i}": to_attr(v) for i, v in enumerate(fields.values())}}
     sets = ["#status = :status", *(f"#f{i} = :f{i}" for i in range(len(fields)))]
     client("dynamodb").update_item(
         TableName=_table(),
-        Key=to_item({"PK": keys.webhook_pk(event_key), "SK": keys.WEBHOOK_SK}),
+        Key=_event_key(ref),
         UpdateExpression="SET " + ", ".join(sets),
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
@@ -200,12 +245,27 @@ def set_event_status(event_key: str, status: str, **fields: Any) -> None:
 
 
 def property_events(organisation_id: str, property_id: str, limit: int) -> list[dict[str, Any]]:
+    """The property's events, newest modification first (its own partition: one Query, no index)."""
     response = client("dynamodb").query(
         TableName=_table(),
-        IndexName="GSI1",
-        KeyConditionExpression="GSI1PK = :pk",
+        KeyConditionExpression="PK = :pk",
         ExpressionAttributeValues={":pk": to_attr(keys.webhooks_pk(organisation_id, property_id))},
         ScanIndexForward=False,
         Limit=limit,
     )
-    return [keys.without_layout(from_item(item)) for item in response["Items"]]
+    items = [from_item(item) for item in response["Items"]]
+    return [_event(EventRef(organisation_id, property_id, str(item["SK"])), item) for item in items]
+
+
+def _event(ref: EventRef, item: dict[str, Any]) -> dict[str, Any]:
+    """A stored event as a record: its identity from the key, the body as text again."""
+    record = keys.without_layout(item)
+    payload = record.get("payload")
+    if isinstance(payload, bytes | bytearray):
+        record["payload"] = zlib.decompress(payload).decode("utf-8")
+    return {
+        "event_key": ref.event_key,
+        "organisation_id": ref.organisation_id,
+        "property_id": ref.property_id,
+        **record,
+    }

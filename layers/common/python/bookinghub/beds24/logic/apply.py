@@ -38,11 +38,23 @@ from bookinghub.guests.logic.matching import match_guests
 OutcomeKind = Literal["created", "updated", "unchanged", "stale"]
 
 
+Stay = tuple[str | None, str | None]  # (arrival, departure) of a version of the reservation
+
+
 @dataclass(frozen=True)
 class Outcome:
     kind: OutcomeKind
     reservation_id: str
     needs_attention: bool = False
+    stays: tuple[Stay, ...] = ()  # the stored version's and the written one's: what occupancy could change
+
+
+def _stay(version: Any) -> Stay:
+    if version is None:
+        return (None, None)
+    if isinstance(version, dict):
+        return (version.get("arrival"), version.get("departure"))
+    return (getattr(version, "arrival", None), getattr(version, "departure", None))
 
 
 def parse_booking(raw: Any) -> Beds24Booking:
@@ -81,7 +93,7 @@ def apply_booking(prop: Beds24Property, booking: Beds24Booking, *, source: str, 
     stored = store.get_reservations([reservation_id]).get(reservation_id)
     skip = _classify(stored, booking, prop, restore=restore)
     if skip is not None:
-        return Outcome(skip, reservation_id)
+        return Outcome(skip, reservation_id, stays=(_stay(stored),))
     guest_ids = match_guests(prop.organisation_id, [(reservation_id, guest_candidate(booking, prop))])
     reservation = build_reservation(
         booking,
@@ -92,10 +104,11 @@ def apply_booking(prop: Beds24Property, booking: Beds24Booking, *, source: str, 
         created_at=str(stored["created_at"]) if stored else None,
     )
     reservation, extra = with_conflicts(prop, stored, reservation)
+    stays = (_stay(stored), _stay(reservation))
     if not store.put_if_newer(reservation, restore=restore, read_markers=_markers(stored), extra_items=extra):
-        return Outcome("stale", reservation_id)
+        return Outcome("stale", reservation_id, stays=stays)
     send_pending(reservation.id, reservation.hub_edits)  # again after any write: a lost send is re-sent
-    return Outcome("updated" if stored else "created", reservation_id, reservation.needs_attention)
+    return Outcome("updated" if stored else "created", reservation_id, reservation.needs_attention, stays)
 
 
 def _markers(stored: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -161,7 +174,7 @@ def mark_deleted(
     reservation_id = reservation_id_for(prop.organisation_id, beds24_booking_id)
     stored = store.get_reservations([reservation_id]).get(reservation_id)
     if stored is not None and stored.get("deleted"):
-        return Outcome("unchanged", reservation_id)
+        return Outcome("unchanged", reservation_id, stays=(_stay(stored),))
     now = iso_now()
     if stored is not None:
         fields = {k: v for k, v in stored.items() if k in Reservation.model_fields}
@@ -174,9 +187,10 @@ def mark_deleted(
             {"id": beds24_booking_id, "propertyId": prop.beds24_property_id}
         )
         reservation = build_reservation(known, prop, guest_id=None, source=source, now=now, deleted=True)
+    stays = (_stay(stored), _stay(reservation))
     if not store.put_if_newer(reservation, read_markers=_markers(stored)):
-        return Outcome("stale", reservation_id)
-    return Outcome("updated" if stored else "created", reservation_id, reservation.needs_attention)
+        return Outcome("stale", reservation_id, stays=stays)
+    return Outcome("updated" if stored else "created", reservation_id, reservation.needs_attention, stays)
 
 
 @dataclass

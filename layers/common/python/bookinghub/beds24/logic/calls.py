@@ -39,6 +39,7 @@ def call_log(prop: Beds24Property, call: CallRecord) -> IntegrationCallLog:
 
 def call_logger(prop: Beds24Property) -> Callable[[CallRecord], None]:
     def record(call: CallRecord) -> None:
-        integration_store.put_call_log(call_log(prop, call))
+        # Successes stay in the property's own log partition (no one lists Beds24 successes by type)
+        integration_store.put_call_log(call_log(prop, call), index_success=False)
 
     return record

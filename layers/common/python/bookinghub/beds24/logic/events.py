@@ -16,9 +16,11 @@ event flagged, since waiting would not help.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,10 +30,11 @@ from bookinghub.beds24.client.api import Beds24AuthError, Beds24RateLimited
 from bookinghub.beds24.dal import properties as property_store
 from bookinghub.beds24.dal import runs as event_store
 from bookinghub.beds24.dal.queues import send_webhook_event
+from bookinghub.beds24.dal.runs import EventRef
 from bookinghub.beds24.logic.apply import Outcome, apply_booking, mark_deleted, parse_booking
 from bookinghub.beds24.logic.calls import call_logger
 from bookinghub.beds24.logic.properties import client_for
-from bookinghub.beds24.logic.rooms import refresh_rooms
+from bookinghub.beds24.logic.rooms import local_today, refresh_rooms
 from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property
 from bookinghub.core.clock import iso_now
 from bookinghub.core.observability import emit_metric, logger
@@ -51,21 +54,46 @@ class Applied:
     reread: bool
 
 
-def parse_message(body: str) -> str:
-    return message_field(body, "event_key")
+def parse_message(body: str) -> EventRef:
+    """The event a message names; a message queued before events moved to their property's partition
+    names only its key (its event is found where it was stored then)."""
+    key = message_field(body, "event_key")
+    data = json.loads(body)
+    organisation_id, property_id = data.get("organisation_id"), data.get("property_id")
+    if isinstance(organisation_id, str) and isinstance(property_id, str) and organisation_id and property_id:
+        return EventRef(organisation_id, property_id, key)
+    legacy = event_store.get_legacy_event(key)
+    if legacy is None:
+        return EventRef("", "", key)  # nothing stored under it: process_event reports it missing
+    return EventRef(str(legacy["organisation_id"]), str(legacy["property_id"]), _moved(key, legacy))
 
 
-def process_event(event_key: str) -> str:
+def _moved(key: str, legacy: dict[str, Any]) -> str:
+    """A legacy event, stored again in the new layout under its own key (applied from there, once)."""
+    ref = EventRef(str(legacy["organisation_id"]), str(legacy["property_id"]), f"legacy#{key}")
+    fields = {k: legacy.get(k) for k in ("beds24_property_id", "beds24_booking_id", "modified_time", "hint")}
+    fields.update(authenticated_by=legacy.get("authenticated_by"), received_at=legacy.get("received_at"))
+    fields["status"] = "queued" if legacy.get("status") not in FINAL else legacy["status"]
+    with contextlib.suppress(event_store.EventExists):
+        event_store.record_event(ref, fields, str(legacy.get("payload") or "{}").encode("utf-8"))
+    return ref.event_key
+
+
+def process_event(ref: EventRef) -> str:
     """Apply one stored webhook event; returns its final status."""
-    event = event_store.get_event(event_key)
+    event = event_store.get_event(ref) if ref.organisation_id else None
     if event is None:
-        logger.warning("beds24 event not found (expired?)", extra={"event_key": event_key})
+        logger.warning("beds24 event not found (expired?)", extra={"event_key": ref.event_key})
         return "missing"
     if event.get("status") in FINAL:
         return str(event["status"])  # a redelivered message: already handled
-    prop = property_store.get_property(str(event["organisation_id"]), str(event["property_id"]))
+    # For its credentials and settings: read again, consistently, before anything is written (_apply), so
+    # an eventually consistent read will do here unless no second read follows
+    prop = property_store.get_property(ref.organisation_id, ref.property_id, consistent=False)
+    if prop is None or not prop.reread_on_webhook:
+        prop = property_store.get_property(ref.organisation_id, ref.property_id)
     if prop is None:
-        event_store.set_event_status(event_key, "needs_attention", reason="property no longer configured")
+        event_store.set_event_status(ref, "needs_attention", reason="property no longer configured")
         return "needs_attention"
     payload = json.loads(event["payload"])
     try:
@@ -78,36 +106,50 @@ def process_event(event_key: str) -> str:
             raise RunInProgress()
         applied = _apply(prop, payload, webhook_booking, may_defer=may_defer)
     except RunInProgress:
-        send_webhook_event(event_key, delay_seconds=DEFER_SECONDS)
-        event_store.count_deferral(event_key)
-        logger.info("beds24 event waits for the property's sync run", extra={"event_key": event_key})
+        send_webhook_event(ref, delay_seconds=DEFER_SECONDS)
+        event_store.count_deferral(ref)
+        logger.info("beds24 event waits for the property's sync run", extra={"event_key": ref.event_key})
         return "deferred"
     except Beds24RateLimited as limited:
         # A fresh, delayed message rather than a failed one: waiting for credits never counts towards the DLQ
-        send_webhook_event(event_key, delay_seconds=int(limited.retry_after_seconds) + 1)
-        logger.info("beds24 credits spent: event postponed", extra={"event_key": event_key})
+        send_webhook_event(ref, delay_seconds=int(limited.retry_after_seconds) + 1)
+        logger.info("beds24 credits spent: event postponed", extra={"event_key": ref.event_key})
         return "postponed"
     except ValidationError as error:
         fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
-        event_store.set_event_status(event_key, "failed", reason=f"invalid booking fields: {', '.join(fields)}")
-        logger.warning("beds24 event failed: invalid booking", extra={"event_key": event_key, "fields": fields})
+        event_store.set_event_status(ref, "failed", reason=f"invalid booking fields: {', '.join(fields)}")
+        logger.warning("beds24 event failed: invalid booking", extra={"event_key": ref.event_key, "fields": fields})
         return "failed"
-    refresh_rooms(prop)
+    if _may_change_occupancy(prop, applied.outcome):
+        refresh_rooms(prop)
     event_store.set_event_status(
-        event_key,
+        ref,
         "processed",
         processed_at=iso_now(),
         outcome=applied.kind,
-        reservation_id=applied.outcome.reservation_id,
         reread=applied.reread,
-        needs_attention=applied.outcome.needs_attention,
+        needs_attention=applied.outcome.needs_attention or None,  # written only when it is so
     )
-    logger.info(
-        "beds24 event applied",
-        extra={"event_key": event_key, "outcome": applied.kind, "reservation_id": applied.outcome.reservation_id},
-    )
+    # No log line for an applied event: its stored event (outcome) and metric record it
     emit_metric(f"Beds24Booking{applied.kind.title()}", provider="beds24", integration_type="reservation_sync")
     return "processed"
+
+
+def _may_change_occupancy(prop: Beds24Property, outcome: Outcome) -> bool:
+    """Whether the rooms' status must be recomputed after this event: a version of the reservation (before
+    or after) covers today, a day either side. A property that is pulled recomputes them after every run
+    (every 5 minutes), so a booking for later needs no recomputation now; one that is not pulled has only its
+    events to move its rooms to a new day, so every event recomputes them, as before."""
+    if not prop.pull_sync_enabled or not outcome.stays:
+        return True
+    today = local_today(prop)
+    low, high = (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
+    for arrival, departure in outcome.stays:
+        if arrival is None or departure is None:
+            continue  # a version without dates occupies no room
+        if arrival <= high and departure > low:
+            return True
+    return False
 
 
 class RunInProgress(Exception):
@@ -123,17 +165,21 @@ def _apply(
 ) -> Applied:
     booking_id = int(payload["booking"]["id"])
     if prop.reread_on_webhook:
+        current: dict[str, Any] | None = None
+        reread = True
         try:
             beds24 = client_for(prop, on_call=call_logger(prop), just_read=True)  # read in process_event
             current = beds24.get_booking(prop.beds24_property_id, booking_id)
         except Beds24AuthError:
+            reread = False
             logger.error("beds24 refresh token rejected: applying the webhook as sent", extra={"property_id": prop.id})
             emit_metric("Beds24AuthFailed", provider="beds24", integration_type="reservation_sync")
-        else:
-            # The read can take seconds: look again, just before writing, for a run that started meanwhile
-            fresh = property_store.get_property(prop.organisation_id, prop.id)
-            if may_defer and fresh is not None and _run_in_progress(fresh):
-                raise RunInProgress()
+        # The read can take seconds (and the first look was eventually consistent): look again, consistently,
+        # just before writing, for a run that started meanwhile
+        fresh = property_store.get_property(prop.organisation_id, prop.id)
+        if may_defer and fresh is not None and _run_in_progress(fresh):
+            raise RunInProgress()
+        if reread:
             if current is None:
                 return Applied("deleted", mark_deleted(prop, booking_id, webhook_booking, source="webhook"), True)
             return _applied(apply_booking(prop, parse_booking(current), source="webhook"), parse_booking(current), True)

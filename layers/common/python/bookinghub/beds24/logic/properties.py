@@ -163,8 +163,12 @@ def property_view(prop: Beds24Property) -> dict[str, Any]:
 
 
 def webhook_secret(prop: Beds24Property) -> str | None:
-    encrypted = prop.credentials.webhook_secret_encrypted
-    return decrypt_secret(encrypted, purpose=WEBHOOK_PURPOSE, owner=_owner(prop)) if encrypted else None
+    return webhook_secret_of(prop.organisation_id, prop.id, prop.credentials.webhook_secret_encrypted)
+
+
+def webhook_secret_of(organisation_id: str, property_id: str, encrypted: str | None) -> str | None:
+    owner = f"{organisation_id}/{property_id}"
+    return decrypt_secret(encrypted, purpose=WEBHOOK_PURPOSE, owner=owner) if encrypted else None
 
 
 def client_for(
@@ -177,7 +181,11 @@ def client_for(
     credentials = prop.credentials if just_read else store.credentials_of(prop)
     if not credentials.refresh_token_encrypted:
         raise NotConfigured()
-    refresh = decrypt_secret(credentials.refresh_token_encrypted, purpose=REFRESH_PURPOSE, owner=_owner(prop))
+    refresh_encrypted = credentials.refresh_token_encrypted
+
+    def refresh() -> str:  # decrypted only when a token is minted: a valid stored token costs no KMS call
+        return decrypt_secret(refresh_encrypted, purpose=REFRESH_PURPOSE, owner=_owner(prop))
+
     access = None
     if credentials.access_token_encrypted and credentials.access_token_expires_at:
         token = decrypt_secret(credentials.access_token_encrypted, purpose=ACCESS_PURPOSE, owner=_owner(prop))
@@ -196,4 +204,5 @@ def client_for(
         on_call=on_call,
         timeout_seconds=settings.beds24_timeout_seconds,
         max_wait_seconds=settings.beds24_max_wait_seconds,
+        allow_insecure_loopback=settings.allow_insecure_webhooks,  # the loopback sandbox under `make run`
     )

@@ -22,9 +22,10 @@ from typing import Any
 
 from bookinghub.beds24.dal import properties as property_store
 from bookinghub.beds24.dal import runs as event_store
+from bookinghub.beds24.dal.properties import WebhookTarget
 from bookinghub.beds24.dal.queues import send_webhook_event
-from bookinghub.beds24.logic.properties import token_hash, webhook_secret
-from bookinghub.beds24.models.entities import Beds24Property, normalise_time
+from bookinghub.beds24.logic.properties import token_hash, webhook_secret_of
+from bookinghub.beds24.models.entities import normalise_time
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import AuthFailed, InvalidPayload
 from bookinghub.core.observability import emit_metric, logger
@@ -75,7 +76,7 @@ def _signature_matches(body: bytes, signature: str, secret: str) -> bool:
 
 def authenticate(
     body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
-) -> tuple[Beds24Property, dict[str, Any], str]:
+) -> tuple[WebhookTarget, dict[str, Any], str]:
     """The property the webhook belongs to, its parsed payload, and how it proved itself."""
     token = (query.get("token") or headers.get(TOKEN_HEADER) or "").strip()
     signature = (headers.get(SIGNATURE_HEADER) or "").strip()
@@ -91,32 +92,31 @@ def authenticate(
     return prop, payload, "signature" if signature else "token"
 
 
-def _property_of_token(token: str) -> Beds24Property:
+def _property_of_token(token: str) -> WebhookTarget:
     hashed = token_hash(token)
-    prop = property_store.property_by_token_hash(hashed)
-    stored_hash = prop.credentials.webhook_token_hash if prop else None
+    prop = property_store.target_by_token_hash(hashed)
+    stored_hash = prop.webhook_token_hash if prop else None
     if prop is None or not stored_hash or not hmac.compare_digest(stored_hash, hashed):
         raise WebhookAuthFailed()
     return prop
 
 
-def _check_signature(
-    body: bytes, signature: str, payload: dict[str, Any], prop: Beds24Property | None
-) -> Beds24Property:
+def _check_signature(body: bytes, signature: str, payload: dict[str, Any], prop: WebhookTarget | None) -> WebhookTarget:
     """The property whose secret signed the body: the token's, else the one the body names."""
     if prop is None:  # a signed webhook names its property in the body
         property_id = payload["booking"].get("propertyId")
         if not isinstance(property_id, int | str) or not str(property_id).isdigit():
             raise WebhookAuthFailed()
-        prop = property_store.property_by_beds24_id(int(property_id))
-    secret = webhook_secret(prop) if prop else None
+        prop = property_store.target_by_beds24_id(int(property_id))
+    secret = webhook_secret_of(prop.organisation_id, prop.property_id, prop.webhook_secret_encrypted) if prop else None
     if prop is None or not secret or not _signature_matches(body, signature, secret):
         raise WebhookAuthFailed()
     return prop
 
 
 def event_key(payload: dict[str, Any], body: bytes) -> str:
-    """Idempotency: the same change of the same booking is one event, however often it is delivered."""
+    """Idempotency: the same change of the same booking is one event, however often it is delivered. The
+    key starts with the change's modification time, so a property's events sort by it (dal/runs.py)."""
     booking = payload["booking"]
     modified = booking.get("modifiedTime")
     if modified:
@@ -126,9 +126,8 @@ def event_key(payload: dict[str, Any], body: bytes) -> str:
             stamp = None
         if stamp:
             deleted = "deleted" if payload.get("deleted") is True else "live"
-            identity = f"{booking.get('propertyId')}:{booking['id']}:{stamp}:{deleted}"
-            return hashlib.sha256(identity.encode()).hexdigest()
-    return hashlib.sha256(body).hexdigest()
+            return f"{stamp}#{booking['id']}#{deleted}#{booking.get('propertyId')}"
+    return "0#" + hashlib.sha256(body).hexdigest()  # no usable modification time: the body itself
 
 
 def hint(payload: dict[str, Any]) -> str:
@@ -139,38 +138,40 @@ def hint(payload: dict[str, Any]) -> str:
 
 def receive_webhook(body: bytes, headers: Mapping[str, str] | None, query: Mapping[str, str] | None) -> dict[str, Any]:
     prop, payload, proof = authenticate(body, _lower(headers), dict(query or {}))
-    key = event_key(payload, body)
+    ref = event_store.EventRef(prop.organisation_id, prop.property_id, event_key(payload, body))
+    key = ref.event_key
     booking = payload["booking"]
     known_property = str(booking.get("propertyId")) == str(prop.beds24_property_id)
+    received_at = iso_now()
     event = {
-        "event_key": key,
-        "organisation_id": prop.organisation_id,
-        "property_id": prop.id,
         "beds24_property_id": booking.get("propertyId"),
         "beds24_booking_id": booking["id"],
-        "modified_time": str(booking.get("modifiedTime") or ""),
+        "modified_time": str(booking.get("modifiedTime") or "") or None,
         "hint": hint(payload),
         "authenticated_by": proof,
-        "status": "received" if known_property else "needs_attention",
+        "status": "queued" if known_property else "needs_attention",
         "reason": None if known_property else f"webhook for unknown Beds24 property {booking.get('propertyId')}",
-        "received_at": iso_now(),
-        "payload": body.decode("utf-8"),
+        "received_at": received_at,
     }
     try:
-        event_store.record_event(event)
+        event_store.record_event(ref, event, body)
     except event_store.EventExists as existing:
         logger.info("beds24 webhook duplicate", extra={"event_key": key, "status": existing.stored.get("status")})
         emit_metric("Beds24WebhookDuplicate", provider="beds24", integration_type="reservation_sync")
         return {"event_key": key, "status": "duplicate"}
     if not known_property:
-        logger.warning("beds24 webhook for an unknown property", extra={"event_key": key, "property_id": prop.id})
+        logger.warning(
+            "beds24 webhook for an unknown property", extra={"event_key": key, "property_id": prop.property_id}
+        )
         emit_metric("Beds24WebhookNeedsAttention", provider="beds24", integration_type="reservation_sync")
         return {"event_key": key, "status": "needs_attention"}
-    send_webhook_event(key)
-    event_store.mark_queued(key)
-    logger.info(
-        "beds24 webhook queued",
-        extra={"event_key": key, "property_id": prop.id, "beds24_booking_id": booking["id"], "hint": event["hint"]},
-    )
+    try:
+        send_webhook_event(ref)
+    except Exception:
+        # Answered 5xx, so Beds24 retries; its retry may take the event at once (and if this marking fails
+        # too, after the takeover delay)
+        event_store.mark_unqueued(ref, received_at)
+        raise
+    # No log line for an accepted webhook: its stored event and metric record it
     emit_metric("Beds24WebhookQueued", provider="beds24", integration_type="reservation_sync")
     return {"event_key": key, "status": "queued"}

@@ -1,8 +1,9 @@
 """The only code that calls a delivery receiver: one POST of an already signed body.
 
-The URL is checked before every attempt with the hub's outbound guard (bookinghub.core.urls): https only
-(plain http to loopback only when allowed, `make run`), and every address the host resolves to now must
-be public, so a host that has started to resolve inside the network is refused at that attempt.
+The URL is checked before every attempt with the hub's outbound guard (bookinghub.core.adapters.outbound,
+shared with the Beds24 and Rooms clients): https only (plain http to loopback only when allowed, `make
+run`), and every address the host resolves to now must be public, so a host that has started to resolve
+inside the network is refused at that attempt.
 
 The connection is then pinned to the address that was checked: the request goes to that IP (the URL's
 host is replaced by it) with the original `Host` header, and for https the TLS SNI and the certificate's
@@ -18,28 +19,21 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import TYPE_CHECKING
 
+# The guard every outbound call shares, re-exported under the names delivery has always used
+from bookinghub.core.adapters.outbound import DestinationRefused as DestinationRefused
+from bookinghub.core.adapters.outbound import Pinned as Pinned
+from bookinghub.core.adapters.outbound import check_url as check_url
+from bookinghub.core.adapters.outbound import new_session as new_session
+from bookinghub.core.adapters.outbound import pinned_adapter_class as pinned_adapter_class
 from bookinghub.core.observability import trace_library
-from bookinghub.core.urls import (
-    IPAddress,
-    PrivateDestination,
-    Resolver,
-    UnresolvableHost,
-    check_destination,
-    is_loopback,
-)
+from bookinghub.core.urls import Resolver, UnresolvableHost
 
 if TYPE_CHECKING:
     import requests  # imported at the first call (~30 ms of init for the API functions that import this)
-    from requests.adapters import HTTPAdapter
 
 _EXCERPT_BYTES = 512
-
-
-class DestinationRefused(Exception):
-    """The URL is not one the hub sends to (scheme, or a private/loopback/metadata address)."""
 
 
 @dataclass(frozen=True)
@@ -51,80 +45,8 @@ class HttpResult:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class Pinned:
-    """A checked URL: where to connect (`url`, its host replaced by a checked address) and as whom."""
-
-    url: str
-    hostname: str  # the original host: Host header, SNI, certificate name
-    host_header: str
-
-
-def check_url(url: str, *, allow_insecure_loopback: bool, resolver: Resolver | None = None) -> Pinned:
-    """Raise DestinationRefused unless the URL may receive deliveries now (resolves the host); return it
-    pinned to one of the addresses just checked."""
-    parts = urlsplit(url)
-    host = parts.hostname
-    if not host:
-        raise DestinationRefused("URL has no host")
-    if parts.scheme != "https" and not (parts.scheme == "http" and allow_insecure_loopback and is_loopback(host)):
-        raise DestinationRefused(f"URL must use https (got {parts.scheme or 'no scheme'}://)")
-    try:
-        addresses = check_destination(host, allow_loopback=allow_insecure_loopback, resolver=resolver)
-    except PrivateDestination as error:
-        raise DestinationRefused(f"URL {error}") from None
-    except UnresolvableHost:
-        raise  # not a refusal: DNS may answer at the next attempt
-    # IPv4 first: some hosts publish AAAA records without a route to them
-    address = sorted(addresses, key=lambda a: (a.version, str(a)))[0]
-    port = f":{parts.port}" if parts.port else ""
-    pinned = urlunsplit((parts.scheme, f"{_netloc_host(address)}{port}", parts.path, parts.query, ""))
-    host_header = parts.netloc.rpartition("@")[2]  # no userinfo in a Host header
-    return Pinned(pinned, host, host_header)
-
-
-def _netloc_host(address: IPAddress) -> str:
-    return f"[{address}]" if address.version == 6 else str(address)
-
-
-@cache
-def pinned_adapter_class() -> type[HTTPAdapter]:
-    """The adapter class (built at first use: requests is imported then, not at cold start)."""
-    from requests.adapters import HTTPAdapter
-
-    class PinnedAdapter(HTTPAdapter):
-        """Sends a pinned request: connects to the URL's address, but speaks TLS as the original hostname
-        (SNI and certificate verification), which urllib3 takes as pool-key arguments."""
-
-        def build_connection_pool_key_attributes(
-            self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-        ) -> tuple[dict[str, Any], dict[str, Any]]:
-            host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-            hostname = getattr(request, "pinned_hostname", None)
-            if hostname and host_params.get("scheme") == "https":
-                pool_kwargs["server_hostname"] = hostname
-                # a name to check (never False: verification is never turned off here)
-                pool_kwargs["assert_hostname"] = hostname
-            return host_params, pool_kwargs
-
-    return PinnedAdapter
-
-
-def new_session() -> requests.Session:
-    """A session that sends pinned requests (tests build their own with a test CA as `verify`)."""
-    import requests
-
-    session = requests.Session()
-    session.trust_env = False
-    adapter = pinned_adapter_class()(pool_connections=32, pool_maxsize=16)  # kept-alive connections per address
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
-
-
 @cache
 def _session() -> requests.Session:
-
     trace_library("requests")
     return new_session()
 

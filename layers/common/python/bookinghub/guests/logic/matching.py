@@ -5,10 +5,12 @@ come from the most recent booking (by Beds24's modification time); an older book
 newer data, and an empty field never erases one. Every email and phone seen becomes the guest's
 identity, so the next booking with any of them finds the same guest.
 
-A whole page of bookings is matched at once: three batched DynamoDB calls however many bookings
-(identity lookups, guest reads, one write batch per 25 items), the cost that makes a 10,000-booking
-full sync affordable. New guests get a deterministic id (from their first identity), so two workers
-creating the same guest at once write the same guest rather than two.
+A whole page of bookings is matched at once: at most three batched DynamoDB calls however many bookings
+(identity lookups with the guests those identities founded, the other guests' reads, one write batch per
+25 items), the cost that makes a 10,000-booking full sync affordable. New guests get a deterministic id
+(from their first identity), so two workers creating the same guest at once write the same guest rather
+than two, and that first identity needs no key item of its own (guests/dal/guests.py): a new guest with
+one email is one item written. Nothing is written for a guest whose data did not change.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ def match_guests(organisation_id: str, candidates: Sequence[tuple[str, GuestCand
     named = [(key, c) for key, c in candidates if c is not None]
     if not named:
         return {}
-    owners = store.identity_owners(organisation_id, (i for _, c in named for i in identities(c)))
+    seen = {i for _, c in named for i in identities(c)}
+    founded = {i: new_guest_id(organisation_id, f"{i[0]}:{i[1]}") for i in seen}
+    owners, found = store.identity_owners(organisation_id, seen, founded=founded)
     known_ids = set(owners.values())
     new_owners: dict[Identity, str] = {}
     matched: dict[str, str] = {}
@@ -55,9 +59,10 @@ def match_guests(organisation_id: str, candidates: Sequence[tuple[str, GuestCand
             # An identity owned by another guest stays theirs: matching never moves it silently
             if identity not in owners:
                 owners[identity] = guest_id
-                new_owners[identity] = guest_id
+                if founded[identity] != guest_id:  # a guest's founding identity is its id: no key item
+                    new_owners[identity] = guest_id
 
-    existing = store.get_guests(known_ids)
+    existing = {**found, **store.get_guests(known_ids - set(found))}
     merged: dict[str, Guest] = {}
     now = iso_now()
     for key, candidate in sorted(named, key=lambda kc: kc[1].data_as_of):  # oldest first: newest wins

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from bookinghub.beds24.client.api import Beds24Client, BookingQuery
 from bookinghub.beds24.logic.apply import parse_booking
 from bookinghub.core.errors import InvalidPayload
+from bookinghub.core.settings import get_settings
 from bookinghub.pms.errors import MappingError
 from bookinghub.pms.models import (
     BookingSource,
@@ -54,6 +55,7 @@ class Beds24Provider:
         return Beds24Client(
             self.hotel.settings.get("base_url") or DEFAULT_BASE_URL,
             refresh_token=self.hotel.credentials["refresh_token"],
+            allow_insecure_loopback=get_settings().allow_insecure_webhooks,  # the loopback sandbox (`make run`)
         )
 
     @property

@@ -91,16 +91,23 @@ def _integration(item: dict[str, Any]) -> Integration:
 _PAYLOADS = ("request_payload", "response_payload")
 
 
-def put_call_log(log: IntegrationCallLog) -> None:
-    """One item and one index entry: a pass's calls are the item's own partition (an older call of a
-    pass sits under INTLOG# with a GSI2 entry instead: call_logs_of_pass reads both)."""
+def put_call_log(log: IntegrationCallLog, *, index_success: bool = True) -> None:
+    """One call's row and at most one index entry: a pass's calls are the item's own partition (an older
+    call of a pass sits under INTLOG# with a GSI2 entry instead: call_logs_of_pass reads both).
+    `index_success=False`: a successful call is not put in GSI1's by-type listing (a failure always is),
+    for callers whose successes nobody lists by type and would pay an index copy on every call (Beds24's
+    reads)."""
     sort_key = f"{log.created_at}#{log.id}"
+    failed = log.status != "success"
     item: dict[str, Any] = {
         "PK": keys.pass_calls_pk(log.pass_id) if log.pass_id else keys.integration_log_pk(log.integration_id),
         "SK": sort_key,
         "entity": "integration_log",
-        "GSI1PK": keys.integration_calls_pk(log.integration_type, failed=log.status != "success"),
-        "GSI1SK": sort_key,
+        **(
+            {"GSI1PK": keys.integration_calls_pk(log.integration_type, failed=failed), "GSI1SK": sort_key}
+            if failed or index_success
+            else {}
+        ),
         **log.model_dump(exclude=set(_PAYLOADS)),
         "expires_at": int(time.time()) + get_settings().log_retention_days * 86400,
     }

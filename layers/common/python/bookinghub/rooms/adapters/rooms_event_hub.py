@@ -14,16 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
+from bookinghub.core.adapters.outbound import DestinationRefused, UnresolvableHost, new_session, send_pinned
 from bookinghub.core.observability import trace_library
-from bookinghub.core.urls import (
-    PrivateDestination,
-    UnresolvableHost,
-    WebhookUrlRejected,
-    check_destination,
-    check_webhook_url,
-)
+from bookinghub.core.urls import Resolver
 
 if TYPE_CHECKING:
     import requests  # imported at the first call (~30 ms of init for the functions that import this)
@@ -72,12 +67,8 @@ def reservation_body(
 
 @cache
 def _session() -> requests.Session:
-    import requests
-
     trace_library("requests")  # before the first call: Rooms calls show up as X-Ray subsegments
-    session = requests.Session()
-    session.trust_env = False  # no proxies or .netrc credentials from the environment
-    return session
+    return new_session(pool_connections=4, pool_maxsize=8)  # pins each attempt to the address checked
 
 
 def create_reservation(
@@ -89,7 +80,11 @@ def create_reservation(
     headers: Mapping[str, str] | None = None,
     allow_insecure_loopback: bool = False,
     session: requests.Session | None = None,
+    resolver: Resolver | None = None,
 ) -> RoomsCall:
+    """One POST, checked and pinned like every outbound call (bookinghub.core.adapters.outbound): the URL
+    must be https (loopback http only where allowed) and resolve to public addresses now, and the request
+    goes to the address checked. `session` must mount the pinning adapter (new_session())."""
     import requests
 
     started = time.monotonic()
@@ -98,21 +93,21 @@ def create_reservation(
         return int((time.monotonic() - started) * 1000)
 
     try:
-        check_webhook_url(url, allow_insecure_loopback=allow_insecure_loopback)
-        check_destination(urlsplit(url).hostname or "", allow_loopback=allow_insecure_loopback)
-    except (WebhookUrlRejected, PrivateDestination) as error:
-        return RoomsCall("error", 0, error_message=f"Rooms URL rejected: {error}")
-    except UnresolvableHost as error:
-        return RoomsCall("error", 0, error_message=f"Rooms host unreachable: {error}")
-    try:
-        response = (session or _session()).post(
+        response = send_pinned(
+            session or _session(),
+            "POST",
             url,
             data=json.dumps(dict(body), separators=(",", ":")).encode("utf-8"),
             headers={"Content-Type": "application/json", "User-Agent": "bookinghub-rooms/1", **(headers or {})},
             timeout=timeout_seconds,
-            allow_redirects=False,
             stream=True,
+            allow_insecure_loopback=allow_insecure_loopback,
+            resolver=resolver,
         )
+    except DestinationRefused as error:
+        return RoomsCall("error", 0, error_message=f"Rooms URL rejected: {error}")
+    except UnresolvableHost as error:
+        return RoomsCall("error", 0, error_message=f"Rooms host unreachable: {error}")
     except requests.Timeout as error:
         return RoomsCall(
             "timeout", elapsed(), error_message=f"no answer within {timeout_seconds:g} s ({type(error).__name__})"

@@ -1,0 +1,155 @@
+"""Outbound HTTP pinned against DNS rebinding: the one guard every call to a URL the hub does not own uses
+(delivery receivers, Beds24, the Rooms Event Hub).
+
+The URL is checked before every attempt with the hub's outbound rules (bookinghub.core.urls): https only
+(plain http to loopback only when the caller allows it: HUB_ALLOW_INSECURE_WEBHOOKS, `make run`), and every
+address the host resolves to now must be public, so a host that has started to resolve inside the network
+is refused at that attempt.
+
+The connection is then pinned to the address that was checked: the request goes to that IP (the URL's
+host is replaced by it) with the original `Host` header, and for https the TLS SNI and the certificate's
+name check use the original hostname (urllib3's `server_hostname` / `assert_hostname`, part of its pool
+key, so kept-alive connections are pooled per checked address and name). A resolver that answers a
+public address to the check and a private one a moment later (DNS rebinding) cannot move the request.
+Redirects are never followed; proxies and credentials from the environment are never used.
+`requests` is imported at first use, not at cold start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from bookinghub.core.urls import (
+    IPAddress,
+    PrivateDestination,
+    Resolver,
+    UnresolvableHost,
+    check_destination,
+    is_loopback,
+)
+
+if TYPE_CHECKING:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+__all__ = [
+    "DestinationRefused",
+    "Pinned",
+    "UnresolvableHost",
+    "check_url",
+    "new_session",
+    "pinned_adapter_class",
+    "send_pinned",
+]
+
+
+class DestinationRefused(Exception):
+    """The URL is not one the hub sends to (scheme, or a private/loopback/metadata address)."""
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """A checked URL: where to connect (`url`, its host replaced by a checked address) and as whom."""
+
+    url: str
+    hostname: str  # the original host: Host header, SNI, certificate name
+    host_header: str
+
+
+def check_url(url: str, *, allow_insecure_loopback: bool, resolver: Resolver | None = None) -> Pinned:
+    """Raise DestinationRefused unless the URL may be called now (resolves the host; UnresolvableHost when
+    it has no address: worth trying later); return it pinned to one of the addresses just checked."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host:
+        raise DestinationRefused("URL has no host")
+    if parts.scheme != "https" and not (parts.scheme == "http" and allow_insecure_loopback and is_loopback(host)):
+        raise DestinationRefused(f"URL must use https (got {parts.scheme or 'no scheme'}://)")
+    try:
+        addresses = check_destination(host, allow_loopback=allow_insecure_loopback, resolver=resolver)
+    except PrivateDestination as error:
+        raise DestinationRefused(f"URL {error}") from None
+    # IPv4 first: some hosts publish AAAA records without a route to them
+    address = sorted(addresses, key=lambda a: (a.version, str(a)))[0]
+    port = f":{parts.port}" if parts.port else ""
+    pinned = urlunsplit((parts.scheme, f"{_netloc_host(address)}{port}", parts.path, parts.query, ""))
+    host_header = parts.netloc.rpartition("@")[2]  # no userinfo in a Host header
+    return Pinned(pinned, host, host_header)
+
+
+def _netloc_host(address: IPAddress) -> str:
+    return f"[{address}]" if address.version == 6 else str(address)
+
+
+@cache
+def pinned_adapter_class() -> type[HTTPAdapter]:
+    """The adapter class (built at first use: requests is imported then, not at cold start)."""
+    from requests.adapters import HTTPAdapter
+
+    class PinnedAdapter(HTTPAdapter):
+        """Sends a pinned request: connects to the URL's address, but speaks TLS as the original hostname
+        (SNI and certificate verification), which urllib3 takes as pool-key arguments."""
+
+        def build_connection_pool_key_attributes(
+            self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+        ) -> tuple[dict[str, Any], dict[str, Any]]:
+            host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+            hostname = getattr(request, "pinned_hostname", None)
+            if hostname and host_params.get("scheme") == "https":
+                pool_kwargs["server_hostname"] = hostname
+                # a name to check (never False: verification is never turned off here)
+                pool_kwargs["assert_hostname"] = hostname
+            return host_params, pool_kwargs
+
+    return PinnedAdapter
+
+
+def new_session(*, pool_connections: int = 32, pool_maxsize: int = 16) -> requests.Session:
+    """A session that sends pinned requests (tests build their own with a test CA as `verify`)."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False  # no proxies or .netrc credentials from the environment
+    adapter = pinned_adapter_class()(pool_connections=pool_connections, pool_maxsize=pool_maxsize)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def send_pinned(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: float | tuple[float, float],
+    allow_insecure_loopback: bool,
+    headers: Mapping[str, str] | None = None,
+    params: Any = None,
+    data: bytes | None = None,
+    json: Any = None,
+    stream: bool = False,
+    resolver: Resolver | None = None,
+) -> requests.Response:
+    """One attempt: the URL checked now, the request sent to the checked address as the original host.
+    Raises DestinationRefused or UnresolvableHost before anything is sent, requests' errors after.
+    `session` must mount the pinning adapter (new_session()) for https to verify the original hostname."""
+    import requests
+
+    pinned = check_url(url, allow_insecure_loopback=allow_insecure_loopback, resolver=resolver)
+    request = requests.Request(
+        method,
+        pinned.url,
+        params=params,
+        data=data,
+        json=json,
+        headers={**(headers or {}), "Host": pinned.host_header},
+    )
+    prepared = session.prepare_request(request)
+    prepared.pinned_hostname = pinned.hostname  # type: ignore[attr-defined]  # read by PinnedAdapter
+    return session.send(
+        prepared, timeout=timeout, allow_redirects=False, stream=stream, verify=session.verify, proxies={}
+    )
