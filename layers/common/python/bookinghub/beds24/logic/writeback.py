@@ -3,7 +3,9 @@ with the hub's (or a merged) value, reaches Beds24 through POST /bookings.
 
 Durable and asynchronous: the edit marks each field's marker (`hub_edits`, bookinghub.conflicts)
 `sync: queued` in the same write as the edit, then queues the reservation's id (Beds24Writes). The consumer
-reads the reservation, sends every field still queued with the hub's current value, and records the
+reads the reservation, reads the booking at Beds24 and applies Beds24's change since the last pull first
+(logic/catch_up.py: the conflict rules judge it, so an unseen change is never overwritten), sends every
+field still queued with the hub's current value, and records the
 outcome on the markers (`synced` / `failed` with Beds24's error) and on the conflicts they came from. A
 redelivery finds nothing queued and sends nothing. A synced marker stays until Beds24 sends the hub's
 value back (the echo: the marker goes, no conflict); a Beds24 value older than the write-back is held
@@ -15,12 +17,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bookinghub.beds24.client.api import Beds24AuthError, Beds24Error, Beds24RateLimited, WriteResult
+from bookinghub.beds24.client.api import (
+    Beds24AuthError,
+    Beds24Client,
+    Beds24Error,
+    Beds24RateLimited,
+    WriteResult,
+)
 from bookinghub.beds24.dal import properties as property_store
 from bookinghub.beds24.dal import reservations as reservation_store
 from bookinghub.beds24.dal.queues import send_write
 from bookinghub.beds24.logic.calls import call_logger
 from bookinghub.beds24.logic.properties import NotConfigured, client_for
+from bookinghub.beds24.models.entities import Beds24Property
 from bookinghub.conflicts.dal import store as conflict_store
 from bookinghub.conflicts.logic.detect import MARKERS, markers_of
 from bookinghub.core.clock import iso_now
@@ -93,19 +102,15 @@ def process_write(reservation_id: str, *, receive_count: int = 1) -> str:
     if stored is None or stored.get("deleted"):
         logger.info("beds24 write-back: reservation gone", extra={"reservation_id": reservation_id})
         return "gone"
-    pending = {name: stored.get(name) for name, m in markers_of(stored).items() if m.get("sync") == QUEUED}
+    pending = _pending(stored)
     if not pending:
         return "nothing"  # a redelivery (or a later edit's message already sent these)
     prop = property_store.get_property(str(stored["organisation_id"]), str(stored["property_id"]))
     if prop is None:
         return _record(reservation_id, pending, FAILED, "the Beds24 property is no longer configured")
-    fields: dict[str, Any] = {}
-    for name, value in pending.items():
-        fields |= beds24_fields(name, value)
-    booking_id = int(stored["beds24_booking_id"])
     try:
         beds24 = client_for(prop, on_call=call_logger(prop))
-        result = beds24.modify_bookings({booking_id: fields})[0]
+        sent = _catch_up_and_send(prop, beds24, stored)
     except Beds24RateLimited as limited:
         send_write(reservation_id, delay_seconds=int(limited.retry_after_seconds) + 1)  # never counts to the DLQ
         return "postponed"
@@ -117,7 +122,33 @@ def process_write(reservation_id: str, *, receive_count: int = 1) -> str:
         if receive_count >= MAX_RECEIVES:
             _record(reservation_id, pending, FAILED, str(error))
         raise
-    return _record_result(reservation_id, pending, result)
+    if isinstance(sent, str):
+        return sent
+    return _record_result(reservation_id, *sent)
+
+
+def _catch_up_and_send(
+    prop: Beds24Property, beds24: Beds24Client, stored: dict[str, Any]
+) -> tuple[dict[str, Any], WriteResult] | str:
+    """Beds24's change since the hub's last pull is applied (and judged) first, so it is never
+    overwritten blind (logic/catch_up.py); then what is still queued is sent."""
+    from bookinghub.beds24.logic.catch_up import catch_up  # (it applies bookings: apply.py imports this module)
+
+    caught_up = catch_up(prop, beds24, stored)
+    if caught_up is None:
+        return "gone"
+    pending = _pending(caught_up)
+    if not pending:
+        return "superseded"  # Beds24's change settled every field (its value won, or a person decides)
+    fields: dict[str, Any] = {}
+    for name, value in pending.items():
+        fields |= beds24_fields(name, value)
+    return pending, beds24.modify_bookings({int(stored["beds24_booking_id"]): fields})[0]
+
+
+def _pending(stored: dict[str, Any]) -> dict[str, Any]:
+    """The fields queued for Beds24, with the hub's current values."""
+    return {name: stored.get(name) for name, m in markers_of(stored).items() if m.get("sync") == QUEUED}
 
 
 def _record_result(reservation_id: str, pending: dict[str, Any], result: WriteResult) -> str:

@@ -36,6 +36,9 @@ from bookinghub.conflicts.models import (
 
 CONFLICT_NAMESPACE = uuid.UUID("0b7e52a4-6f61-4d2c-9a3e-15c1f4a9e8d2")
 MARKERS = "hub_edits"  # the attribute holding the markers
+# A marker's write-back state, where the source takes the hub's values through a queue (Beds24:
+# beds24/logic/writeback.py): `sync` queued | synced | failed, and its details
+WRITE_BACK_KEYS = ("sync", "sync_conflict", "sync_error", "synced_at", "queued_at")
 
 # Which group each field an operator may edit belongs to; a field not listed never conflicts.
 BOOKING_GROUPS: dict[str, Group] = {
@@ -98,6 +101,10 @@ def mark_hub_edit(
         marker = markers.get(name)
         # (a `base` of None is not stored: DynamoDB maps drop nulls)
         base = marker.get("base") if marker else stored.get(name)
+        if marker and marker.get("sync") == "synced" and not marker.get("conflict"):
+            # The source has the hub's value since its write-back: that is what the new edit changes
+            base = stored.get(name)
+            marker = {k: v for k, v in marker.items() if k not in WRITE_BACK_KEYS}
         if value == base and not (marker and marker.get("conflict")):
             markers.pop(name, None)  # back to what the source has: nothing differs any more
             continue
@@ -338,6 +345,8 @@ def decide(
             record = settled_by_rule(record, "hub_kept", hub_value, now=now, sync_back=sync_back)
         else:  # manual: the field waits for a person; the change's other fields apply
             decision.held.append(name)
-            markers[name] = {**marker, "conflict": cid, "source": value}
+            # (a write-back still queued waits too: sending it would overwrite the source's change)
+            kept = {k: v for k, v in marker.items() if k not in WRITE_BACK_KEYS}
+            markers[name] = {**kept, "conflict": cid, "source": value}
         decision.records.append(record)
     return decision
