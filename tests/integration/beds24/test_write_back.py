@@ -231,3 +231,45 @@ def test_a_booking_deleted_at_beds24_is_not_written_back(aws: LocalResources, be
     after = reservation(booking_id)
     assert after is not None
     assert after["deleted"] is True
+
+
+def test_a_lost_queue_message_is_sent_by_the_sweep_and_written_once(
+    aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from botocore.exceptions import EndpointConnectionError
+
+    from bookinghub.beds24.dal import write_index
+    from bookinghub.beds24.logic import write_sweep, writeback
+    from infra.local.invoke import invoke
+    from tests.conftest import load_event
+
+    booking_id, stored = _reservation_of(aws, beds24)
+
+    def sqs_down(*_: Any, **__: Any) -> str:
+        raise EndpointConnectionError(endpoint_url="https://sqs.us-east-1.amazonaws.com")
+
+    sent = writeback.send_write
+    monkeypatch.setattr(writeback, "send_write", sqs_down)
+    status, body = _patch(stored["id"], {"arrival": day(11)})
+    assert status == 200, body  # the edit stands ...
+    assert queued(aws, "Beds24Writes") == 0  # ... though its message was never sent
+    monkeypatch.setattr(writeback, "send_write", sent)  # SQS is back
+
+    # Not overdue yet (a message may still be on its way): the scheduled sweep leaves it
+    assert invoke("beds24_write_sweeper", load_event("beds24_write_sweeper/sweep")) == {"requeued": 0}
+    later = time.time() + write_index.GRACE_SECONDS + 1
+    assert write_sweep.sweep(now=later) == 1
+    assert write_sweep.sweep(now=later) == 0  # pushed on: one message, not one per sweep
+    assert queued(aws, "Beds24Writes") == 1
+
+    beds24.reset_calls()
+    assert drain(aws, *WRITES) == (1, 0)
+    assert beds24.booking(booking_id)["arrival"] == day(11)
+    assert reservation(booking_id)["hub_edits"]["arrival"]["sync"] == "synced"  # type: ignore[index]
+    much_later = later + 10 * write_index.GRACE_SECONDS
+    assert write_index.overdue(write_sweep.to_iso_at(much_later), limit=10) == []  # no longer pending
+    assert write_sweep.sweep(now=much_later) == 0
+    assert drain(aws, *WRITES) == (0, 0)
+    assert len(beds24.calls(path="/v2/bookings", method="POST")) == 1  # written exactly once

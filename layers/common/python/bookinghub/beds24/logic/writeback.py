@@ -26,6 +26,7 @@ from bookinghub.beds24.client.api import (
 )
 from bookinghub.beds24.dal import properties as property_store
 from bookinghub.beds24.dal import reservations as reservation_store
+from bookinghub.beds24.dal import write_index
 from bookinghub.beds24.dal.queues import send_write
 from bookinghub.beds24.logic.calls import call_logger
 from bookinghub.beds24.logic.properties import NotConfigured, client_for
@@ -42,22 +43,31 @@ _RACE_RETRIES = 3
 
 
 def queue_markers(markers: dict[str, dict[str, Any]], fields: list[str], *, conflict_id: str | None = None) -> None:
-    """Mark these fields' markers queued for the write-back (in place); the caller stores them, then
-    calls `send_pending`."""
+    """Mark these fields' markers queued for the write-back (in place); the caller stores them (the write
+    indexes the reservation as pending, dal/write_index.py), then calls `send_pending`."""
+    now = iso_now()
     for name in fields:
         if name in markers:
             marker = {k: v for k, v in markers[name].items() if k not in ("sync_error", "synced_at")}
-            markers[name] = {**marker, "sync": QUEUED} | ({"sync_conflict": conflict_id} if conflict_id else {})
+            queued = {"sync": QUEUED, "queued_at": now} | ({"sync_conflict": conflict_id} if conflict_id else {})
+            markers[name] = {**marker, **queued}
 
 
 def has_queued(markers: dict[str, Any] | None) -> bool:
-    return any(isinstance(m, dict) and m.get("sync") == QUEUED for m in (markers or {}).values())
+    return any(write_index.is_queued(m) for m in (markers or {}).values())
 
 
 def send_pending(reservation_id: str, markers: dict[str, Any] | None) -> None:
-    """Queue the write-back when something waits for it (after the write that marked it)."""
-    if has_queued(markers):
+    """Queue the write-back when something waits for it (after the write that marked it). A failed send
+    loses nothing: that write indexed the reservation as pending, and once overdue the sweep queues it
+    (logic/write_sweep.py); the caller's own change stands."""
+    if not has_queued(markers):
+        return
+    try:
         send_write(reservation_id)
+    except Exception:  # (whatever SQS or the network raised: the sweep is the retry)
+        logger.exception("beds24 write-back not queued: the sweep queues it", extra={"reservation_id": reservation_id})
+        emit_metric("Beds24WriteQueueFailed", provider="beds24", integration_type="sync_back")
 
 
 def parse_message(body: str) -> str:
