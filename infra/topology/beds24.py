@@ -7,6 +7,7 @@ Route/trigger -> function (functions/<name>/handler.py, which calls bookinghub/b
   Beds24Sync queue                        -> beds24_sync (re-queues itself to continue a run)
   /api/integrations/beds24/properties, /sync, /runs, /reservations[/{id}] -> beds24_admin
   Beds24Writes queue                      -> beds24_writes (the hub's values sent to Beds24: POST /bookings)
+  schedule (every 5 min)                  -> beds24_write_sweeper -> Beds24Writes (write-backs whose message was lost)
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ FUNCTIONS: tuple[Function, ...] = (
             kms_encrypt=True,
             kms_decrypt=True,
         ),
+    ),
+    Function(
+        name="beds24_write_sweeper",
+        description="Every 5 minutes: re-queues Beds24 write-backs whose queue message was lost (overdue)",
+        timeout_seconds=60,
+        schedules=(Schedule("beds24-write-sweep", "rate(5 minutes)"),),
+        access=Access(read_tables=("Bookings",), write_tables=("Bookings",), send_queues=("Beds24Writes",)),
     ),
     Function(
         name="beds24_sync",

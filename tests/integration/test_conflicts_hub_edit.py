@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.integration.admin.conftest import RIVAL_ORG, call_admin, claims
-from tests.integration.conftest import snapshot_tables
+from tests.integration.conftest import booking_item, post_sync, seed_body, snapshot_tables
 from tests.integration.test_conflicts import ADMIN, AFTER_EDIT, D1, D2, D3, SOURCES, conflicts, moment, set_rule
 
 
@@ -154,3 +154,55 @@ def test_a_hub_edit_conflict_keeps_to_its_tenancy_and_bad_input_writes_nothing(t
     assert listed["conflicts"] == []
     code, _, _ = call_admin("GET", f"/api/conflicts/{record['id']}", caller=rival)
     assert code == 404
+
+
+def test_a_full_payload_stamps_only_the_columns_it_changes(test_website: Any) -> None:
+    """A website sends its whole booking on every change: the columns it repeats are not the source's
+    changes, so an operator's edit of them on the version read before is no conflict; of the one it
+    changed, it is."""
+    booking_id = SOURCES["website"].create()
+    read = _version("website", booking_id)  # the operator reads the booking ...
+    full = seed_body(activity_date=D1, created_at=None, event="booking.updated", version=2, guest_count=5)
+    status, answer = post_sync({**full, "updated_at": moment(AFTER_EDIT)})  # ... the website changes one field
+    assert status == 200, answer
+    item = booking_item(booking_id)
+    assert item is not None
+    assert [name for name in item if name.startswith("source_v#")] == ["source_v#guest_count"]
+
+    body = {"activity_date": D2, "time_slot": "11:00", "guest_count": 6}
+    code, edited = _edit(booking_id, body, read)  # ... the edit, of that field and two others
+    assert code == 200, edited
+    assert edited["conflict_fields"] == ["guest_count"]
+    stored = SOURCES["website"].stored(booking_id)
+    assert (stored["activity_date"], stored["time_slot"], stored["guest_count"]) == (D2, "11:00", 5)  # source_wins
+    assert [c["field"] for c in conflicts(booking_id=booking_id)] == ["guest_count"]
+
+
+def test_a_column_changed_between_the_read_and_the_write_is_stamped(
+    test_website: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write requires the columns it leaves unstamped to hold the value read: an older change landing
+    in between (which this one overrides) fails it, and the retry stamps the column it then changes."""
+    from bookinghub.bookings.dal import bookings
+
+    booking_id = SOURCES["website"].create()
+    read_columns = bookings._stored_columns
+    reads: list[int] = []
+
+    def changed_meanwhile(*args: Any) -> Any:
+        stored = read_columns(*args)
+        reads.append(len(reads))
+        if len(reads) == 1:  # the website's older change of the slot lands just after this sync's read
+            older = seed_body(created_at=None, event="booking.updated", version=2, time_slot="12:00")
+            assert post_sync({**older, "updated_at": moment(AFTER_EDIT)})[0] == 200
+        return stored
+
+    monkeypatch.setattr(bookings, "_stored_columns", changed_meanwhile)
+    full = seed_body(created_at=None, event="booking.updated", version=3, guest_count=5)  # time_slot 10:00
+    status, answer = post_sync({**full, "updated_at": moment(AFTER_EDIT)})
+    assert status == 200, answer
+    assert len(reads) == 3  # this sync's read, the older change's, and this sync's again for its retry
+    item = booking_item(booking_id)
+    assert item is not None
+    assert (item["time_slot"], item["guest_count"], item["version"]) == ("10:00", 5, 3)
+    assert (item["source_v#time_slot"], item["source_v#guest_count"]) == (3, 3)  # both changed by version 3

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bookinghub.beds24.client.api import Beds24Client, Beds24Error, Beds24Unavailable
-from bookinghub.beds24.logic.writeback import beds24_fields, parse_message, queue_markers
-from bookinghub.conflicts.logic.detect import BookingRef, decide
+from bookinghub.beds24.dal import write_index
+from bookinghub.beds24.logic.writeback import beds24_fields, has_queued, parse_message, queue_markers
+from bookinghub.conflicts.logic.detect import BookingRef, decide, mark_hub_edit
 from bookinghub.conflicts.logic.hub_edit import plan_hub_edit
 from bookinghub.conflicts.models import DEFAULT_RULES
+from bookinghub.core.clock import to_iso
 from bookinghub.core.errors import InvalidPayload
 
 BASE = "https://beds24.example.com/api/v2"
@@ -182,3 +185,50 @@ def test_a_manual_hub_edit_conflict_holds_the_operators_value_and_follows_the_so
         "2027-02-03",
         "2027-02-07",
     )
+
+
+def queued_edit() -> dict[str, Any]:
+    markers = {"arrival": {"at": "2027-01-01T10:00:00Z", "by": "ops", "base": "2027-02-01"}}
+    queue_markers(markers, ["arrival"])
+    return {"arrival": "2027-02-03", "hub_edits": markers}
+
+
+def test_a_manual_conflict_found_before_the_write_back_cancels_the_queued_send() -> None:
+    """The write-back's catch-up (logic/catch_up.py) applies Beds24's unseen change: under `manual` the
+    field waits for a person, so nothing of it stays queued for Beds24."""
+    rules = {**DEFAULT_RULES, "dates": "manual"}
+    decision = decide(
+        REF,
+        queued_edit(),
+        {"arrival": "2027-02-09"},
+        rules,  # type: ignore[arg-type]
+        source="beds24:p",
+        source_time="2027-01-01T10:00:03Z",
+        now="2027-01-01T10:00:04Z",
+        accepts_writes=True,
+    )
+    assert decision.held == ["arrival"]
+    marker = decision.markers["arrival"]
+    assert marker["conflict"] == decision.records[0].id
+    assert not set(marker) & {"sync", "queued_at", "sync_conflict"}
+    assert not has_queued(decision.markers)
+
+
+def test_a_re_edit_of_a_synced_field_is_based_on_the_value_beds24_has_since() -> None:
+    stored = synced()  # the hub's 2027-02-03 reached Beds24
+    markers = mark_hub_edit(stored, {"arrival": "2027-02-04"}, kind="reservation", actor="ops", now="2027-01-02T09:00Z")
+    assert markers["arrival"]["base"] == "2027-02-03"
+    assert "sync" not in markers["arrival"]
+    back = mark_hub_edit(stored, {"arrival": "2027-02-03"}, kind="reservation", actor="ops", now="2027-01-02T09:00Z")
+    assert back == {}  # what Beds24 has: nothing left to write
+
+
+def test_a_queued_write_back_is_indexed_until_nothing_is_queued() -> None:
+    reservation = queued_edit()
+    queued_at = reservation["hub_edits"]["arrival"]["queued_at"]
+    keys = write_index.index_keys("r-1", reservation["hub_edits"])
+    due = datetime.fromisoformat(queued_at.replace("Z", "+00:00")) + timedelta(seconds=write_index.GRACE_SECONDS)
+    assert keys == {"GSI2PK": "BEDS24_WRITES", "GSI2SK": f"{to_iso(due)}#r-1"}
+    assert write_index.index_keys("r-1", reservation["hub_edits"], deleted=True) == {}
+    assert write_index.index_keys("r-1", synced()["hub_edits"]) == {}
+    assert write_index.index_keys("r-1", None) == {}

@@ -142,3 +142,134 @@ def test_a_versioned_edit_of_a_field_beds24_changed_since_follows_the_rule(
     sync(aws, "full")  # the echo: no new conflict
     status_, listed, _ = admin_call("GET", "/api/conflicts", caller=claims("admin"))
     assert len(listed["conflicts"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("rule", "beds24_keeps", "hub_keeps", "status", "posts"),
+    [
+        ("manual", 12, 11, "open", 0),  # Beds24's change stays until a person chooses
+        ("source_wins", 12, 12, "resolved", 0),
+        ("newest_wins", 12, 12, "resolved", 0),  # Beds24's change is the later one
+        ("hub_wins", 11, 11, "resolved", 1),  # judged, then the hub's value is written again
+    ],
+)
+def test_a_beds24_change_the_hub_has_not_pulled_is_not_overwritten_by_the_write_back(
+    aws: LocalResources,
+    beds24: Sandbox,
+    prop: Any,
+    rule: str,
+    beds24_keeps: int,
+    hub_keeps: int,
+    status: str,
+    posts: int,
+) -> None:
+    code, body, _ = admin_call("PUT", "/api/conflicts/rules", caller=claims("admin"), body={"rules": {"dates": rule}})
+    assert code == 200, body
+    booking_id, stored = _reservation_of(aws, beds24)
+    assert _patch(stored["id"], {"arrival": day(11)})[0] == 200  # the operator's edit, queued for Beds24 ...
+    beds24.modify(booking_id, arrival=day(12))  # ... Beds24 changes the same field before the write-back runs
+    beds24.reset_calls()
+
+    assert drain(aws, *WRITES) == (1, 0)
+
+    assert len(beds24.calls(method="GET")) == 1  # the write-back read the booking at Beds24 first
+    assert len(beds24.calls(method="POST")) == posts
+    assert beds24.booking(booking_id)["arrival"] == day(beds24_keeps)
+    after = reservation(booking_id)
+    assert after is not None
+    assert after["arrival"] == day(hub_keeps)
+    assert after["modified_time"] == beds24.booking(booking_id)["modifiedTime"] or posts  # Beds24's change is in
+    status_, listed, _ = admin_call("GET", "/api/conflicts", caller=claims("admin"))
+    assert status_ == 200
+    (record,) = listed["conflicts"]
+    assert (record["field"], record["hub_value"], record["source_value"], record["status"]) == (
+        "arrival",
+        day(11),
+        day(12),
+        status,
+    )
+    if rule == "hub_wins":
+        assert record["sync_back"] == "synced"
+    if rule == "manual":
+        assert "sync" not in after["hub_edits"]["arrival"]  # nothing waits to be sent meanwhile
+        assert drain(aws, *WRITES) == (0, 0)
+        path = f"/api/conflicts/{record['id']}/resolve"
+        code, resolved, _ = admin_call("POST", path, caller=claims("admin"), body={"choice": "hub"})
+        assert code == 200, resolved
+        assert drain(aws, *WRITES) == (1, 0)  # the person's choice reaches Beds24
+        assert beds24.booking(booking_id)["arrival"] == day(11)
+
+
+def test_a_beds24_change_of_another_field_is_taken_and_the_edit_still_written(
+    aws: LocalResources, beds24: Sandbox, prop: Any
+) -> None:
+    booking_id, stored = _reservation_of(aws, beds24)
+    assert _patch(stored["id"], {"arrival": day(11)})[0] == 200
+    beds24.modify(booking_id, notes="arriving by boat")  # Beds24's own change, not pulled yet
+
+    assert drain(aws, *WRITES) == (1, 0)
+
+    at_beds24 = beds24.booking(booking_id)
+    assert (at_beds24["arrival"], at_beds24["notes"]) == (day(11), "arriving by boat")  # neither lost
+    after = reservation(booking_id)
+    assert after is not None
+    assert (after["arrival"], after["notes"]) == (day(11), "arriving by boat")
+    assert after["hub_edits"]["arrival"]["sync"] == "synced"
+    status, listed, _ = admin_call("GET", "/api/conflicts", caller=claims("admin"))
+    assert (status, listed["conflicts"]) == (200, [])
+
+
+def test_a_booking_deleted_at_beds24_is_not_written_back(aws: LocalResources, beds24: Sandbox, prop: Any) -> None:
+    booking_id, stored = _reservation_of(aws, beds24)
+    assert _patch(stored["id"], {"arrival": day(11)})[0] == 200
+    beds24.delete(booking_id)
+    beds24.reset_calls()
+
+    assert drain(aws, *WRITES) == (1, 0)
+
+    assert beds24.calls(method="POST") == []
+    after = reservation(booking_id)
+    assert after is not None
+    assert after["deleted"] is True
+
+
+def test_a_lost_queue_message_is_sent_by_the_sweep_and_written_once(
+    aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from botocore.exceptions import EndpointConnectionError
+
+    from bookinghub.beds24.dal import write_index
+    from bookinghub.beds24.logic import write_sweep, writeback
+    from infra.local.invoke import invoke
+    from tests.conftest import load_event
+
+    booking_id, stored = _reservation_of(aws, beds24)
+
+    def sqs_down(*_: Any, **__: Any) -> str:
+        raise EndpointConnectionError(endpoint_url="https://sqs.us-east-1.amazonaws.com")
+
+    sent = writeback.send_write
+    monkeypatch.setattr(writeback, "send_write", sqs_down)
+    status, body = _patch(stored["id"], {"arrival": day(11)})
+    assert status == 200, body  # the edit stands ...
+    assert queued(aws, "Beds24Writes") == 0  # ... though its message was never sent
+    monkeypatch.setattr(writeback, "send_write", sent)  # SQS is back
+
+    # Not overdue yet (a message may still be on its way): the scheduled sweep leaves it
+    assert invoke("beds24_write_sweeper", load_event("beds24_write_sweeper/sweep")) == {"requeued": 0}
+    later = time.time() + write_index.GRACE_SECONDS + 1
+    assert write_sweep.sweep(now=later) == 1
+    assert write_sweep.sweep(now=later) == 0  # pushed on: one message, not one per sweep
+    assert queued(aws, "Beds24Writes") == 1
+
+    beds24.reset_calls()
+    assert drain(aws, *WRITES) == (1, 0)
+    assert beds24.booking(booking_id)["arrival"] == day(11)
+    assert reservation(booking_id)["hub_edits"]["arrival"]["sync"] == "synced"  # type: ignore[index]
+    much_later = later + 10 * write_index.GRACE_SECONDS
+    assert write_index.overdue(write_sweep.to_iso_at(much_later), limit=10) == []  # no longer pending
+    assert write_sweep.sweep(now=much_later) == 0
+    assert drain(aws, *WRITES) == (0, 0)
+    assert len(beds24.calls(path="/v2/bookings", method="POST")) == 1  # written exactly once

@@ -34,6 +34,9 @@ Kind = Literal["booking", "reservation"]  # a hub booking (websites, PMS) or a B
 # Whether the resolved value went back to the source: queued on the delivery path, not needed (the
 # source already has it), or the source takes no writes from the hub (Beds24 today)
 SyncBack = Literal["queued", "synced", "failed", "not_needed", "unsupported"]
+# Found when the source's change met the hub's pending edit, or when an operator's versioned edit met the
+# source's change since (conflicts/logic/hub_edit.py)
+DetectedOn = Literal["source_change", "hub_edit"]
 
 
 class ConflictRecord(BaseModel):
@@ -55,9 +58,7 @@ class ConflictRecord(BaseModel):
     hub_changed_by: str | None = None
     source_changed_at: str | None = None  # the source's own clock, when the change says
     detected_at: str
-    # Found when the source's change met the hub's pending edit, or when an operator's versioned edit met
-    # the source's change since (conflicts/logic/hub_edit.py)
-    detected_on: Literal["source_change", "hub_edit"] = "source_change"
+    detected_on: DetectedOn = "source_change"
     status: Status
     outcome: Outcome
     resolved_value: Any = None

@@ -15,10 +15,11 @@ from bookinghub.aws.batch import batch_get, batch_write
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import to_attr, to_item
 from bookinghub.aws.query import query_items
+from bookinghub.beds24.dal import write_index
 from bookinghub.beds24.models.entities import Reservation
 from bookinghub.core.settings import get_settings
 
-_STORAGE = ("PK", "SK", "entity", "GSI1PK", "GSI1SK", "GSI3PK", "GSI3SK")
+_STORAGE = ("PK", "SK", "entity", "GSI1PK", "GSI1SK", "GSI3PK", "GSI3SK", *write_index.INDEX_ATTRIBUTES)
 
 
 def reservation_item(reservation: Reservation) -> dict[str, Any]:
@@ -33,6 +34,8 @@ def reservation_item(reservation: Reservation) -> dict[str, Any]:
     }
     # No guest index (GSI3): nothing reads a guest's reservations, and each write would copy the whole
     # reservation into it. Items written before keep their entry until rewritten.
+    # A write-back pending (kept by a pull's rewrite too): findable if its queue message was lost
+    item.update(write_index.index_keys(reservation.id, reservation.hub_edits, deleted=reservation.deleted))
     return item
 
 
@@ -138,6 +141,8 @@ def edit_item(
         sets["updated_by"] = updated_by
     if "arrival" in changed:  # the indexes sort by arrival
         sets["GSI1SK"] = f"{changed['arrival']}#{reservation_id}"
+    pending = write_index.index_keys(reservation_id, markers)  # (in the write that queues it, dal/write_index)
+    sets |= pending
     names = {"#m": MARKERS}
     values: dict[str, Any] = {}
     assignments = []
@@ -146,11 +151,14 @@ def edit_item(
         values[f":s{position}"] = to_attr(value)
         assignments.append(f"#s{position} = :s{position}")
     expression = "SET " + ", ".join(assignments)
+    removed = [] if pending else list(write_index.INDEX_ATTRIBUTES)
     if markers:
         values[":new"] = to_attr(markers)
         expression += ", #m = :new"
     else:
-        expression += " REMOVE #m"
+        removed.insert(0, "#m")
+    if removed:
+        expression += " REMOVE " + ", ".join(removed)
     conditions = ["attribute_exists(PK)", "deleted <> :true"]
     values[":true"] = to_attr(True)
     if read_markers:

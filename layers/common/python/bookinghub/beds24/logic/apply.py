@@ -84,10 +84,13 @@ def _classify(
     return "stale" if stored_source > source else None
 
 
-def apply_booking(prop: Beds24Property, booking: Beds24Booking, *, source: str, restore: bool = False) -> Outcome:
+def apply_booking(
+    prop: Beds24Property, booking: Beds24Booking, *, source: str, restore: bool = False, send_writes: bool = True
+) -> Outcome:
     """One booking (a webhook, a re-sync): written unless the hub already has it or something newer.
 
     `restore`: a reconciliation repairing from Beds24 may bring back a reservation the hub marked deleted.
+    `send_writes`: queue the write-back of what is left pending (not when the write-back itself applies it).
     """
     reservation_id = reservation_id_for(prop.organisation_id, booking.id)
     stored = store.get_reservations([reservation_id]).get(reservation_id)
@@ -107,7 +110,8 @@ def apply_booking(prop: Beds24Property, booking: Beds24Booking, *, source: str, 
     stays = (_stay(stored), _stay(reservation))
     if not store.put_if_newer(reservation, restore=restore, read_markers=_markers(stored), extra_items=extra):
         return Outcome("stale", reservation_id, stays=stays)
-    send_pending(reservation.id, reservation.hub_edits)  # again after any write: a lost send is re-sent
+    if send_writes:
+        send_pending(reservation.id, reservation.hub_edits)  # again after any write: a lost send is re-sent
     return Outcome("updated" if stored else "created", reservation_id, reservation.needs_attention, stays)
 
 

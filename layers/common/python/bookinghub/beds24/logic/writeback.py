@@ -3,7 +3,9 @@ with the hub's (or a merged) value, reaches Beds24 through POST /bookings.
 
 Durable and asynchronous: the edit marks each field's marker (`hub_edits`, bookinghub.conflicts)
 `sync: queued` in the same write as the edit, then queues the reservation's id (Beds24Writes). The consumer
-reads the reservation, sends every field still queued with the hub's current value, and records the
+reads the reservation, reads the booking at Beds24 and applies Beds24's change since the last pull first
+(logic/catch_up.py: the conflict rules judge it, so an unseen change is never overwritten), sends every
+field still queued with the hub's current value, and records the
 outcome on the markers (`synced` / `failed` with Beds24's error) and on the conflicts they came from. A
 redelivery finds nothing queued and sends nothing. A synced marker stays until Beds24 sends the hub's
 value back (the echo: the marker goes, no conflict); a Beds24 value older than the write-back is held
@@ -15,12 +17,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bookinghub.beds24.client.api import Beds24AuthError, Beds24Error, Beds24RateLimited, WriteResult
+from bookinghub.beds24.client.api import (
+    Beds24AuthError,
+    Beds24Client,
+    Beds24Error,
+    Beds24RateLimited,
+    WriteResult,
+)
 from bookinghub.beds24.dal import properties as property_store
 from bookinghub.beds24.dal import reservations as reservation_store
+from bookinghub.beds24.dal import write_index
 from bookinghub.beds24.dal.queues import send_write
 from bookinghub.beds24.logic.calls import call_logger
 from bookinghub.beds24.logic.properties import NotConfigured, client_for
+from bookinghub.beds24.models.entities import Beds24Property
 from bookinghub.conflicts.dal import store as conflict_store
 from bookinghub.conflicts.logic.detect import MARKERS, markers_of
 from bookinghub.core.clock import iso_now
@@ -33,22 +43,31 @@ _RACE_RETRIES = 3
 
 
 def queue_markers(markers: dict[str, dict[str, Any]], fields: list[str], *, conflict_id: str | None = None) -> None:
-    """Mark these fields' markers queued for the write-back (in place); the caller stores them, then
-    calls `send_pending`."""
+    """Mark these fields' markers queued for the write-back (in place); the caller stores them (the write
+    indexes the reservation as pending, dal/write_index.py), then calls `send_pending`."""
+    now = iso_now()
     for name in fields:
         if name in markers:
             marker = {k: v for k, v in markers[name].items() if k not in ("sync_error", "synced_at")}
-            markers[name] = {**marker, "sync": QUEUED} | ({"sync_conflict": conflict_id} if conflict_id else {})
+            queued = {"sync": QUEUED, "queued_at": now} | ({"sync_conflict": conflict_id} if conflict_id else {})
+            markers[name] = {**marker, **queued}
 
 
 def has_queued(markers: dict[str, Any] | None) -> bool:
-    return any(isinstance(m, dict) and m.get("sync") == QUEUED for m in (markers or {}).values())
+    return any(write_index.is_queued(m) for m in (markers or {}).values())
 
 
 def send_pending(reservation_id: str, markers: dict[str, Any] | None) -> None:
-    """Queue the write-back when something waits for it (after the write that marked it)."""
-    if has_queued(markers):
+    """Queue the write-back when something waits for it (after the write that marked it). A failed send
+    loses nothing: that write indexed the reservation as pending, and once overdue the sweep queues it
+    (logic/write_sweep.py); the caller's own change stands."""
+    if not has_queued(markers):
+        return
+    try:
         send_write(reservation_id)
+    except Exception:  # (whatever SQS or the network raised: the sweep is the retry)
+        logger.exception("beds24 write-back not queued: the sweep queues it", extra={"reservation_id": reservation_id})
+        emit_metric("Beds24WriteQueueFailed", provider="beds24", integration_type="sync_back")
 
 
 def parse_message(body: str) -> str:
@@ -93,19 +112,15 @@ def process_write(reservation_id: str, *, receive_count: int = 1) -> str:
     if stored is None or stored.get("deleted"):
         logger.info("beds24 write-back: reservation gone", extra={"reservation_id": reservation_id})
         return "gone"
-    pending = {name: stored.get(name) for name, m in markers_of(stored).items() if m.get("sync") == QUEUED}
+    pending = _pending(stored)
     if not pending:
         return "nothing"  # a redelivery (or a later edit's message already sent these)
     prop = property_store.get_property(str(stored["organisation_id"]), str(stored["property_id"]))
     if prop is None:
         return _record(reservation_id, pending, FAILED, "the Beds24 property is no longer configured")
-    fields: dict[str, Any] = {}
-    for name, value in pending.items():
-        fields |= beds24_fields(name, value)
-    booking_id = int(stored["beds24_booking_id"])
     try:
         beds24 = client_for(prop, on_call=call_logger(prop))
-        result = beds24.modify_bookings({booking_id: fields})[0]
+        sent = _catch_up_and_send(prop, beds24, stored)
     except Beds24RateLimited as limited:
         send_write(reservation_id, delay_seconds=int(limited.retry_after_seconds) + 1)  # never counts to the DLQ
         return "postponed"
@@ -117,7 +132,33 @@ def process_write(reservation_id: str, *, receive_count: int = 1) -> str:
         if receive_count >= MAX_RECEIVES:
             _record(reservation_id, pending, FAILED, str(error))
         raise
-    return _record_result(reservation_id, pending, result)
+    if isinstance(sent, str):
+        return sent
+    return _record_result(reservation_id, *sent)
+
+
+def _catch_up_and_send(
+    prop: Beds24Property, beds24: Beds24Client, stored: dict[str, Any]
+) -> tuple[dict[str, Any], WriteResult] | str:
+    """Beds24's change since the hub's last pull is applied (and judged) first, so it is never
+    overwritten blind (logic/catch_up.py); then what is still queued is sent."""
+    from bookinghub.beds24.logic.catch_up import catch_up  # (it applies bookings: apply.py imports this module)
+
+    caught_up = catch_up(prop, beds24, stored)
+    if caught_up is None:
+        return "gone"
+    pending = _pending(caught_up)
+    if not pending:
+        return "superseded"  # Beds24's change settled every field (its value won, or a person decides)
+    fields: dict[str, Any] = {}
+    for name, value in pending.items():
+        fields |= beds24_fields(name, value)
+    return pending, beds24.modify_bookings({int(stored["beds24_booking_id"]): fields})[0]
+
+
+def _pending(stored: dict[str, Any]) -> dict[str, Any]:
+    """The fields queued for Beds24, with the hub's current values."""
+    return {name: stored.get(name) for name, m in markers_of(stored).items() if m.get("sync") == QUEUED}
 
 
 def _record_result(reservation_id: str, pending: dict[str, Any], result: WriteResult) -> str:

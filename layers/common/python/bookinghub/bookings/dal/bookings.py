@@ -1,9 +1,11 @@
 """Booking writes: one conditional write of the booking item, which also carries its change's event.
 
 The acknowledge path of an inbound sync is the API key lookup and this write (then a small sync log
-row, dal/logs.py). Conditions carry the rules that must hold under concurrency (one booking per source
-id, no column overwritten by an older change, no write for a redelivery); when one fails, DynamoDB hands
-back the stored booking (ReturnValuesOnConditionCheckFailure) so the caller can tell why without another
+row, dal/logs.py); an update first reads the stored values of its columns (one consistent GetItem, a
+fifth of a write's price), so that only the columns it changes are stamped as the source's
+(`source_v#`). Conditions carry the rules that must hold under concurrency (one booking per source id, no
+column overwritten by an older change, no write for a redelivery); when one fails, DynamoDB hands back
+the stored booking (ReturnValuesOnConditionCheckFailure) so the caller can tell why without another
 read. A failed condition writes nothing, so it leaves no event behind either.
 
 The change's event is stamped on the item itself (`event_id`, `origin`, `event_type`, and on an update
@@ -13,7 +15,8 @@ The change's event is stamped on the item itself (`event_id`, `origin`, `event_t
   `date_key` ({activity_date}#{id}: the sort key of the Bookings* indexes), `email_key` (the customer
   email lower-cased: BookingsByEmail), `search_name` (the name case-folded), version, created_at,
   updated_at (from the first update on), `order_key` (the creating change's) and `order_key#<column>`
-  (the change that last set the column, when that was not the creating one), `created_payload_hash` /
+  (the change that last set the column, when that was not the creating one), `source_v#<column>` (the
+  booking version at which the source last changed the column), `created_payload_hash` /
   `last_payload_hash`.
 """
 
@@ -26,7 +29,7 @@ from typing import Any
 
 from bookinghub.aws import keys
 from bookinghub.aws.clients import client
-from bookinghub.aws.codec import from_item, to_attr, to_item
+from bookinghub.aws.codec import from_attr, from_item, to_attr, to_item
 from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.core.settings import get_settings
 
@@ -185,6 +188,10 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
     """
     expr = _Expression()
     columns = _columns(change.fields)
+    # The stored values of the columns, to stamp only those the change changes (none to set: no read)
+    stored = _stored_columns(change.booking_id, columns) if columns else _NOT_READ
+    if stored is None and not may_create:
+        raise BookingConditionFailed(None)  # a partial change needs the booking: nothing to write
     always = {
         **_identity(change),
         **columns,
@@ -207,11 +214,14 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
         assignments.append(f"{expr.name(attr)} = if_not_exists({expr.name(attr)}, {expr.value(value)})")
     version = expr.name("version")
     assignments.append(f"{version} = if_not_exists({version}, {expr.value(0)}) + {expr.value(1)}")
-    # The booking version at which the source last set each column (a versioned operator's edit of a
-    # column the source set since is a conflict, bookinghub.conflicts.logic.hub_edit)
+    # The booking version at which the source last changed each column (a versioned operator's edit of a
+    # column the source changed since is a conflict, bookinghub.conflicts.logic.hub_edit). Only a value
+    # that differs from the stored one is stamped: a full payload repeats every column it does not change.
+    unchanged = _unchanged(stored, columns)
     for column in columns:
-        stamp = expr.name(f"{SOURCE_VERSION_PREFIX}{column}")
-        assignments.append(f"{stamp} = if_not_exists({version}, {expr.value(0)}) + {expr.value(1)}")
+        if column not in unchanged:
+            stamp = expr.name(f"{SOURCE_VERSION_PREFIX}{column}")
+            assignments.append(f"{stamp} = if_not_exists({version}, {expr.value(0)}) + {expr.value(1)}")
 
     # Not a redelivery of the last applied payload, and (when ordered) no column set by a newer change
     # (A booking created by a creation has no last hash until its first update)
@@ -220,9 +230,15 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
     older = _not_older(expr, ordered_columns, change.order_key, ties_apply=change.ties_apply) if change.ordered else []
     removals = _markers(expr, change, columns, assignments, older)
     fresh = " AND ".join([f"({not_redelivered})", *older])
-    if may_create:
+    if stored is not None and stored is not _NOT_READ:
+        # The unstamped columns still hold the value read: one changed since would be changed unstamped
+        same = [f"{expr.name(column)} = {expr.value(columns[column])}" for column in sorted(unchanged)]
+        condition = " AND ".join(["attribute_exists(PK)", fresh, *same])
+    elif may_create:
         # DynamoDB refuses redundant parentheses: the hash check alone is not wrapped twice
         condition = f"attribute_not_exists(PK) OR ({fresh if older else not_redelivered})"
+        if stored is None:  # absent when read: still absent, else a change created it since (unstamped)
+            condition = f"attribute_not_exists(PK) AND ({condition})"
     else:
         condition = f"attribute_exists(PK) AND {fresh}"
     request = {
@@ -236,6 +252,29 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
         _transact(request, change.extra_items, always.get("event_id"))
     else:
         _write("update_item", always.get("event_id"), **request)
+
+
+_NOT_READ: dict[str, Any] = {}  # a change with no column to set reads nothing (and stamps nothing)
+
+
+def _stored_columns(booking_id: str, columns: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored values of these columns (None: no such booking)."""
+    names = {f"#c{i}": column for i, column in enumerate(sorted(columns))}
+    response = client("dynamodb").get_item(
+        TableName=get_settings().bookings_table,
+        Key=to_item({"PK": keys.booking_pk(booking_id), "SK": keys.BOOKING_SK}),
+        ConsistentRead=True,  # (a read just after the source's previous change must see it)
+        ProjectionExpression=", ".join(["PK", *names]),
+        ExpressionAttributeNames=names,
+    )
+    return from_item(response["Item"]) if "Item" in response else None
+
+
+def _unchanged(stored: dict[str, Any] | None, columns: dict[str, Any]) -> set[str]:
+    """The columns whose value the change repeats (compared as stored: 3 and 3.0 are one number)."""
+    if not stored:
+        return set()
+    return {c for c, v in columns.items() if c in stored and from_attr(to_attr(v)) == stored[c]}
 
 
 def _markers(

@@ -23,10 +23,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bookinghub.conflicts.models import DEFAULT_RULES, ConflictRecord, Group, Kind, Rule
+from bookinghub.conflicts.models import (
+    DEFAULT_RULES,
+    ConflictRecord,
+    DetectedOn,
+    Group,
+    Kind,
+    Outcome,
+    Rule,
+    SyncBack,
+)
 
 CONFLICT_NAMESPACE = uuid.UUID("0b7e52a4-6f61-4d2c-9a3e-15c1f4a9e8d2")
 MARKERS = "hub_edits"  # the attribute holding the markers
+# A marker's write-back state, where the source takes the hub's values through a queue (Beds24:
+# beds24/logic/writeback.py): `sync` queued | synced | failed, and its details
+WRITE_BACK_KEYS = ("sync", "sync_conflict", "sync_error", "synced_at", "queued_at")
 
 # Which group each field an operator may edit belongs to; a field not listed never conflicts.
 BOOKING_GROUPS: dict[str, Group] = {
@@ -89,6 +101,10 @@ def mark_hub_edit(
         marker = markers.get(name)
         # (a `base` of None is not stored: DynamoDB maps drop nulls)
         base = marker.get("base") if marker else stored.get(name)
+        if marker and marker.get("sync") == "synced" and not marker.get("conflict"):
+            # The source has the hub's value since its write-back: that is what the new edit changes
+            base = stored.get(name)
+            marker = {k: v for k, v in marker.items() if k not in WRITE_BACK_KEYS}
         if value == base and not (marker and marker.get("conflict")):
             markers.pop(name, None)  # back to what the source has: nothing differs any more
             continue
@@ -173,6 +189,63 @@ def _settled_elsewhere(
     return False
 
 
+def new_conflict(
+    ref: BookingRef,
+    name: str,
+    group: Group,
+    rule: Rule,
+    *,
+    conflict_id: str,
+    source: str,
+    hub_value: Any,
+    source_value: Any,
+    hub_changed_at: str,
+    hub_changed_by: str | None,
+    source_changed_at: str | None,
+    detected_at: str,
+    base_value: Any = None,
+    detected_on: DetectedOn = "source_change",
+) -> ConflictRecord:
+    """An open conflict of one field of `ref` (the one builder of records: detect, proposals, hub edits)."""
+    return ConflictRecord(
+        id=conflict_id,
+        organisation_id=ref.organisation_id,
+        kind=ref.kind,
+        booking_id=ref.booking_id,
+        website_id=ref.website_id,
+        source=source,
+        field=name,
+        group=group,
+        rule=rule,
+        hub_value=hub_value,
+        source_value=source_value,
+        base_value=base_value,
+        hub_changed_at=hub_changed_at,
+        hub_changed_by=hub_changed_by,
+        source_changed_at=source_changed_at,
+        detected_at=detected_at,
+        detected_on=detected_on,
+        status="open",
+        outcome="pending",
+    )
+
+
+def settled_by_rule(
+    record: ConflictRecord, outcome: Outcome, value: Any, *, now: str, sync_back: SyncBack
+) -> ConflictRecord:
+    """The conflict as its rule settled it at once (`value`: the field's resulting value)."""
+    return record.model_copy(
+        update={
+            "status": "resolved",
+            "outcome": outcome,
+            "resolved_value": value,
+            "resolved_by": "rule",
+            "resolved_at": now,
+            "sync_back": sync_back,
+        }
+    )
+
+
 def _pending_proposal(
     ref: BookingRef,
     marker: dict[str, Any],
@@ -183,16 +256,13 @@ def _pending_proposal(
     source: str,
     source_time: str | None,
 ) -> ConflictRecord:
-    return ConflictRecord(
-        id=str(marker["conflict"]),
-        organisation_id=ref.organisation_id,
-        kind=ref.kind,
-        booking_id=ref.booking_id,
-        website_id=ref.website_id,
+    return new_conflict(
+        ref,
+        name,
+        group,
+        rule,
+        conflict_id=str(marker["conflict"]),
         source=source,
-        field=name,
-        group=group,
-        rule=rule,
         hub_value=marker.get("proposed"),
         source_value=value,
         hub_changed_at=str(marker.get("at")),
@@ -200,8 +270,6 @@ def _pending_proposal(
         source_changed_at=source_time,
         detected_at=str(marker.get("at")),
         detected_on="hub_edit",
-        status="open",
-        outcome="pending",
     )
 
 
@@ -248,16 +316,13 @@ def decide(
             winner = "source_wins" if newer else "hub_wins"
         known = marker.get("conflict")
         cid = str(known) if known else conflict_id(ref.booking_id, name, str(marker["at"]), marker.get("base"), value)
-        record = ConflictRecord(
-            id=cid,
-            organisation_id=ref.organisation_id,
-            kind=ref.kind,
-            booking_id=ref.booking_id,
-            website_id=ref.website_id,
+        record = new_conflict(
+            ref,
+            name,
+            group,
+            rule,
+            conflict_id=cid,
             source=source,
-            field=name,
-            group=group,
-            rule=rule,
             hub_value=hub_value,
             source_value=value,
             base_value=marker.get("base"),
@@ -265,40 +330,23 @@ def decide(
             hub_changed_by=marker.get("by"),
             source_changed_at=source_time,
             detected_at=now,
-            status="open",
-            outcome="pending",
         )
         decision.markers_changed = True
         if winner == "source_wins":
             decision.write[name] = value
             markers.pop(name)
-            record = record.model_copy(
-                update={
-                    "status": "resolved",
-                    "outcome": "source_applied",
-                    "resolved_value": value,
-                    "resolved_by": "rule",
-                    "resolved_at": now,
-                    "sync_back": "not_needed",
-                }
-            )
+            record = settled_by_rule(record, "source_applied", value, now=now, sync_back="not_needed")
         elif winner == "hub_wins":
             decision.held.append(name)
             # The source's latest value becomes the known base: the same value again is no new conflict
             markers[name] = {k: v for k, v in marker.items() if k not in ("conflict", "source")} | {"base": value}
             decision.corrections[name] = hub_value
-            record = record.model_copy(
-                update={
-                    "status": "resolved",
-                    "outcome": "hub_kept",
-                    "resolved_value": hub_value,
-                    "resolved_by": "rule",
-                    "resolved_at": now,
-                    "sync_back": "queued" if accepts_writes else "unsupported",
-                }
-            )
+            sync_back: SyncBack = "queued" if accepts_writes else "unsupported"
+            record = settled_by_rule(record, "hub_kept", hub_value, now=now, sync_back=sync_back)
         else:  # manual: the field waits for a person; the change's other fields apply
             decision.held.append(name)
-            markers[name] = {**marker, "conflict": cid, "source": value}
+            # (a write-back still queued waits too: sending it would overwrite the source's change)
+            kept = {k: v for k, v in marker.items() if k not in WRITE_BACK_KEYS}
+            markers[name] = {**kept, "conflict": cid, "source": value}
         decision.records.append(record)
     return decision

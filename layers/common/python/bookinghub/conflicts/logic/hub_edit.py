@@ -17,7 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bookinghub.conflicts.logic.detect import BookingRef, conflict_id, group_of, mark_hub_edit, markers_of
+from bookinghub.conflicts.logic.detect import (
+    BookingRef,
+    conflict_id,
+    group_of,
+    mark_hub_edit,
+    markers_of,
+    new_conflict,
+    settled_by_rule,
+)
 from bookinghub.conflicts.models import ConflictRecord, Group, Rule, SyncBack
 
 
@@ -57,16 +65,13 @@ def plan_hub_edit(
             continue  # hub-only
         rule = rules[group]
         hub_value, source_value = changed[name], stored.get(name)
-        record = ConflictRecord(
-            id=conflict_id(ref.booking_id, name, now, source_value, hub_value),
-            organisation_id=ref.organisation_id,
-            kind=ref.kind,
-            booking_id=ref.booking_id,
-            website_id=ref.website_id,
+        record = new_conflict(
+            ref,
+            name,
+            group,
+            rule,
+            conflict_id=conflict_id(ref.booking_id, name, now, source_value, hub_value),
             source=source,
-            field=name,
-            group=group,
-            rule=rule,
             hub_value=hub_value,
             source_value=source_value,
             base_value=None,  # the value the operator read is not known field by field
@@ -75,24 +80,12 @@ def plan_hub_edit(
             source_changed_at=source_time,
             detected_at=now,
             detected_on="hub_edit",
-            status="open",
-            outcome="pending",
         )
-        resolved = {"status": "resolved", "resolved_by": "rule", "resolved_at": now}
         if rule == "source_wins":
             apply.pop(name)
-            record = record.model_copy(
-                update={
-                    **resolved,
-                    "outcome": "source_applied",
-                    "resolved_value": source_value,
-                    "sync_back": "not_needed",
-                }
-            )
+            record = settled_by_rule(record, "source_applied", source_value, now=now, sync_back="not_needed")
         elif rule in ("hub_wins", "newest_wins"):
-            record = record.model_copy(
-                update={**resolved, "outcome": "hub_kept", "resolved_value": hub_value, "sync_back": sync_back}
-            )
+            record = settled_by_rule(record, "hub_kept", hub_value, now=now, sync_back=sync_back)
         else:  # manual: the source's value stays; the operator's waits for a person
             apply.pop(name)
             held[name] = {
