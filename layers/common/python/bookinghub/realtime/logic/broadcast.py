@@ -58,11 +58,11 @@ def broadcast(event: BookingDomainEvent, post: Post = management.post) -> Fanout
     # event that finds the key unwatched is before every subscription's start (it is in no key's order),
     # and one that finds it watched is placed, then handed to the subscribers read after placing
     watching = store.watched(filter_keys(event, user_id))
-    entry = timeline.append(event, user_id, watching)
-    if entry is None:
+    if not watching:  # in no timeline, to no one: no read or write more (a redelivery the same)
         metrics.add_metric(name="RealtimeEventsUnwatched", unit="Count", value=1)
         logger.debug("realtime event not watched", extra={"booking_id": event.booking_id})
         return Fanout()
+    entry = timeline.append(event, user_id, watching)
     result = fan_out(entry, post)
     metrics.add_metric(name="RealtimeFramesPosted", unit="Count", value=result.posted)
     logger.info(

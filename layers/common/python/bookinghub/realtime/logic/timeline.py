@@ -30,12 +30,10 @@ def is_booking_id(value: str) -> bool:
     return bool(_UUID.match(value))
 
 
-def append(event: BookingDomainEvent, user_id: str | None, watched: set[str] | None = None) -> TimelineEvent | None:
+def append(event: BookingDomainEvent, user_id: str | None, watched: set[str] | None = None) -> TimelineEvent:
     """The event's timeline entry, appended once however often the event is delivered: in its booking's
-    order and in each of its `watched` keys' (all when None); None, without a read or a write, when none
-    of its keys is watched (a redelivery of one that was placed is then finished only if any still is)."""
-    if watched is not None and not watched:
-        return None
+    order and in each of its other keys' that is `watched` (all when None). The broadcaster does not
+    call it when none of the event's keys is watched."""
     booking_key = f"booking_id:{event.booking_id}"
     marker = store.get_marker(event.event_id)
     for _ in range(APPEND_ATTEMPTS):
