@@ -5,8 +5,10 @@ topology's own tables, queues and key (infra/local/resources.create_resources) a
 (Rooms Event Hub, Beds24, a website's receiver) on loopback. Queues are drained as Lambda's event source
 mapping does (receive, invoke, delete) and the Bookings stream is handed to its consumers through the
 topology's filters: the booking's change to the outbox relay, the relay's timeline item to the realtime
-broadcaster (stage `realtime`: the event placed in the durable timeline of each filter key, and the
-query for each key's subscribers; there are none here, so no post_to_connection is priced).
+broadcaster (stage `realtime`: the one read of the event's four keys' watches; with nobody subscribed
+that is all, as no key's timeline is written. With `--subscribed`, one live subscriber per key (booking,
+website, customer, organisation: registered and watched before each event, unmetered), so the stage
+also prices the placement in each key's timeline, the subscriber queries and the four post_to_connection).
 bench/cost_meter.py counts every AWS call and sizes every item (the billing rules are there). The figures
 are per request, averaged over `--requests` after `--warm` unmetered requests (warm execution
 environments: cold starts are bench/cold_start.py's business).
@@ -61,7 +63,11 @@ PRICES = {
     "lambda_request": 0.20e-6,
     "lambda_gb_second": 0.0000133334,  # arm64
     "log_byte": 0.50 / 1024**3,  # CloudWatch Logs ingestion
+    "websocket_message": 1.00e-6,  # API Gateway WebSocket, per message of up to 32 KB (frames are smaller)
 }
+# --subscribed: one live subscriber per filter key of every event (the watched case)
+SUBSCRIBED = {"on": False}
+BENCH_MANAGEMENT_URL = "https://bench.execute-api.us-east-1.amazonaws.com/prod"  # moto's management API
 # Lambda's own START / END / REPORT lines for an invocation, ingested like ours (bytes, typical lengths)
 PLATFORM_LOG_BYTES = 320
 
@@ -394,6 +400,8 @@ def _relay_and_deliver(hub: Hub, meter: CostMeter, records: list[dict[str, Any]]
         result = hub.invoke("outbox_relay", {"Records": records})
         assert result == {"batchItemFailures": []}, result
     if events:
+        if SUBSCRIBED["on"]:
+            _subscribe_every_key(events)
         with meter.measuring("realtime") if metered else contextlib.nullcontext():
             result = hub.invoke("realtime_broadcaster", {"Records": events})
             assert result == {"batchItemFailures": []}, result
@@ -401,6 +409,26 @@ def _relay_and_deliver(hub: Hub, meter: CostMeter, records: list[dict[str, Any]]
         return  # an echo no subscription wants: decided by the relay, nothing for a consumer to run
     with meter.measuring("consumer") if metered else contextlib.nullcontext():
         hub.drain("BookingEvents", "booking_events")
+
+
+def _subscribe_every_key(records: list[dict[str, Any]]) -> None:
+    """One live subscriber (its own website-key connection) per filter key of each event, as a
+    subscribe leaves it: the key watched, the subscription live. Unmetered: subscribing is not the
+    entry point's cost."""
+    from bookinghub.aws.codec import from_item
+    from bookinghub.bookings.dal.logs import event_from_outbox_item
+    from bookinghub.realtime.dal import connections
+    from bookinghub.realtime.logic.broadcast import filter_keys, user_of
+    from bookinghub.realtime.logic.scope import Scope
+
+    scope = Scope.of_website(WEBSITE_ID, ORG)
+    for record in records:
+        event = event_from_outbox_item(from_item(record["dynamodb"]["NewImage"]))
+        for key in filter_keys(event, user_of(event)):
+            connection_id = f"bench-{key}"
+            connections.put_connection(connection_id, scope)
+            connections.watch(key)
+            connections.add_subscription(connection_id, key, scope, state="live")
 
 
 ECHOES = {"sync_webhook"}  # entry points whose downstream stages end in an echo the consumer skips
@@ -513,11 +541,12 @@ def measure(name: str, requests: int, warm: int) -> tuple[CostMeter, int]:
 
 
 def _reset_hub_caches() -> None:
-    from bookinghub.aws.clients import client
+    from bookinghub.aws.clients import client, endpoint_client
     from bookinghub.core.settings import get_settings
 
     get_settings.cache_clear()
     client.cache_clear()
+    endpoint_client.cache_clear()  # the management API's: hooked by this entry point's meter
     with contextlib.suppress(ImportError):
         from bookinghub.aws.kms import forget_decrypted
 
@@ -556,6 +585,7 @@ def dollars(use: StageUse, per: int) -> dict[str, float]:
         "Lambda requests": use.lambda_invocations * PRICES["lambda_request"] / per,
         "Lambda GB-s": use.lambda_gb_seconds * PRICES["lambda_gb_second"] / per,
         "CloudWatch Logs": use.log_bytes * PRICES["log_byte"] / per,
+        "WebSocket messages": use.calls["apigatewaymanagementapi.PostToConnection"] * PRICES["websocket_message"] / per,
     }
 
 
@@ -662,7 +692,13 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=2, help="unmetered requests first (warm environments)")
     parser.add_argument("--only", choices=sorted(ENTRY_POINTS), action="append")
     parser.add_argument("--listings", action="store_true", help="also what a status-filtered page reads")
+    parser.add_argument(
+        "--subscribed", action="store_true", help="one live real-time subscriber per filter key of every event"
+    )
     args = parser.parse_args()
+    if args.subscribed:
+        SUBSCRIBED["on"] = True
+        os.environ["REALTIME_MANAGEMENT_URL"] = BENCH_MANAGEMENT_URL
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     results = {}
     for name in args.only or ENTRY_POINTS:

@@ -95,3 +95,17 @@ def send(connection_id: str, posts: Posts, **message: Any) -> dict[str, Any] | N
     from bookinghub.realtime.logic.subscribe import handle
 
     return handle(connection_id, json.dumps(message), post=posts)
+
+
+# The shared keys of the test website's bookings (the seed booking's customer among them)
+SHARED_KEYS = ("website_id:test-website", "provider_id:demo-org", "user_id:john@example.com")
+
+
+@pytest.fixture
+def watching(test_website: Any) -> None:
+    """The test website's shared keys watched, as a subscriber would leave them: their events (and so the
+    bookings' own timelines) are placed without a subscription in the test itself."""
+    from bookinghub.realtime.dal.connections import watch
+
+    for key in SHARED_KEYS:
+        watch(key)

@@ -10,7 +10,7 @@ from bookinghub.aws.codec import to_item
 from tests.integration.conftest import TEST_KEY, outbox_events
 from tests.integration.realtime.conftest import Posts, make_booking, send, update_booking, website_connection
 
-pytestmark = pytest.mark.usefixtures("test_website")
+pytestmark = pytest.mark.usefixtures("test_website", "watching")
 
 
 def stream_event(items: list[dict[str, Any]]) -> dict[str, Any]:

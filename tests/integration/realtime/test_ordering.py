@@ -23,7 +23,7 @@ KEY = "website_id:test-website"
 FILTER = {"website_id": "test-website"}
 FROZEN_MS = int(time.time() * 1000)  # one millisecond, within the 7-day window
 
-pytestmark = pytest.mark.usefixtures("test_website")
+pytestmark = pytest.mark.usefixtures("test_website", "watching")
 
 
 def _event(n: int) -> Any:

@@ -20,7 +20,7 @@ from tests.integration.realtime.conftest import Posts, send, website_connection
 WEBSITE = "website_id:test-website"
 PROVIDER = "provider_id:demo-org"
 
-pytestmark = pytest.mark.usefixtures("test_website")
+pytestmark = pytest.mark.usefixtures("test_website", "watching")
 
 
 def _event(n: int, booking_id: str | None = None) -> Any:

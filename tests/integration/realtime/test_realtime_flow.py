@@ -123,6 +123,7 @@ def test_gone_connection_is_deleted_and_the_rest_still_receive(posts: Posts) -> 
     assert [e["sequence"] for e in posts.events("alive")] == [1, 2]
 
 
+@pytest.mark.usefixtures("watching")
 def test_redelivered_event_keeps_its_id_and_sequence(posts: Posts) -> None:
     from bookinghub.realtime.dal import timeline
 
@@ -136,6 +137,7 @@ def test_redelivered_event_keeps_its_id_and_sequence(posts: Posts) -> None:
     assert entries[0].id < entries[1].id
 
 
+@pytest.mark.usefixtures("watching")
 def test_catch_up_from_since_then_live_without_gap_or_duplicate(posts: Posts) -> None:
     booking = make_booking("rt-5")
     seen: set[str] = set()

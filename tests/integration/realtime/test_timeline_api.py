@@ -8,7 +8,7 @@ from infra import topology
 from tests.integration.admin.conftest import call_admin, claims
 from tests.integration.realtime.conftest import Posts, broadcast_all, make_booking, update_booking
 
-pytestmark = pytest.mark.usefixtures("test_website")
+pytestmark = pytest.mark.usefixtures("test_website", "watching")
 TIMELINE = topology.function("realtime_timeline")
 
 

@@ -4,6 +4,13 @@
   Subscription  PK=SUB#{filter key}      SK={connection id}  the scope again (the broadcaster checks
                 tenancy without another read), `state` replaying|live, `pending`, `position`
                 (the last timeline position of the filter's order the replay covered)
+  Watch         PK=WATCH#{filter key}    SK=WATCH            `expires_at`: the key is watched (its events
+                are placed in its timeline) until then: WATCH_SECONDS after its last subscribe or leave
+
+Why a watch: placing an event in a key's timeline costs about 10 write units; a key nobody subscribes to
+costs only the broadcaster's strongly consistent read of its watch item. A key stays watched for the
+resume window after its last subscriber left, so a client that dropped can resume with its cursor and
+miss nothing. A subscription marks its key watched before it reads its starting position (logic/subscribe.py).
 
 The broadcaster finds a filter's subscribers by the table's own key: one strongly consistent query, so
 a subscription is seen the moment it is registered (an index would be eventually consistent, and an
@@ -19,14 +26,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bookinghub.aws.batch import batch_get
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.core.settings import get_settings
 from bookinghub.realtime.logic.scope import Scope
-from bookinghub.realtime.models import MAX_SUBSCRIPTIONS
+from bookinghub.realtime.models import MAX_SUBSCRIPTIONS, TIMELINE_DAYS
 
 CONNECTION_SK = "CONN"
 LIFETIME_SECONDS = 2 * 3600 + 600
+WATCH_SK = "WATCH"
+# A watch is written at most once per WATCH_REFRESH_SECONDS per key (a busy key's subscribes read it only)
+WATCH_REFRESH_SECONDS = 600
+# From a subscribe (or a leave), the resume window, plus the longest a connection lives without a
+# $disconnect (a lost one refreshes nothing), plus the refresh's slack: a cursor from the connection's
+# last frame stays resumable for TIMELINE_DAYS, and every event it could miss meanwhile is placed
+WATCH_SECONDS = TIMELINE_DAYS * 86400 + LIFETIME_SECONDS + WATCH_REFRESH_SECONDS
 SubscriptionState = Literal["replaying", "live"]
 
 
@@ -83,10 +98,12 @@ def get_connection(connection_id: str) -> tuple[Scope, set[str], int] | None:
 
 
 def delete_connection(connection_id: str) -> None:
-    """The connection and every subscription it holds (idempotent)."""
+    """The connection and every subscription it holds (idempotent); their keys stay watched for the
+    resume window from now."""
     found = get_connection(connection_id)
     dynamodb = client("dynamodb")
     for filter_key in sorted(found[1]) if found else ():
+        watch(filter_key)
         dynamodb.delete_item(TableName=_table(), Key=_subscription_key(filter_key, connection_id))
     dynamodb.delete_item(TableName=_table(), Key=_connection_key(connection_id))
 
@@ -130,6 +147,7 @@ def add_subscription(connection_id: str, filter_key: str, scope: Scope, *, state
 
 
 def remove_subscription(connection_id: str, filter_key: str) -> None:
+    watch(filter_key)  # the resume window runs from the leave
     dynamodb = client("dynamodb")
     dynamodb.delete_item(TableName=_table(), Key=_subscription_key(filter_key, connection_id))
     with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):  # the connection is gone
@@ -204,6 +222,42 @@ def go_live(connection_id: str, filter_key: str, *, seen_pending: int, position:
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     return True
+
+
+# --- watches: which keys have their events placed in the timeline ----------------------------------------
+
+
+def _watch_key(filter_key: str) -> dict[str, str]:
+    return {"PK": f"WATCH#{filter_key}", "SK": WATCH_SK}
+
+
+def watch(filter_key: str, now: float | None = None) -> int:
+    """Mark the key watched for WATCH_SECONDS from now (written at most once per WATCH_REFRESH_SECONDS);
+    returns the watch's expiry. Only ever moved forwards."""
+    now = time.time() if now is None else now
+    until = int(now) + WATCH_SECONDS
+    dynamodb = client("dynamodb")
+    # An eventually consistent read can only be stale towards an earlier expiry (or none): a rewrite
+    response = dynamodb.get_item(TableName=_table(), Key=to_item(_watch_key(filter_key)))
+    current = int(from_item(response["Item"]).get("expires_at") or 0) if "Item" in response else 0
+    if current >= until - WATCH_REFRESH_SECONDS:
+        return current
+    with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):  # moved further meanwhile
+        dynamodb.put_item(
+            TableName=_table(),
+            Item=to_item({**_watch_key(filter_key), "filter_key": filter_key, "expires_at": until}),
+            ConditionExpression="attribute_not_exists(expires_at) OR expires_at < :until",
+            ExpressionAttributeValues=to_item({":until": until}),
+        )
+    return until
+
+
+def watched(filter_keys: list[str], now: float | None = None) -> set[str]:
+    """Which of the keys are watched now: one strongly consistent BatchGetItem (a watch written a moment
+    ago by a subscribe must be seen, see logic/broadcast.py). TTL deletes lazily: the expiry is checked."""
+    now = time.time() if now is None else now
+    items = batch_get(_table(), [_watch_key(key) for key in filter_keys]) if filter_keys else []
+    return {str(item["filter_key"]) for item in items if int(item.get("expires_at") or 0) > now}
 
 
 def _subscription(item: dict[str, Any]) -> Subscription:

@@ -151,12 +151,16 @@ def last_position(filter_key: str) -> int:
     return counter(filter_key)[0]
 
 
-def put_copies(event: TimelineEvent, *, fresh: bool = False) -> dict[str, int]:
-    """Place the event in the order of each of its filter keys (idempotent: a key where it was placed
-    already keeps that position); returns its position per key. `fresh`: its id was minted just now, so
-    no earlier delivery can have placed it. Raises SequenceTaken if its sequence went to another event."""
+def put_copies(event: TimelineEvent, *, fresh: bool = False, only: set[str] | None = None) -> dict[str, int]:
+    """Place the event in its booking's order and in the order of each of its other filter keys that is
+    in `only` (all when None: the watched ones, see dal/connections.py), idempotently: a key where it
+    was placed already keeps that position; returns its position per key. A redelivery also finishes
+    the keys an earlier delivery recorded in the placement. `fresh`: its id was minted just now, so no
+    earlier delivery can have placed it. Raises SequenceTaken if its sequence went to another event."""
     keys = event.filter_keys()  # the booking's first
-    booking_key, shared = keys[0], keys[1:]
+    booking_key = keys[0]
+    intents = None if fresh else placement(event.id)
+    shared = [key for key in keys[1:] if only is None or key in only or key in (intents or {})]
     body_placed = False
     if not fresh and counter(booking_key)[0] >= event.sequence:  # placed by an earlier delivery, or taken
         holder = _id_at(booking_key, event.sequence)
@@ -164,7 +168,6 @@ def put_copies(event: TimelineEvent, *, fresh: bool = False) -> dict[str, int]:
             raise SequenceTaken(f"sequence {event.sequence} of booking {event.booking_id} is {holder}'s")
         body_placed = True
     known = {key: counter(key)[0] for key in shared}
-    intents = None if fresh else placement(event.id)
     if intents is None:
         intents = {booking_key: event.sequence, **{key: n + 1 for key, n in known.items()}}
         # Before any entry: a client can only hold an id whose placement is recorded

@@ -1,5 +1,7 @@
 """The broadcaster: a booking domain event -> the timeline -> every subscription that matches it.
 
+Only the watched keys (dal/connections.py: subscribed to now, or within the resume window) get the
+event in their timeline; an event none of whose keys is watched costs one BatchGetItem and no write.
 Appending comes first, so a subscriber that is replaying finds the event in the timeline, and one that
 reconnects later can catch up on it. A subscription only gets events of bookings its scope may read.
 A gone connection (410) is forgotten; a throttled post fails the event after the other posts, so it is
@@ -39,8 +41,28 @@ def user_of(event: BookingDomainEvent) -> str | None:
     return str(email).strip().lower() if email else None
 
 
+def filter_keys(event: BookingDomainEvent, user_id: str | None) -> list[str]:
+    """The keys a booking event can be subscribed by: its booking, website, customer and organisation."""
+    values = [
+        ("booking_id", event.booking_id),
+        ("website_id", event.website_id),
+        ("user_id", user_id),
+        ("provider_id", event.organisation_id),
+    ]
+    return [f"{name}:{value}" for name, value in values if value]
+
+
 def broadcast(event: BookingDomainEvent, post: Post = management.post) -> Fanout:
-    entry = timeline.append(event, user_of(event))
+    user_id = user_of(event)
+    # Read before placing: a subscription marks its key watched before it reads where it starts, so an
+    # event that finds the key unwatched is before every subscription's start (it is in no key's order),
+    # and one that finds it watched is placed, then handed to the subscribers read after placing
+    watching = store.watched(filter_keys(event, user_id))
+    if not watching:  # in no timeline, to no one: no read or write more (a redelivery the same)
+        metrics.add_metric(name="RealtimeEventsUnwatched", unit="Count", value=1)
+        logger.debug("realtime event not watched", extra={"booking_id": event.booking_id})
+        return Fanout()
+    entry = timeline.append(event, user_id, watching)
     result = fan_out(entry, post)
     metrics.add_metric(name="RealtimeFramesPosted", unit="Count", value=result.posted)
     logger.info(
@@ -85,7 +107,7 @@ def _live_targets(entry: TimelineEvent, result: Fanout) -> list[tuple[str, str]]
     """(connection id, subscription key) of every subscriber that should get `entry` now; a subscriber
     still replaying gets it from its replay instead (counted as deferred)."""
     targets: list[tuple[str, str]] = []
-    for key in entry.filter_keys():
+    for key in entry.positions:  # only the keys it was placed in: a subscriber's start is before the rest
         for subscription in store.subscribers(key):
             if not subscription.scope.sees(entry.organisation_id, entry.website_id):
                 continue

@@ -11,6 +11,9 @@ A subscribe with `since` must replay what was missed and then go live with no ga
 Without `since` the same path runs from the filter's last position, so no event falls between the ack
 and the first live one.
 
+First of all the key is marked watched (dal/connections.py): only watched keys get their events placed
+in the timeline, from the watch on (so `since: "origin"` replays from when the key was first watched).
+
 Cursors are positions in the filter key's durable order (dal/timeline.py), found from `since=<event id>`.
 Stored order has no gaps, but live frames can arrive out of it (two broadcasters post in parallel), so
 the client's last id need not cover everything before it. A client that sends `seen` (the ids it got
@@ -106,6 +109,9 @@ def subscribe(connection_id: str, scope: Scope, message: Subscribe, post: Post) 
         and id_millis(message.since) < (time.time() - TIMELINE_DAYS * 86400) * 1000
     ):
         raise ProtocolError("CURSOR_EXPIRED", f"since is older than the {TIMELINE_DAYS}-day timeline", key)
+    # Watched before the start is read: a broadcaster that then finds the key unwatched read it before
+    # this write, so its event takes no position in the key at all (it is before this subscription)
+    store.watch(key)
     cursor: str | None
     position: int
     if origin:

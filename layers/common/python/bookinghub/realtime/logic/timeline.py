@@ -30,8 +30,10 @@ def is_booking_id(value: str) -> bool:
     return bool(_UUID.match(value))
 
 
-def append(event: BookingDomainEvent, user_id: str | None) -> TimelineEvent:
-    """The event's timeline entry, appended once however often the event is delivered."""
+def append(event: BookingDomainEvent, user_id: str | None, watched: set[str] | None = None) -> TimelineEvent:
+    """The event's timeline entry, appended once however often the event is delivered: in its booking's
+    order and in each of its other keys' that is `watched` (all when None). The broadcaster does not
+    call it when none of the event's keys is watched."""
     booking_key = f"booking_id:{event.booking_id}"
     marker = store.get_marker(event.event_id)
     for _ in range(APPEND_ATTEMPTS):
@@ -46,7 +48,7 @@ def append(event: BookingDomainEvent, user_id: str | None) -> TimelineEvent:
             entry = _entry(event, user_id, str(marker["id"]), int(marker["sequence"]))
             fresh = False  # a delivery that died part-way placed some of it (placed ones keep their position)
         try:
-            return replace(entry, positions=store.put_copies(entry, fresh=fresh))
+            return replace(entry, positions=store.put_copies(entry, fresh=fresh, only=watched))
         except store.SequenceTaken:
             # Another event of the booking took this sequence (this one was given up on, then sent again):
             # it takes the next one, under a new id (no client can hold the old one: it was never placed)

@@ -1,0 +1,171 @@
+"""Watched keys: an event is placed only in the timelines of keys subscribed to (or left within the
+resume window); a key nobody watches costs the broadcaster one read and no write."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import TEST_KEY, outbox_events
+from tests.integration.realtime.conftest import (
+    Posts,
+    make_booking,
+    send,
+    update_booking,
+    website_connection,
+)
+
+pytestmark = pytest.mark.usefixtures("test_website")
+WEBSITE = "website_id:test-website"
+
+
+def _timeline_items() -> list[dict[str, Any]]:
+    from bookinghub.aws.clients import client
+    from bookinghub.core.settings import get_settings
+
+    return client("dynamodb").scan(TableName=get_settings().realtime_timeline_table).get("Items") or []
+
+
+def _broadcast_next(booking_id: str, posts: Posts, done: set[str]) -> Any:
+    """The booking's oldest event not broadcast yet, as the stream delivers it."""
+    from bookinghub.bookings.dal.logs import event_from_outbox_item
+    from bookinghub.realtime.logic.broadcast import broadcast
+
+    item = next(i for i in sorted(outbox_events(booking_id), key=lambda i: i["SK"]) if i["event_id"] not in done)
+    done.add(item["event_id"])
+    return broadcast(event_from_outbox_item(item), post=posts)
+
+
+def test_an_event_of_unwatched_keys_writes_nothing(posts: Posts) -> None:
+    from bookinghub.aws.clients import client
+    from bookinghub.bookings.dal.logs import event_from_outbox_item
+    from bookinghub.realtime.logic.broadcast import broadcast
+
+    (item,) = outbox_events(make_booking("w-1"))
+    made: list[str] = []
+
+    def count(model: Any, **_: Any) -> None:
+        made.append(model.name)
+
+    events = client("dynamodb").meta.events
+    events.register("before-call.dynamodb.*", count)
+    try:
+        result = broadcast(event_from_outbox_item(item), post=posts)
+    finally:
+        events.unregister("before-call.dynamodb.*", count)
+    assert made == ["BatchGetItem"]  # the four keys' watches, nothing else
+    assert result.posted == 0
+    assert _timeline_items() == []
+
+
+def test_a_subscription_watches_its_key_and_only_that_key_is_placed(posts: Posts) -> None:
+    from bookinghub.realtime.dal import timeline
+
+    booking = make_booking("w-2")
+    done: set[str] = set()
+    _broadcast_next(booking, posts, done)  # before anyone subscribed: in no timeline
+    website_connection("c1", TEST_KEY)
+    send("c1", posts, action="subscribe", filter={"website_id": "test-website"})
+    assert posts.frames["c1"][0]["cursor"] == "origin"
+    update_booking("w-2", 4, "2026-02-21T10:00:00Z")
+    _broadcast_next(booking, posts, done)
+    (event,) = posts.events("c1")
+    assert (event["position"], event["sequence"], event["data"]["guest_count"]) == (1, 1, 4)
+    assert [e.sequence for e in timeline.after(f"booking_id:{booking}")] == [1]  # the body, for the website
+    assert list(timeline.after("provider_id:demo-org")) == []  # nobody watches the organisation
+    assert list(timeline.after("user_id:john@example.com")) == []
+
+
+def test_a_client_that_dropped_resumes_within_the_window_and_misses_nothing(posts: Posts) -> None:
+    from bookinghub.realtime.dal import connections
+    from bookinghub.realtime.logic.connect import disconnect
+
+    booking = make_booking("w-3")
+    done: set[str] = set()
+    website_connection("c1", TEST_KEY)
+    send("c1", posts, action="subscribe", filter={"website_id": "test-website"})
+    _broadcast_next(booking, posts, done)
+    (first,) = posts.events("c1")
+    disconnect("c1")  # the last subscriber leaves: the key stays watched for the window from now
+    assert connections.watch(WEBSITE) >= time.time() + 7 * 86400  # (read back: written a moment ago)
+    for n, at in ((5, "2026-02-21T10:00:00Z"), (6, "2026-02-21T11:00:00Z")):
+        update_booking("w-3", n, at)
+        _broadcast_next(booking, posts, done)
+    website_connection("c2", TEST_KEY)
+    send("c2", posts, action="subscribe", filter={"website_id": "test-website"}, since=first["id"], seen=[])
+    assert [(e["position"], e["data"]["guest_count"]) for e in posts.events("c2")] == [(2, 5), (3, 6)]
+
+
+def test_a_watch_expires_after_the_window_and_is_refreshed_at_most_every_few_minutes(posts: Posts) -> None:
+    from bookinghub.realtime.dal import connections
+
+    now = time.time()
+    long_ago = now - connections.WATCH_SECONDS - 1
+    assert connections.watch(WEBSITE, now=long_ago) == int(long_ago) + connections.WATCH_SECONDS
+    assert connections.watched([WEBSITE], now=now) == set()  # expired (TTL deletes lazily: not gone yet)
+    booking = make_booking("w-4")
+    _broadcast_next(booking, posts, set())
+    assert _timeline_items() == []
+    until = connections.watch(WEBSITE, now=now)  # watched again
+    assert connections.watch(WEBSITE, now=now + 60) == until  # a minute later: not rewritten
+    later = now + connections.WATCH_REFRESH_SECONDS + 1
+    assert connections.watch(WEBSITE, now=later) == int(later) + connections.WATCH_SECONDS
+    assert connections.watched([WEBSITE, "provider_id:demo-org"], now=now) == {WEBSITE}
+
+
+def test_a_subscribe_that_starts_while_an_event_is_placed_gets_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broadcaster read the watch (the subscribe had marked it), the subscribe then read its start,
+    the event is placed after that start and broadcast before the subscription is registered: the
+    subscription's replay delivers it."""
+    from bookinghub.realtime.dal import timeline
+    from bookinghub.realtime.logic import broadcast as broadcaster
+
+    posts = Posts()
+    booking = make_booking("w-5")
+    done: set[str] = set()
+    website_connection("c1", TEST_KEY)
+    original_latest = timeline.latest
+
+    def start_then_broadcast(key: str) -> tuple[int, str | None]:
+        start = original_latest(key)
+        monkeypatch.setattr(timeline, "latest", original_latest)
+        _broadcast_next(booking, posts, done)  # placed at position 1, nobody subscribed yet to post to
+        return start
+
+    monkeypatch.setattr(timeline, "latest", start_then_broadcast)
+    send("c1", posts, action="subscribe", filter={"website_id": "test-website"})
+    assert [(f["type"], f.get("position")) for f in posts.frames["c1"]] == [("ack", 0), ("event", 1)]
+    assert broadcaster.store.subscribers(WEBSITE)  # and it went live
+    update_booking("w-5", 7, "2026-02-21T10:00:00Z")
+    _broadcast_next(booking, posts, done)
+    assert [e["position"] for e in posts.events("c1")] == [1, 2]
+
+
+def test_an_event_that_read_the_watch_before_the_subscribe_takes_no_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other side of the race: the broadcaster read the key unwatched, then the subscribe ran whole:
+    the event is before the subscription (in no position of the key), so no later event leaves a gap."""
+    from bookinghub.realtime.dal import connections
+
+    posts = Posts()
+    booking = make_booking("w-6")
+    done: set[str] = set()
+    website_connection("c1", TEST_KEY)
+    original = connections.watched
+
+    def read_then_subscribe(keys: list[str], now: float | None = None) -> set[str]:
+        found = original(keys, now)
+        monkeypatch.setattr(connections, "watched", original)
+        send("c1", posts, action="subscribe", filter={"website_id": "test-website"})
+        return found
+
+    monkeypatch.setattr(connections, "watched", read_then_subscribe)
+    assert _broadcast_next(booking, posts, done).posted == 0
+    assert _timeline_items() == []
+    update_booking("w-6", 8, "2026-02-21T10:00:00Z")
+    _broadcast_next(booking, posts, done)
+    assert [(e["position"], e["sequence"]) for e in posts.events("c1")] == [(1, 1)]
+    website_connection("c2", TEST_KEY)
+    send("c2", posts, action="subscribe", filter={"website_id": "test-website"}, since="origin")
+    assert [e["position"] for e in posts.events("c2")] == [1]  # origin: from when the key was first watched
