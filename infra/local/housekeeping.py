@@ -65,10 +65,10 @@ class Housekeeping(BackgroundLoop):
             if shard is None:
                 continue
             readers = [p for p in self._pollers if p.stream_arn.startswith(f"{table.table_arn}/stream/")]
-            positions = [p.read_through(shard.id) for p in readers]
+            positions = [p.processed_through(shard.id) for p in readers]
             if not readers:  # nothing local waits for its records: it keeps the tail
                 read: int | None = shard.starting_sequence_number + len(shard.items) - 1
-            else:  # a record goes once every poller of the stream has read it
+            else:  # a record goes once every poller of the stream is done with it
                 read = None if None in positions else min(p for p in positions if p is not None)
             trimmed += moto_retention.trim_stream(shard, read_through=read, keep=self._tail)
         return trimmed, expired
