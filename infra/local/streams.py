@@ -11,10 +11,12 @@ function raises, the batch is halved (bisect on error) until the failing record 
 is a log line.
 
 Each poll takes a fresh shard iterator after the last record read (AFTER_SEQUENCE_NUMBER), resolved from
-the stream ARN, instead of following NextShardIterator: moto's iterator holds the shard object it was
-made from, so one kept across polls goes on reading a table object moto may have replaced (moto's own
+the stream ARN, instead of following NextShardIterator: moto's own iterator holds the shard object it
+was made from, so one kept across polls goes on reading a table object moto may have replaced (moto's
 transaction rollback swaps in a copy) and never sees another record. By position, the poller reads
-whatever stream the table has now, as Lambda's mapping reads the table's stream.
+whatever stream the table has now, as Lambda's mapping reads the table's stream. (Under the local
+runtime an iterator is a token that moto does not store, infra/local/moto_streams.py: a fresh one per
+poll costs no memory.)
 """
 
 from __future__ import annotations
