@@ -206,7 +206,8 @@ def main() -> int:
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
     if not args.no_tracemalloc:
         tracemalloc.start(1)
-    config = RuntimeConfig(port=0, aws_port=0, sandbox_ports={s.name: 0 for s in SANDBOXES})
+    ports = {s.name: 0 for s in SANDBOXES}  # free ports: another run may hold the defaults
+    config = RuntimeConfig(port=0, aws_port=0, sandbox_ports=ports, ws_port=0, ws_management_port=0)
     with LocalRuntime(config) as runtime:
         hub, load = _Shim(runtime, key), soak.Load()
         drive_until(hub, load, args.warmup, args.clients)
