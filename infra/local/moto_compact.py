@@ -5,6 +5,8 @@ each shard iterator, each SQS message, deleted or not) is appended to its class'
 list for good, for the moto server's dashboard (`/moto-api/data.json`), so nothing moto ever built is
 freed. Here that list holds its instances weakly: the dashboard shows the live ones, and what AWS has
 deleted (a deleted message, an overwritten item, an expired iterator, a trimmed stream record) goes.
+DynamoDB items, the most numerous, are not listed at all (a weak entry costs ~200 bytes an item, and a
+Scan shows them).
 
 Items: attribute names and short string values are shared between items.
 
@@ -67,7 +69,8 @@ def _tracked_weakly(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseMode
     if not isinstance(tracked, WeakInstances):  # a new class, or moto's reset put a list back
         tracked = WeakInstances(tracked or ())
         cls.instances_tracked = tracked  # type: ignore[attr-defined]
-    tracked.append(instance)
+    if not issubclass(cls, Item):  # items: ~200 bytes of weak entry each, and Scan shows them anyway
+        tracked.append(instance)
     return instance
 
 

@@ -250,7 +250,9 @@ def test_stored_items_share_names_and_short_values_and_read_back_unchanged(ddb: 
 
 def test_what_aws_deleted_is_freed_and_moto_tracks_only_live_instances(ddb: Any) -> None:
     import gc
+    import weakref
 
+    from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models.dynamo_type import Item
     from moto.sqs.models import Message
 
@@ -260,8 +262,15 @@ def test_what_aws_deleted_is_freed_and_moto_tracks_only_live_instances(ddb: Any)
     sqs.send_message(QueueUrl=url, MessageBody="still-queued")
     (received,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
     sqs.delete_message(QueueUrl=url, ReceiptHandle=received["ReceiptHandle"])
+    table = dynamodb_backends[ACCOUNT][REGION].tables[TABLE]
+    versions = []
     for version in range(3):  # each put replaces the item: the old versions are gone in AWS
         put(ddb, "BOOKING", version=version)
+        (group,) = table.items.values()
+        (stored,) = group.values()
+        versions.append(weakref.ref(stored))
+    record = weakref.ref(shard().items[0])
+    del shard().items[:1]  # as a trim does
     gc.collect()
 
     tracked_messages: Any = Message.instances_tracked  # type: ignore[attr-defined]  # what moto's dashboard lists
@@ -269,8 +278,9 @@ def test_what_aws_deleted_is_freed_and_moto_tracks_only_live_instances(ddb: Any)
     assert received["Body"] == "delivered-and-deleted"
     assert bodies == {"still-queued"}
     tracked_items: Any = Item.instances_tracked  # type: ignore[attr-defined]
-    versions = [i.attrs["version"].value for i in tracked_items if "version" in i.attrs]
-    assert versions == ["2"]
+    assert list(tracked_items) == []  # items are not listed for the dashboard: a Scan shows them
+    assert [v() is None for v in versions] == [True, True, False]  # only the live version is kept
+    assert record() is None  # a trimmed stream record is freed
 
 
 def test_deleted_receipt_handles_are_kept_for_a_retry_then_forgotten(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
