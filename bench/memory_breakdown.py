@@ -74,10 +74,15 @@ def owners(runtime: Any) -> list[tuple[str, Callable[[], list[Any]]]]:
         ("sqs: deleted receipt handles", lambda: [q.deleted_messages for q in sqs.queues.values()]),
         ("sqs: pending/other queue state", lambda: list(sqs.queues.values())),
         ("kms", lambda: [kms_backends[account][region]]),
-        ("stream pollers' state", lambda: [p.__dict__ for p in runtime._pollers]),
+        ("stream pollers' state", lambda: [_poller_state(p) for p in runtime._pollers]),
         ("rest of dynamodb backend", lambda: [ddb]),
     ]
     return out
+
+
+def _poller_state(poller: Any) -> dict[str, Any]:
+    """What a poller holds of the stream (positions, pending records), not its boto3 client or consumer."""
+    return {k: v for k, v in poller.__dict__.items() if k not in ("_streams", "_consumer", "_stop", "_state")}
 
 
 def _held(table: Any, what: str) -> Callable[[], list[Any]]:
@@ -201,9 +206,8 @@ def main() -> int:
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
     if not args.no_tracemalloc:
         tracemalloc.start(1)
-    config = RuntimeConfig(
-        port=0, aws_port=0, sandbox_ports={s.name: 0 for s in SANDBOXES}, ws_port=0, ws_management_port=0
-    )
+    ports = {s.name: 0 for s in SANDBOXES}  # free ports: another run may hold the defaults
+    config = RuntimeConfig(port=0, aws_port=0, sandbox_ports=ports, ws_port=0, ws_management_port=0)
     with LocalRuntime(config) as runtime:
         hub, load = _Shim(runtime, key), soak.Load()
         drive_until(hub, load, args.warmup, args.clients)

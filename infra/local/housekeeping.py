@@ -3,9 +3,12 @@
 moto does neither (infra/local/moto_retention.py), so without this loop the local stack keeps every
 stream record and every expired item for good, and its memory grows with all it ever wrote. Every
 `interval_seconds` it:
-- trims each table's stream to what its local stream pollers have not read yet plus the newest
-  STREAM_TAIL_RECORDS records (and forgets records past AWS's 24 hours once read): a developer reading
-  the stream with TRIM_HORIZON sees that tail, not the whole run (AWS: the last 24 hours);
+- trims each table's stream to what its local stream pollers have not processed yet (filtered out,
+  delivered, or dropped after their retries: StreamPoller.processed_through) plus the newest
+  STREAM_TAIL_RECORDS processed ones, and forgets processed records past AWS's 24 hours. AWS also drops
+  an unread record after 24 hours; here one is kept until every poller is done with it, since a lost
+  event is worse than memory. A developer reading the stream with TRIM_HORIZON sees that tail, not the
+  whole run (AWS: the last 24 hours);
 - deletes the items of each table with TTL enabled whose TTL attribute is past, each with the REMOVE
   stream record AWS's TTL process emits (the stream triggers' filters pass INSERTs only, as on AWS).
 
@@ -23,7 +26,9 @@ from infra.local.streams import StreamPoller
 
 log = logging.getLogger(__name__)
 
-STREAM_TAIL_RECORDS = 1000  # read records kept per stream, for a developer's look at recent changes
+# Processed records kept per stream, for a developer's look at recent changes (TRIM_HORIZON): a fixed
+# cost (~3 KB a Bookings record, old and new images), not one that grows with the data
+STREAM_TAIL_RECORDS = 100
 INTERVAL_SECONDS = 10.0
 
 
@@ -65,10 +70,10 @@ class Housekeeping(BackgroundLoop):
             if shard is None:
                 continue
             readers = [p for p in self._pollers if p.stream_arn.startswith(f"{table.table_arn}/stream/")]
-            positions = [p.read_through(shard.id) for p in readers]
+            positions = [p.processed_through(shard.id) for p in readers]
             if not readers:  # nothing local waits for its records: it keeps the tail
                 read: int | None = shard.starting_sequence_number + len(shard.items) - 1
-            else:  # a record goes once every poller of the stream has read it
+            else:  # a record goes once every poller of the stream is done with it
                 read = None if None in positions else min(p for p in positions if p is not None)
             trimmed += moto_retention.trim_stream(shard, read_through=read, keep=self._tail)
         return trimmed, expired

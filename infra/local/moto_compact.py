@@ -5,6 +5,8 @@ each shard iterator, each SQS message, deleted or not) is appended to its class'
 list for good, for the moto server's dashboard (`/moto-api/data.json`), so nothing moto ever built is
 freed. Here that list holds its instances weakly: the dashboard shows the live ones, and what AWS has
 deleted (a deleted message, an overwritten item, an expired iterator, a trimmed stream record) goes.
+DynamoDB items, the most numerous, are not listed at all (a weak entry costs ~200 bytes an item, and a
+Scan shows them).
 
 Items: attribute names and short string values are shared between items.
 
@@ -13,20 +15,29 @@ moto parses every request's JSON afresh, so each stored item holds its own copy 
 a website id, a date). Interning them at the point moto builds its DynamoType values shares one string
 per distinct text; the values and their types are unchanged (strings are immutable), so nothing moto
 or a client sees differs. Long strings (ids, JSON payloads) are mostly distinct and stay as they are.
+
+SQS: every queue keeps the receipt handles of every message it ever deleted (185 characters each, one
+or more per message), so that deleting one again succeeds quietly. A second delete of a handle is a
+consumer's retry (botocore's, after a lost answer) within the message's visibility timeout; here a
+queue remembers deleted handles for its visibility timeout, and at least RECEIPT_WINDOW_SECONDS.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from moto.core.common_models import BaseModel
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.sqs.models import Queue
 
 SHORT_STRING = 24  # characters: names, statuses, currencies, dates, website ids; not ids or payloads
+RECEIPT_WINDOW_SECONDS = 300.0  # a retried DeleteMessage comes within seconds; the local visibility can be 1 s
+_clock = time.monotonic
 _originals: dict[str, Callable[..., Any]] = {}
 
 
@@ -58,7 +69,8 @@ def _tracked_weakly(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseMode
     if not isinstance(tracked, WeakInstances):  # a new class, or moto's reset put a list back
         tracked = WeakInstances(tracked or ())
         cls.instances_tracked = tracked  # type: ignore[attr-defined]
-    tracked.append(instance)
+    if not issubclass(cls, Item):  # items: ~200 bytes of weak entry each, and Scan shows them anyway
+        tracked.append(instance)
     return instance
 
 
@@ -71,6 +83,8 @@ def install() -> None:
     _originals["Item.__init__"] = Item.__init__
     DynamoType.__init__ = _compact_value(DynamoType.__init__)  # type: ignore[method-assign]
     Item.__init__ = _compact_item(Item.__init__)  # type: ignore[method-assign]
+    _originals["Queue.delete_message"] = Queue.delete_message
+    Queue.delete_message = _forgetting(Queue.delete_message)  # type: ignore[method-assign,assignment]
 
 
 def uninstall() -> None:
@@ -78,6 +92,7 @@ def uninstall() -> None:
         BaseModel.__new__ = _originals.pop("BaseModel.__new__")  # type: ignore[method-assign]
         DynamoType.__init__ = _originals.pop("DynamoType.__init__")  # type: ignore[method-assign]
         Item.__init__ = _originals.pop("Item.__init__")  # type: ignore[method-assign]
+        Queue.delete_message = _originals.pop("Queue.delete_message")  # type: ignore[method-assign]
 
 
 def _compact_value(init: Callable[..., None]) -> Callable[..., None]:
@@ -103,3 +118,48 @@ def _compact_item(init: Callable[..., None]) -> Callable[..., None]:
             dict.__setitem__(self.attrs, sys.intern(name) if type(name) is str else name, value)
 
     return compact
+
+
+class RecentReceipts:
+    """What moto's `Queue.deleted_messages` set needs (`in`, `update`), each handle kept until pruned."""
+
+    def __init__(self, existing: Any = ()) -> None:
+        self._at: dict[str, float] = {}  # handle -> when it was deleted, oldest first
+        self.update(existing)
+
+    def __contains__(self, handle: object) -> bool:
+        return handle in self._at
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def __iter__(self) -> Any:
+        return iter(list(self._at))
+
+    def update(self, handles: Any) -> None:
+        now = _clock()
+        for handle in handles:
+            if handle is not None:
+                self._at.pop(handle, None)  # to the end: the order stays by time
+                self._at[handle] = now
+
+    def prune(self, seconds: float) -> None:
+        cutoff = _clock() - seconds
+        while self._at:
+            oldest = next(iter(self._at))
+            if self._at.get(oldest, cutoff) >= cutoff:
+                return
+            self._at.pop(oldest, None)  # another thread may have taken it already
+
+
+def _forgetting(delete: Callable[[Queue, str], None]) -> Callable[[Queue, str], None]:
+    @functools.wraps(delete)
+    def run(self: Queue, receipt_handle: str) -> None:
+        receipts: Any = self.deleted_messages
+        if not isinstance(receipts, RecentReceipts):
+            receipts = self.deleted_messages = RecentReceipts(receipts)  # type: ignore[assignment]
+        delete(self, receipt_handle)
+        visibility = float(getattr(self, "visibility_timeout", 0) or 0)
+        receipts.prune(max(RECEIPT_WINDOW_SECONDS, visibility))
+
+    return run

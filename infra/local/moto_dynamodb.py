@@ -27,9 +27,9 @@ here a repeat of a succeeded token is answered as success without writing again,
 with other parameters is IdempotentParameterMismatchException, as in AWS.
 
 Streams: moto keeps every shard iterator it hands out, one more per GetRecords, for good (a stream
-poller leaks ~2 KB per poll); here they expire 15 minutes after they were handed out, as in AWS, and an
-expired one answers ExpiredIteratorException. A position before a trimmed stream's horizon answers
-TrimmedDataAccessException (moto_retention.py); `install()` also installs moto_compact.py's savings.
+poller leaked ~2 KB per poll); `install()` puts AWS's stateless, 15-minute tokens in their place
+(moto_streams.py). A position before a trimmed stream's horizon answers TrimmedDataAccessException
+(moto_retention.py); `install()` also installs moto_compact.py's savings.
 """
 
 from __future__ import annotations
@@ -40,12 +40,10 @@ import hashlib
 import json
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -75,7 +73,6 @@ _SERIALIZED = (
     *("get_item", "batch_get_item", "transact_get_items", "query", "scan"),
 )
 
-ITERATOR_LIFETIME_SECONDS = 15 * 60  # AWS: a shard iterator expires 15 minutes after it is returned
 TOKEN_LIFETIME_SECONDS = 10 * 60  # AWS: a client request token is valid 10 minutes after its request completed
 _clock = time.monotonic
 # (account, region, token) -> (a digest of the request's other parameters, when it completed), oldest first
@@ -107,11 +104,12 @@ def install() -> None:
             setattr(DynamoDBBackend, name, _serialized(_originals[name]))
         _originals["responses.transact_write_items"] = DynamoHandler.transact_write_items
         DynamoHandler.transact_write_items = _idempotent(DynamoHandler.transact_write_items)  # type: ignore[method-assign,assignment]
+        from infra.local import moto_compact, moto_streams
+
         _originals["streams.get_shard_iterator"] = DynamoDBStreamsBackend.get_shard_iterator
         _originals["streams.get_records"] = DynamoDBStreamsBackend.get_records
-        DynamoDBStreamsBackend.get_shard_iterator = _expiring(DynamoDBStreamsBackend.get_shard_iterator)  # type: ignore[method-assign]
-        DynamoDBStreamsBackend.get_records = _expiring(DynamoDBStreamsBackend.get_records)  # type: ignore[method-assign]
-        from infra.local import moto_compact
+        DynamoDBStreamsBackend.get_shard_iterator = moto_streams.get_shard_iterator  # type: ignore[method-assign,assignment]
+        DynamoDBStreamsBackend.get_records = moto_streams.get_records  # type: ignore[method-assign]
         from infra.local.moto_retention import horizon_checked  # it builds on this module's lock
 
         moto_compact.install()  # items' attribute names and short values shared between items
@@ -181,35 +179,6 @@ def _idempotent(method: Callable[[DynamoHandler], ActionResult]) -> Callable[[Dy
             return result
 
     return run
-
-
-class _ExpiringIterators(dict[str, Any]):
-    """moto's shard iterators by ARN, each forgotten ITERATOR_LIFETIME_SECONDS after it was handed out."""
-
-    def __init__(self, existing: dict[str, Any]) -> None:
-        super().__init__(existing)
-        now = _clock()
-        self._handed_out: deque[tuple[float, str]] = deque((now, arn) for arn in existing)
-
-    def __setitem__(self, arn: str, iterator: Any) -> None:
-        super().__setitem__(arn, iterator)
-        now = _clock()
-        self._handed_out.append((now, arn))
-        while self._handed_out and now - self._handed_out[0][0] > ITERATOR_LIFETIME_SECONDS:
-            self.pop(self._handed_out.popleft()[1], None)
-
-
-def _expiring(method: F) -> F:
-    @functools.wraps(method)
-    def run(self: DynamoDBStreamsBackend, *args: Any, **kwargs: Any) -> Any:
-        with _lock:
-            if not isinstance(self.shard_iterators, _ExpiringIterators):
-                self.shard_iterators = _ExpiringIterators(self.shard_iterators)
-            if method.__name__ == "get_records" and args and args[0] not in self.shard_iterators:
-                raise JsonRESTError("ExpiredIteratorException", "Iterator expired")
-            return method(self, *args, **kwargs)
-
-    return run  # type: ignore[return-value]
 
 
 def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:

@@ -3,7 +3,7 @@ renderer configures it (infra/cdk/functions.py: add_stream_trigger).
 
 Reads the table's stream from moto (TRIM_HORIZON: the local tables are created empty at startup, so
 that is everything written in this run and nothing is missed; the runtime's housekeeping trims only
-records every poller has read, see `read_through`), keeps only the records the mapping's
+records every poller has processed, see `processed_through`), keeps only the records the mapping's
 filter pattern lets through, and invokes the consumer in order with real stream events. On partial
 failure (`batchItemFailures` with the SequenceNumber) it retries from the first failed record; when the
 function raises, the batch is halved (bisect on error) until the failing record is alone. After
@@ -11,10 +11,12 @@ function raises, the batch is halved (bisect on error) until the failing record 
 is a log line.
 
 Each poll takes a fresh shard iterator after the last record read (AFTER_SEQUENCE_NUMBER), resolved from
-the stream ARN, instead of following NextShardIterator: moto's iterator holds the shard object it was
-made from, so one kept across polls goes on reading a table object moto may have replaced (moto's own
+the stream ARN, instead of following NextShardIterator: moto's own iterator holds the shard object it
+was made from, so one kept across polls goes on reading a table object moto may have replaced (moto's
 transaction rollback swaps in a copy) and never sees another record. By position, the poller reads
-whatever stream the table has now, as Lambda's mapping reads the table's stream.
+whatever stream the table has now, as Lambda's mapping reads the table's stream. (Under the local
+runtime an iterator is a token that moto does not store, infra/local/moto_streams.py: a fresh one per
+poll costs no memory.)
 """
 
 from __future__ import annotations
@@ -142,7 +144,10 @@ class StreamPoller(BackgroundLoop):
         self._positions: dict[str, str | None] = {}
         self._start_iterators: dict[str, str] = {}  # shard id -> its LATEST iterator until a record is read
         self._closed_shards: set[str] = set()
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[dict[str, Any]] = []  # fetched, filtered in, not yet done with
+        self._pending_shards: list[str] = []  # the shard each pending record came from
+        # What the housekeeping thread reads (processed_through) changes with _pending and _positions
+        self._state = threading.Lock()
         self._attempts = 0
         self._idle = 0.25
 
@@ -165,13 +170,18 @@ class StreamPoller(BackgroundLoop):
     def stream_arn(self) -> str:
         return self._stream_arn
 
-    def read_through(self, shard_id: str) -> int | None:
-        """The last sequence number fetched from the shard (in this poller's hands from then on, so the
-        stream may forget it); None when nothing was read yet."""
-        if shard_id in self._closed_shards:
-            return None  # a closed shard is not trimmed: no record of it may be lost by accident
-        position = self._positions.get(shard_id)
-        return None if position is None else int(position)
+    def processed_through(self, shard_id: str) -> int | None:
+        """The sequence number up to which this poller is done with the shard: every record up to it was
+        filtered out, delivered, or dropped to the on-failure destination after its retries, so the stream
+        may forget it. A record fetched but not yet delivered is not done (None: nothing done yet)."""
+        with self._state:
+            if shard_id in self._closed_shards:
+                return None  # a closed shard is not trimmed: no record of it may be lost by accident
+            waiting = next((i for i, s in enumerate(self._pending_shards) if s == shard_id), None)
+            if waiting is not None:  # pending records are in stream order: the first is the oldest
+                return int(self._pending[waiting]["dynamodb"]["SequenceNumber"]) - 1
+            position = self._positions.get(shard_id)
+            return None if position is None else int(position)
 
     def _iterator(self, shard_id: str, position: str | None, start_type: str = "TRIM_HORIZON") -> str:
         kwargs: dict[str, Any] = {"ShardIteratorType": start_type}
@@ -210,17 +220,18 @@ class StreamPoller(BackgroundLoop):
             iterator = iterator or self._iterator(shard_id, position)  # the table's live shard, as of now
             response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
             records = response.get("Records", [])
-            for raw in records:
-                record = stream_record(raw, self._stream_arn, self._region)
-                if self._pattern is None or matches_filter(record, self._pattern):
-                    self._pending.append(record)
-            if records:
-                self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
-                self._start_iterators.pop(shard_id, None)
-            if not response.get("NextShardIterator"):
-                del self._positions[shard_id]
-                self._closed_shards.add(shard_id)
-                closed = True
+            kept = [stream_record(raw, self._stream_arn, self._region) for raw in records]
+            kept = [r for r in kept if self._pattern is None or matches_filter(r, self._pattern)]
+            with self._state:  # the records and the position move together
+                self._pending.extend(kept)
+                self._pending_shards.extend([shard_id] * len(kept))
+                if records:
+                    self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                    self._start_iterators.pop(shard_id, None)
+                if not response.get("NextShardIterator"):
+                    del self._positions[shard_id]
+                    self._closed_shards.add(shard_id)
+                    closed = True
         if closed:  # a closed shard has children: read them from their start
             self.open_shards("TRIM_HORIZON")
 
@@ -235,10 +246,10 @@ class StreamPoller(BackgroundLoop):
                 return
             first_failed = 0
         if first_failed is None:
-            del self._pending[: len(batch)]
+            self._done(len(batch))
             self._attempts, self._limit = 0, self._batch_size
             return
-        del self._pending[:first_failed]  # what came before the first failure is done
+        self._done(first_failed)  # what came before the first failure is done
         failed = batch[first_failed:]
         self._attempts += 1
         if self._attempts > self._max_retries:
@@ -251,7 +262,7 @@ class StreamPoller(BackgroundLoop):
                 failed[0]["dynamodb"]["SequenceNumber"],
                 failed[-1]["dynamodb"]["SequenceNumber"],
             )
-            del self._pending[: len(failed)]
+            self._done(len(failed))
             self._attempts, self._limit = 0, self._batch_size
             return
         log.warning(
@@ -262,3 +273,9 @@ class StreamPoller(BackgroundLoop):
             failed[0]["dynamodb"]["SequenceNumber"],
         )
         self._stop.wait(min(2.0, self._retry_delay * 2 ** (self._attempts - 1)))
+
+    def _done(self, count: int) -> None:
+        """The first `count` pending records are processed: the stream may forget them."""
+        with self._state:
+            del self._pending[:count]
+            del self._pending_shards[:count]

@@ -115,7 +115,7 @@ def test_a_trimmed_stream_delivers_every_record_once_and_in_order(ddb: Any) -> N
     assert shard().starting_sequence_number > 1100000000017454423009  # the horizon moved, numbers kept
 
 
-def test_records_the_poller_has_not_read_are_never_trimmed(ddb: Any) -> None:
+def test_records_the_poller_has_not_processed_are_never_trimmed(ddb: Any) -> None:
     delivered: list[str] = []
     relay = poller(ddb, delivered)
     for n in range(5):
@@ -124,13 +124,16 @@ def test_records_the_poller_has_not_read_are_never_trimmed(ddb: Any) -> None:
     assert keeper(relay, tail=0).run_once() == (0, 0)  # nothing read yet
     assert len(shard().items) == 5
 
-    relay._fetch()  # 5 records in the poller's hands (delivered in batches of 3)
+    relay._fetch()  # 5 records fetched, none delivered yet (batches of 3)
     put(ddb, "EVENT#5")
-    assert keeper(relay, tail=0).run_once() == (5, 0)
-    assert [r.record["dynamodb"]["NewImage"]["SK"]["S"] for r in shard().items] == ["EVENT#5"]
+    assert keeper(relay, tail=0).run_once() == (0, 0)  # fetched is not processed
+    relay.poll_once()  # the first batch of 3
+    assert keeper(relay, tail=0).run_once() == (3, 0)
+    assert [r.record["dynamodb"]["NewImage"]["SK"]["S"] for r in shard().items] == [f"EVENT#{n}" for n in (3, 4, 5)]
     while relay.poll_once():
         pass
     assert delivered == [f"EVENT#{n}" for n in range(6)]
+    assert keeper(relay, tail=0).run_once() == (3, 0)
 
 
 def test_a_poller_that_has_not_read_holds_the_trim_for_every_poller(ddb: Any) -> None:
@@ -247,7 +250,9 @@ def test_stored_items_share_names_and_short_values_and_read_back_unchanged(ddb: 
 
 def test_what_aws_deleted_is_freed_and_moto_tracks_only_live_instances(ddb: Any) -> None:
     import gc
+    import weakref
 
+    from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models.dynamo_type import Item
     from moto.sqs.models import Message
 
@@ -257,8 +262,15 @@ def test_what_aws_deleted_is_freed_and_moto_tracks_only_live_instances(ddb: Any)
     sqs.send_message(QueueUrl=url, MessageBody="still-queued")
     (received,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
     sqs.delete_message(QueueUrl=url, ReceiptHandle=received["ReceiptHandle"])
+    table = dynamodb_backends[ACCOUNT][REGION].tables[TABLE]
+    versions = []
     for version in range(3):  # each put replaces the item: the old versions are gone in AWS
         put(ddb, "BOOKING", version=version)
+        (group,) = table.items.values()
+        (stored,) = group.values()
+        versions.append(weakref.ref(stored))
+    record = weakref.ref(shard().items[0])
+    del shard().items[:1]  # as a trim does
     gc.collect()
 
     tracked_messages: Any = Message.instances_tracked  # type: ignore[attr-defined]  # what moto's dashboard lists
@@ -266,5 +278,34 @@ def test_what_aws_deleted_is_freed_and_moto_tracks_only_live_instances(ddb: Any)
     assert received["Body"] == "delivered-and-deleted"
     assert bodies == {"still-queued"}
     tracked_items: Any = Item.instances_tracked  # type: ignore[attr-defined]
-    versions = [i.attrs["version"].value for i in tracked_items if "version" in i.attrs]
-    assert versions == ["2"]
+    assert list(tracked_items) == []  # items are not listed for the dashboard: a Scan shows them
+    assert [v() is None for v in versions] == [True, True, False]  # only the live version is kept
+    assert record() is None  # a trimmed stream record is freed
+
+
+def test_deleted_receipt_handles_are_kept_for_a_retry_then_forgotten(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.sqs.models import sqs_backends
+
+    from infra.local import moto_compact
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="events", Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    handles = []
+    for n in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=str(n))
+        (received,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=received["ReceiptHandle"])
+        handles.append(received["ReceiptHandle"])
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=handles[0])  # a retried delete succeeds, as in AWS
+    queue = sqs_backends[ACCOUNT][REGION].queues["events"]
+    assert len(queue.deleted_messages) == 3
+
+    later = time.monotonic() + moto_compact.RECEIPT_WINDOW_SECONDS + 1
+    monkeypatch.setattr(moto_compact, "_clock", lambda: later)
+    sqs.send_message(QueueUrl=url, MessageBody="last")
+    (received,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=received["ReceiptHandle"])
+
+    assert list(queue.deleted_messages) == [received["ReceiptHandle"]]  # the older ones are forgotten
+    with pytest.raises(sqs.exceptions.ReceiptHandleIsInvalid):
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=handles[0])

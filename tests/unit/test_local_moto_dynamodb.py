@@ -228,25 +228,40 @@ def test_table_objects_are_never_replaced(ddb: Any) -> None:
     assert table.stream_shard is shard
 
 
-def test_shard_iterators_expire_as_in_aws_instead_of_piling_up(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shard_iterators_are_tokens_that_expire_as_in_aws_and_nothing_piles_up(
+    ddb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from moto.core.exceptions import JsonRESTError
     from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    from infra.local import moto_streams
 
     streams = dynamodbstreams_backends["123456789012"]["us-east-1"]
     arn = ddb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(arn)["Shards"][0]["ShardId"]
     ddb.put_item(TableName=TABLE, Item=key("a"))
     first = streams.get_shard_iterator(arn, shard, "TRIM_HORIZON").arn
-    assert [r["eventName"] for r in streams.get_records(first, 10)["Records"]] == ["INSERT"]
+    page = streams.get_records(first, 10)
+    assert [r["eventName"] for r in page["Records"]] == ["INSERT"]
+    assert streams.get_records(first, 10)["Records"] == page["Records"]  # an iterator can be read again
+    for _ in range(50):  # a poller's polls: moto kept two iterator objects for each
+        streams.get_records(streams.get_shard_iterator(arn, shard, "LATEST").arn, 10)
+    assert len(streams.shard_iterators) == 0
+    ddb.put_item(TableName=TABLE, Item=key("b"))
+    assert [r["eventName"] for r in streams.get_records(page["NextShardIterator"], 10)["Records"]] == ["INSERT"]
 
-    later = time.monotonic() + moto_dynamodb.ITERATOR_LIFETIME_SECONDS + 1
-    monkeypatch.setattr(moto_dynamodb, "_clock", lambda: later)
-    latest = streams.get_shard_iterator(arn, shard, "TRIM_HORIZON").arn
-
-    assert list(streams.shard_iterators) == [latest]
+    later = time.monotonic() + moto_streams.ITERATOR_LIFETIME_SECONDS + 1
+    monkeypatch.setattr(moto_streams, "_clock", lambda: later)
     with pytest.raises(JsonRESTError) as expired:
         streams.get_records(first, 10)
     assert expired.value.error_type == "ExpiredIteratorException"
+    for bad in ("nonsense", first.rsplit("|", 1)[0] + "|bm90IGpzb24="):
+        with pytest.raises(JsonRESTError) as invalid:
+            streams.get_records(bad, 10)
+        assert invalid.value.error_type == "ValidationException"
+    with pytest.raises(JsonRESTError) as unknown:
+        streams.get_shard_iterator(arn, "shardId-unknown", "TRIM_HORIZON")
+    assert unknown.value.error_type == "ResourceNotFoundException"
 
 
 def test_a_retry_with_the_same_client_request_token_finds_its_transaction_done(ddb: Any) -> None:

@@ -161,3 +161,18 @@ def test_control_rejects_bad_commands(client: Client, command: dict[str, Any]) -
 def test_a_signed_body_that_is_not_json_is_400(client: Client) -> None:
     response = post(client, body="not json")
     assert response.status_code == 400
+
+
+def test_the_receiver_keeps_its_newest_deliveries_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra.local.sandbox import receiver_control
+    from infra.local.sandbox.receiver_control import Recorder
+
+    monkeypatch.setattr(receiver_control, "MAX_DELIVERIES_KEPT", 3)
+    recorder = Recorder(clock=lambda: NOW)
+    for n in range(5):
+        assert recorder.deliver("site-a", f"msg_{n}", {"body": {"n": n}}) is False
+    assert recorder.deliver("site-a", "msg_4", {"body": {"n": 4}}) is True  # a kept one: counted again
+
+    kept = recorder.snapshot("site-a")["deliveries"]
+    assert [(d["webhook_id"], d["times_received"]) for d in kept] == [("msg_2", 1), ("msg_3", 1), ("msg_4", 2)]
+    assert recorder.deliver("site-a", "msg_0", {"body": {"n": 0}}) is False  # let go: a new delivery now

@@ -28,6 +28,9 @@ MAX_COUNT = 100_000
 MAX_DELAY_SECONDS = 120.0
 DEFAULT_HANG_SECONDS = 20.0
 MAX_ATTEMPTS_KEPT = 2_000
+# The newest deliveries kept (each with its body): a long soak's thousands of edits must not grow the
+# local stack's memory for good; a duplicate of one that was let go counts as a new delivery
+MAX_DELIVERIES_KEPT = 5_000
 
 
 class ControlError(ValueError):
@@ -157,6 +160,9 @@ class Recorder:
             self.deliveries.append(kept)
             if webhook_id:
                 self._by_id[(scope, webhook_id)] = kept
+            for gone in self.deliveries[:-MAX_DELIVERIES_KEPT]:
+                self._by_id.pop((gone["scope"], gone["webhook_id"]), None)
+            del self.deliveries[:-MAX_DELIVERIES_KEPT]
             return False
 
     def snapshot(self, scope: str | None = None) -> dict[str, Any]:
