@@ -2,7 +2,8 @@
 
 A booking write stamps its change on the item (dal/bookings.py: event id, origin, type, changed fields);
 from the record's old and new images the relay builds the BookingDomainEvent, writes its timeline item
-(`EVENT#`, idempotent by event id: the realtime feed and `GET /api/bookings/{id}/events` read those), and
+(`EVENT#`, idempotent by event id: the realtime feed and `GET /api/bookings/{id}/events` read those;
+for a website's sync it is also the sync's log row), and
 queues it for delivery, unless it is the website's own change and no subscription of the organisation
 wants it (the echo is decided here, before anything is queued). Events written as items on their own
 (a test webhook, the PMS outbox) are queued from their insert. Sending the same event twice is
@@ -17,7 +18,7 @@ from typing import Any
 
 from bookinghub.aws import keys
 from bookinghub.bookings.dal import queues as queue_store
-from bookinghub.bookings.dal.bookings import change_event
+from bookinghub.bookings.dal.bookings import change_event, made_by_sync
 from bookinghub.bookings.dal.logs import MalformedOutboxEvent, NotAnOutboxEvent, outbox_event, put_timeline_event
 from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.core.observability import logger, metrics
@@ -38,7 +39,8 @@ def relay_stream_record(
             return None
         if change is None:
             return None  # a write that made no event (no stamp of its own)
-        put_timeline_event(change)
+        # A website's sync: its timeline item is its seed 002 sync log too
+        put_timeline_event(change, inbound_sync=made_by_sync(new_image, old_image))
         if not _wanted(change):
             _relayed(change, queued=False)
             metrics.add_metric(name="EchoNotQueued", unit="Count", value=1)
