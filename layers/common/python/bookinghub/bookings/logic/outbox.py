@@ -63,18 +63,25 @@ def relay_stream_record(
     return _send(event)
 
 
+# How old the organisation's subscriptions may be when the relay decides a website's own change is an
+# echo nobody wants: a new subscription (read fresh by the consumer for every queued event) gets such
+# changes from at most this long after it is made. One Query per organisation per period, not per change.
+SUBSCRIPTIONS_MAX_AGE_SECONDS = 30.0
+
+
 def _wanted(event: BookingDomainEvent) -> bool:
     """Whether a delivery could come of it: not a website's own change (never synced back to it), or
-    an organisation subscription matches it (one Query, instead of a message and a consumer run)."""
+    an organisation subscription matches it (instead of a message and a consumer run)."""
     # Imported here: the fan-out's dependencies are not the relay's to load at start
     from bookinghub.delivery.dal import endpoints as endpoint_store
     from bookinghub.delivery.logic.fanout import echo_reason
 
     if echo_reason(event) is None:
         return True
-    return any(
-        e.matches(event.event_type, event.website_id) for e in endpoint_store.list_endpoints(event.organisation_id)
+    subscriptions = endpoint_store.recent_endpoints(
+        event.organisation_id, max_age_seconds=SUBSCRIPTIONS_MAX_AGE_SECONDS
     )
+    return any(e.matches(event.event_type, event.website_id) for e in subscriptions)
 
 
 def _send(event: BookingDomainEvent) -> str:
