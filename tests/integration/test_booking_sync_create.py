@@ -207,7 +207,7 @@ def test_seed_defaults_apply_when_the_created_payload_omits_them(test_website: A
     assert "transport_type" not in stored
 
 
-def test_acknowledge_path_is_one_key_lookup_and_one_write(test_website: Any) -> None:
+def test_acknowledge_path_is_one_key_lookup_and_one_write_then_the_write_alone(test_website: Any) -> None:
     from bookinghub.aws.clients import client
 
     calls: list[str] = []
@@ -219,9 +219,9 @@ def test_acknowledge_path_is_one_key_lookup_and_one_write(test_website: Any) -> 
     ddb.meta.events.register("before-call.dynamodb.*", record)
     try:
         post_sync(seed_body())
-        post_sync(seed_body())  # the redelivery: the key lookup and a write whose condition fails
+        post_sync(seed_body())  # the redelivery: the key as read just now, and a write whose condition fails
     finally:
         ddb.meta.events.unregister("before-call.dynamodb.*", record)
 
     # No transaction: the booking write carries its event, whose timeline item (the relay's) is the sync log
-    assert calls == ["GetItem", "PutItem", "GetItem", "PutItem"]
+    assert calls == ["GetItem", "PutItem", "PutItem"]
