@@ -40,7 +40,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Powertools' own serializer (json.dumps with default=str, compact, non-ASCII kept) builds a JSONEncoder
 # for every line; this one is built once and writes the same text. POWERTOOLS_DEV keeps Powertools' own
 # (it indents).
-_log_json = json.JSONEncoder(default=str, separators=(",", ":"), ensure_ascii=False).encode
+_encode_log = json.JSONEncoder(default=str, separators=(",", ":"), ensure_ascii=False).encode
+# Lambda context keys Powertools adds to every line that say nothing the line's log stream does not: the
+# function's ARN (its log group's account, region and name) and memory size (Lambda's REPORT line).
+# function_name stays (the local stack writes every function to one log), as does the request id.
+_REDUNDANT_KEYS = ("function_arn", "function_memory_size")
+
+
+def _log_json(log: dict[str, Any]) -> str:
+    for key in _REDUNDANT_KEYS:
+        log.pop(key, None)
+    return _encode_log(log)
+
+
 _dev = resolve_truthy_env_var_choice(env=os.getenv(constants.POWERTOOLS_DEV_ENV, "false"))
 
 NONE, OTHER = "none", "other"
