@@ -112,7 +112,7 @@ MARKERS = "hub_edits"
 def new_event_id() -> str:
     """A change's event id as stored on the booking: a UUID's 16 bytes in 22 characters (base64url); the
     relay renders it as the UUID."""
-    return stored_event_id(str(uuid.uuid4()))
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
 def stored_event_id(event_id: str) -> str:
