@@ -551,6 +551,12 @@ def _reset_hub_caches() -> None:
         from bookinghub.aws.kms import forget_decrypted
 
         forget_decrypted()
+    with contextlib.suppress(ImportError):
+        from bookinghub.delivery.dal.endpoints import forget_recent_endpoints
+        from bookinghub.websites.dal.websites import forget_recent_api_keys
+
+        forget_recent_api_keys()
+        forget_recent_endpoints()
 
 
 def total(meter: CostMeter) -> StageUse:

@@ -9,11 +9,12 @@
    answers 200 with another outcome ("unchanged"); that is counted and reported, not fatal.
 3. With `--breakdown`, that CPU stage by stage (the sync logic, its validation, the bookings dal, the
    log line; the rest is the handler's Powertools shell).
+   With `--profile N`, N more requests under cProfile (paused inside AWS calls): the top functions by own time.
 4. Each function's handler-module import time in a fresh interpreter, as a ratio to `import boto3` plus
    one client measured in the same run, alternating with it (target <= 1.3); Lambda's environment,
    tracing on (bench/cold_start.py, which also times the first request).
 
-Run: make bench  (or .venv/bin/python bench/ingest.py --requests 300 [--breakdown] [--import-repeats 0])
+Run: make bench  (or .venv/bin/python bench/ingest.py --requests 300 [--breakdown] [--profile 300] [--import-repeats 0])
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class CallMeter:
         self.calls = 0
         self.cpu_in_calls = 0.0
         self._started: float | None = None
+        self.paused: Any = None  # a profiler to pause inside each call (--profile)
 
     def attach(self, client: Any) -> None:
         # provide-client-params is the first event of a call: botocore validates and serializes the
@@ -78,6 +80,8 @@ class CallMeter:
         client.meta.events.register("after-call-error.*.*", self._after)
 
     def _before(self, **_: Any) -> None:
+        if self.paused is not None:
+            self.paused.disable()
         self.calls += 1
         self._started = time.thread_time()
 
@@ -85,10 +89,15 @@ class CallMeter:
         if self._started is not None:
             self.cpu_in_calls += time.thread_time() - self._started
             self._started = None
+        if self.paused is not None:
+            self.paused.enable()
+
+
+SEED_BODY = json.loads((ROOT / "events/sync_bookings/seed_booking_created.body.json").read_text())
 
 
 def sync_body(index: int) -> str:
-    body = json.loads((ROOT / "events/sync_bookings/seed_booking_created.body.json").read_text())
+    body = dict(SEED_BODY)
     body["source_booking_id"] = f"bench-{index:06d}"
     body["booking_ref"] = f"HW-{index:06d}"
     return json.dumps(body)
@@ -138,7 +147,8 @@ def install_stage_timers(meter: CallMeter, handler_module: Any) -> dict[str, lis
     return samples
 
 
-def measure_ingest(requests: int, *, breakdown: bool = False) -> dict[str, Any]:
+def measure_ingest(requests: int, *, breakdown: bool = False, profile: int = 0) -> dict[str, Any]:
+    """`profile`: also run that many more requests under cProfile and keep its top functions (by own time)."""
     import contextlib
 
     import boto3
@@ -182,9 +192,9 @@ def measure_ingest(requests: int, *, breakdown: bool = False) -> dict[str, Any]:
 
         outcomes: Counter[str] = Counter()
 
-        def one(index: int) -> float:
+        def one(index: int, body: str | None = None) -> float:
             """One accepted request; returns our CPU seconds (thread CPU minus time inside botocore)."""
-            event["body"] = sync_body(index)
+            event["body"] = body or sync_body(index)
             io_before = meter.cpu_in_calls
             started = time.thread_time()
             response = invoke("sync_bookings", event)
@@ -235,6 +245,9 @@ def measure_ingest(requests: int, *, breakdown: bool = False) -> dict[str, Any]:
                 calls_before = meter.calls
                 baseline_samples.append(minimal(30_000_000 + index))
                 meter.calls = calls_before
+            calls, measured = meter.calls, dict(outcomes)
+            profile_text = _profiled(one, meter, profile) if profile else ""
+        meter.calls, outcomes = calls, Counter(measured)
         created = outcomes.get("200 created", 0)
         if created < requests * 0.9:
             raise SystemExit(f"fewer than 90% of the requests were created: {dict(outcomes)}")
@@ -250,10 +263,54 @@ def measure_ingest(requests: int, *, breakdown: bool = False) -> dict[str, Any]:
                 for label in [*(stage[2] for stage in STAGES), LOG_STAGE]
                 if stages.get(label)
             },
+            "profile": profile_text,
         }
     finally:
         server.kill()  # moto's werkzeug server does not stop on SIGTERM promptly
         server.wait(timeout=10)
+
+
+def _profiled(one: Any, meter: CallMeter, requests: int, top: int = 30) -> str:
+    """`requests` more requests under cProfile, paused inside each AWS call (from botocore's first event
+    to its last, as the CPU figures leave it out): the functions with the most own time. (A pause ends
+    the frames open at the time, so a function that spans an AWS call shows only its time before it.)"""
+    import cProfile
+    import pstats
+
+    bodies = [sync_body(40_000_000 + index) for index in range(requests)]  # made outside the profile
+    profiler = cProfile.Profile()
+    meter.paused = profiler
+    profiler.enable()
+    try:
+        for index, body in enumerate(bodies):
+            one(40_000_000 + index, body)
+    finally:
+        profiler.disable()
+        meter.paused = None
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    rows = [
+        (own, cumulative, calls, f"{_short(filename)}:{line}({function})")
+        for (filename, line, function), (_cc, calls, own, cumulative, _callers) in stats.items()
+        if "bench/ingest.py" not in filename and function not in ("disable", "enable")
+    ]
+    rows.sort(reverse=True)
+    total = sum(row[0] for row in rows)
+    lines = [
+        f"  our own time: {total / requests * 1000:.3f} ms per request (under the profiler, which inflates calls)",
+        f"  {'own ms/req':>10} {'cum ms/req':>10} {'calls/req':>9}  function",
+    ]
+    for own, cumulative, calls, name in rows[:top]:
+        lines.append(
+            f"  {own / requests * 1000:10.3f} {cumulative / requests * 1000:10.3f} {calls / requests:9.1f}  {name}"
+        )
+    return "\n".join(lines)
+
+
+def _short(filename: str) -> str:
+    for marker in ("site-packages/", "layers/common/python/", "/lib/python3"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename
 
 
 def measure_imports(repeats: int) -> dict[str, dict[str, float]]:
@@ -270,9 +327,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--import-repeats", type=int, default=5, help="0: skip the import figures")
     parser.add_argument("--breakdown", action="store_true", help="also our CPU stage by stage (timers cost a little)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="then N requests under cProfile")
     args = parser.parse_args()
 
-    ingest = measure_ingest(args.requests, breakdown=args.breakdown)
+    ingest = measure_ingest(args.requests, breakdown=args.breakdown, profile=args.profile)
     print(f"Accepted sync requests measured: {ingest['requests']}   outcomes: {ingest['outcomes']}")
     print(f"AWS API calls per accepted request: {ingest['aws_calls_per_request']:.2f}   (target <= 2)")
     print(
@@ -289,6 +347,9 @@ def main() -> None:
         print("  Powertools' logger, tracer and metrics decorators and the resolver):")
         for label, ms in ingest["stages_ms_median"].items():
             print(f"  {label:<44} {ms:.3f} ms")
+    if ingest["profile"]:
+        print("\nProfile of the sync path (cProfile, by own time):")
+        print(ingest["profile"])
 
     if args.import_repeats <= 0:
         return

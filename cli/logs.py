@@ -1,7 +1,8 @@
 """`bookinghub logs BOOKING`: one booking's history, every source merged in time order.
 
 Sources, each read through its own domain's dal (nothing here touches DynamoDB):
-  sync      the sync log rows of the booking: inbound syncs from its website (IntegrationLogs GSI1)
+  sync      the booking's sync logs (seed 002): inbound syncs from its website (the timeline items of the
+            changes they applied) and sync backs to it (IntegrationLogs rows, SYNCLOG#{booking})
   event     its domain events (the outbox items kept beside it in the Bookings table)
   delivery  each attempt of each delivery of those events: one delivery per (event, endpoint) by key,
             so the candidates are the website's sync back and the organisation's endpoints; a delivery's
@@ -217,9 +218,9 @@ def collect(booking_id: str) -> list[Entry]:
     booking = booking_store.get_booking(booking_id)
     if booking is None:
         raise BookingNotFound(booking_id)
-    events = booking_logs.list_events(booking_id)
+    events, inbound = booking_logs.booking_timeline(booking_id)  # inbound syncs: their events are their logs
     return merge(
-        sync_entries(booking_logs.list_sync_logs(booking_id)),
+        sync_entries(booking_logs.list_sync_logs(booking_id, inbound=inbound)),
         event_entries(events),
         _delivery_entries(booking, events),
         *_payment_entries(booking),

@@ -35,10 +35,12 @@ def reset_caches() -> None:
     from bookinghub.aws.clients import client
     from bookinghub.aws.kms import forget_decrypted
     from bookinghub.core.settings import get_settings
+    from bookinghub.websites.dal.websites import forget_recent_api_keys
 
     get_settings.cache_clear()
     client.cache_clear()
     forget_decrypted()
+    forget_recent_api_keys()
     _reset_delivery_caches()
 
 

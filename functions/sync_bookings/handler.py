@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.bookings.logic.sync import sync_booking
@@ -20,7 +19,8 @@ app = make_resolver()
 @app.post("/api/bookings/sync")
 def post_sync() -> Any:
     request = app.current_event
-    result = sync_booking(request.headers.get("x-api-key"), request_body(request), json_body=sent_as_json(request))
+    headers = request.headers  # built anew on each read
+    result = sync_booking(headers.get("x-api-key"), request_body(request), json_body=sent_as_json(request, headers))
     emit_metric(
         f"BookingSync{result.outcome.title().replace('_', '')}", provider="website", integration_type="booking_sync"
     )
@@ -43,8 +43,11 @@ def post_sync() -> Any:
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
 @requires_settings("BOOKINGS_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME")
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Powertools' correlation_paths.API_GATEWAY_REST, read directly rather than by a JMESPath search on
+    # every request
+    logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
     return app.resolve(event, context)

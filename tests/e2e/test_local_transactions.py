@@ -32,7 +32,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, Path]
     key = directory / "local-jwt-key.pem"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(auth.KEY_ENV, str(key))  # the hub verifies the tokens this test signs
-        patch.delenv("POWERTOOLS_LOG_LEVEL", raising=False)  # "outbox event relayed" is an info line
+        patch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")  # "outbox event relayed" is a debug line
         hub = start_hub(directory / "hub.log")
     yield hub, key
     hub.stop()

@@ -216,14 +216,18 @@ def outbox_events(booking_id: str) -> list[dict[str, Any]]:
 
 
 def sync_logs() -> list[dict[str, Any]]:
-    """Every sync log row (IntegrationLogs table), oldest first, as its SyncLog's fields."""
+    """Every sync log, oldest first, as its SyncLog's fields, once the stream's pending records have been
+    relayed: the IntegrationLogs rows and the inbound syncs' timeline items (Bookings table)."""
     from bookinghub.aws.codec import from_item
-    from bookinghub.bookings.dal.logs import sync_log_from_item
+    from bookinghub.bookings.dal.logs import INBOUND_SYNC, event_from_outbox_item, inbound_sync_log, sync_log_from_item
     from bookinghub.core.settings import get_settings
 
+    relay_stream()
     rows = [from_item(item) for item in _scan(get_settings().integration_logs_table)]
-    logs = sorted((row for row in rows if str(row["PK"]).startswith("SYNCLOG#")), key=lambda row: row["SK"])
-    return [sync_log_from_item(row).model_dump(exclude_none=True) for row in logs]
+    logs = [sync_log_from_item(row) for row in rows if str(row["PK"]).startswith("SYNCLOG#")]
+    items = [from_item(item) for item in _scan(get_settings().bookings_table)]
+    logs += [inbound_sync_log(event_from_outbox_item(item)) for item in items if item.get(INBOUND_SYNC)]
+    return [log.model_dump(exclude_none=True) for log in sorted(logs, key=lambda log: (log.created_at, log.id))]
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from bookinghub.aws.clients import client
-from bookinghub.bookings.dal.bookings import get_booking
-from bookinghub.core.settings import get_settings
 from tests.integration.conftest import post_sync, seed_body, snapshot_tables, sync_logs
 
 # Not the seed's 1234567890: that is a substring of the local account id in every function ARN
@@ -67,31 +65,34 @@ def test_dynamodb_failure_is_a_bare_server_error(
     assert PHONE not in caplog.text
 
 
-def test_a_failed_sync_log_write_leaves_the_accepted_sync_accepted(
-    test_website: Any, captured_logs: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+def test_a_sync_log_the_relay_cannot_write_is_retried_with_its_record_and_written_once(
+    test_website: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The booking is written first: a sync log that cannot be written is logged, not a 5xx (the source
-    would retry a change that is stored). Once the store is back, the next change logs again."""
+    """An applied sync's log is its change's timeline item, written by the outbox relay from the stream:
+    a store that refuses it fails the record (the stream retries it), never the answer, and the retry
+    writes it once."""
+    from infra.local.invoke import invoke
+    from tests.integration.conftest import stream_records
+
+    status, body = post_sync(seed_body())
+    assert (status, body["outcome"]) == (200, "created")
+    records = stream_records()
     ddb = client("dynamodb")
     put = ddb.put_item
-    logs_table = get_settings().integration_logs_table
 
-    def no_logs(**request: Any) -> Any:
-        if request["TableName"] == logs_table:
+    def no_timeline(**request: Any) -> Any:
+        if request["Item"]["SK"]["S"].startswith("EVENT#"):
             raise _leaky()
         return put(**request)
 
-    monkeypatch.setattr(ddb, "put_item", no_logs)
-    status, body = post_sync(seed_body())
-    assert (status, body["outcome"]) == (200, "created")
-    assert get_booking(body["booking_id"]) is not None
-    assert sync_logs() == []
-    assert "sync log not written" in captured_logs()
-
-    monkeypatch.setattr(ddb, "put_item", put)  # the store is back
-    status, again = post_sync(seed_body(event="booking.updated", guest_count=3, updated_at="2026-02-21T00:00:00Z"))
-    assert (status, again["outcome"]) == (200, "updated")
-    assert [log["event_type"] for log in sync_logs()] == ["booking.updated"]
+    monkeypatch.setattr(ddb, "put_item", no_timeline)
+    failed = invoke("outbox_relay", {"Records": records})["batchItemFailures"]
+    assert [f["itemIdentifier"] for f in failed] == [records[0]["dynamodb"]["SequenceNumber"]]
+    monkeypatch.setattr(ddb, "put_item", put)  # the store is back: the stream hands the record again
+    assert invoke("outbox_relay", {"Records": records}) == {"batchItemFailures": []}
+    assert invoke("outbox_relay", {"Records": records}) == {"batchItemFailures": []}  # and once more
+    [log] = sync_logs()
+    assert (log["booking_id"], log["event_type"]) == (body["booking_id"], "booking.created")
 
 
 def test_logs_of_accepted_and_rejected_syncs_hold_no_customer_contact(

@@ -17,7 +17,7 @@ from moto.dynamodb.models.table import Table
 from infra import topology
 from infra.local import moto_dynamodb
 from infra.local.resources import LocalResources
-from tests.integration.conftest import outbox_events, post_sync, seed_body
+from tests.integration.conftest import outbox_events, post_sync, seed_body, sync_logs
 
 ITEMS = 5_000
 
@@ -116,3 +116,4 @@ def test_a_sync_whose_response_was_lost_answers_created_after_botocore_s_retry(
     assert len(lost) == 1
     assert (status, body["outcome"]) == (200, "created")
     assert [e["event_type"] for e in outbox_events(body["booking_id"])] == ["booking.created"]  # written once
+    assert [log["event_type"] for log in sync_logs()] == ["booking.created"]  # and logged once

@@ -139,3 +139,45 @@ def test_an_unreadable_booking_stamp_is_passed_over_not_retried(aws: LocalResour
     image["event_id"] = {"S": "not-an-id"}
     assert invoke("outbox_relay", {"Records": [record]}) == {"batchItemFailures": []}
     assert queued(aws) == []
+
+
+def test_the_echo_check_reads_an_organisations_subscriptions_once_per_period(
+    test_website: Any, aws: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Echoes of one organisation cost one subscriptions Query per period; a subscription made in this
+    environment counts at once, one made elsewhere (not seen here) once the period is over."""
+    from bookinghub.aws.clients import client
+    from bookinghub.bookings.logic import outbox
+    from bookinghub.delivery.dal import endpoints as endpoint_store
+    from tests.integration.conftest import post_sync, relay_stream, seed_body
+    from tests.integration.delivery.conftest import subscription
+
+    monkeypatch.setenv("HUB_ALLOW_INSECURE_WEBHOOKS", "true")
+    reset_caches()
+    queries: list[str] = []
+    client("dynamodb").meta.events.register("before-call.dynamodb.Query", lambda **_: queries.append("Query"))
+
+    for n in range(3):  # echoes nobody wants: one read of the subscriptions for the three
+        assert post_sync(seed_body(source_booking_id=f"echo-{n}"))[0] == 200
+        relay_stream()
+    assert (len(queries), queued(aws)) == (1, [])
+
+    subscription("http://127.0.0.1:9/hooks", event_types=["booking.created"])  # made here: seen at once
+    assert post_sync(seed_body(source_booking_id="wanted-1"))[0] == 200
+    relay_stream()
+    assert [json.loads(m["Body"])["source_booking_id"] for m in queued(aws)] == ["wanted-1"]
+
+    # Made in another environment: this one's read is still fresh, so the echo is not queued...
+    endpoint_store.forget_recent_endpoints()
+    with monkeypatch.context() as patched:
+        patched.setattr(endpoint_store, "list_endpoints", lambda organisation_id: [])
+        assert post_sync(seed_body(source_booking_id="lagging"))[0] == 200
+        relay_stream()
+    assert post_sync(seed_body(source_booking_id="still-lagging"))[0] == 200
+    relay_stream()
+    assert queued(aws) == []
+    # ...until the period is over
+    monkeypatch.setattr(outbox, "SUBSCRIPTIONS_MAX_AGE_SECONDS", 0.0)
+    assert post_sync(seed_body(source_booking_id="wanted-2"))[0] == 200
+    relay_stream()
+    assert [json.loads(m["Body"])["source_booking_id"] for m in queued(aws)] == ["wanted-2"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,46 @@ def test_dimensions_are_set_only_by_the_helper() -> None:
             continue
         text = path.read_text()
         assert not re.search(r"add_dimensions?\(|single_metric|set_default_dimensions", text), path
+
+
+def test_a_repeated_metric_is_the_line_powertools_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    """emit_metric builds each shape once through Powertools; later lines differ only in time and value."""
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+    for value in (1, 2.5, 3):
+        emit_metric("DeliveryLatency", value, "Milliseconds", provider="webhook", integration_type="subscription")
+    lines = emitted(capsys.readouterr().out)
+    for value, line in zip((1, 2.5, 3), lines, strict=True):
+        powertools = AmazonCloudWatchEMFProvider(namespace=metrics.namespace, service="bookinghub")
+        powertools.add_metric(name="DeliveryLatency", unit="Milliseconds", value=value)
+        powertools.add_dimensions(**observability.metric_dimensions("webhook", "subscription"))
+        expected = json.loads(json.dumps(powertools.serialize_metric_set()))
+        assert abs(line["_aws"].pop("Timestamp") - expected["_aws"].pop("Timestamp")) < 5_000
+        assert line == expected
+
+
+def test_metrics_off_writes_no_line_and_an_empty_invocation_writes_none(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> None:
+        emit_metric("BookingSyncCreated", provider="website", integration_type="booking_sync")
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    handler({}, Context("sync_bookings"))
+    assert emitted(capsys.readouterr().out) == []
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED")
+
+    @metrics.log_metrics
+    def counting(event: dict[str, Any], context: Any) -> None:
+        metrics.add_metric(name="RejectedAuthFailed", unit="Count", value=1)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Powertools warns of an empty set on every invocation; we skip it
+        handler({}, Context("sync_bookings"))
+    counting({}, Context("sync_bookings"))
+    blobs = emitted(capsys.readouterr().out)
+    assert [sorted(k for k in blob if k[0].isupper() and k != "_aws") for blob in blobs] == [
+        ["BookingSyncCreated"],
+        ["RejectedAuthFailed"],
+    ]

@@ -199,3 +199,40 @@ def test_integration_secrets_are_write_only(tenants: dict[str, Any], captured_lo
         assert (status, answer["code"]) == (400, "INVALID_PAYLOAD"), bad
     status, answer, _ = call_admin("PATCH", "/api/integrations/no-such-id", caller=ADMIN, body={"status": "inactive"})
     assert (status, answer["code"]) == (404, "INTEGRATION_NOT_FOUND")
+
+
+def test_a_keys_pointer_is_read_once_per_bound_and_a_change_elsewhere_counts_after_it(
+    tenants: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key check reads the pointer at most once per KEY_RECORD_MAX_AGE_SECONDS here; a deactivation
+    made through this environment's registry counts at once, one made elsewhere once the bound is over."""
+    from bookinghub.aws import keys
+    from bookinghub.aws.clients import client
+    from bookinghub.core.security import hash_api_key
+    from bookinghub.core.settings import get_settings
+    from bookinghub.websites.logic import auth
+
+    _, created = _register()
+    api_key = created["api_key"]
+    reads: list[str] = []
+    client("dynamodb").meta.events.register("before-call.dynamodb.GetItem", lambda **_: reads.append("GetItem"))
+    for n in range(3):
+        assert post_sync(seed_body(source_booking_id=f"k-{n}"), api_key=api_key)[0] == 200
+    assert len(reads) == 1
+
+    call_admin("PATCH", "/api/websites/fresh-site", caller=ADMIN, body={"is_active": False})
+    assert post_sync(seed_body(source_booking_id="k-off"), api_key=api_key)[0] == 401  # at once
+    call_admin("PATCH", "/api/websites/fresh-site", caller=ADMIN, body={"is_active": True})
+    assert post_sync(seed_body(source_booking_id="k-on"), api_key=api_key)[0] == 200
+
+    # Deactivated by another environment (its registry write is not seen here): refused after the bound
+    client("dynamodb").update_item(
+        TableName=get_settings().bookings_table,
+        Key={"PK": {"S": keys.api_key_pk(hash_api_key(api_key))}, "SK": {"S": keys.APIKEY_SK}},
+        UpdateExpression="SET is_active = :f",
+        ExpressionAttributeValues={":f": {"BOOL": False}},
+    )
+    assert post_sync(seed_body(source_booking_id="k-lag"), api_key=api_key)[0] == 200  # within the bound
+    monkeypatch.setattr(auth, "KEY_RECORD_MAX_AGE_SECONDS", 0.0)
+    status, answer = post_sync(seed_body(source_booking_id="k-late"), api_key=api_key)
+    assert (status, answer["code"]) == (401, "AUTH_FAILED")

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 
 def to_iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat of a UTC time ends "+00:00"; it is what strftime("%Y-%m-%dT%H:%M:%S.%fZ") writes, faster
+    return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def iso_now() -> str:

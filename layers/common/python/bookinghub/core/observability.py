@@ -22,11 +22,13 @@ from __future__ import annotations
 import functools
 import json
 import os
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypedDict, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from aws_lambda_powertools.shared import constants
 from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
@@ -40,7 +42,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Powertools' own serializer (json.dumps with default=str, compact, non-ASCII kept) builds a JSONEncoder
 # for every line; this one is built once and writes the same text. POWERTOOLS_DEV keeps Powertools' own
 # (it indents).
-_log_json = json.JSONEncoder(default=str, separators=(",", ":"), ensure_ascii=False).encode
+_encode_log = json.JSONEncoder(default=str, separators=(",", ":"), ensure_ascii=False).encode
+# Lambda context keys Powertools adds to every line that say nothing the line's log stream does not: the
+# function's ARN (its log group's account, region and name) and memory size (Lambda's REPORT line).
+# function_name stays (the local stack writes every function to one log), as does the request id.
+_REDUNDANT_KEYS = ("function_arn", "function_memory_size")
+
+
+def _log_json(log: dict[str, Any]) -> str:
+    for key in _REDUNDANT_KEYS:
+        log.pop(key, None)
+    return _encode_log(log)
+
+
 _dev = resolve_truthy_env_var_choice(env=os.getenv(constants.POWERTOOLS_DEV_ENV, "false"))
 
 NONE, OTHER = "none", "other"
@@ -94,6 +108,9 @@ class HubMetrics(Metrics):
             return functools.partial(self.log_metrics, **options)
         handler: Callable[..., Any] = lambda_handler
 
+        if not (capture_cold_start_metric or raise_on_empty_metrics or default_dimensions or kwargs):
+            return self._flushing(handler)
+
         @functools.wraps(handler)
         def bound(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
             token = _function.set(getattr(context, "function_name", None))
@@ -103,6 +120,24 @@ class HubMetrics(Metrics):
                 _function.reset(token)
 
         return super().log_metrics(bound, **options)
+
+    def _flushing(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """Powertools' `log_metrics` without options: flush the invocation's metrics after the handler,
+        except that an empty set is skipped rather than warned about on every invocation (a function
+        whose metrics go out through `emit_metric` has none here)."""
+        provider = self.provider
+
+        @functools.wraps(handler)
+        def decorate(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+            token = _function.set(getattr(context, "function_name", None))
+            try:
+                return handler(event, context, *args, **kwargs)
+            finally:
+                _function.reset(token)
+                if provider.metric_set:
+                    provider.flush_metrics()
+
+        return decorate
 
 
 logger = Logger(service=_SERVICE, json_serializer=None if _dev else _log_json)
@@ -125,6 +160,14 @@ def metric_dimensions(provider: str | None = None, integration_type: str | None 
     }
 
 
+# emit_metric's lines by (namespace, name, unit, dimension values): Powertools builds (and validates)
+# each shape once; a line then only takes its time and value. Names and dimensions are bounded, and so
+# is this (a name made up at run time would only rebuild its line each time past the bound).
+_EMF_LINES: dict[tuple[str, str, str, tuple[str, ...]], dict[str, Any]] = {}
+_EMF_LINES_MAX = 512
+_encode_emf = json.JSONEncoder(separators=(",", ":")).encode  # what Powertools prints (json.dumps, compact)
+
+
 def emit_metric(
     name: str,
     value: float = 1,
@@ -138,12 +181,25 @@ def emit_metric(
     keep their own dimensions), under the rollup [service] and the bounded [service, function, provider,
     integration_type]. `metadata` rides on the same line as plain properties (searchable in Logs Insights,
     never dimensions): a hot path's record and its metric in one line instead of two."""
-    one = AmazonCloudWatchEMFProvider(namespace=metrics.namespace, service=_SERVICE)
-    one.add_metric(name=name, unit=unit, value=value)
-    one.add_dimensions(**metric_dimensions(provider, integration_type))
-    for key, item in (metadata or {}).items():
-        one.add_metadata(key=key, value=item)
-    one.flush_metrics()
+    dimensions = metric_dimensions(provider, integration_type)
+    shape = (metrics.namespace, name, unit, tuple(dimensions.values()))
+    template = _EMF_LINES.get(shape)
+    if template is None:
+        one = AmazonCloudWatchEMFProvider(namespace=metrics.namespace, service=_SERVICE)
+        one.add_metric(name=name, unit=unit, value=value)
+        one.add_dimensions(**dimensions)
+        template = dict(one.serialize_metric_set())
+        if len(_EMF_LINES) < _EMF_LINES_MAX:
+            _EMF_LINES[shape] = template
+    if is_metrics_disabled():  # Powertools' own switch (POWERTOOLS_METRICS_DISABLED, or POWERTOOLS_DEV)
+        return
+    line = {
+        **(metadata or {}),  # under the metric's own keys: metadata never overwrites a dimension or value
+        **template,
+        "_aws": {**template["_aws"], "Timestamp": int(time.time() * 1000)},
+        name: [float(value)],
+    }
+    print(_encode_emf(line))
 
 
 def tracing_enabled() -> bool:

@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import traceback
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -45,10 +46,11 @@ def json_response(status: int, body: dict[str, Any]) -> Response:
 JSON_MEDIA_TYPE = "application/json"
 
 
-def sent_as_json(event: BaseProxyEvent) -> bool:
+def sent_as_json(event: BaseProxyEvent, headers: Mapping[str, str] | None = None) -> bool:
     """Whether the body was sent as application/json: parameters (charset) and case do not matter, and no
-    Content-Type at all counts as JSON (as Powertools, and so the admin API, has always read it)."""
-    media_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    Content-Type at all counts as JSON (as Powertools, and so the admin API, has always read it).
+    `headers`: the event's, when the caller has them already (Powertools builds them anew on each read)."""
+    media_type = ((headers or event.headers).get("content-type") or "").split(";")[0].strip().lower()
     return media_type in ("", JSON_MEDIA_TYPE)
 
 

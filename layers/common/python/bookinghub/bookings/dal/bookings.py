@@ -1,12 +1,12 @@
 """Booking writes: one conditional write of the booking item, which also carries its change's event.
 
-The acknowledge path of an inbound sync is the API key lookup and this write (then a small sync log
-row, dal/logs.py); an update first reads the stored values of its columns (one consistent GetItem, a
-fifth of a write's price), so that only the columns it changes are stamped as the source's
-(`source_v#`). Conditions carry the rules that must hold under concurrency (one booking per source id, no
-column overwritten by an older change, no write for a redelivery); when one fails, DynamoDB hands back
-the stored booking (ReturnValuesOnConditionCheckFailure) so the caller can tell why without another
-read. A failed condition writes nothing, so it leaves no event behind either.
+The acknowledge path of an inbound sync is the API key lookup and this write (its sync log is the
+timeline item the relay writes from the stream, dal/logs.py); an update first reads the stored values of
+its columns (one consistent GetItem, a fifth of a write's price), so that only the columns it changes are
+stamped as the source's (`source_v#`). Conditions carry the rules that must hold under concurrency (one
+booking per source id, no column overwritten by an older change, no write for a redelivery); when one
+fails, DynamoDB hands back the stored booking (ReturnValuesOnConditionCheckFailure) so the caller can tell
+why without another read. A failed condition writes nothing, so it leaves no event behind either.
 
 The change's event is stamped on the item itself (`event_id`, `origin`, `event_type`, and on an update
 `changed_fields`); the outbox relay builds the domain event from the stream's old and new images
@@ -115,7 +115,7 @@ MARKERS = "hub_edits"
 def new_event_id() -> str:
     """A change's event id as stored on the booking: a UUID's 16 bytes in 22 characters (base64url); the
     relay renders it as the UUID."""
-    return stored_event_id(str(uuid.uuid4()))
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
 def stored_event_id(event_id: str) -> str:
@@ -435,4 +435,13 @@ def change_event(new_image: dict[str, Any], old_image: dict[str, Any] | None) ->
         changed_fields=list(changed),
         data={column: booking.get(column) for column in changed},
         occurred_at=str(booking["updated_at"]),
+    )
+
+
+def made_by_sync(new_image: dict[str, Any], old_image: dict[str, Any] | None) -> bool:
+    """Whether a booking item's stream record is a website's sync (DynamoDB-typed images): only the sync
+    writes the payload hashes, and each applied sync writes a new one (a redelivery writes nothing)."""
+    old = old_image or {}
+    return any(
+        attr in new_image and new_image[attr] != old.get(attr) for attr in ("last_payload_hash", "created_payload_hash")
     )

@@ -1,13 +1,16 @@
 """Sync log rows (IntegrationLogs table, retention by TTL) and timeline event items (Bookings table).
 
-A sync log row is one small PutItem, no transaction and no index: keyed by its booking
-(PK=SYNCLOG#{booking_id}, SK={created_at}#{id}), so a booking's logs are one Query (list_sync_logs);
-the masked payload is stored zlib-compressed. Written after the change it records succeeded, so a
-refused or conflicting write leaves none.
-
 Event items (SK=EVENT#...) are the durable timeline of a booking: the outbox relay writes one per
 booking change (marked `relayed`: already handed to the queue), and a test webhook or the PMS outbox
-writes its own (relayed from the stream).
+writes its own (relayed from the stream). The item of a change a website's sync applied is marked
+`inbound_sync` and is also that sync's seed 002 log row (direction inbound, status success, the applied
+columns in the payload's shape, masked when read): one write serves both, and it exists exactly when the
+change does (the relay writes it, idempotent by event id, from the booking's stream).
+
+A sync log row of its own is one small PutItem, no transaction and no index: keyed by its booking
+(PK=SYNCLOG#{booking_id}, SK={created_at}#{id}), the masked payload stored zlib-compressed. Those are
+the outbound deliveries (sync back), an applied sync that made no event (it only recorded conflicts),
+and inbound logs written before the timeline carried them. `list_sync_logs` reads both.
 """
 
 from __future__ import annotations
@@ -25,10 +28,14 @@ from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.aws.query import query_items
 from bookinghub.bookings.models.events import BookingDomainEvent, SyncLog
+from bookinghub.bookings.models.payload_shape import sync_payload
+from bookinghub.core.security import mask_pii
 from bookinghub.core.settings import get_settings
 
+# An event item that is also its change's inbound sync log
+INBOUND_SYNC = "inbound_sync"
 # Attributes of an event item that are storage layout, not part of the event
-_OUTBOX_STORAGE_ATTRIBUTES = {"PK", "SK", "entity", "relayed"}
+_OUTBOX_STORAGE_ATTRIBUTES = {"PK", "SK", "entity", "relayed", INBOUND_SYNC}
 # Logs without a booking (a refused sync back before the booking was known) are kept by website
 _NO_BOOKING = "WEBSITE:"
 
@@ -76,19 +83,41 @@ def put_sync_log(log: SyncLog) -> None:
     client("dynamodb").put_item(TableName=get_settings().integration_logs_table, Item=to_item(sync_log_item(log)))
 
 
-def list_sync_logs(booking_id: str) -> list[SyncLog]:
-    """A booking's sync logs (inbound and outbound), oldest first."""
+def list_sync_logs(booking_id: str, *, inbound: list[SyncLog] | None = None) -> list[SyncLog]:
+    """A booking's sync logs (inbound and outbound), oldest first: its log rows and the inbound syncs its
+    timeline carries (`inbound`: those, when the caller has read the timeline already)."""
     request = {
         "TableName": get_settings().integration_logs_table,
         "KeyConditionExpression": "PK = :pk",
         "ExpressionAttributeValues": {":pk": to_attr(keys.sync_log_pk(booking_id))},
     }
-    return [sync_log_from_item(item) for item in query_items(request)]
+    rows = [sync_log_from_item(item) for item in query_items(request)]
+    if inbound is None:
+        inbound = booking_timeline(booking_id)[1]
+    return sorted([*rows, *inbound], key=lambda log: (log.created_at, log.id))
 
 
-def event_item(domain_event: BookingDomainEvent | dict[str, Any], *, relayed: bool = False) -> dict[str, Any]:
+def inbound_sync_log(event: BookingDomainEvent) -> SyncLog:
+    """The seed 002 log row of the inbound sync that made `event` (its timeline item is marked so): what
+    it applied, in the payload's shape, emails and phones masked. Its id is the event's."""
+    return SyncLog(
+        id=event.event_id,
+        booking_id=event.booking_id,
+        website_id=event.website_id,
+        direction="inbound",
+        event_type=event.event_type,
+        payload=mask_pii(sync_payload(event.event_type, event.source_booking_id, event.data)),
+        status="success",
+        created_at=event.occurred_at,
+    )
+
+
+def event_item(
+    domain_event: BookingDomainEvent | dict[str, Any], *, relayed: bool = False, inbound_sync: bool = False
+) -> dict[str, Any]:
     """The timeline item of a domain event, stored beside its booking. `relayed`: written by the outbox
-    relay, which has queued the event already (the relay passes such items over).
+    relay, which has queued the event already (the relay passes such items over). `inbound_sync`: the
+    change is a website's sync, and the item is its sync log too.
 
     Nothing twice: the time is the sort key's, `changed_fields` is left out when it is the data's own
     keys, and the data (JSON text, so the event keeps its exact shape) is stored zlib-compressed and
@@ -110,6 +139,8 @@ def event_item(domain_event: BookingDomainEvent | dict[str, Any], *, relayed: bo
         del item["changed_fields"]
     if relayed:
         item["relayed"] = True
+    if inbound_sync:
+        item[INBOUND_SYNC] = True
     return item
 
 
@@ -157,22 +188,35 @@ def event_from_outbox_item(item: dict[str, Any]) -> BookingDomainEvent:
 
 def list_events(booking_id: str) -> list[BookingDomainEvent]:
     """The booking's domain events (its outbox items, kept beside it), oldest first."""
+    return booking_timeline(booking_id)[0]
+
+
+def booking_timeline(booking_id: str) -> tuple[list[BookingDomainEvent], list[SyncLog]]:
+    """The booking's domain events, oldest first, and the inbound sync logs among them: one Query."""
     request = {
         "TableName": get_settings().bookings_table,
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :events)",
         "ExpressionAttributeValues": to_item({":pk": keys.booking_pk(booking_id), ":events": keys.EVENT_SK_PREFIX}),
         "ConsistentRead": True,
     }
-    return [event_from_outbox_item(item) for item in query_items(request)]
+    events: list[BookingDomainEvent] = []
+    inbound: list[SyncLog] = []
+    for item in query_items(request):
+        event = event_from_outbox_item(item)
+        events.append(event)
+        if item.get(INBOUND_SYNC):
+            inbound.append(inbound_sync_log(event))
+    return events, inbound
 
 
-def put_timeline_event(event: BookingDomainEvent) -> bool:
-    """The relay's timeline item of a booking change; False if it is there already (a retried record)."""
+def put_timeline_event(event: BookingDomainEvent, *, inbound_sync: bool = False) -> bool:
+    """The relay's timeline item of a booking change (`inbound_sync`: a website's sync made it, and the
+    item is its sync log); False if it is there already (a retried record)."""
     ddb = client("dynamodb")
     try:
         ddb.put_item(
             TableName=get_settings().bookings_table,
-            Item=to_item(event_item(event, relayed=True)),
+            Item=to_item(event_item(event, relayed=True, inbound_sync=inbound_sync)),
             ConditionExpression="attribute_not_exists(PK)",
         )
     except ddb.exceptions.ConditionalCheckFailedException:

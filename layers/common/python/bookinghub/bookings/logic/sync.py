@@ -2,7 +2,8 @@
 
 Authenticate the website by its API key (its pointer carries the website's active state), validate the
 payload, then record the change in one conditional write of the booking (its domain event is stamped on
-the item and built from the stream by the outbox relay), then a small sync log row. Rules:
+the item and built from the stream by the outbox relay, whose timeline item of it is also the sync's log
+row: dal/logs.py). Rules:
 - one booking per (website, source_booking_id): the booking id is derived from that pair;
 - a byte-for-byte (canonically equal) redelivery returns the same booking id and writes nothing;
 - `booking.created` for a known booking with different content is DUPLICATE_BOOKING (409), unless the
@@ -89,7 +90,6 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
     canonical_json = request.model_dump_json(exclude_none=True)
     # 96 bits of the digest tell a redelivery apart; stored on the booking, so kept short
     payload_hash = base64.urlsafe_b64encode(hashlib.sha256(canonical_json.encode()).digest()[:12]).decode()
-    canonical = json.loads(canonical_json)
     order_key = order_key_for(request)
     fields = request.booking_fields()
     # First attempt: every column, no read. Its condition fails if any column is not strictly older
@@ -146,26 +146,35 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
                     stale_fields=merge.stale,
                     held_fields=plan.held if plan else (),
                 )
-        if result.outcome in ("created", "updated"):
-            # Its sync log row (and the outcome metric) records an applied change: no log line of its own
-            # on the hot path (CloudWatch Logs are paid per byte, and each line carries the Lambda context)
-            _record_log(_sync_log(website, request, booking_id, canonical, at=change.now))
-            logger.debug("sync", extra={"booking_id": booking_id, "outcome": result.outcome})
-        else:
-            # Nothing written, so nothing else tells why: one short line
-            logger.info(
-                "sync", extra={"booking_id": booking_id, "outcome": result.outcome, "stale": len(result.stale_fields)}
-            )
-        if result.held_fields or result.conflict_fields:
-            logger.info(
-                "sync met pending edits",
-                extra={
-                    "booking_id": booking_id,
-                    "held_fields": list(result.held_fields),
-                    "conflict_fields": list(result.conflict_fields),
-                },
-            )
+        _record(website, request, result, canonical_json, at=change.now)
         return result
+
+
+def _record(
+    website: ApiKeyRecord, request: BookingSyncRequest, result: SyncResult, canonical_json: str, *, at: str
+) -> None:
+    """What records the delivery beside its answer and its outcome metric."""
+    booking_id = result.booking_id
+    if result.outcome in ("created", "updated"):
+        # Its timeline item (the relay's, from the stream) is its sync log row: no log line of its own on
+        # the hot path (CloudWatch Logs are paid per byte, and each line carries the Lambda context). A
+        # change that only recorded conflicts makes no event, so it gets a log row of its own.
+        if not result.applied_fields:
+            _record_log(_sync_log(website, request, booking_id, json.loads(canonical_json), at=at))
+    else:
+        # Nothing written, so nothing else tells why: one short line
+        logger.info(
+            "sync", extra={"booking_id": booking_id, "outcome": result.outcome, "stale": len(result.stale_fields)}
+        )
+    if result.held_fields or result.conflict_fields:
+        logger.info(
+            "sync met pending edits",
+            extra={
+                "booking_id": booking_id,
+                "held_fields": list(result.held_fields),
+                "conflict_fields": list(result.conflict_fields),
+            },
+        )
 
 
 def _conflicts(

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError, field_validator
 
+from bookinghub.bookings.models.payload_shape import CUSTOMER_COLUMNS, RENAMED_COLUMNS, TRANSPORT_COLUMNS
 from bookinghub.core.clock import to_iso
 from bookinghub.core.errors import InvalidPayload
 from bookinghub.core.fields import LongText, Text
@@ -156,13 +157,13 @@ class BookingSyncRequest(_Strict):
             if (value := getattr(self, name)) is not None:
                 fields[name] = value
         if self.reason is not None:
-            fields["cancellation_reason"] = self.reason
+            fields[RENAMED_COLUMNS["reason"]] = self.reason
         if self.activity_date is not None:
             fields["activity_date"] = self.activity_date.isoformat()
         if (status := self.effective_status()) is not None:
             fields["status"] = status
         if self.created_at is not None:
-            fields["source_created_at"] = to_iso(self.created_at)
+            fields[RENAMED_COLUMNS["created_at"]] = to_iso(self.created_at)
         fields.update(self._nested_fields())
         if self.addons is not None:
             fields["addons"] = [addon.model_dump() for addon in self.addons]
@@ -173,12 +174,10 @@ class BookingSyncRequest(_Strict):
         fields: dict[str, Any] = {}
         if self.customer is not None:
             for key, value in self.customer.model_dump(exclude_none=True).items():
-                # the seed's column is `special_requests`; the other customer columns are prefixed
-                fields[key if key == "special_requests" else f"customer_{key}"] = value
+                fields[CUSTOMER_COLUMNS[key]] = value
         if self.transport is not None:
-            renamed = {"type": "transport_type", "cost": "transport_cost"}
             for key, value in self.transport.model_dump(exclude_none=True).items():
-                fields[renamed.get(key, key)] = value
+                fields[TRANSPORT_COLUMNS[key]] = value
         return fields
 
 

@@ -82,3 +82,4 @@ def _decrypt(ciphertext: str, purpose: str, owner: str) -> str:
 
 def clear_cache() -> None:
     _decrypt.cache_clear()
+    store.forget_recent_endpoints()

@@ -13,7 +13,7 @@ from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.aws.query import query_items
 from bookinghub.core.settings import get_settings
-from bookinghub.websites.dal.websites import key_item, website_item
+from bookinghub.websites.dal.websites import forget_recent_api_keys, key_item, website_item
 from bookinghub.websites.models import Website
 
 
@@ -50,6 +50,8 @@ def create_website(website: Website, api_key_hash: str) -> None:
         )
     except ddb.exceptions.TransactionCanceledException as error:
         raise WebsiteExists() from error
+    finally:
+        forget_recent_api_keys()
 
 
 # DynamoDB refuses (ValidationException) a partition key over 2048 bytes: no website can have such an id
@@ -160,6 +162,8 @@ def _update_with_key_pointer(
         ddb.transact_write_items(TransactItems=[{"Update": update}, *items])
     except ddb.exceptions.TransactionCanceledException as error:
         raise WebsiteChanged() from error
+    finally:
+        forget_recent_api_keys()  # the pointer's state changed
 
 
 def rotate_key(website: Website, *, old_hash: str, new_hash: str, grace_until: int, now: str) -> None:
@@ -205,3 +209,5 @@ def rotate_key(website: Website, *, old_hash: str, new_hash: str, grace_until: i
         )
     except ddb.exceptions.TransactionCanceledException as error:
         raise WebsiteChanged() from error
+    finally:
+        forget_recent_api_keys()  # the old key's pointer now has its end

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from bookinghub.aws import keys
@@ -9,6 +10,10 @@ from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_item
 from bookinghub.core.settings import get_settings
 from bookinghub.websites.models import ApiKeyRecord, Website
+
+# Key pointers as read by `recent_api_key`, by hash: (monotonic time read, record); bounded
+_RECENT_KEYS: dict[str, tuple[float, ApiKeyRecord]] = {}
+_RECENT_KEYS_MAX = 1024
 
 
 def get_api_key(key_hash: str) -> ApiKeyRecord | None:
@@ -19,6 +24,28 @@ def get_api_key(key_hash: str) -> ApiKeyRecord | None:
     if "Item" not in response:
         return None
     return ApiKeyRecord.model_validate(from_item(response["Item"]))
+
+
+def recent_api_key(key_hash: str, *, max_age_seconds: float) -> ApiKeyRecord | None:
+    """`get_api_key`, read at most once per `max_age_seconds` in this execution environment. Only found
+    keys are kept: a key registered a moment ago works at once, wherever it is checked."""
+    now = time.monotonic()
+    hit = _RECENT_KEYS.get(key_hash)
+    if hit is not None and now - hit[0] < max_age_seconds:
+        return hit[1]
+    record = get_api_key(key_hash)
+    _RECENT_KEYS.pop(key_hash, None)
+    if record is not None:
+        while len(_RECENT_KEYS) >= _RECENT_KEYS_MAX:
+            del _RECENT_KEYS[next(iter(_RECENT_KEYS))]  # the longest since read
+        _RECENT_KEYS[key_hash] = (now, record)
+    return record
+
+
+def forget_recent_api_keys() -> None:
+    """After a write of key pointers (a website registered, (de)activated, its key rotated): this
+    environment sees it at once."""
+    _RECENT_KEYS.clear()
 
 
 def get_website(website_id: str) -> Website | None:
@@ -61,9 +88,12 @@ def key_item(website: Website, api_key_hash: str) -> dict[str, Any]:
 def put_website(website: Website, api_key_hash: str) -> None:
     """Create or replace a website together with the pointer from its API key's hash, atomically."""
     table = get_settings().bookings_table
-    client("dynamodb").transact_write_items(
-        TransactItems=[
-            {"Put": {"TableName": table, "Item": to_item(website_item(website, api_key_hash))}},
-            {"Put": {"TableName": table, "Item": to_item(key_item(website, api_key_hash))}},
-        ]
-    )
+    try:
+        client("dynamodb").transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": to_item(website_item(website, api_key_hash))}},
+                {"Put": {"TableName": table, "Item": to_item(key_item(website, api_key_hash))}},
+            ]
+        )
+    finally:
+        forget_recent_api_keys()
