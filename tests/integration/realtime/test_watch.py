@@ -1,5 +1,5 @@
-"""Watched keys: an event is placed only in the timelines of keys subscribed to (or left within the
-resume window); a key nobody watches costs the broadcaster one read and no write."""
+"""Watched keys: an event is always kept in its booking's own order (the booking's timeline), and placed
+in a shared key's timeline only while that key is subscribed to (or left within the resume window)."""
 
 from __future__ import annotations
 
@@ -38,12 +38,14 @@ def _broadcast_next(booking_id: str, posts: Posts, done: set[str]) -> Any:
     return broadcast(event_from_outbox_item(item), post=posts)
 
 
-def test_an_event_of_unwatched_keys_writes_nothing(posts: Posts) -> None:
+def test_an_event_of_unwatched_keys_is_kept_in_its_booking_order_only(posts: Posts) -> None:
     from bookinghub.aws.clients import client
     from bookinghub.bookings.dal.logs import event_from_outbox_item
+    from bookinghub.realtime.dal import timeline
     from bookinghub.realtime.logic.broadcast import broadcast
 
-    (item,) = outbox_events(make_booking("w-1"))
+    booking = make_booking("w-1")
+    (item,) = outbox_events(booking)
     made: list[str] = []
 
     def count(model: Any, **_: Any) -> None:
@@ -55,9 +57,13 @@ def test_an_event_of_unwatched_keys_writes_nothing(posts: Posts) -> None:
         result = broadcast(event_from_outbox_item(item), post=posts)
     finally:
         events.unregister("before-call.dynamodb.*", count)
-    assert made == ["BatchGetItem"]  # the four keys' watches, nothing else
+    assert made[0] == "BatchGetItem"  # the four keys' watches, before any placement
+    assert "TransactWriteItems" not in made
+    assert made.count("Query") == 1  # the booking's subscribers only
     assert result.posted == 0
-    assert _timeline_items() == []
+    assert [e.sequence for e in timeline.after(f"booking_id:{booking}")] == [1]  # GET .../events has it
+    for shared in (WEBSITE, "provider_id:demo-org", "user_id:john@example.com"):
+        assert list(timeline.after(shared)) == []
 
 
 def test_a_subscription_watches_its_key_and_only_that_key_is_placed(posts: Posts) -> None:
@@ -72,8 +78,9 @@ def test_a_subscription_watches_its_key_and_only_that_key_is_placed(posts: Posts
     update_booking("w-2", 4, "2026-02-21T10:00:00Z")
     _broadcast_next(booking, posts, done)
     (event,) = posts.events("c1")
-    assert (event["position"], event["sequence"], event["data"]["guest_count"]) == (1, 1, 4)
-    assert [e.sequence for e in timeline.after(f"booking_id:{booking}")] == [1]  # the body, for the website
+    # position 1 in the website's order; sequence 2 in the booking's, which kept the unwatched creation
+    assert (event["position"], event["sequence"], event["data"]["guest_count"]) == (1, 2, 4)
+    assert [e.sequence for e in timeline.after(f"booking_id:{booking}")] == [1, 2]
     assert list(timeline.after("provider_id:demo-org")) == []  # nobody watches the organisation
     assert list(timeline.after("user_id:john@example.com")) == []
 
@@ -107,7 +114,9 @@ def test_a_watch_expires_after_the_window_and_is_refreshed_at_most_every_few_min
     assert connections.watched([WEBSITE], now=now) == set()  # expired (TTL deletes lazily: not gone yet)
     booking = make_booking("w-4")
     _broadcast_next(booking, posts, set())
-    assert _timeline_items() == []
+    from bookinghub.realtime.dal import timeline
+
+    assert list(timeline.after(WEBSITE)) == []  # expired: not placed in the website's order
     until = connections.watch(WEBSITE, now=now)  # watched again
     assert connections.watch(WEBSITE, now=now + 60) == until  # a minute later: not rewritten
     later = now + connections.WATCH_REFRESH_SECONDS + 1
@@ -162,10 +171,35 @@ def test_an_event_that_read_the_watch_before_the_subscribe_takes_no_place(monkey
 
     monkeypatch.setattr(connections, "watched", read_then_subscribe)
     assert _broadcast_next(booking, posts, done).posted == 0
-    assert _timeline_items() == []
+    from bookinghub.realtime.dal import timeline
+
+    assert list(timeline.after(WEBSITE)) == []  # no position in the key: before the subscription
     update_booking("w-6", 8, "2026-02-21T10:00:00Z")
     _broadcast_next(booking, posts, done)
-    assert [(e["position"], e["sequence"]) for e in posts.events("c1")] == [(1, 1)]
+    assert [(e["position"], e["sequence"]) for e in posts.events("c1")] == [(1, 2)]
     website_connection("c2", TEST_KEY)
     send("c2", posts, action="subscribe", filter={"website_id": "test-website"}, since="origin")
     assert [e["position"] for e in posts.events("c2")] == [1]  # origin: from when the key was first watched
+
+
+def test_a_booking_subscription_made_after_the_watch_read_still_gets_the_event(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The booking's own order is always placed, so its subscribers are read after placing whatever the
+    watch read found: a booking subscription made in between starts before the event and gets it."""
+    from bookinghub.realtime.dal import connections
+
+    posts = Posts()
+    booking = make_booking("w-7")
+    website_connection("c1", TEST_KEY)
+    original = connections.watched
+
+    def read_then_subscribe(keys: list[str], now: float | None = None) -> set[str]:
+        found = original(keys, now)
+        monkeypatch.setattr(connections, "watched", original)
+        send("c1", posts, action="subscribe", filter={"booking_id": booking})
+        return found
+
+    monkeypatch.setattr(connections, "watched", read_then_subscribe)
+    assert _broadcast_next(booking, posts, set()).posted == 1
+    assert [(e["position"], e["sequence"]) for e in posts.events("c1")] == [(1, 1)]

@@ -1,7 +1,8 @@
 """The broadcaster: a booking domain event -> the timeline -> every subscription that matches it.
 
-Only the watched keys (dal/connections.py: subscribed to now, or within the resume window) get the
-event in their timeline; an event none of whose keys is watched costs one BatchGetItem and no write.
+Every event is kept in its booking's own order (the booking's timeline); only the watched shared keys
+(dal/connections.py: subscribed to now, or within the resume window) get it in theirs, and an event none
+of whose keys is watched reads only the booking's subscribers.
 Appending comes first, so a subscriber that is replaying finds the event in the timeline, and one that
 reconnects later can catch up on it. A subscription only gets events of bookings its scope may read.
 A gone connection (410) is forgotten; a throttled post fails the event after the other posts, so it is
@@ -58,11 +59,12 @@ def broadcast(event: BookingDomainEvent, post: Post = management.post) -> Fanout
     # event that finds the key unwatched is before every subscription's start (it is in no key's order),
     # and one that finds it watched is placed, then handed to the subscribers read after placing
     watching = store.watched(filter_keys(event, user_id))
-    if not watching:  # in no timeline, to no one: no read or write more (a redelivery the same)
-        metrics.add_metric(name="RealtimeEventsUnwatched", unit="Count", value=1)
-        logger.debug("realtime event not watched", extra={"booking_id": event.booking_id})
-        return Fanout()
+    # The booking's own order is always kept: it is the booking's timeline (GET .../events, issue 14).
+    # So its subscribers are always read after placing, as the shared keys' are when watched: a booking
+    # subscription made between the watch read and the placement starts before the event and gets it.
     entry = timeline.append(event, user_id, watching)
+    if not watching:
+        metrics.add_metric(name="RealtimeEventsUnwatched", unit="Count", value=1)
     result = fan_out(entry, post)
     metrics.add_metric(name="RealtimeFramesPosted", unit="Count", value=result.posted)
     logger.info(
