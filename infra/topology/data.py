@@ -36,7 +36,7 @@ BOOKINGS = Table(
             "organisation_id",
             "search_name",
             projection="INCLUDE",
-            include=("website_id", "status", "date_key"),
+            include=("website_id", "date_key"),  # not the status: a status change writes no entry here
         ),
     ),
     ttl_attribute="expires_at",

@@ -137,7 +137,7 @@ def _listing_query(search: BookingSearch, text: str, plan: SearchPlan | None) ->
 def _entries(query: ListingQuery, limit: int) -> Iterator[dict[str, Any]]:
     """The matching index entries, ascending by sort key, merged across the partitions; `limit`: about
     how many the caller needs (each partition is first asked for its share of them)."""
-    share = max(2, -(-limit // max(1, len(query.partitions))) + 1)  # each partition's share, +1
+    share = max(1, -(-limit // max(1, len(query.partitions))))  # each partition's share of the page
     streams = [_partition(query, pk, share, limit) for pk in query.partitions]
     return heapq.merge(*streams, key=lambda entry: entry[SORT_KEY])
 
@@ -171,7 +171,7 @@ def _partition(query: ListingQuery, partition: str, first: int, most: int) -> It
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": {k: to_attr(v) for k, v in values.items()},
     }
-    ceiling = _MAX_CHUNK if query.filters else max(most, 2)
+    ceiling = _MAX_CHUNK if query.filters else max(most, 1)
     chunk = min(first, ceiling)
     ddb = client("dynamodb")
     while True:
@@ -197,10 +197,8 @@ def _by_name_prefix(search: BookingSearch, text: str, *, probe: bool = False) ->
     values: dict[str, Any] = {":org": scope.organisation_id, ":prefix": prefix, ":low": window[0], ":high": window[1]}
     websites = [f":w{n}" for n in range(len(scope.website_ids))]
     values.update(zip(websites, scope.website_ids, strict=True))
+    # (The status is not on these entries, so that a status change writes no entry here: _fetch checks it)
     expressions = ["#sk BETWEEN :low AND :high", f"#w IN ({', '.join(websites)})"]
-    if scope.status:
-        names["#status"], values[":status"] = "status", scope.status
-        expressions.append("#status = :status")
     request = {
         "TableName": get_settings().bookings_table,
         "IndexName": BY_NAME,
