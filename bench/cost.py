@@ -463,9 +463,7 @@ def listing(bookings: int, matching: int, page: int = 50) -> dict[str, Any]:
 
 
 def print_listings() -> None:
-    print(
-        "\n== GET /api/bookings?website_id=...&status=cancelled&limit=50 (BookingsByWebsiteStatus: one partition) =="
-    )
+    print("\n== GET /api/bookings?website_id=...&status=cancelled&limit=50 (BookingsByWebsiteStatus: one partition) ==")
     for bookings, matching in ((200, 100), (1000, 20)):
         row = listing(bookings, matching)
         print(
