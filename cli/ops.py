@@ -71,6 +71,9 @@ def add_parsers(commands: Any, local_help: str) -> None:
         jobs.add_parser("listing-keys", help="bookings' index keys (list_key, ...: docs/admin-api.md, deploying)")
     )
     listing.add_argument("--dry-run", action="store_true", help="count what would be written, write nothing")
+    listing.add_argument(
+        "--keep-copies", action="store_true", help="leave the email_key copies (while the previous code serves)"
+    )
     from cli import logs
 
     logs.add_parser(commands, target_options)
@@ -127,7 +130,7 @@ def run(args: argparse.Namespace, local: bool) -> int:
     if args.command == "status":
         return status(target, console)
     if args.command == "backfill":
-        return _backfill(args.dry_run, console)
+        return _backfill(args.dry_run, args.keep_copies, console)
     if args.action == "list":
         console.print(_dlq_table(target))
         return 0
@@ -139,14 +142,14 @@ def run(args: argparse.Namespace, local: bool) -> int:
 # --- backfill ----------------------------------------------------------------------------------------
 
 
-def _backfill(dry_run: bool, console: Console) -> int:
+def _backfill(dry_run: bool, keep_copies: bool, console: Console) -> int:
     from bookinghub.bookings.dal.backfill import BackfillReport, backfill_listing_keys
 
     def progress(report: BackfillReport) -> None:
         console.print(f"  {report.scanned} bookings read, {report.updated} {verb}", highlight=False)
 
     verb = "to write" if dry_run else "written"
-    report = backfill_listing_keys(dry_run=dry_run, progress=progress)
+    report = backfill_listing_keys(dry_run=dry_run, keep_copies=keep_copies, progress=progress)
     console.print(
         f"bookings: {report.scanned} read, {report.updated} {verb}, {report.current} already laid out, "
         f"{report.changed_meanwhile} written meanwhile by the hub (left as written)",

@@ -219,6 +219,10 @@ def test_the_backfill_lays_old_bookings_out_and_is_idempotent(tenants: dict[str,
     before = snapshot_tables()
     _backfill("--dry-run")
     assert snapshot_tables() == before
+    _backfill("--keep-copies")  # while the previous code still reads email_key
+    item = booking_item(tenants["test_a"])
+    assert item is not None
+    assert (item["list_key"], item["email_key"]) == ("test-website#confirmed", "alice@example.com")
     _backfill()
     assert {b["id"] for b in _list(status="confirmed")["bookings"]} == {
         tenants["test_a"],

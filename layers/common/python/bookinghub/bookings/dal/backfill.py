@@ -30,8 +30,10 @@ class BackfillReport:
 
 
 def backfill_listing_keys(
-    *, dry_run: bool = False, progress: Callable[[BackfillReport], None] | None = None
+    *, dry_run: bool = False, keep_copies: bool = False, progress: Callable[[BackfillReport], None] | None = None
 ) -> BackfillReport:
+    """`keep_copies`: leave the `email_key` copies the new layout drops (while the previous code, whose
+    email search reads them, still serves the listings: docs/admin-api.md, deploying)."""
     ddb = client("dynamodb")
     report = BackfillReport()
     pages = ddb.get_paginator("scan").paginate(
@@ -44,6 +46,8 @@ def backfill_listing_keys(
             report.scanned += 1
             item = from_item(raw)
             sets, removes = _changes(item)
+            if keep_copies:
+                removes = []
             if not sets and not removes:
                 report.current += 1
                 continue
