@@ -43,6 +43,7 @@ BY_STATUS, BY_NAME = "BookingsByWebsiteStatus", "BookingsByName"
 STATUSES: tuple[str, ...] = get_args(BookingStatus)
 # What a filtered read asks of a partition at most at once (a growing chunk: see _partition)
 _MAX_CHUNK = 1000
+_FIRST_FILTERED = 100
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,8 @@ def _partition(query: ListingQuery, partition: str, first: int, most: int) -> It
         "ExpressionAttributeValues": {k: to_attr(v) for k, v in values.items()},
     }
     ceiling = _MAX_CHUNK if query.filters else max(most, 1)
-    chunk = min(first, ceiling)
+    # A filter drops most entries: start larger (fewer round trips for the same entries read)
+    chunk = min(max(first, _FIRST_FILTERED) if query.filters else first, ceiling)
     ddb = client("dynamodb")
     while True:
         response = ddb.query(**request, Limit=chunk)
