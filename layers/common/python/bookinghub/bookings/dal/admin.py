@@ -2,9 +2,9 @@
 
 Listings (BookingsByWebsiteStatus: partition `list_key` = {website_id}#{status}, sort `date_key` =
 {activity_date}#{booking_id}): a status filter is one partition per website; an unfiltered list merges a
-website's few status partitions, and an organisation's list the partitions of its websites. Each partition
-is read a little at a time (about its share of the page, then more as the merge uses it up), so a page of
-50 reads about 50 index entries. Search text (`q`):
+website's few status partitions, and an organisation's list those of its websites and PMS hotels. Each
+partition is read a little at a time (about its share of the page, then more as the merge uses it up), so
+a page of 50 reads about 50 index entries. Search text (`q`):
 - a customer name is found by prefix on the folded name (BookingsByName: partition organisation_id, sort
   search_name): the matching entries only, ordered by date here;
 - an email, a booking ref, or a name matched inside (no name starts with the text) filter the entries of
@@ -32,6 +32,7 @@ from bookinghub.bookings.dal.logs import event_item
 from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.bookings.models.sync import BookingStatus
 from bookinghub.core.settings import get_settings
+from bookinghub.pms import keys as pms_keys
 
 # Above every character of a sort key (dates, '#', uuids): the inclusive upper bound of a date
 _HIGH = "~"
@@ -57,6 +58,25 @@ class BookingScope:
     def partitions(self) -> tuple[str, ...]:
         statuses = (self.status,) if self.status else STATUSES
         return tuple(keys.list_key(website, status) for website in self.website_ids for status in statuses)
+
+
+def organisation_sources(organisation_id: str) -> tuple[str, ...]:
+    """The website ids an organisation's bookings carry: its websites' and its PMS hotels' (`pms:{slug}`),
+    from the organisation's partition of GSI2 (where websites and hotels are listed), keys only."""
+    found: list[str] = []
+    for prefix, website_id in (("WEBSITE#", str), ("PMSHOTEL#", pms_keys.website_id)):
+        request = {
+            "TableName": get_settings().bookings_table,
+            "IndexName": "GSI2",
+            "KeyConditionExpression": "GSI2PK = :pk AND begins_with(GSI2SK, :prefix)",
+            "ProjectionExpression": "GSI2SK",
+            "ExpressionAttributeValues": {
+                ":pk": to_attr(keys.org_pk(organisation_id)),
+                ":prefix": to_attr(prefix),
+            },
+        }
+        found += [website_id(str(item["GSI2SK"]).removeprefix(prefix)) for item in query_items(request)]
+    return tuple(sorted(found))
 
 
 # How `text` is read: a booking ref, a name prefix (keyed), a name substring (scanning); fixed by page one

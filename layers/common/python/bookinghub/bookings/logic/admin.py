@@ -38,7 +38,7 @@ from bookinghub.core.errors import (
     WebsiteNotFound,
 )
 from bookinghub.core.observability import logger
-from bookinghub.websites.dal.admin import get_website_record, organisation_websites
+from bookinghub.websites.dal.admin import get_website_record
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -133,7 +133,7 @@ def _scope(principal: Principal, filters: BookingFilters) -> store.BookingScope 
         websites = tuple(sorted(principal.websites))
     else:
         organisation = principal.scope_organisation(filters.organisation_id)
-        websites = tuple(sorted(str(w["id"]) for w in organisation_websites(organisation)))
+        websites = store.organisation_sources(organisation)  # its websites and PMS hotels
     if not websites:
         return None
     return store.BookingScope(websites, organisation, filters.status)
