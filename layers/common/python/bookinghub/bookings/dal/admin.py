@@ -45,6 +45,7 @@ STATUSES: tuple[str, ...] = get_args(BookingStatus)
 # What a filtered read asks of a partition at most at once (a growing chunk: see _partition)
 _MAX_CHUNK = 1000
 _FIRST_FILTERED = 100
+_MAX_IN = 100
 
 
 @dataclass(frozen=True)
@@ -217,10 +218,14 @@ def _by_name_prefix(search: BookingSearch, text: str, *, probe: bool = False) ->
         return []
     names = {"#org": "organisation_id", "#name": keys.SEARCH_NAME, "#sk": SORT_KEY, "#w": "website_id"}
     values: dict[str, Any] = {":org": scope.organisation_id, ":prefix": prefix, ":low": window[0], ":high": window[1]}
-    websites = [f":w{n}" for n in range(len(scope.website_ids))]
-    values.update(zip(websites, scope.website_ids, strict=True))
     # (The status is not on these entries, so that a status change writes no entry here: _fetch checks it)
-    expressions = ["#sk BETWEEN :low AND :high", f"#w IN ({', '.join(websites)})"]
+    expressions = ["#sk BETWEEN :low AND :high"]
+    if len(scope.website_ids) <= _MAX_IN:  # (DynamoDB's IN takes 100 values; else _fetch checks them)
+        websites = [f":w{n}" for n in range(len(scope.website_ids))]
+        values.update(zip(websites, scope.website_ids, strict=True))
+        expressions.append(f"#w IN ({', '.join(websites)})")
+    else:
+        del names["#w"]
     request = {
         "TableName": get_settings().bookings_table,
         "IndexName": BY_NAME,
