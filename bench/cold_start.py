@@ -16,7 +16,7 @@ namespace set.
 `--no-pyc` also measures without bytecode (an empty PYTHONPYCACHEPREFIX: every module compiled from source
 at import, as in a layer shipped without .pyc) to show what the layer's compiled bytecode saves.
 
-Run: python bench/cold_start.py [--repeats 5] [--no-pyc] [--json] [--clock cpu|wall]
+Run: python bench/cold_start.py [--repeats 5] [--no-pyc] [--json] [--clock cpu|wall] [--only FUNCTION ...]
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def prepare(port: int, workdir: Path) -> tuple[dict[str, str], dict[str, Path]]:
     return env, events
 
 
-def measure(repeats: int, *, no_pyc: bool) -> dict[str, Any]:
+def measure(repeats: int, *, no_pyc: bool, only: list[str] | None = None) -> dict[str, Any]:
     from infra import topology
 
     port = free_port()
@@ -203,6 +203,8 @@ def measure(repeats: int, *, no_pyc: bool) -> dict[str, Any]:
                 run_fresh(SNIPPET.format(body=BASELINE, event="", name="baseline"), env)  # writes .pyc
                 functions = {}
                 for fn in topology.FUNCTIONS:
+                    if only and fn.name not in only:
+                        continue
                     event = str(events.get(fn.name, ""))
                     snippet = SNIPPET.format(body=handler_import(ROOT / fn.handler_path), event=event, name=fn.name)
                     run_fresh(snippet, env)
@@ -227,12 +229,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-pyc", action="store_true", help="also measure without bytecode")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", action="append", metavar="FUNCTION", help="only these functions (repeatable)")
     parser.add_argument(
         "--clock", choices=sorted(CLOCKS), default="cpu", help="the interpreter's CPU time or wall time"
     )
     args = parser.parse_args()
     os.environ["COLD_START_CLOCK"] = CLOCKS[args.clock]
-    results = measure(args.repeats, no_pyc=args.no_pyc)
+    results = measure(args.repeats, no_pyc=args.no_pyc, only=args.only)
     if args.json:
         print(json.dumps(results, indent=2))
         return

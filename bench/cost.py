@@ -479,6 +479,7 @@ def listing(bookings: int, matching: int, page: int = 50) -> dict[str, Any]:
             day = f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}"
             item["date_key"] = {"S": f"{day}#{booking_id}"}  # the Bookings* indexes' sort key
             item["status"] = {"S": "cancelled" if n % max(1, bookings // max(1, matching)) == 0 else "confirmed"}
+            item["list_key"] = {"S": f"{WEBSITE_ID}#{item['status']['S']}"}  # its listing partition
             clones.append({"PutRequest": {"Item": item}})
         for start in range(0, len(clones), 25):
             ddb.batch_write_item(RequestItems={table: clones[start : start + 25]})
@@ -500,9 +501,7 @@ def listing(bookings: int, matching: int, page: int = 50) -> dict[str, Any]:
 
 
 def print_listings() -> None:
-    print(
-        "\n== GET /api/bookings?website_id=...&status=cancelled&limit=50 (BookingsByWebsite, filter on its entries) =="
-    )
+    print("\n== GET /api/bookings?website_id=...&status=cancelled&limit=50 (BookingsByWebsiteStatus: one partition) ==")
     for bookings, matching in ((200, 100), (1000, 20)):
         row = listing(bookings, matching)
         print(

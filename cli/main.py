@@ -10,6 +10,8 @@ bookinghub status [--local | --stack NAME]
     every queue's depth and DLQ, Beds24 properties' last pulls, integrations (cli/ops.py).
 bookinghub dlq list | show QUEUE | redrive QUEUE [--dry-run] [--local | --stack NAME]
     dead-letter queues: their depths, their messages, and moving them back (with progress).
+bookinghub backfill listing-keys [--dry-run] [--local | --stack NAME]
+    lays stored bookings' index keys out as the current code does (after a layout change; cli/ops.py).
 bookinghub logs BOOKING [--json] [--local | --stack NAME]
     one booking's syncs, domain events, delivery attempts and Stripe/Rooms calls, in time order (cli/logs.py).
 bookinghub webhooks endpoints|stats|failed|replay|recover|retry-failed|enable ... [--local]
@@ -75,7 +77,7 @@ def _run(args: argparse.Namespace) -> int:
             return _token(args)
         if args.command in ("beds24", "webhooks"):
             return _service_command(args)
-        if args.command in ("status", "dlq", "logs"):
+        if args.command in ("status", "dlq", "logs", "backfill"):
             return _ops(args)
         return _rooms(args)
     except ValueError as error:

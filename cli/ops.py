@@ -65,6 +65,15 @@ def add_parsers(commands: Any, local_help: str) -> None:
     redrive = target_options(actions.add_parser("redrive", help="move a DLQ's messages back to its queue"))
     redrive.add_argument("queue", help="the queue's name, e.g. PassIssuance")
     redrive.add_argument("--dry-run", action="store_true", help="count what would move, move nothing")
+    backfill = commands.add_parser("backfill", help="lay stored items out as the current code does")
+    jobs = backfill.add_subparsers(dest="job", required=True)
+    listing = target_options(
+        jobs.add_parser("listing-keys", help="bookings' index keys (list_key, ...: docs/admin-api.md, deploying)")
+    )
+    listing.add_argument("--dry-run", action="store_true", help="count what would be written, write nothing")
+    listing.add_argument(
+        "--keep-copies", action="store_true", help="leave the email_key copies (while the previous code serves)"
+    )
     from cli import logs
 
     logs.add_parser(commands, target_options)
@@ -120,12 +129,33 @@ def run(args: argparse.Namespace, local: bool) -> int:
         return logs.run(args, console)
     if args.command == "status":
         return status(target, console)
+    if args.command == "backfill":
+        return _backfill(args.dry_run, args.keep_copies, console)
     if args.action == "list":
         console.print(_dlq_table(target))
         return 0
     if args.action == "show":
         return _show(target.queue(args.queue), max(1, min(args.limit, 100)), console)
     return _redrive(target.queue(args.queue), args.dry_run, console)
+
+
+# --- backfill ----------------------------------------------------------------------------------------
+
+
+def _backfill(dry_run: bool, keep_copies: bool, console: Console) -> int:
+    from bookinghub.bookings.dal.backfill import BackfillReport, backfill_listing_keys
+
+    def progress(report: BackfillReport) -> None:
+        console.print(f"  {report.scanned} bookings read, {report.updated} {verb}", highlight=False)
+
+    verb = "to write" if dry_run else "written"
+    report = backfill_listing_keys(dry_run=dry_run, keep_copies=keep_copies, progress=progress)
+    console.print(
+        f"bookings: {report.scanned} read, {report.updated} {verb}, {report.current} already laid out, "
+        f"{report.changed_meanwhile} written meanwhile by the hub (left as written)",
+        highlight=False,
+    )
+    return 0
 
 
 # --- status ------------------------------------------------------------------------------------------

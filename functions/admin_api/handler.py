@@ -20,7 +20,6 @@ from bookinghub.beds24.models.admin import Beds24IntegrationCreate, PropertyPatc
 from bookinghub.bookings.logic import admin as admin_bookings
 from bookinghub.bookings.models.admin import BookingEdit, TestWebhookRequest
 from bookinghub.bookings.models.sync import BookingStatus
-from bookinghub.conflicts.logic import admin as admin_conflicts
 from bookinghub.conflicts.models import ResolveRequest, RulesUpdate, Status
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
@@ -167,6 +166,14 @@ def rooms_failed_calls(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Any:
 # --- Conflicts (a source and the hub changed the same field) ------------------------------------------
 
 
+def _conflicts() -> Any:
+    """The conflicts' logic, imported by the conflict routes only: it brings Beds24's write-back (its
+    client, properties, queues), which no booking or website route needs at init."""
+    from bookinghub.conflicts.logic import admin
+
+    return admin
+
+
 @app.get("/api/conflicts", security=COGNITO_SECURITY, tags=["conflicts"])
 def list_conflicts(
     status: Annotated[Status | None, Query()] = None,
@@ -174,7 +181,7 @@ def list_conflicts(
     organisation_id: OrganisationParam = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
-    conflicts = admin_conflicts.list_conflicts(
+    conflicts = _conflicts().list_conflicts(
         principal_of(app), status=status, booking_id=booking_id, organisation_id=organisation_id, limit=limit
     )
     return ok(conflicts=conflicts)
@@ -182,22 +189,22 @@ def list_conflicts(
 
 @app.get("/api/conflicts/rules", security=COGNITO_SECURITY, tags=["conflicts"])
 def get_conflict_rules(organisation_id: OrganisationParam = None) -> Any:
-    return ok(**admin_conflicts.get_rules(principal_of(app), organisation_id))
+    return ok(**_conflicts().get_rules(principal_of(app), organisation_id))
 
 
 @app.put("/api/conflicts/rules", security=COGNITO_SECURITY, tags=["conflicts"])
 def put_conflict_rules(body: Annotated[RulesUpdate, Body()]) -> Any:
-    return ok(**admin_conflicts.put_rules(principal_of(app), body))
+    return ok(**_conflicts().put_rules(principal_of(app), body))
 
 
 @app.get("/api/conflicts/<conflict_id>", security=COGNITO_SECURITY, tags=["conflicts"])
 def get_conflict(conflict_id: str) -> Any:
-    return ok(conflict=admin_conflicts.get_conflict(principal_of(app), conflict_id))
+    return ok(conflict=_conflicts().get_conflict(principal_of(app), conflict_id))
 
 
 @app.post("/api/conflicts/<conflict_id>/resolve", security=COGNITO_SECURITY, tags=["conflicts"])
 def resolve_conflict(conflict_id: str, body: Annotated[ResolveRequest, Body()]) -> Any:
-    return ok(conflict=admin_conflicts.resolve(principal_of(app), conflict_id, body))
+    return ok(conflict=_conflicts().resolve(principal_of(app), conflict_id, body))
 
 
 # --- The API's own description -----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
-from bookinghub.pms.logic import hotels, sync
+from bookinghub.pms.logic import hotels
 from bookinghub.pms.models import Slug
 from bookinghub.pms.models.config import ConfigurationCreate, ConfigurationPatch
 from bookinghub.pms.models.sync import SyncRequest
@@ -24,6 +24,14 @@ TAGS = ["pms"]
 
 def _ok(status: int = 200, **body: Any) -> Any:
     return json_response(status, {"success": True, **body})
+
+
+def _sync_logic() -> Any:
+    """The PMS sync's logic, imported by the sync routes only: it brings the booking mapping and guest
+    matching (phone numbers), which listing or changing configurations never needs at init."""
+    from bookinghub.pms.logic import sync
+
+    return sync
 
 
 @app.post("/api/pms/configurations", security=COGNITO_SECURITY, tags=TAGS)
@@ -58,7 +66,7 @@ HotelQuery = Annotated[Slug | None, Query()]
 def _sync(entity: Literal["bookings", "rooms", "guests"], body: SyncRequest, hotel_slug: str | None) -> Any:
     if hotel_slug and not (body.hotel_slug or body.hotel):
         body = body.model_copy(update={"hotel_slug": hotel_slug})
-    status, answer = sync.start_sync(principal_of(app), entity, body)
+    status, answer = _sync_logic().start_sync(principal_of(app), entity, body)
     return json_response(status, answer)
 
 
@@ -79,12 +87,12 @@ def post_sync_guests(body: Annotated[SyncRequest, Body()], hotel_slug: HotelQuer
 
 @app.get("/api/pms/sync-logs/<sync_log_id>", security=COGNITO_SECURITY, tags=TAGS)
 def get_sync_log(sync_log_id: str) -> Any:
-    return _ok(syncLog=sync.read_log(principal_of(app), sync_log_id))
+    return _ok(syncLog=_sync_logic().read_log(principal_of(app), sync_log_id))
 
 
 @app.get("/api/pms/sync-logs", security=COGNITO_SECURITY, tags=TAGS)
 def get_sync_logs(hotel_slug: Annotated[Slug, Query()], limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Any:
-    return _ok(syncLogs=sync.hotel_logs(principal_of(app), hotel_slug, limit))
+    return _ok(syncLogs=_sync_logic().hotel_logs(principal_of(app), hotel_slug, limit))
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from infra.topology.model import Index, Key, Table
 
-# What a booking listing filters on inside its index (so a page fetches only the bookings it returns):
-# status, the folded name, and the email and booking ref a search names (no index of their own to write)
-_LISTED = ("status", "search_name", "email_key", "booking_ref")
+# What a listing's scanning searches filter on inside BookingsByWebsiteStatus (so a page fetches only the
+# bookings it returns): the tenant, the email (lower-cased copy only when it differs), ref and folded name
+_LISTED = ("organisation_id", "customer_email", "email_key", "booking_ref", "search_name")
 
 BOOKINGS = Table(
     name="Bookings",
@@ -23,19 +23,20 @@ BOOKINGS = Table(
         Index("GSI2", "GSI2PK", "GSI2SK"),
         Index("GSI3", "GSI3PK", "GSI3SK"),
         Index("GSI4", "GSI4PK", "GSI4SK"),
-        # Bookings only (sparse: only a booking has `date_key` = {activity_date}#{booking_id}), a website's
-        # and an organisation's by activity date. They project keys and what a listing filters on, so a
-        # booking's write costs one unit per index and an update that changes none of those costs none;
-        # a listing fetches the page's bookings with BatchGetItem.
+        # Bookings only (sparse: only a booking has `list_key` and `search_name`). Two index entries per
+        # booking write, one unit each (the item's own write stays one unit: bookings/dal/bookings.py):
+        # - BookingsByWebsiteStatus: list_key = {website_id}#{status}, by date_key = {activity_date}#{id}.
+        #   Every listing: a status filter is one partition per website, an unfiltered list merges the
+        #   few status partitions, an organisation's list its websites'. A status change moves the entry.
+        # - BookingsByName: an organisation's bookings by folded customer name (a name prefix is a key).
+        # An update that changes no key or projected attribute writes no entry.
+        Index("BookingsByWebsiteStatus", "list_key", "date_key", projection="INCLUDE", include=_LISTED),
         Index(
-            "BookingsByWebsite", "website_id", "date_key", projection="INCLUDE", include=(*_LISTED, "organisation_id")
-        ),
-        Index(
-            "BookingsByOrganisation",
+            "BookingsByName",
             "organisation_id",
-            "date_key",
+            "search_name",
             projection="INCLUDE",
-            include=(*_LISTED, "website_id"),
+            include=("website_id", "date_key"),  # not the status: a status change writes no entry here
         ),
     ),
     ttl_attribute="expires_at",

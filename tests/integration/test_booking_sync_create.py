@@ -92,10 +92,11 @@ def test_seed_booking_is_stored_with_every_seed_column(test_website: Any) -> Non
     }
     assert stored["id"] == body["booking_id"]
     assert stored["organisation_id"] == "demo-org"
-    # indexed for the dashboard (by website, organisation, customer email and booking ref) by one sort key
+    # indexed for the dashboard: its listing partition (website and status) by date, its folded name
     assert (item["website_id"], item["organisation_id"]) == ("test-website", "demo-org")
-    assert (item["email_key"], item["booking_ref"]) == ("john@example.com", "HW-000023")
+    assert (item["list_key"], item["search_name"]) == ("test-website#confirmed", "john doe")
     assert item["date_key"] == f"2026-03-01#{body['booking_id']}"
+    assert "email_key" not in item  # the email is lower-case already: no copy
     assert not any(name.startswith("GSI") for name in item)  # the other domains' indexes: not a booking's
     assert "id" not in item  # the key's
 

@@ -1,6 +1,6 @@
 """The DALs hand back records, never storage items: no PK/SK, index keys, entity tags or search copies.
 
-And the admin bookings search plans its own queries (which index, EMAIL#/REF# keys), so the logic
+And the admin bookings search plans its own queries (which index, which partitions), so the logic
 names only whose bookings and which text.
 """
 
@@ -51,7 +51,7 @@ def test_the_search_finds_by_email_ref_and_name_and_plans_the_next_page(test_web
         activity_date="2026-03-02",
         customer={"name": "Marie Curie", "email": "marie@example.com"},
     )
-    scope = admin_store.BookingScope(website_ids=("test-website",), organisation_filter=DEMO_ORG)
+    scope = admin_store.BookingScope(website_ids=("test-website",), organisation_id=DEMO_ORG)
 
     def search(text: str | None, **options: Any) -> admin_store.SearchPage:
         return admin_store.search_bookings(admin_store.BookingSearch(scope, text, **options), 10)
@@ -60,8 +60,10 @@ def test_the_search_finds_by_email_ref_and_name_and_plans_the_next_page(test_web
     assert [b["id"] for b in search("MARIE@example.com").bookings] == [second]  # email, any case
     by_ref = search("HW-000024")
     assert ([b["id"] for b in by_ref.bookings], by_ref.plan) == ([second], "ref")
-    by_name = search("curie")
+    by_name = search("curie")  # inside the name: scanning
     assert ([b["id"] for b in by_name.bookings], by_name.plan) == ([second], "name")
+    by_prefix = search("MARIE  c")  # the start of the folded name: BookingsByName
+    assert ([b["id"] for b in by_prefix.bookings], by_prefix.plan) == ([second], "prefix")
     assert all(_layout_of(b) == set() for b in search(None).bookings)
 
     page = admin_store.search_bookings(admin_store.BookingSearch(scope), 1)
@@ -74,7 +76,7 @@ def test_the_search_finds_by_email_ref_and_name_and_plans_the_next_page(test_web
 
 def test_a_scope_of_another_organisation_finds_nothing(test_website: Any) -> None:
     _synced(test_website)
-    theirs = admin_store.BookingScope(organisation_id="other-org", organisation_filter="other-org")
-    assert admin_store.search_bookings(admin_store.BookingSearch(theirs), 10).bookings == []
-    filtered = admin_store.BookingScope(website_ids=("test-website",), organisation_filter="other-org")
+    # A website named with another organisation: its partitions are read, its entries are not theirs
+    filtered = admin_store.BookingScope(website_ids=("test-website",), organisation_id="other-org")
     assert admin_store.search_bookings(admin_store.BookingSearch(filtered), 10).bookings == []
+    assert admin_store.search_bookings(admin_store.BookingSearch(filtered, "john"), 10).bookings == []

@@ -3,9 +3,9 @@
 Bookings table items:
   Website      PK=WEBSITE#{id}          SK=WEBSITE         GSI2PK=ORG#{org}       GSI2SK=WEBSITE#{id}
   API key      PK=APIKEY#{sha256}       SK=APIKEY          (points at the website; never the key itself)
-  Booking      PK=BOOKING#{booking_id}  SK=BOOKING         date_key={activity_date}#{booking_id}: indexed
-               by website_id (BookingsByWebsite), email_key (BookingsByEmail) and booking_ref (BookingsByRef);
-               its last change's event stamped on it (bookings/dal/bookings.py)
+  Booking      PK=BOOKING#{booking_id}  SK=BOOKING         list_key={website_id}#{status}, date_key=
+               {activity_date}#{booking_id}: BookingsByWebsiteStatus; organisation_id + search_name:
+               BookingsByName; its last change's event stamped on it (bookings/dal/bookings.py)
   Domain event PK=BOOKING#{booking_id}  SK=EVENT#{ts}#{event_id}   (the timeline: written by the outbox
                relay from the booking's stream, or on its own by a test webhook / the PMS outbox)
   Integration  PK=ORG#{org}             SK=INTEGRATION#{type}#{integration_id}
@@ -54,8 +54,10 @@ EVENT_SK_PREFIX = "EVENT#"
 
 # The customer's name case-folded, beside the name itself: what a name search matches against
 SEARCH_NAME = "search_name"
+# A booking's listing partition, {website_id}#{status}: a status filter is a key (BookingsByWebsiteStatus)
+LIST_KEY = "list_key"
 # A booking item's index keys and its last change's stamp: storage, not the booking's record
-BOOKING_INDEX_ATTRIBUTES = ("date_key", "email_key", SEARCH_NAME)
+BOOKING_INDEX_ATTRIBUTES = ("date_key", "email_key", SEARCH_NAME, LIST_KEY)
 BOOKING_CHANGE_ATTRIBUTES = ("event_id", "event_type", "origin", "changed_fields")
 BOOKING_LAYOUT_ATTRIBUTES = frozenset(BOOKING_INDEX_ATTRIBUTES + BOOKING_CHANGE_ATTRIBUTES)
 # Attributes that are the table's layout, not the record: the dal returns records without them
@@ -91,14 +93,8 @@ def org_pk(organisation_id: str) -> str:
     return f"ORG#{organisation_id}"
 
 
-def email_pk(email: str) -> str:
-    """GSI3: a customer's bookings, by email (case-insensitive)."""
-    return f"EMAIL#{email.lower()}"
-
-
-def ref_pk(booking_ref: str) -> str:
-    """GSI4: bookings by their booking ref."""
-    return f"REF#{booking_ref}"
+def list_key(website_id: str, status: str) -> str:
+    return f"{website_id}#{status}"
 
 
 def event_sk(occurred_at: str, event_id: str) -> str:

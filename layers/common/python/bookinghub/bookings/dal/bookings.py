@@ -12,8 +12,9 @@ The change's event is stamped on the item itself (`event_id`, `origin`, `event_t
 `changed_fields`); the outbox relay builds the domain event from the stream's old and new images
 (logic/outbox.py). Item layout (no attribute stored twice):
   PK=BOOKING#{id} SK=BOOKING (the id is the key's), the website, organisation and source id, the columns,
-  `date_key` ({activity_date}#{id}: the sort key of the Bookings* indexes), `email_key` (the customer
-  email lower-cased: BookingsByEmail), `search_name` (the name case-folded), version, created_at,
+  `list_key` ({website_id}#{status}) and `date_key` ({activity_date}#{id}): BookingsByWebsiteStatus's
+  keys; `search_name` (the name case-folded: BookingsByName's sort key); `email_key` (the customer email
+  lower-cased, only when that differs from the email as given), version, created_at,
   updated_at (from the first update on), `order_key` (the creating change's) and `order_key#<column>`
   (the change that last set the column, when that was not the creating one), `source_v#<column>` (the
   booking version at which the source last changed the column), `created_payload_hash` /
@@ -138,17 +139,30 @@ def change_stamp(event_type: str, origin: str, changed_fields: list[str] | None)
     return stamp
 
 
-def index_attributes(booking_id: str, columns: dict[str, Any]) -> dict[str, Any]:
-    """The index keys (and search copy) built from the columns a write sets (the Bookings* indexes key
-    on `website_id` and `booking_ref` themselves)."""
+def index_attributes(booking_id: str, columns: dict[str, Any], *, website_id: str | None = None) -> dict[str, Any]:
+    """The index keys (and search copies) built from the columns a write sets. `website_id`: the
+    booking's, when `columns` does not carry it (the listing partition is built from it and the status).
+
+    The item stays one write unit for a typical booking, so nothing is stored twice that need not be:
+    `email_key` only when the lower-cased email differs from the email as given (see index_removals)."""
     attrs: dict[str, Any] = {}
+    website = columns.get("website_id") or website_id
+    if columns.get("status") and website:
+        attrs[keys.LIST_KEY] = keys.list_key(str(website), str(columns["status"]))
     if columns.get("activity_date"):
         attrs["date_key"] = keys.date_sort_key(columns["activity_date"], booking_id)
-    if columns.get("customer_email"):
-        attrs["email_key"] = str(columns["customer_email"]).lower()
+    email = columns.get("customer_email")
+    if email and str(email).lower() != email:
+        attrs["email_key"] = str(email).lower()
     if columns.get("customer_name"):
         attrs[keys.SEARCH_NAME] = keys.search_name(columns["customer_name"])
     return attrs
+
+
+def index_removals(columns: dict[str, Any]) -> list[str]:
+    """The search copies an update must remove: an `email_key` left from an email that needed one."""
+    email = columns.get("customer_email")
+    return ["email_key"] if email and str(email).lower() == email else []
 
 
 def _identity(change: BookingChange) -> dict[str, Any]:
@@ -167,7 +181,7 @@ def create_booking(change: BookingChange) -> None:
         "SK": keys.BOOKING_SK,
         **_identity(change),
         **columns,
-        **index_attributes(change.booking_id, columns),
+        **index_attributes(change.booking_id, columns, website_id=change.website_id),
         "version": 1,
         "created_at": change.now,  # and its updated_at, until it is updated (not stored twice)
         "order_key": change.order_key,
@@ -195,7 +209,7 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
     always = {
         **_identity(change),
         **columns,
-        **index_attributes(change.booking_id, columns),
+        **index_attributes(change.booking_id, columns, website_id=change.website_id),
         "updated_at": change.now,
         "last_payload_hash": change.payload_hash,
         # A change that sets no column (it only records conflicts) makes no booking event
@@ -205,7 +219,8 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
     if may_create:
         defaults = {k: v for k, v in change.defaults.items() if k not in change.fields}
         if_absent.update(defaults)
-        if_absent.update({k: v for k, v in index_attributes(change.booking_id, defaults).items() if k not in always})
+        default_keys = index_attributes(change.booking_id, defaults, website_id=change.website_id)
+        if_absent.update({k: v for k, v in default_keys.items() if k not in always})
     ordered_columns = {**dict.fromkeys(change.held), **columns}
     if change.ordered:
         always.update({field_key_attribute(column): change.order_key for column in ordered_columns})
@@ -229,18 +244,10 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
     not_redelivered = f"attribute_not_exists({last}) OR {last} <> {expr.value(change.payload_hash)}"
     older = _not_older(expr, ordered_columns, change.order_key, ties_apply=change.ties_apply) if change.ordered else []
     removals = _markers(expr, change, columns, assignments, older)
-    fresh = " AND ".join([f"({not_redelivered})", *older])
-    if stored is not None and stored is not _NOT_READ:
-        # The unstamped columns still hold the value read: one changed since would be changed unstamped
-        same = [f"{expr.name(column)} = {expr.value(columns[column])}" for column in sorted(unchanged)]
-        condition = " AND ".join(["attribute_exists(PK)", fresh, *same])
-    elif may_create:
-        # DynamoDB refuses redundant parentheses: the hash check alone is not wrapped twice
-        condition = f"attribute_not_exists(PK) OR ({fresh if older else not_redelivered})"
-        if stored is None:  # absent when read: still absent, else a change created it since (unstamped)
-            condition = f"attribute_not_exists(PK) AND ({condition})"
-    else:
-        condition = f"attribute_exists(PK) AND {fresh}"
+    if stale_copies := index_removals(columns):
+        names = ", ".join(expr.name(attr) for attr in stale_copies)
+        removals = f"{removals}, {names}" if removals else f" REMOVE {names}"
+    condition = _update_condition(expr, stored, columns, unchanged, not_redelivered, older, may_create=may_create)
     request = {
         "Key": to_item({"PK": keys.booking_pk(change.booking_id), "SK": keys.BOOKING_SK}),
         "UpdateExpression": "SET " + ", ".join(assignments) + removals,
@@ -255,6 +262,32 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
 
 
 _NOT_READ: dict[str, Any] = {}  # a change with no column to set reads nothing (and stamps nothing)
+
+
+def _update_condition(
+    expr: _Expression,
+    stored: dict[str, Any] | None,
+    columns: dict[str, Any],
+    unchanged: set[str],
+    not_redelivered: str,
+    older: list[str],
+    *,
+    may_create: bool,
+) -> str:
+    """What must hold for the update to apply: not a redelivery, no column set by a newer change, and
+    the booking as it was read (present, absent, or its unstamped columns unchanged)."""
+    fresh = " AND ".join([f"({not_redelivered})", *older])
+    if stored is not None and stored is not _NOT_READ:
+        # The unstamped columns still hold the value read: one changed since would be changed unstamped
+        same = [f"{expr.name(column)} = {expr.value(columns[column])}" for column in sorted(unchanged)]
+        return " AND ".join(["attribute_exists(PK)", fresh, *same])
+    if may_create:
+        # DynamoDB refuses redundant parentheses: the hash check alone is not wrapped twice
+        condition = f"attribute_not_exists(PK) OR ({fresh if older else not_redelivered})"
+        if stored is None:  # absent when read: still absent, else a change created it since (unstamped)
+            condition = f"attribute_not_exists(PK) AND ({condition})"
+        return condition
+    return f"attribute_exists(PK) AND {fresh}"
 
 
 def _stored_columns(booking_id: str, columns: dict[str, Any]) -> dict[str, Any] | None:

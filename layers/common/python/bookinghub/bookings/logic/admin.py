@@ -1,8 +1,9 @@
 """Operators list, read and edit bookings (seed 002 dashboard: GET /api/bookings, GET/PUT /api/bookings/{id}).
 
 Lists are served from the Bookings* indexes (bookings/dal/admin.py plans which): a website's bookings
-from BookingsByWebsite, an organisation's from BookingsByOrganisation; a customer email, a booking
-ref or a customer name by a filter on the index entries of the caller's own partitions. An edit that
+from its BookingsByWebsiteStatus partitions ({website_id}#{status}: a status filter is a key), an
+organisation's from its websites' partitions; a customer name by prefix from BookingsByName; a customer
+email, a booking ref or a name substring by a filter on the entries of the caller's own partitions. An edit that
 names the version it was made on (body or If-Match) is applied only if the booking is still at that
 version (else 409); one that names none is applied to the booking as it is (the seed's contract: last
 writer wins, logged as a warning). Every edit records who made it and stamps its domain event (only
@@ -19,7 +20,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 from bookinghub.bookings.dal import admin as store
 from bookinghub.bookings.dal import bookings as booking_store
@@ -117,25 +118,25 @@ def list_bookings(principal: Principal, filters: BookingFilters) -> BookingPage:
 
 
 def _scope(principal: Principal, filters: BookingFilters) -> store.BookingScope | None:
-    """The bookings the caller may list with these filters (None: none at all)."""
-    # Checked whichever index serves the list: another tenant's organisation is 404 for every role
-    organisation_filter = (
-        principal.scope_organisation(filters.organisation_id) if filters.organisation_id is not None else None
-    )
-    websites: tuple[str, ...] = ()
-    organisation = None
+    """The bookings the caller may list with these filters (None: none at all): some websites' of one
+    organisation (an organisation's are its websites')."""
+    # Checked whichever websites serve the list: another tenant's organisation is 404 for every role
+    requested = principal.scope_organisation(filters.organisation_id) if filters.organisation_id is not None else None
     if filters.website_id:
-        _visible_website(principal, filters.website_id)
-        websites = (filters.website_id,)
+        website = _visible_website(principal, filters.website_id)
+        organisation = str(website["organisation_id"])
+        if requested is not None and requested != organisation:
+            return None  # (a superadmin's) website of another organisation than the one named
+        websites: tuple[str, ...] = (filters.website_id,)
     elif principal.role == "staff":
+        organisation = str(principal.organisation_id)
         websites = tuple(sorted(principal.websites))
-        if not websites:
-            return None
     else:
-        organisation = organisation_filter = principal.scope_organisation(filters.organisation_id)
-    if principal.role != "superadmin":
-        organisation_filter = str(principal.organisation_id)
-    return store.BookingScope(websites, organisation, organisation_filter, filters.status)
+        organisation = principal.scope_organisation(filters.organisation_id)
+        websites = store.organisation_sources(organisation)  # its websites and PMS hotels
+    if not websites:
+        return None
+    return store.BookingScope(websites, organisation, filters.status)
 
 
 def get_booking(principal: Principal, booking_id: str) -> dict[str, Any]:
@@ -312,7 +313,7 @@ def _decode_cursor(cursor: str | None) -> tuple[str | None, store.SearchPlan | N
         after, plan = decoded["after"], decoded.get("plan")
     except (ValueError, binascii.Error, KeyError, TypeError):
         raise _query_error("cursor", "is not a cursor this API returned") from None
-    if not isinstance(after, str) or not _SORT_KEY.match(after) or plan not in (None, "ref", "name"):
+    if not isinstance(after, str) or not _SORT_KEY.match(after) or plan not in (None, *get_args(store.SearchPlan)):
         raise _query_error("cursor", "is not a cursor this API returned")
     return after, cast("store.SearchPlan | None", plan)
 

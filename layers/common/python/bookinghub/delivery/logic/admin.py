@@ -30,7 +30,7 @@ from bookinghub.delivery.dal import deliveries as store
 from bookinghub.delivery.dal import endpoints as endpoint_store
 from bookinghub.delivery.dal.keys import delivery_id_for
 from bookinghub.delivery.dal.queue import AttemptMessage, send
-from bookinghub.delivery.logic import dispatch, endpoints, payloads
+from bookinghub.delivery.logic import endpoints, payloads
 from bookinghub.delivery.logic.classify import is_make_endpoint
 from bookinghub.delivery.logic.clock import iso
 from bookinghub.delivery.logic.signing import new_secret
@@ -417,6 +417,9 @@ def send_test_webhook(principal: Principal, request: TestWebhookRequest) -> Test
     )
     store.create(delivery)
     endpoint_store.update_status(endpoint.id, add={"pending": 1})
+    # The sender (HTTP client, signing, attempt records) only for a test send: not at the admin API's init
+    from bookinghub.delivery.logic import dispatch
+
     try:
         report = dispatch.process(AttemptMessage(delivery.id, 0, "manual")).as_dict()
     except dispatch.SendToDeadLetter:  # a one-step schedule: failed and kept, nothing is queued
