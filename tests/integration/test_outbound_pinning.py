@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from tests.integration.rebinding import rebinding_localhost, serve
 
 ANSWERS = {
     "/v2/authentication/token": {"token": "an-access-token", "expiresIn": 86400},
@@ -40,36 +41,14 @@ class _Recorder(BaseHTTPRequestHandler):
 
 
 def _serve(address: str, port: int) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((address, port), _Recorder)
-    server.seen = []  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve(address, port, _Recorder)
 
 
 @pytest.fixture
 def rebinding(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, ThreadingHTTPServer, ThreadingHTTPServer]]:
-    """Two receivers on one port: 127.0.0.1 stands for the public address the check approves, 127.0.0.2
-    for the private one `localhost` resolves to for anything connecting by name afterwards (both loopback,
-    so `make run`'s rule admits them). Yields (port, checked, private)."""
-    checked = _serve("127.0.0.1", 0)
-    port = checked.server_address[1]
-    try:
-        private = _serve("127.0.0.2", port)
-    except OSError:
-        checked.shutdown()
-        pytest.skip("127.0.0.2 cannot be bound here")
-    real = socket.getaddrinfo
-
-    def later_answer(host: Any, *args: Any, **kwargs: Any) -> Any:
-        return real("127.0.0.2" if host == "localhost" else host, *args, **kwargs)
-
-    monkeypatch.setattr("bookinghub.core.urls.resolve", lambda host: ["127.0.0.1"])  # what the check sees
-    monkeypatch.setattr(socket, "getaddrinfo", later_answer)  # what a connection by name would see
-    try:
-        yield port, checked, private
-    finally:
-        checked.shutdown()
-        private.shutdown()
+    """(port, checked, private): see tests/integration/rebinding.py."""
+    with rebinding_localhost(monkeypatch, _Recorder) as stage:
+        yield stage
 
 
 def _beds24(base_url: str, *, allow_insecure_loopback: bool = True) -> Any:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from bookinghub.delivery.adapters import http
+from tests.integration.rebinding import rebinding_localhost, serve
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -38,34 +37,14 @@ class _Recorder(BaseHTTPRequestHandler):
 
 
 def _serve(address: str, port: int, context: ssl.SSLContext | None = None) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((address, port), _Recorder)
-    server.seen = []  # type: ignore[attr-defined]
-    if context:
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve(address, port, _Recorder, context)
 
 
 def test_a_name_that_rebinds_after_the_check_still_reaches_the_checked_address(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # localhost, as plain http is allowed only to a loopback name. Two receivers on one port: 127.0.0.1
-    # stands for the public address the check approved, 127.0.0.2 for the private one the name resolves
-    # to afterwards (both loopback, so `make run`'s rule admits them).
-    checked = _serve("127.0.0.1", 0)
-    port = checked.server_address[1]
-    try:
-        private = _serve("127.0.0.2", port)
-    except OSError:
-        checked.shutdown()
-        pytest.skip("127.0.0.2 cannot be bound here")
-    real = socket.getaddrinfo
-
-    def rebinding(host: Any, *args: Any, **kwargs: Any) -> Any:
-        return real("127.0.0.2" if host == "localhost" else host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
-    try:
+    # localhost, as plain http is allowed only to a loopback name (the stage: tests/integration/rebinding.py)
+    with rebinding_localhost(monkeypatch, _Recorder) as (port, checked, private):
         for _ in range(3):  # also on a kept-alive connection
             result = http.post(
                 f"http://localhost:{port}/in",
@@ -77,9 +56,6 @@ def test_a_name_that_rebinds_after_the_check_still_reaches_the_checked_address(
                 resolver=lambda _: ["127.0.0.1"],
             )
             assert result.status_code == 200
-    finally:
-        checked.shutdown()
-        private.shutdown()
     assert private.seen == []  # type: ignore[attr-defined]
     assert checked.seen == [("127.0.0.1", f"localhost:{port}")] * 3  # type: ignore[attr-defined]
 

@@ -1,16 +1,9 @@
 """The only code that calls a delivery receiver: one POST of an already signed body.
 
-The URL is checked before every attempt with the hub's outbound guard (bookinghub.core.adapters.outbound,
-shared with the Beds24 and Rooms clients): https only (plain http to loopback only when allowed, `make
-run`), and every address the host resolves to now must be public, so a host that has started to resolve
-inside the network is refused at that attempt.
-
-The connection is then pinned to the address that was checked: the request goes to that IP (the URL's
-host is replaced by it) with the original `Host` header, and for https the TLS SNI and the certificate's
-name check use the original hostname (urllib3's `server_hostname` / `assert_hostname`, part of its pool
-key, so kept-alive connections are pooled per checked address and name). A resolver that answers a
-public address to the check and a private one a moment later (DNS rebinding) cannot move the request.
-Redirects are never followed; proxies and credentials from the environment are never used.
+Every attempt goes through the hub's outbound guard (bookinghub.core.adapters.outbound, shared with the
+Beds24 and Rooms clients; its docstring says how): the URL is checked with the outbound rules before
+every attempt, and the connection is pinned to the address that was checked, so DNS rebinding cannot move
+the request. Redirects are never followed; proxies and credentials from the environment are never used.
 """
 
 from __future__ import annotations
