@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from bookinghub.aws import keys as hub_keys
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_attr, to_item
+from bookinghub.core.recent import Recent
 from bookinghub.core.settings import get_settings
 from bookinghub.delivery.dal import keys
 from bookinghub.delivery.models import Endpoint, EndpointStatus
 
 _STATUS_FIELDS = set(EndpointStatus.model_fields)
-# An organisation's endpoints as read by `recent_endpoints`: (monotonic time read, endpoints), by org
-_RECENT: dict[str, tuple[float, list[Endpoint]]] = {}
-_RECENT_MAX_ORGANISATIONS = 256
+# An organisation's endpoints as read by `recent_endpoints`, by organisation (the last 256)
+_RECENT: Recent[str, list[Endpoint]] = Recent(max_entries=256)
 
 
 def _table() -> str:
@@ -33,7 +32,7 @@ def put_endpoint(endpoint: Endpoint, *, new: bool) -> None:
     }
     extra: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"} if new else {}
     client("dynamodb").put_item(TableName=_table(), Item=to_item(item), **extra)
-    _RECENT.pop(endpoint.organisation_id, None)  # this environment sees its own change at once
+    _RECENT.forget(endpoint.organisation_id)  # this environment sees its own change at once
 
 
 def get_endpoint(endpoint_id: str) -> tuple[Endpoint | None, EndpointStatus]:
@@ -91,20 +90,11 @@ def list_endpoints(organisation_id: str) -> list[Endpoint]:
 def recent_endpoints(organisation_id: str, *, max_age_seconds: float) -> list[Endpoint]:
     """`list_endpoints`, read at most once per `max_age_seconds` in this execution environment (bounded
     to the last 256 organisations): for a decision that may lag a change of subscriptions by that much."""
-    now = time.monotonic()
-    hit = _RECENT.get(organisation_id)
-    if hit is not None and now - hit[0] < max_age_seconds:
-        return hit[1]
-    found = list_endpoints(organisation_id)
-    _RECENT.pop(organisation_id, None)
-    while len(_RECENT) >= _RECENT_MAX_ORGANISATIONS:
-        del _RECENT[next(iter(_RECENT))]  # the longest since read
-    _RECENT[organisation_id] = (now, found)
-    return found
+    return _RECENT.get(organisation_id, lambda: list_endpoints(organisation_id), max_age_seconds=max_age_seconds)
 
 
 def forget_recent_endpoints() -> None:
-    _RECENT.clear()
+    _RECENT.forget()
 
 
 def update_status(

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from bookinghub.aws import keys
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_item
+from bookinghub.core.recent import Recent
 from bookinghub.core.settings import get_settings
 from bookinghub.websites.models import ApiKeyRecord, Website
 
-# Key pointers as read by `recent_api_key`, by hash: (monotonic time read, record); bounded
-_RECENT_KEYS: dict[str, tuple[float, ApiKeyRecord]] = {}
-_RECENT_KEYS_MAX = 1024
+# Key pointers as read by `recent_api_key`, by hash (the last 1,024 found)
+_RECENT_KEYS: Recent[str, ApiKeyRecord | None] = Recent(max_entries=1024)
 
 
 def get_api_key(key_hash: str) -> ApiKeyRecord | None:
@@ -29,23 +28,15 @@ def get_api_key(key_hash: str) -> ApiKeyRecord | None:
 def recent_api_key(key_hash: str, *, max_age_seconds: float) -> ApiKeyRecord | None:
     """`get_api_key`, read at most once per `max_age_seconds` in this execution environment. Only found
     keys are kept: a key registered a moment ago works at once, wherever it is checked."""
-    now = time.monotonic()
-    hit = _RECENT_KEYS.get(key_hash)
-    if hit is not None and now - hit[0] < max_age_seconds:
-        return hit[1]
-    record = get_api_key(key_hash)
-    _RECENT_KEYS.pop(key_hash, None)
-    if record is not None:
-        while len(_RECENT_KEYS) >= _RECENT_KEYS_MAX:
-            del _RECENT_KEYS[next(iter(_RECENT_KEYS))]  # the longest since read
-        _RECENT_KEYS[key_hash] = (now, record)
-    return record
+    return _RECENT_KEYS.get(
+        key_hash, lambda: get_api_key(key_hash), max_age_seconds=max_age_seconds, keep=lambda r: r is not None
+    )
 
 
 def forget_recent_api_keys() -> None:
     """After a write of key pointers (a website registered, (de)activated, its key rotated): this
     environment sees it at once."""
-    _RECENT_KEYS.clear()
+    _RECENT_KEYS.forget()
 
 
 def get_website(website_id: str) -> Website | None:
