@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     import requests  # imported at the first call (~30 ms of init for the API functions that import this)
 
 _EXCERPT_BYTES = 512
+# Past the excerpt, an answer is read (and dropped) to its end when that comes within this many bytes
+# and within the attempt's timeout, so its kept-alive connection goes back to the session's pool; a
+# longer or slower one is cut off and its connection closed (the next attempt connects again)
+_DRAIN_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -82,16 +86,22 @@ def post(
         elapsed = int((time.monotonic() - started) * 1000)
         return HttpResult(None, elapsed, error=f"{type(error).__name__}: {str(error)[:300]}")
     with response:
-        excerpt = _excerpt(response)
+        excerpt = _excerpt(response, deadline=started + timeout_seconds)
         elapsed = int((time.monotonic() - started) * 1000)
         return HttpResult(response.status_code, elapsed, excerpt, response.headers.get("Retry-After"))
 
 
-def _excerpt(response: requests.Response) -> str:
+def _excerpt(response: requests.Response, *, deadline: float) -> str:
     import requests
 
     try:
-        chunk = next(response.iter_content(_EXCERPT_BYTES), b"")
+        chunks = response.iter_content(_EXCERPT_BYTES)
+        chunk = next(chunks, b"")
+        drained = 0
+        for rest in chunks:
+            drained += len(rest)
+            if drained > _DRAIN_BYTES or time.monotonic() > deadline:
+                break
     except requests.RequestException:
         return ""
     return chunk.decode("utf-8", errors="replace") if isinstance(chunk, bytes) else str(chunk)
