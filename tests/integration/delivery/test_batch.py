@@ -150,3 +150,27 @@ def test_two_messages_for_one_attempt_in_one_batch_send_it_once(
     assert sorted(o.outcome for o in outcomes if isinstance(o, Report)) == ["skipped", "succeeded"]
     assert len(receiver.delivered()) == 1
     assert _status(WEBSITE).sent == 1
+
+
+def test_a_healthy_endpoints_claims_overlap_the_sends(
+    website: Any, receiver: Receiver, delivery_env: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bookinghub.delivery.dal import deliveries
+
+    ids = _queued(5, WEBSITE)
+    receiver.default = Reply(200, delay=0.3)
+    claim = deliveries.claim
+
+    def slow_claim(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)  # a claim as slow as a send
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(deliveries, "claim", slow_claim)
+    started = time.monotonic()
+    outcomes = process_batch(_messages(ids))
+    elapsed = time.monotonic() - started
+    assert [o.outcome for o in outcomes if isinstance(o, Report)] == ["succeeded"] * 5
+    # five claims one after the other, then the sends, would take 5 x 0.3 + 0.3
+    assert elapsed < 5 * 0.3
+    assert len(receiver.delivered()) == 5
+    assert _status(WEBSITE).sent == 5

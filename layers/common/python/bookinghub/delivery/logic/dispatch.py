@@ -7,10 +7,11 @@ classified. A retry waits on an SQS message timer when short, on the due-time in
 schedule fails the delivery and sends its message to the DLQ (`SendToDeadLetter`).
 
 A queue batch is handled together (process_batch): its deliveries are read in one BatchGetItem, each
-endpoint once; the checks and claims run one message after the other, then the claimed attempts are
-signed and sent in parallel (bounded threads, so one slow receiver holds back no other message) and
-each writes its own outcome; the endpoints' status and the attempt log rows are written once per batch
-(logic/ledger.py). One attempt per message at a time stays the claim's conditional increment.
+endpoint once; then each message is checked, claimed, signed, sent and settled in parallel (bounded
+threads, so one slow receiver holds back no other message, and one message's claim overlaps another's
+send), each writing its own outcome; an endpoint in trouble gets one lane, its messages one after the
+other. The endpoints' status and the attempt log rows are written once per batch (logic/ledger.py).
+One attempt per message at a time stays the claim's conditional increment.
 """
 
 from __future__ import annotations
@@ -95,10 +96,12 @@ def process(message: AttemptMessage, *, receive_count: int | None = None, clock:
 def process_batch(messages: Sequence[tuple[AttemptMessage, int | None]], *, clock: Clock = time.time) -> list[Outcome]:
     """Handle a queue batch: (message, receive count) each; one outcome per message, in order.
 
-    A healthy endpoint's messages (no failure in its current run, circuit closed) are claimed in order
-    and then sent in parallel. An endpoint in trouble gets one lane: its messages are checked, claimed
-    and sent one after the other, each gated by the results before it (its breaker opens mid-batch as
-    it would across batches). Lanes and sends share one bounded pool."""
+    A healthy endpoint's messages (no failure in its current run, circuit closed) are each checked,
+    claimed, sent and settled in a task of their own, in parallel: one message's claim overlaps another's
+    send, and each gate reads the endpoint's status as the attempts finished so far left it. An endpoint
+    in trouble gets one lane: its messages are checked, claimed and sent one after the other, each gated
+    by the results before it (its breaker opens mid-batch as it would across batches). Tasks and lanes
+    share one bounded pool, taken in message order."""
     ledger = Ledger()
     outcomes: list[Outcome | None] = [None] * len(messages)
     found = store.get_many([message.delivery_id for message, _ in messages])
@@ -113,11 +116,8 @@ def process_batch(messages: Sequence[tuple[AttemptMessage, int | None]], *, cloc
         if known is not None and not _healthy(loaded[known.endpoint_id][1]):
             lanes.setdefault(known.endpoint_id, []).append(n)
             continue
-        step = _step(n, messages, found, loaded, ledger, clock)
-        if isinstance(step, _Claimed):
-            tasks.append(partial(_send_task, n, step, ledger, clock))
-        else:
-            outcomes[n] = step
+        # its checks, claim, send and outcome in one task: claims overlap the other messages' sends
+        tasks.append(partial(_lane_task, [n], messages, found, loaded, ledger, clock))
     for lane in lanes.values():
         tasks.append(partial(_lane_task, lane, messages, found, loaded, ledger, clock))
     workers = min(len(tasks), get_delivery_settings().dispatch_workers)
@@ -163,10 +163,6 @@ def _send(work: _Claimed, ledger: Ledger, clock: Clock) -> Outcome:
         return _attempt(work, ledger, clock)
     except Exception as error:  # reported per message (SendToDeadLetter included)
         return error
-
-
-def _send_task(n: int, work: _Claimed, ledger: Ledger, clock: Clock) -> list[tuple[int, Outcome]]:
-    return [(n, _send(work, ledger, clock))]
 
 
 def _lane_task(
