@@ -2,23 +2,36 @@
 `requests` loop at the same concurrency (target >= 0.8), and AWS calls per delivered event.
 Prints figures; asserts nothing.
 
-AWS is moto in-process (mock_aws; a call costs several ms of CPU here, and moto holds the GIL); the
-receiver is http.server on 127.0.0.1. Each worker thread stands for one consumer: it takes a queue batch
-(`--batch`, the topology's 5) and runs the consumer's whole path on it (process_batch: batch read,
-claims, sign, POST in parallel, outcomes, one status update and one log write per batch). Consumers
-times the dispatch threads of each is at most `--concurrency`, so no more requests are in flight than
-in the bare loop, which POSTs the same body with the same headers on `--concurrency` threads.
+The receiver is http.server on 127.0.0.1, in the process that sends to it. Each worker thread stands for
+one consumer: it takes a queue batch (`--batch`, the topology's 5) and runs the consumer's whole path on
+it (process_batch: batch read, claims, sign, POST in parallel, outcomes, one status update and one log
+write per batch). Consumers times the dispatch threads of each is at most `--concurrency`, so no more
+requests are in flight than in the bare loop, which POSTs a body of the same size on `--concurrency`
+threads through one requests.Session.
 
-Run: .venv/bin/python bench/dispatch.py --events 300 --concurrency 4
+AWS is moto, two ways (`--aws`): in-process (`mock`: mock_aws, so every call is moto's CPU in this
+interpreter, under its GIL) and as a server process of its own (`server`: `python -m
+infra.local.moto_dynamodb`, as `make run` serves it; the calls are then loopback requests, waits for
+this process as AWS calls are for a Lambda, and moto's CPU is billed to its own process). Each runs in a
+fresh child process; the bare loop runs in this one just before each, so both figures of a ratio were
+taken under the same machine load. Besides the rate, each run reports where a delivery's time went:
+per delivery, the threads' time inside AWS calls and inside the receiver POST, and the CPU spent by
+this process and by the moto server.
+
+Run: python bench/dispatch.py --events 300 --concurrency 4 [--aws mock|server|both] [--batch 10]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import socket
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,6 +53,8 @@ ENV = {
     "HUB_DELIVERY_JITTER": "0",
 }
 
+MODES = {"mock": "moto in-process (mock_aws)", "server": "moto server process"}
+
 
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
@@ -53,14 +68,45 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-class CallCounter:
+class Meter:
+    """AWS calls, and the threads' wall time inside them (botocore's before-call/after-call events)."""
+
     def __init__(self) -> None:
         self.calls = 0
+        self.aws_seconds = 0.0  # wall time of the calling threads
+        self.aws_cpu = 0.0  # their CPU (botocore's own work: serialising, signing, parsing)
+        self.post_seconds = 0.0
+        self.post_cpu = 0.0
         self._lock = threading.Lock()
+        self._local = threading.local()
 
-    def __call__(self, **_: Any) -> None:
+    def before(self, **_: Any) -> None:
+        self._local.started = time.perf_counter(), time.thread_time()
         with self._lock:
             self.calls += 1
+
+    def after(self, **_: Any) -> None:
+        wall, cpu = time.perf_counter() - self._local.started[0], time.thread_time() - self._local.started[1]
+        with self._lock:
+            self.aws_seconds += wall
+            self.aws_cpu += cpu
+
+    def timed_post(self, post: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return post(*args, **kwargs)
+            finally:
+                wall, cpu = time.perf_counter() - started, time.thread_time() - cpu
+                with self._lock:
+                    self.post_seconds += wall
+                    self.post_cpu += cpu
+
+        return timed
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls, self.aws_seconds, self.aws_cpu, self.post_seconds, self.post_cpu = 0, 0.0, 0.0, 0.0, 0.0
 
 
 def main() -> None:
@@ -68,46 +114,115 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--batch", type=int, default=5, help="messages per queue batch (the topology's)")
+    parser.add_argument("--aws", choices=("mock", "server", "both"), default="both")
+    parser.add_argument("--child", choices=tuple(MODES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.update(ENV)
-    # in flight at once: consumers x dispatch threads <= concurrency (the bare loop's)
-    workers = max(1, min(args.batch, args.concurrency))
-    consumers = max(1, args.concurrency // workers)
-    os.environ["HUB_DELIVERY_DISPATCH_WORKERS"] = str(workers)
+    if args.child:
+        print(json.dumps(_child(args.child, args.events, args.concurrency, args.batch)))
+        return
+    workers, consumers = _shape(args.batch, args.concurrency)
+    print(
+        f"{args.events} events, concurrency {args.concurrency}: {consumers} consumer(s) x {workers} dispatch "
+        f"threads, batches of {args.batch}"
+    )
+    for mode in MODES if args.aws == "both" else (args.aws,):
+        bare, bare_cpu = _bare(args.events, args.concurrency)
+        child = subprocess.run(
+            [sys.executable, __file__, *sys.argv[1:], "--child", mode], capture_output=True, text=True, check=False
+        )
+        if child.returncode != 0:
+            raise SystemExit(f"{mode} run failed:\n{child.stderr[-3000:]}")
+        sys.stderr.write(child.stderr)
+        run = json.loads(child.stdout.strip().splitlines()[-1])
+        print(f"\n{MODES[mode]}")
+        print(f"  deliveries/s through the delivery path: {run['rate']:8.1f}")
+        print(f"  bare requests loop, same concurrency:   {bare:8.1f}  ({bare_cpu:.1f} ms CPU per request)")
+        print(f"  ratio: {run['rate'] / bare:.2f}  (target >= 0.8)")
+        print(
+            f"  AWS calls per delivered event: attempt {run['calls']:.2f} + fan-out {run['fan_out_calls']:.2f} "
+            "(one subscription)"
+        )
+        print(
+            f"  per delivery, wall (CPU) of the threads: {run['aws_ms']:.1f} ({run['aws_cpu_ms']:.1f}) ms in AWS "
+            f"calls, {run['post_ms']:.1f} ({run['post_cpu_ms']:.1f}) ms in the POST"
+        )
+        print(f"  ceiling of the ratio from CPU alone: {_ceiling(run, bare_cpu):.2f}")
+        rest = run["cpu_ms"] - run["aws_cpu_ms"] - run["post_cpu_ms"]
+        print(
+            f"  CPU per delivery: {run['cpu_ms']:.1f} ms in this process (the rest of the path and the receiver "
+            f"{rest:.1f})" + (f", {run['server_cpu_ms']:.1f} ms in the moto server" if "server_cpu_ms" in run else "")
+        )
 
-    import boto3
-    import requests
-    from moto import mock_aws
 
+def _ceiling(run: dict[str, float], bare_cpu: float) -> float:
+    """The best ratio the CPU allows, however well waits overlap: the bare loop's process cannot go faster
+    than one core (the GIL) allows, nor can each of the delivery's processes, and the two of the server
+    run share the machine's two cores."""
+    here, server = run["cpu_ms"], run.get("server_cpu_ms", 0.0)
+    best = 1000 / max(here, server) if server == 0.0 else min(1000 / max(here, server), 2000 / (here + server))
+    return best / (1000 / bare_cpu)
+
+
+def _shape(batch: int, concurrency: int) -> tuple[int, int]:
+    """(dispatch threads, consumers): in flight at once, consumers x threads <= concurrency (the bare loop's)."""
+    workers = max(1, min(batch, concurrency))
+    return workers, max(1, concurrency // workers)
+
+
+def _receiver() -> tuple[ThreadingHTTPServer, str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-
-    with mock_aws():
-        from infra.local.resources import create_resources
-
-        resources = create_resources(boto3.Session(region_name="us-east-1"))
-        os.environ.update(resources.env)
-        rate, calls, fan_out_calls = _delivery_run(url, args.events, consumers, args.batch)
-    bare = _bare_run(requests, url, args.events, args.concurrency)
-    server.shutdown()
-    print(
-        f"deliveries/s through the delivery path: {rate:8.1f}  "
-        f"({consumers} consumer(s) x {workers} dispatch threads, batches of {args.batch})"
-    )
-    print(f"bare requests loop, same concurrency:   {bare:8.1f}")
-    print(f"ratio: {rate / bare:.2f}  (target >= 0.8)")
-    print(f"AWS calls per delivered event: attempt {calls:.2f} + fan-out {fan_out_calls:.2f} (one subscription)")
+    return server, f"http://127.0.0.1:{server.server_address[1]}/hook"
 
 
-def _delivery_run(url: str, events: int, consumers: int, batch: int) -> tuple[float, float, float]:
+def _child(mode: str, events: int, concurrency: int, batch: int) -> dict[str, float]:
+    workers, consumers = _shape(batch, concurrency)
+    os.environ["HUB_DELIVERY_DISPATCH_WORKERS"] = str(workers)
+    import boto3
+
+    server, url = _receiver()
+    try:
+        if mode == "mock":
+            from moto import mock_aws
+
+            with mock_aws():
+                return _delivery_run(boto3, url, events, consumers, batch, None)
+        port = _free_port()
+        moto = subprocess.Popen(
+            # the local runtime's moto (its DynamoDB transactions), as `make run` serves it
+            [sys.executable, "-m", "infra.local.moto_dynamodb", "-H", "127.0.0.1", "-p", str(port)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for_port(port)
+            os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+            return _delivery_run(boto3, url, events, consumers, batch, moto.pid)
+        finally:
+            moto.terminate()
+            moto.wait(timeout=10)
+    finally:
+        server.shutdown()
+
+
+def _delivery_run(
+    boto3: Any, url: str, events: int, consumers: int, batch: int, server_pid: int | None
+) -> dict[str, float]:
+    from infra.local.resources import create_resources
+
+    resources = create_resources(boto3.Session(region_name="us-east-1"))
+    os.environ.update(resources.env)
+
     from bookinghub.aws.clients import client
     from bookinghub.bookings.models.events import BookingDomainEvent
     from bookinghub.core.auth import principal_from_claims
+    from bookinghub.core.observability import metrics
     from bookinghub.delivery.dal.queue import AttemptMessage
+    from bookinghub.delivery.logic import dispatch
     from bookinghub.delivery.logic.admin import create_endpoint
     from bookinghub.delivery.logic.clock import iso
-    from bookinghub.delivery.logic.dispatch import process, process_batch
     from bookinghub.delivery.logic.fanout import fan_out
     from bookinghub.delivery.models.api import EndpointCreate
 
@@ -121,9 +236,11 @@ def _delivery_run(url: str, events: int, consumers: int, batch: int) -> tuple[fl
         }
     )
     create_endpoint(principal, EndpointCreate(url=url, event_types=["*"]))
-    counter = CallCounter()
+    meter = Meter()
     for service in ("dynamodb", "sqs", "kms"):
-        client(service).meta.events.register("before-call", counter)
+        client(service).meta.events.register("before-call", meter.before)
+        client(service).meta.events.register("after-call", meter.after)
+    dispatch.post = meter.timed_post(dispatch.post)  # type: ignore[assignment]  # the bench's stopwatch
     queued: list[str] = []
     for n in range(events):
         event = BookingDomainEvent(
@@ -139,19 +256,52 @@ def _delivery_run(url: str, events: int, consumers: int, batch: int) -> tuple[fl
             occurred_at=iso(time.time()),
         )
         queued += fan_out(event).queued
-    fan_out_calls = counter.calls / events
-    process(AttemptMessage(queued[0], 0))  # warm: first KMS decrypt, connection pool
-    counter.calls = 0
+        # Outside a handler nothing flushes Powertools' metric set, and at 100 values it prints itself
+        # (even with POWERTOOLS_METRICS_DISABLED): a Lambda would flush per invocation; the bench drops them
+        metrics.clear_metrics()
+    fan_out_calls = meter.calls / events
+    dispatch.process(AttemptMessage(queued[0], 0))  # warm: first KMS decrypt, connection pool
+    meter.reset()
     rest = queued[1:]
     batches = [[(AttemptMessage(d, 0), 1) for d in rest[n : n + batch]] for n in range(0, len(rest), batch)]
+    server_cpu = _process_cpu(server_pid)
+    cpu = time.process_time()
     started = time.perf_counter()
     with ThreadPoolExecutor(consumers) as pool:
-        outcomes = [o for done in pool.map(process_batch, batches) for o in done]
+        outcomes = [o for done in pool.map(dispatch.process_batch, batches) for o in done]
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    server_cpu = _process_cpu(server_pid) - server_cpu
     delivered = sum(1 for o in outcomes if getattr(o, "outcome", None) == "succeeded")
     if delivered != len(rest):
         print(f"warning: {len(rest) - delivered} of {len(rest)} attempts did not succeed", file=sys.stderr)
-    return (len(queued) - 1) / elapsed, counter.calls / (len(queued) - 1), fan_out_calls
+    per = 1000 / len(rest)
+    figures = {
+        "rate": len(rest) / elapsed,
+        "calls": meter.calls / len(rest),
+        "fan_out_calls": fan_out_calls,
+        "aws_ms": meter.aws_seconds * per,
+        "aws_cpu_ms": meter.aws_cpu * per,
+        "post_ms": meter.post_seconds * per,
+        "post_cpu_ms": meter.post_cpu * per,
+        "cpu_ms": cpu * per,
+    }
+    if server_pid is not None:
+        figures["server_cpu_ms"] = server_cpu * per
+    return figures
+
+
+def _bare(events: int, concurrency: int) -> tuple[float, float]:
+    """The bare loop, with its own receiver in this process: (requests per second, CPU ms per request)."""
+    import requests
+
+    server, url = _receiver()
+    try:
+        cpu = time.process_time()
+        rate = _bare_run(requests, url, events, concurrency)
+        return rate, (time.process_time() - cpu) * 1000 / (events - 1)
+    finally:
+        server.shutdown()
 
 
 def _bare_run(requests: Any, url: str, events: int, concurrency: int) -> float:
@@ -165,6 +315,30 @@ def _bare_run(requests: Any, url: str, events: int, concurrency: int) -> float:
             pool.map(lambda _: session.post(url, data=body, headers=headers, timeout=15).status_code, range(events - 1))
         )
     return (events - 1) / (time.perf_counter() - started)
+
+
+def _process_cpu(pid: int | None) -> float:
+    """User + system CPU seconds of another process so far (/proc), 0 without one."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"moto server did not start on port {port}")
 
 
 if __name__ == "__main__":
