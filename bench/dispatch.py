@@ -170,8 +170,14 @@ def _shape(batch: int, concurrency: int) -> tuple[int, int]:
     return workers, max(1, concurrency // workers)
 
 
+class _Listening(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connects past it at a higher concurrency (each then
+    # waits a second for its SYN to be sent again), on the bare loop's side and the delivery's alike
+    request_queue_size = 128
+
+
 def _receiver() -> tuple[ThreadingHTTPServer, str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server = _Listening(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/hook"
 
