@@ -32,7 +32,7 @@ from bookinghub.beds24.dal import runs as event_store
 from bookinghub.beds24.dal.queues import send_webhook_event
 from bookinghub.beds24.dal.runs import EventRef
 from bookinghub.beds24.logic.apply import Outcome, apply_booking, mark_deleted, parse_booking
-from bookinghub.beds24.logic.calls import call_logger
+from bookinghub.beds24.logic.calls import EventCalls
 from bookinghub.beds24.logic.properties import client_for
 from bookinghub.beds24.logic.rooms import local_today, refresh_rooms
 from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property
@@ -81,15 +81,16 @@ def _moved(key: str, legacy: dict[str, Any]) -> str:
 
 def process_event(ref: EventRef) -> str:
     """Apply one stored webhook event; returns its final status."""
-    event = event_store.get_event(ref) if ref.organisation_id else None
+    event = _stored_event(ref) if ref.organisation_id else None
     if event is None:
         logger.warning("beds24 event not found (expired?)", extra={"event_key": ref.event_key})
         return "missing"
     if event.get("status") in FINAL:
         return str(event["status"])  # a redelivered message: already handled
     # For its credentials and settings: read again, consistently, before anything is written (_apply), so
-    # an eventually consistent read will do here unless no second read follows
-    prop = property_store.get_property(ref.organisation_id, ref.property_id, consistent=False)
+    # this environment's recent read (at most RECENT_PROPERTY_SECONDS old) will do here unless no second
+    # read follows
+    prop = property_store.recent_property(ref.organisation_id, ref.property_id)
     if prop is None or not prop.reread_on_webhook:
         prop = property_store.get_property(ref.organisation_id, ref.property_id)
     if prop is None:
@@ -101,10 +102,33 @@ def process_event(ref: EventRef) -> str:
     except ValidationError:
         webhook_booking = None
     may_defer = int(event.get("deferrals") or 0) < MAX_DEFERRALS
+    calls = EventCalls(prop)
+    try:
+        return _process(ref, prop, payload, webhook_booking, calls, may_defer=may_defer)
+    finally:
+        calls.flush()  # successes the event's final write did not carry become rows after all
+
+
+def _stored_event(ref: EventRef) -> dict[str, Any] | None:
+    """The event, eventually consistent (half the read): the webhook wrote it before queueing it, so it is
+    almost always there; a miss is read again consistently. An older version only ever says less is done
+    (`queued` for a final event, fewer deferrals), and applying twice converges."""
+    return event_store.get_event(ref, consistent=False) or event_store.get_event(ref)
+
+
+def _process(
+    ref: EventRef,
+    prop: Beds24Property,
+    payload: dict[str, Any],
+    webhook_booking: Beds24Booking | None,
+    calls: EventCalls,
+    *,
+    may_defer: bool,
+) -> str:
     try:
         if may_defer and _run_in_progress(prop):
             raise RunInProgress()
-        applied = _apply(prop, payload, webhook_booking, may_defer=may_defer)
+        applied = _apply(prop, payload, webhook_booking, calls, may_defer=may_defer)
     except RunInProgress:
         send_webhook_event(ref, delay_seconds=DEFER_SECONDS)
         event_store.count_deferral(ref)
@@ -117,7 +141,10 @@ def process_event(ref: EventRef) -> str:
         return "postponed"
     except ValidationError as error:
         fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
-        event_store.set_event_status(ref, "failed", reason=f"invalid booking fields: {', '.join(fields)}")
+        event_store.set_event_status(
+            ref, "failed", reason=f"invalid booking fields: {', '.join(fields)}", calls=calls.for_event()
+        )
+        calls.written()
         logger.warning("beds24 event failed: invalid booking", extra={"event_key": ref.event_key, "fields": fields})
         return "failed"
     if _may_change_occupancy(prop, applied.outcome):
@@ -129,7 +156,9 @@ def process_event(ref: EventRef) -> str:
         outcome=applied.kind,
         reread=applied.reread,
         needs_attention=applied.outcome.needs_attention or None,  # written only when it is so
+        calls=calls.for_event(),  # the re-read's log, on the event: no write of its own
     )
+    calls.written()
     # No log line for an applied event: its stored event (outcome) and metric record it
     emit_metric(f"Beds24Booking{applied.kind.title()}", provider="beds24", integration_type="reservation_sync")
     return "processed"
@@ -161,14 +190,19 @@ def _run_in_progress(prop: Beds24Property) -> bool:
 
 
 def _apply(
-    prop: Beds24Property, payload: dict[str, Any], webhook_booking: Beds24Booking | None, *, may_defer: bool
+    prop: Beds24Property,
+    payload: dict[str, Any],
+    webhook_booking: Beds24Booking | None,
+    calls: EventCalls,
+    *,
+    may_defer: bool,
 ) -> Applied:
     booking_id = int(payload["booking"]["id"])
     if prop.reread_on_webhook:
         current: dict[str, Any] | None = None
         reread = True
         try:
-            beds24 = client_for(prop, on_call=call_logger(prop), just_read=True)  # read in process_event
+            beds24 = client_for(prop, on_call=calls, just_read=True)  # read (or recently read) in process_event
             current = beds24.get_booking(prop.beds24_property_id, booking_id)
         except Beds24AuthError:
             reread = False
