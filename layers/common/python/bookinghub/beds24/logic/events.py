@@ -6,8 +6,10 @@ what Beds24 says now is applied: a booking it no longer has is deleted, whatever
 Without it, the webhook's own booking is applied. Either way the write refuses anything older than the
 stored modification time, so duplicates and reordering leave the same final state.
 
-While a sync run of the property holds its lease, an event waits (re-queued, delayed) and is applied after
-the run: a run writes its new reservations in unconditional batches, and must have no rival writer.
+While a sync run of the property holds its lease, an event that would create a reservation waits
+(re-queued, delayed) and is applied after the run: a run writes its new reservations in unconditional
+batches, and must have no rival writer for them. A change to a reservation the hub has is written beside
+the run (both writes are conditional on the ordering rule).
 
 Failures: Beds24 unreachable -> the message is retried by SQS (then the DLQ); over its credit budget ->
 re-queued, delayed until the budget resets; refresh token rejected -> the webhook's own data is applied and the
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -126,8 +129,6 @@ def _process(
     may_defer: bool,
 ) -> str:
     try:
-        if may_defer and _run_in_progress(prop):
-            raise RunInProgress()
         applied = _apply(prop, payload, webhook_booking, calls, may_defer=may_defer)
     except RunInProgress:
         send_webhook_event(ref, delay_seconds=DEFER_SECONDS)
@@ -198,6 +199,9 @@ def _apply(
     may_defer: bool,
 ) -> Applied:
     booking_id = int(payload["booking"]["id"])
+    # Checked only where a reservation would be created; read again if the property was read from recent
+    # reads or a Beds24 call came between
+    guard = _no_run_started(prop, read_again=prop.reread_on_webhook) if may_defer else None
     if prop.reread_on_webhook:
         current: dict[str, Any] | None = None
         reread = True
@@ -208,21 +212,34 @@ def _apply(
             reread = False
             logger.error("beds24 refresh token rejected: applying the webhook as sent", extra={"property_id": prop.id})
             emit_metric("Beds24AuthFailed", provider="beds24", integration_type="reservation_sync")
-        # The read can take seconds (and the first look was eventually consistent): look again, consistently,
-        # just before writing, for a run that started meanwhile
-        fresh = property_store.get_property(prop.organisation_id, prop.id)
-        if may_defer and fresh is not None and _run_in_progress(fresh):
-            raise RunInProgress()
         if reread:
             if current is None:
-                return Applied("deleted", mark_deleted(prop, booking_id, webhook_booking, source="webhook"), True)
-            return _applied(apply_booking(prop, parse_booking(current), source="webhook"), parse_booking(current), True)
+                outcome = mark_deleted(prop, booking_id, webhook_booking, source="webhook", before_create=guard)
+                return Applied("deleted", outcome, True)
+            booking = parse_booking(current)
+            return _applied(apply_booking(prop, booking, source="webhook", before_create=guard), booking, True)
     if payload.get("deleted") is True:
-        return Applied("deleted", mark_deleted(prop, booking_id, webhook_booking, source="webhook"), False)
+        outcome = mark_deleted(prop, booking_id, webhook_booking, source="webhook", before_create=guard)
+        return Applied("deleted", outcome, False)
     if webhook_booking is None:
         parse_booking(payload["booking"])  # raises the ValidationError that explains it
     assert webhook_booking is not None
-    return _applied(apply_booking(prop, webhook_booking, source="webhook"), webhook_booking, False)
+    return _applied(apply_booking(prop, webhook_booking, source="webhook", before_create=guard), webhook_booking, False)
+
+
+def _no_run_started(prop: Beds24Property, *, read_again: bool) -> Callable[[], None]:
+    """The check for a sync run of the property, just before a new reservation is written: on the property
+    read again, consistently (`read_again`: it came from recent reads, and the Beds24 read can take
+    seconds), else on `prop` itself (read consistently a moment ago). Only a new reservation needs it: a run
+    blind-writes only the reservations it did not find (dal/reservations.put_new) and writes the others
+    conditionally, so a reservation that exists is changed beside a run safely."""
+
+    def check() -> None:
+        fresh = property_store.get_property(prop.organisation_id, prop.id) if read_again else prop
+        if fresh is not None and _run_in_progress(fresh):
+            raise RunInProgress()
+
+    return check
 
 
 def _applied(outcome: Outcome, booking: Beds24Booking, reread: bool) -> Applied:
