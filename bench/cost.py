@@ -551,6 +551,10 @@ def _reset_hub_caches() -> None:
 
         forget_decrypted()
     with contextlib.suppress(ImportError):
+        from bookinghub.beds24.dal.properties import forget_recent_properties
+
+        forget_recent_properties()
+    with contextlib.suppress(ImportError):
         from bookinghub.delivery.dal.endpoints import forget_recent_endpoints
         from bookinghub.websites.dal.websites import forget_recent_api_keys
 

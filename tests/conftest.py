@@ -34,6 +34,7 @@ def reset_caches() -> None:
     """Settings and clients are cached per process; tests that change env must drop them."""
     from bookinghub.aws.clients import client
     from bookinghub.aws.kms import forget_decrypted
+    from bookinghub.beds24.dal.properties import forget_recent_properties
     from bookinghub.core.settings import get_settings
     from bookinghub.websites.dal.websites import forget_recent_api_keys
 
@@ -41,6 +42,7 @@ def reset_caches() -> None:
     client.cache_clear()
     forget_decrypted()
     forget_recent_api_keys()
+    forget_recent_properties()
     _reset_delivery_caches()
 
 

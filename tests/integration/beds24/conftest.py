@@ -32,6 +32,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
     import boto3
     from moto import mock_aws
 
+    from bookinghub.beds24.dal.properties import forget_recent_properties
     from bookinghub.core.settings import get_settings
     from infra.local.resources import create_resources
 
@@ -43,6 +44,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
         for name, value in resources.env.items():
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
+        forget_recent_properties()  # a property of the same ids was another test's (another sandbox)
         yield resources
     get_settings.cache_clear()
 

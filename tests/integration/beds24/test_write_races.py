@@ -5,6 +5,7 @@ changed while Beds24's data did not."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -64,6 +65,47 @@ def test_a_webhook_arriving_while_a_sync_page_is_in_flight_waits_for_the_run(
     applied = stored_event(raced[0])
     assert applied is not None
     assert applied["status"] == "processed"
+
+
+def test_a_change_to_a_known_reservation_is_applied_beside_a_run_and_the_run_s_older_data_loses(
+    aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only new reservations are written blind by a run: a webhook for one the hub has does not wait (no
+    consistent property read), and the run's conditional write of its older page refuses to replace it."""
+    from bookinghub.beds24.dal import reservations
+    from tests.integration.beds24.meter import DynamoMeter
+
+    booking_id = beds24.create(price=10500)
+    assert sync(aws, "full").status == "succeeded"
+    time.sleep(1.05)  # Beds24's modifiedTime has whole seconds
+    beds24.modify(booking_id, price=12000)  # what the next run's page will hold
+    put_if_newer = reservations.put_if_newer
+    raced: list[str] = []
+
+    def webhook_lands_first(reservation_: Any, **options: Any) -> bool:
+        if not raced:  # the page was read; before its write, Beds24 changes again and the webhook is applied
+            raced.append("")
+            time.sleep(1.05)
+            beds24.modify(booking_id, price=15000)
+            status, answer = deliver(beds24.webhooks(booking_id)[-1])
+            assert status == 200
+            raced[0] = answer["event_key"]
+            with DynamoMeter() as meter:
+                assert drain_events(aws) == (1, 0)
+            looks = [r for r in meter.requests if "INTEGRATION#" in str(r.params.get("Key"))]
+            assert [r for r in looks if r.params.get("ConsistentRead")] == []  # no look for the run, no wait
+            assert (reservation(booking_id) or {})["price"] == 15000
+        return put_if_newer(reservation_, **options)
+
+    monkeypatch.setattr(reservations, "put_if_newer", webhook_lands_first)
+    run = sync(aws, "full")
+    assert raced, run
+    assert run.status == "succeeded", run
+    assert (stored_event(raced[0]) or {})["status"] == "processed"
+    stored = reservation(booking_id)
+    assert stored is not None
+    assert stored["price"] == 15000  # the run's older page did not win
+    assert stored["modified_time"] == beds24.booking(booking_id)["modifiedTime"]
 
 
 def test_a_fast_consumer_s_final_status_is_not_reset_to_queued(

@@ -14,6 +14,7 @@ from bookinghub.aws import keys
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.beds24.models.entities import BEDS24, Beds24Credentials, Beds24Property
+from bookinghub.core.recent import Recent
 from bookinghub.core.settings import get_settings
 from bookinghub.registry.dal import integrations
 
@@ -177,17 +178,40 @@ def update_property(previous: Beds24Property, updated: Beds24Property, *, forget
         client("dynamodb").transact_write_items(TransactItems=actions)
     except client("dynamodb").exceptions.TransactionCanceledException as error:
         raise PropertyTaken(str(error)) from None
+    finally:
+        _RECENT.forget((updated.organisation_id, updated.id))
 
 
 def get_property(organisation_id: str, property_id: str, *, consistent: bool = True) -> Beds24Property | None:
     """`consistent=False` (half the read cost) where a second, consistent read follows before anything is
-    written on its strength (the Beds24 event consumer)."""
+    written on its strength."""
     response = client("dynamodb").get_item(
         TableName=get_settings().bookings_table,
         Key=to_item(_key(organisation_id, property_id)),
         ConsistentRead=consistent,
     )
     return _property(from_item(response["Item"])) if "Item" in response else None
+
+
+# This execution environment's recent reads of its properties, for a caller that reads the property again,
+# consistently, before anything is written on its strength (the Beds24 event consumer: settings and
+# credentials for the Beds24 call, then the consistent read before writing). An operator's edit reaches a
+# warm environment within RECENT_PROPERTY_SECONDS; this environment's own changes at once (forgotten).
+RECENT_PROPERTY_SECONDS = 60
+_RECENT: Recent[tuple[str, str], Beds24Property | None] = Recent(max_entries=256)
+
+
+def recent_property(organisation_id: str, property_id: str) -> Beds24Property | None:
+    return _RECENT.get(
+        (organisation_id, property_id),
+        lambda: get_property(organisation_id, property_id, consistent=False),
+        max_age_seconds=RECENT_PROPERTY_SECONDS,
+        keep=lambda prop: prop is not None,  # a property registered a moment later is found at once
+    )
+
+
+def forget_recent_properties() -> None:
+    _RECENT.forget()
 
 
 def target_by_token_hash(token_hash: str) -> WebhookTarget | None:
@@ -243,6 +267,7 @@ def _update(prop: Beds24Property, expression: str, values: dict[str, Any], condi
         "ExpressionAttributeValues": {k: to_attr(v) for k, v in values.items()},
     }
     request["ConditionExpression"] = f"attribute_exists(PK) AND ({condition})" if condition else "attribute_exists(PK)"
+    _RECENT.forget((prop.organisation_id, prop.id))  # its token, lease or cursor is changing: read it again
     client("dynamodb").update_item(**request)
 
 

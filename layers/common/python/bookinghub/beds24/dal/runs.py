@@ -129,8 +129,9 @@ def _run_items(run_id: str, prefix: str) -> list[dict[str, Any]]:
 # One small item per event (the seed's webhook_events), in its property's partition:
 #   PK=HOOKS#{org}#{property}  SK={event key}  (the key starts with Beds24's modification time, so the
 #   partition lists the property's recent events newest first without an index)
-# written once by the webhook (status `queued`) and once more by the consumer (its final status). The raw
-# body is kept zlib-compressed for audit and for applying the webhook as sent; nothing is copied twice.
+# written once by the webhook (status `queued`) and once more by the consumer (its final status, with the
+# log of its successful Beds24 calls: `calls`, logic/calls.py). The raw body is kept zlib-compressed for
+# audit and for applying the webhook as sent; nothing is copied twice.
 
 
 @dataclass(frozen=True)
@@ -160,10 +161,11 @@ def record_event(ref: EventRef, event: dict[str, Any], payload: bytes) -> None:
     never deferred after TAKEOVER_AFTER_SECONDS (the function died between the write and the queue call;
     if it was queued after all, the consumer finds the second message's event final and skips it).
     """
+    said = _said_by_key(ref.event_key)
     item = {
         **from_item(_event_key(ref)),
         "entity": "beds24_webhook",
-        **{k: v for k, v in event.items() if v is not None},
+        **{k: v for k, v in event.items() if v is not None and (k not in said or said[k] != v)},
         "payload": zlib.compress(payload),
         "expires_at": _retention(),
     }
@@ -216,8 +218,8 @@ def count_deferral(ref: EventRef) -> None:
     )
 
 
-def get_event(ref: EventRef) -> dict[str, Any] | None:
-    response = client("dynamodb").get_item(TableName=_table(), Key=_event_key(ref), ConsistentRead=True)
+def get_event(ref: EventRef, *, consistent: bool = True) -> dict[str, Any] | None:
+    response = client("dynamodb").get_item(TableName=_table(), Key=_event_key(ref), ConsistentRead=consistent)
     return _event(ref, from_item(response["Item"])) if "Item" in response else None
 
 
@@ -257,9 +259,22 @@ def property_events(organisation_id: str, property_id: str, limit: int) -> list[
     return [_event(EventRef(organisation_id, property_id, str(item["SK"])), item) for item in items]
 
 
+def _said_by_key(event_key: str) -> dict[str, Any]:
+    """What an event's key already says (logic/webhooks.event_key: modification time, booking id, live or
+    deleted, Beds24 property id), so the item does not carry it twice; nothing for a key by body hash."""
+    parts = event_key.split("#")
+    if len(parts) != 4 or parts[2] not in ("live", "deleted") or not parts[1].isdigit():
+        return {}
+    return {
+        "modified_time": parts[0],
+        "beds24_booking_id": int(parts[1]),
+        "beds24_property_id": int(parts[3]) if parts[3].isdigit() else None,
+    }
+
+
 def _event(ref: EventRef, item: dict[str, Any]) -> dict[str, Any]:
-    """A stored event as a record: its identity from the key, the body as text again."""
-    record = keys.without_layout(item)
+    """A stored event as a record: its identity from the key (with what the key says), the body as text."""
+    record = {**_said_by_key(ref.event_key), **keys.without_layout(item)}
     payload = record.get("payload")
     if isinstance(payload, bytes | bytearray):
         record["payload"] = zlib.decompress(payload).decode("utf-8")

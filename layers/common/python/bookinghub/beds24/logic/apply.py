@@ -9,7 +9,7 @@ what is stored).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -85,18 +85,27 @@ def _classify(
 
 
 def apply_booking(
-    prop: Beds24Property, booking: Beds24Booking, *, source: str, restore: bool = False, send_writes: bool = True
+    prop: Beds24Property,
+    booking: Beds24Booking,
+    *,
+    source: str,
+    restore: bool = False,
+    send_writes: bool = True,
+    before_create: Callable[[], None] | None = None,
 ) -> Outcome:
     """One booking (a webhook, a re-sync): written unless the hub already has it or something newer.
 
     `restore`: a reconciliation repairing from Beds24 may bring back a reservation the hub marked deleted.
     `send_writes`: queue the write-back of what is left pending (not when the write-back itself applies it).
+    `before_create`: called (and may raise) before anything is written, only when the reservation is new.
     """
     reservation_id = reservation_id_for(prop.organisation_id, booking.id)
     stored = store.get_reservations([reservation_id]).get(reservation_id)
     skip = _classify(stored, booking, prop, restore=restore)
     if skip is not None:
         return Outcome(skip, reservation_id, stays=(_stay(stored),))
+    if stored is None and before_create is not None:
+        before_create()
     guest_ids = match_guests(prop.organisation_id, [(reservation_id, guest_candidate(booking, prop))])
     reservation = build_reservation(
         booking,
@@ -172,13 +181,21 @@ def _with_field_times(stored: dict[str, Any] | None, reservation: Reservation) -
 
 
 def mark_deleted(
-    prop: Beds24Property, beds24_booking_id: int, last_known: Beds24Booking | None, *, source: str
+    prop: Beds24Property,
+    beds24_booking_id: int,
+    last_known: Beds24Booking | None,
+    *,
+    source: str,
+    before_create: Callable[[], None] | None = None,
 ) -> Outcome:
-    """Beds24 no longer has the booking: keep the reservation, flagged deleted (a tombstone if unknown)."""
+    """Beds24 no longer has the booking: keep the reservation, flagged deleted (a tombstone if unknown).
+    `before_create` as for apply_booking (the tombstone is new)."""
     reservation_id = reservation_id_for(prop.organisation_id, beds24_booking_id)
     stored = store.get_reservations([reservation_id]).get(reservation_id)
     if stored is not None and stored.get("deleted"):
         return Outcome("unchanged", reservation_id, stays=(_stay(stored),))
+    if stored is None and before_create is not None:
+        before_create()
     now = iso_now()
     if stored is not None:
         fields = {k: v for k, v in stored.items() if k in Reservation.model_fields}

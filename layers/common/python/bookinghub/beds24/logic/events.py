@@ -6,8 +6,10 @@ what Beds24 says now is applied: a booking it no longer has is deleted, whatever
 Without it, the webhook's own booking is applied. Either way the write refuses anything older than the
 stored modification time, so duplicates and reordering leave the same final state.
 
-While a sync run of the property holds its lease, an event waits (re-queued, delayed) and is applied after
-the run: a run writes its new reservations in unconditional batches, and must have no rival writer.
+While a sync run of the property holds its lease, an event that would create a reservation waits
+(re-queued, delayed) and is applied after the run: a run writes its new reservations in unconditional
+batches, and must have no rival writer for them. A change to a reservation the hub has is written beside
+the run (both writes are conditional on the ordering rule).
 
 Failures: Beds24 unreachable -> the message is retried by SQS (then the DLQ); over its credit budget ->
 re-queued, delayed until the budget resets; refresh token rejected -> the webhook's own data is applied and the
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -32,7 +35,7 @@ from bookinghub.beds24.dal import runs as event_store
 from bookinghub.beds24.dal.queues import send_webhook_event
 from bookinghub.beds24.dal.runs import EventRef
 from bookinghub.beds24.logic.apply import Outcome, apply_booking, mark_deleted, parse_booking
-from bookinghub.beds24.logic.calls import call_logger
+from bookinghub.beds24.logic.calls import EventCalls
 from bookinghub.beds24.logic.properties import client_for
 from bookinghub.beds24.logic.rooms import local_today, refresh_rooms
 from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property
@@ -81,15 +84,16 @@ def _moved(key: str, legacy: dict[str, Any]) -> str:
 
 def process_event(ref: EventRef) -> str:
     """Apply one stored webhook event; returns its final status."""
-    event = event_store.get_event(ref) if ref.organisation_id else None
+    event = _stored_event(ref) if ref.organisation_id else None
     if event is None:
         logger.warning("beds24 event not found (expired?)", extra={"event_key": ref.event_key})
         return "missing"
     if event.get("status") in FINAL:
         return str(event["status"])  # a redelivered message: already handled
     # For its credentials and settings: read again, consistently, before anything is written (_apply), so
-    # an eventually consistent read will do here unless no second read follows
-    prop = property_store.get_property(ref.organisation_id, ref.property_id, consistent=False)
+    # this environment's recent read (at most RECENT_PROPERTY_SECONDS old) will do here unless no second
+    # read follows
+    prop = property_store.recent_property(ref.organisation_id, ref.property_id)
     if prop is None or not prop.reread_on_webhook:
         prop = property_store.get_property(ref.organisation_id, ref.property_id)
     if prop is None:
@@ -101,10 +105,31 @@ def process_event(ref: EventRef) -> str:
     except ValidationError:
         webhook_booking = None
     may_defer = int(event.get("deferrals") or 0) < MAX_DEFERRALS
+    calls = EventCalls(prop)
     try:
-        if may_defer and _run_in_progress(prop):
-            raise RunInProgress()
-        applied = _apply(prop, payload, webhook_booking, may_defer=may_defer)
+        return _process(ref, prop, payload, webhook_booking, calls, may_defer=may_defer)
+    finally:
+        calls.flush()  # successes the event's final write did not carry become rows after all
+
+
+def _stored_event(ref: EventRef) -> dict[str, Any] | None:
+    """The event, eventually consistent (half the read): the webhook wrote it before queueing it, so it is
+    almost always there; a miss is read again consistently. An older version only ever says less is done
+    (`queued` for a final event, fewer deferrals), and applying twice converges."""
+    return event_store.get_event(ref, consistent=False) or event_store.get_event(ref)
+
+
+def _process(
+    ref: EventRef,
+    prop: Beds24Property,
+    payload: dict[str, Any],
+    webhook_booking: Beds24Booking | None,
+    calls: EventCalls,
+    *,
+    may_defer: bool,
+) -> str:
+    try:
+        applied = _apply(prop, payload, webhook_booking, calls, may_defer=may_defer)
     except RunInProgress:
         send_webhook_event(ref, delay_seconds=DEFER_SECONDS)
         event_store.count_deferral(ref)
@@ -117,7 +142,10 @@ def process_event(ref: EventRef) -> str:
         return "postponed"
     except ValidationError as error:
         fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
-        event_store.set_event_status(ref, "failed", reason=f"invalid booking fields: {', '.join(fields)}")
+        event_store.set_event_status(
+            ref, "failed", reason=f"invalid booking fields: {', '.join(fields)}", calls=calls.for_event()
+        )
+        calls.written()
         logger.warning("beds24 event failed: invalid booking", extra={"event_key": ref.event_key, "fields": fields})
         return "failed"
     if _may_change_occupancy(prop, applied.outcome):
@@ -129,7 +157,9 @@ def process_event(ref: EventRef) -> str:
         outcome=applied.kind,
         reread=applied.reread,
         needs_attention=applied.outcome.needs_attention or None,  # written only when it is so
+        calls=calls.for_event(),  # the re-read's log, on the event: no write of its own
     )
+    calls.written()
     # No log line for an applied event: its stored event (outcome) and metric record it
     emit_metric(f"Beds24Booking{applied.kind.title()}", provider="beds24", integration_type="reservation_sync")
     return "processed"
@@ -161,34 +191,55 @@ def _run_in_progress(prop: Beds24Property) -> bool:
 
 
 def _apply(
-    prop: Beds24Property, payload: dict[str, Any], webhook_booking: Beds24Booking | None, *, may_defer: bool
+    prop: Beds24Property,
+    payload: dict[str, Any],
+    webhook_booking: Beds24Booking | None,
+    calls: EventCalls,
+    *,
+    may_defer: bool,
 ) -> Applied:
     booking_id = int(payload["booking"]["id"])
+    # Checked only where a reservation would be created; read again if the property was read from recent
+    # reads or a Beds24 call came between
+    guard = _no_run_started(prop, read_again=prop.reread_on_webhook) if may_defer else None
     if prop.reread_on_webhook:
         current: dict[str, Any] | None = None
         reread = True
         try:
-            beds24 = client_for(prop, on_call=call_logger(prop), just_read=True)  # read in process_event
+            beds24 = client_for(prop, on_call=calls, just_read=True)  # read (or recently read) in process_event
             current = beds24.get_booking(prop.beds24_property_id, booking_id)
         except Beds24AuthError:
             reread = False
             logger.error("beds24 refresh token rejected: applying the webhook as sent", extra={"property_id": prop.id})
             emit_metric("Beds24AuthFailed", provider="beds24", integration_type="reservation_sync")
-        # The read can take seconds (and the first look was eventually consistent): look again, consistently,
-        # just before writing, for a run that started meanwhile
-        fresh = property_store.get_property(prop.organisation_id, prop.id)
-        if may_defer and fresh is not None and _run_in_progress(fresh):
-            raise RunInProgress()
         if reread:
             if current is None:
-                return Applied("deleted", mark_deleted(prop, booking_id, webhook_booking, source="webhook"), True)
-            return _applied(apply_booking(prop, parse_booking(current), source="webhook"), parse_booking(current), True)
+                outcome = mark_deleted(prop, booking_id, webhook_booking, source="webhook", before_create=guard)
+                return Applied("deleted", outcome, True)
+            booking = parse_booking(current)
+            return _applied(apply_booking(prop, booking, source="webhook", before_create=guard), booking, True)
     if payload.get("deleted") is True:
-        return Applied("deleted", mark_deleted(prop, booking_id, webhook_booking, source="webhook"), False)
+        outcome = mark_deleted(prop, booking_id, webhook_booking, source="webhook", before_create=guard)
+        return Applied("deleted", outcome, False)
     if webhook_booking is None:
         parse_booking(payload["booking"])  # raises the ValidationError that explains it
     assert webhook_booking is not None
-    return _applied(apply_booking(prop, webhook_booking, source="webhook"), webhook_booking, False)
+    return _applied(apply_booking(prop, webhook_booking, source="webhook", before_create=guard), webhook_booking, False)
+
+
+def _no_run_started(prop: Beds24Property, *, read_again: bool) -> Callable[[], None]:
+    """The check for a sync run of the property, just before a new reservation is written: on the property
+    read again, consistently (`read_again`: it came from recent reads, and the Beds24 read can take
+    seconds), else on `prop` itself (read consistently a moment ago). Only a new reservation needs it: a run
+    blind-writes only the reservations it did not find (dal/reservations.put_new) and writes the others
+    conditionally, so a reservation that exists is changed beside a run safely."""
+
+    def check() -> None:
+        fresh = property_store.get_property(prop.organisation_id, prop.id) if read_again else prop
+        if fresh is not None and _run_in_progress(fresh):
+            raise RunInProgress()
+
+    return check
 
 
 def _applied(outcome: Outcome, booking: Beds24Booking, reread: bool) -> Applied:
