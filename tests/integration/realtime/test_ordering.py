@@ -70,9 +70,8 @@ def test_an_event_stored_after_a_later_id_is_still_replayed_after_that_id(posts:
     (cursor,) = [e.id for e in store.after(KEY)]
     assert cursor == high.id
     store.put_copies(low, str(low_item["SK"]), {KEY})
-    low = low.id
-    assert [e["id"] for e in _resume("late", posts, since=cursor)] == [low]
-    assert [e["id"] for e in _resume("late2", posts, since=cursor, seen=[])] == [low]
+    assert [e["id"] for e in _resume("late", posts, since=cursor)] == [low.id]
+    assert [e["id"] for e in _resume("late2", posts, since=cursor, seen=[])] == [low.id]
 
 
 def test_concurrent_writers_in_one_millisecond_and_a_resume_at_every_cut(same_millisecond: None, posts: Posts) -> None:
