@@ -230,3 +230,44 @@ def test_a_hole_in_a_booking_order_is_stepped_over_and_its_event_still_sent_live
     assert [e["sequence"] for e in posts.events("c1")] == [2, 1]  # sent live, once
     broadcast_item(second, posts)  # a redelivery of one it replayed is not sent again
     assert [e["sequence"] for e in posts.events("c1")] == [2, 1]
+
+
+def test_an_event_item_written_on_its_own_is_numbered_once_after_the_booking_s_last(posts: Posts) -> None:
+    """The PMS outbox and conflict events write their item with their change, without a sequence: the
+    broadcaster gives it the booking's next one (a redelivery keeps it), and the booking's next change
+    comes after it."""
+    import uuid
+
+    from bookinghub.aws.clients import client
+    from bookinghub.aws.codec import from_item, to_item
+    from bookinghub.bookings.dal.logs import event_item
+    from bookinghub.bookings.models.events import BookingDomainEvent
+    from bookinghub.core.clock import iso_now
+    from bookinghub.core.settings import get_settings
+    from bookinghub.realtime.dal import timeline
+
+    booking = make_booking("w-9")
+    own = BookingDomainEvent(
+        event_id=str(uuid.uuid4()),
+        event_type="booking.conflict_detected",
+        booking_id=booking,
+        website_id="test-website",
+        organisation_id="demo-org",
+        source_booking_id="w-9",
+        origin="hub:conflicts",
+        changed_fields=["guest_count"],
+        data={"field": "guest_count"},
+        occurred_at=iso_now(),
+    )
+    item = event_item(own)
+    client("dynamodb").put_item(TableName=get_settings().bookings_table, Item=to_item(item))
+    plain = from_item(to_item(item))
+    broadcast_item(plain, posts)
+    broadcast_item(plain, posts)  # redelivered: numbered once
+    update_booking("w-9", 6, "2026-02-21T10:00:00Z")
+    outbox_events(booking)  # (relays the update)
+    assert [(e.sequence, e.event_type) for e in timeline.after(f"booking_id:{booking}")] == [
+        (1, "booking.created"),
+        (2, "booking.conflict_detected"),
+        (3, "booking.updated"),
+    ]
