@@ -1,9 +1,10 @@
-"""Bookings table stream (outbox `EVENT#` inserts) -> timeline -> matching WebSocket connections.
+"""Bookings table stream (event item inserts) -> watched keys' timelines -> matching WebSocket connections.
 
 A second consumer of the stream the outbox relay reads (a DynamoDB stream serves two), so the webhook
-path is untouched. A booking's events share a shard and arrive in order; once one of them fails, the
-later ones of the same booking in the batch fail too without being tried, so the stream redelivers
-them in order and the timeline's per-booking sequence never skips or swaps.
+path is untouched. The item is the event's place in its booking's order, at the sequence its write gave
+it; one written without a sequence (the PMS outbox, conflict events) is numbered here first. A booking's
+items share a shard and arrive in order; once one of them fails, the later ones of the same booking in the
+batch fail too without being tried, so the stream redelivers them in order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.aws.codec import from_item
-from bookinghub.bookings.dal.logs import event_from_outbox_item
+from bookinghub.bookings.dal.logs import SEQUENCE, claim_sequence
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
 from bookinghub.realtime.logic.broadcast import broadcast
@@ -39,12 +40,16 @@ def record_handler(record: DynamoDBRecord) -> None:
     if booking_id in _failed_bookings:
         raise HeldBack(booking_id)
     try:
-        event = event_from_outbox_item(item)
+        if SEQUENCE not in item:
+            numbered = claim_sequence(item)
+            if numbered is None:  # its booking (or the item) is gone: nothing to place it after
+                logger.info("event item of no booking passed over", extra={"sk": item.get("SK")})
+                return
+            item = numbered
+        broadcast(item)
     except ValueError as error:  # pydantic's ValidationError is a ValueError: it can never become valid
         logger.error("malformed outbox event passed over", extra={"sk": item.get("SK"), "error": str(error)})
         return
-    try:
-        broadcast(event)
     except Exception:
         _failed_bookings.add(booking_id)
         raise

@@ -47,7 +47,7 @@ def booking_events(booking_id: str, after: After = 0) -> Any:
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
-@requires_settings("BOOKINGS_TABLE_NAME", "REALTIME_TIMELINE_TABLE_NAME")
+@requires_settings("BOOKINGS_TABLE_NAME")
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

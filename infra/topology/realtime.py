@@ -54,7 +54,7 @@ def tables() -> tuple[Table, ...]:
         Table(
             name="RealtimeTimeline",
             env_var="REALTIME_TIMELINE_TABLE_NAME",
-            partition_key="PK",  # TL#{filter key}: counter, events or entries by position; ID#, EVT# records
+            partition_key="PK",  # TL#{shared filter key}: counter, entries by position; ID# placement records
             sort_key="SK",
             ttl_attribute="expires_at",  # the 7-day catch-up window
         ),
@@ -96,9 +96,10 @@ def functions() -> tuple[Function, ...]:
             description="Booking domain events (outbox stream) -> timeline -> matching WebSocket connections",
             timeout_seconds=60,
             stream=StreamTrigger(table="Bookings", sk_prefixes=("EVENT#",), batch_size=50),
+            # Bookings: writes the sequence of an event item written without one (and its booking's count)
             access=Access(
                 read_tables=("Bookings", "RealtimeTimeline", *connections),
-                write_tables=("RealtimeTimeline", *connections),
+                write_tables=("Bookings", "RealtimeTimeline", *connections),
             ),
         ),
         Function(
@@ -106,7 +107,8 @@ def functions() -> tuple[Function, ...]:
             description="A booking's real-time timeline for operators: GET /api/bookings/{booking_id}/events",
             timeout_seconds=10,
             routes=(Route("GET", "/api/bookings/{booking_id}/events", auth="cognito"),),
-            access=Access(read_tables=("Bookings", "RealtimeTimeline")),
+            # A booking's timeline is its event items (Bookings): nothing of it is in RealtimeTimeline
+            access=Access(read_tables=("Bookings",)),
         ),
     )
 

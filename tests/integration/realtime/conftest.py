@@ -58,18 +58,38 @@ def update_booking(source_id: str, guest_count: int, at: str) -> None:
 
 
 def broadcast_all(booking_id: str, posts: Posts, seen: set[str] | None = None) -> list[Any]:
-    """Feed the booking's outbox events (oldest first) to the broadcaster, as the stream would."""
-    from bookinghub.bookings.dal.logs import event_from_outbox_item
-    from bookinghub.realtime.logic.broadcast import broadcast
-
+    """Feed the booking's event items (oldest first) to the broadcaster, as the stream would."""
     results = []
     for item in sorted(outbox_events(booking_id), key=lambda i: i["SK"]):
         if seen is not None:
             if item["event_id"] in seen:
                 continue
             seen.add(item["event_id"])
-        results.append(broadcast(event_from_outbox_item(item), post=posts))
+        results.append(broadcast_item(item, posts))
     return results
+
+
+def broadcast_item(item: dict[str, Any], posts: Posts) -> Any:
+    """One event item through the broadcaster, as functions/realtime_broadcaster hands it over."""
+    from bookinghub.bookings.dal.logs import SEQUENCE, claim_sequence
+    from bookinghub.realtime.logic.broadcast import broadcast
+
+    if SEQUENCE not in item:
+        item = claim_sequence(item) or item
+    return broadcast(item, post=posts)
+
+
+def stored_event(event: Any, sequence: int = 1) -> dict[str, Any]:
+    """A domain event's item at `sequence` of its booking's order, written to the Bookings table as the
+    relay writes it (the booking itself need not exist); returns it as stored."""
+    from bookinghub.aws.clients import client
+    from bookinghub.aws.codec import from_item, to_item
+    from bookinghub.bookings.dal.logs import event_item
+    from bookinghub.core.settings import get_settings
+
+    item = event_item(event, relayed=True, sequence=sequence)
+    client("dynamodb").put_item(TableName=get_settings().bookings_table, Item=to_item(item))
+    return from_item(to_item(item))
 
 
 def website_connection(connection_id: str, api_key: str) -> None:

@@ -39,15 +39,18 @@ def test_a_failed_event_holds_back_the_later_ones_of_its_booking_only(monkeypatc
     other = make_booking("bf-2")
     items = sorted(outbox_events(first), key=lambda i: i["SK"]) + outbox_events(other)
     calls: list[str] = []
-    real_append = timeline.put_copies
+    from bookinghub.realtime.dal import connections
 
-    def flaky(entry: Any, **options: Any) -> dict[str, int]:
-        calls.append(entry.booking_id)
-        if entry.booking_id == first and len(calls) == 1:
+    real_watched = connections.watched
+
+    def flaky(keys: list[str], now: float | None = None) -> set[str]:
+        booking_id = keys[0].removeprefix("booking_id:")
+        calls.append(booking_id)
+        if booking_id == first and len(calls) == 1:
             raise RuntimeError("DynamoDB hiccup")
-        return real_append(entry, **options)
+        return real_watched(keys, now)
 
-    monkeypatch.setattr(timeline, "put_copies", flaky)
+    monkeypatch.setattr(connections, "watched", flaky)
     monkeypatch.setenv("REALTIME_MANAGEMENT_URL", "http://127.0.0.1:9")  # nobody subscribes: never called
     answer = invoke("realtime_broadcaster", stream_event(items))
     # The creation failed, so the update of the same booking waits; the other booking went through
@@ -63,7 +66,6 @@ def test_a_failed_event_holds_back_the_later_ones_of_its_booking_only(monkeypatc
 
 
 def test_a_throttled_post_fails_the_event_after_posting_to_the_others(posts: Posts) -> None:
-    from bookinghub.bookings.dal.logs import event_from_outbox_item
     from bookinghub.realtime.adapters.management import Throttled
     from bookinghub.realtime.logic.broadcast import broadcast
 
@@ -74,9 +76,9 @@ def test_a_throttled_post_fails_the_event_after_posting_to_the_others(posts: Pos
     posts.throttled.add("busy")
     (item,) = outbox_events(booking)
     with pytest.raises(Throttled):
-        broadcast(event_from_outbox_item(item), post=posts)
+        broadcast(item, post=posts)
     assert [e["sequence"] for e in posts.events("ok")] == [1]
     posts.throttled.clear()
-    broadcast(event_from_outbox_item(item), post=posts)  # the redelivery: same id and sequence
+    broadcast(item, post=posts)  # the redelivery: same id and sequence
     assert [e["sequence"] for e in posts.events("busy")] == [1]
     assert posts.events("ok")[-1]["id"] == posts.events("busy")[0]["id"]

@@ -17,11 +17,12 @@ import pytest
 
 from clients.realtime_client import Cursor
 from tests.integration.conftest import TEST_KEY
-from tests.integration.realtime.conftest import Posts, send, website_connection
+from tests.integration.realtime.conftest import Posts, broadcast_item, send, stored_event, website_connection
 
 KEY = "website_id:test-website"
 FILTER = {"website_id": "test-website"}
 FROZEN_MS = int(time.time() * 1000)  # one millisecond, within the 7-day window
+FROZEN_AT = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(FROZEN_MS // 1000)) + f".{FROZEN_MS % 1000:03d}000Z"
 
 pytestmark = pytest.mark.usefixtures("test_website", "watching")
 
@@ -39,20 +40,14 @@ def _event(n: int) -> Any:
         origin="website:test-website",
         changed_fields=["guest_count"],
         data={"guest_count": n, "customer_email": f"guest{n}@example.com"},
-        occurred_at="2026-02-21T10:00:00Z",
+        occurred_at=FROZEN_AT,
     )
 
 
 @pytest.fixture
 def same_millisecond(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every id is minted in the same millisecond (only the random part orders them)."""
-    import bookinghub.realtime.logic.ids as ids
-
-    real = ids.new_event_id
-    monkeypatch.setattr(
-        "bookinghub.realtime.logic.timeline.new_event_id",
-        lambda sequence, previous_id=None, now_ms=None: real(sequence, previous_id, FROZEN_MS),
-    )
+    """Every id is of the same millisecond (only the random part orders them): every event here
+    occurred at FROZEN_AT, and an id's time is its change's."""
 
 
 def _resume(name: str, posts: Posts, **cursor: Any) -> list[dict[str, Any]]:
@@ -67,22 +62,20 @@ def test_an_event_stored_after_a_later_id_is_still_replayed_after_that_id(posts:
     """The filed case: two bookings' events get ids in one millisecond, the higher id is stored first,
     a client takes it as its cursor; the lower one, stored next, must reach it on resume."""
     from bookinghub.realtime.dal import timeline as store
-    from bookinghub.realtime.logic.ids import new_event_id
-    from bookinghub.realtime.logic.timeline import _entry
 
-    low, high = sorted(new_event_id(1, None, FROZEN_MS) for _ in range(2))
-    first = _entry(_event(1), None, low, 1)
-    second = _entry(_event(2), None, high, 1)
-    store.put_copies(second)
+    one, two = (stored_event(_event(n)) for n in (1, 2))
+    low_item, high_item = sorted((one, two), key=lambda item: str(item["rt"]))
+    low, high = store.event_of_item(low_item), store.event_of_item(high_item)
+    store.put_copies(high, str(high_item["SK"]), {KEY})
     (cursor,) = [e.id for e in store.after(KEY)]
-    store.put_copies(first)
-    assert [e["id"] for e in _resume("late", posts, since=cursor)] == [low]
-    assert [e["id"] for e in _resume("late2", posts, since=cursor, seen=[])] == [low]
+    assert cursor == high.id
+    store.put_copies(low, str(low_item["SK"]), {KEY})
+    assert [e["id"] for e in _resume("late", posts, since=cursor)] == [low.id]
+    assert [e["id"] for e in _resume("late2", posts, since=cursor, seen=[])] == [low.id]
 
 
 def test_concurrent_writers_in_one_millisecond_and_a_resume_at_every_cut(same_millisecond: None, posts: Posts) -> None:
     from bookinghub.realtime.dal import timeline as store
-    from bookinghub.realtime.logic.broadcast import broadcast
 
     writers, per_writer = 6, 3
     snapshots: list[list[str]] = []
@@ -94,7 +87,7 @@ def test_concurrent_writers_in_one_millisecond_and_a_resume_at_every_cut(same_mi
 
     def write(w: int) -> None:
         for n in range(per_writer):
-            broadcast(_event(w * 10 + n), post=posts)
+            broadcast_item(stored_event(_event(w * 10 + n)), posts)
 
     reader = threading.Thread(target=read_while_writing)
     reader.start()
@@ -120,10 +113,9 @@ def test_live_frames_out_of_order_then_a_resume_gets_exactly_the_missing_ones(po
     """Live frames of two bookings can arrive out of their order; the client's cursor (clients/) keeps the
     furthest position and what it saw before it, and the resume fills exactly the holes."""
     from bookinghub.realtime.dal import timeline as store
-    from bookinghub.realtime.logic.broadcast import broadcast
 
     for n in range(10):
-        broadcast(_event(n), post=posts)
+        broadcast_item(stored_event(_event(n)), posts)
     frames = [e.frame(KEY) for e in store.after(KEY)]
     for cut in range(2, len(frames) + 1):
         for hole in range(cut - 1):  # the frame at `hole` was overtaken and never arrived
@@ -138,13 +130,13 @@ def test_live_frames_out_of_order_then_a_resume_gets_exactly_the_missing_ones(po
 
 def test_a_redelivered_event_keeps_its_places(posts: Posts) -> None:
     from bookinghub.realtime.dal import timeline as store
-    from bookinghub.realtime.logic.broadcast import broadcast
 
     event = _event(1)
-    first = broadcast(event, post=posts)
+    item = stored_event(event)
+    first = broadcast_item(item, posts)
     assert first is not None
-    again_positions = store.put_copies(next(iter(store.after(KEY))))
-    broadcast(event, post=posts)  # the stream delivers it again
+    again_positions = store.put_copies(store.event_of_item(item, "guest1@example.com"), str(item["SK"]), {KEY})
+    broadcast_item(stored_event(event), posts)  # the stream delivers it again
     assert [e.id for e in store.after(KEY)] == [next(iter(store.after(KEY))).id]
     assert again_positions == {k: 1 for k in again_positions}
     assert store.last_position(KEY) == 1
@@ -153,14 +145,15 @@ def test_a_redelivered_event_keeps_its_places(posts: Posts) -> None:
 def test_a_subscription_to_an_empty_timeline_resumes_from_its_start(posts: Posts) -> None:
     """Subscribed before the filter's first event, dropped, then events happen: the ack's cursor (the
     timeline's origin) brings them all on resume, once each; the client keeps that cursor."""
-    from bookinghub.realtime.logic.timeline import append
-
     website_connection("early", TEST_KEY)
     send("early", posts, action="subscribe", filter=FILTER)
     (ack,) = [f for f in posts.frames["early"] if f["type"] == "ack"]
     assert (ack["cursor"], ack["position"]) == ("origin", 0)
     cursor = Cursor(ack["cursor"], ack["position"])
-    placed = [append(_event(n), None).id for n in range(3)]  # while the client is away
+    items = [stored_event(_event(n)) for n in range(3)]  # while the client is away
+    for item in items:
+        broadcast_item(item, posts)
+    placed = [str(item["rt"]) for item in items]
     replayed = _resume("early-again", posts, **cursor.subscribe_fields())
     assert [e["id"] for e in replayed] == placed
     # A resume with what it has seen gets nothing twice

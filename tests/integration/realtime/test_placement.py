@@ -1,9 +1,10 @@
-"""Placing an event in the timeline without transactions (dal/timeline.py): what a placement that stops
-half-way leaves, and that its retry fills it in with no gap and no duplicate in any key's order.
+"""Placing an event in the shared keys' timelines without transactions (dal/timeline.py): what a placement
+that stops half-way leaves, and that its retry fills it in with no gap and no duplicate in any key's order.
 
-Faults are injected into the single-item writes the placement makes (`_put_new`: the body, the entries and
-the placement record; `_advance`: the counters), the way a Lambda that times out or a throttled call stops
-it; the stream then delivers the event again (`broadcast` once more).
+Faults are injected into the single-item writes the placement makes (`_put_new`: the entries and the
+placement record; `_advance`: the counters), the way a Lambda that times out or a throttled call stops
+it; the stream then delivers the event again (`broadcast` once more). The events' items are written to
+the Bookings table as the relay writes them (their bookings' order).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import TEST_KEY
-from tests.integration.realtime.conftest import Posts, send, website_connection
+from tests.integration.realtime.conftest import Posts, broadcast_item, send, stored_event, website_connection
 
 WEBSITE = "website_id:test-website"
 PROVIDER = "provider_id:demo-org"
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.usefixtures("test_website", "watching")
 
 def _event(n: int, booking_id: str | None = None) -> Any:
     from bookinghub.bookings.models.events import BookingDomainEvent
+    from bookinghub.core.clock import iso_now
 
     return BookingDomainEvent(
         event_id=f"evt-place-{n}-{uuid.uuid4().hex[:6]}",
@@ -36,7 +38,7 @@ def _event(n: int, booking_id: str | None = None) -> Any:
         origin="website:test-website",
         changed_fields=["guest_count"],
         data={"guest_count": n, "customer_email": f"guest{n}@example.com"},
-        occurred_at="2026-02-21T10:00:00Z",
+        occurred_at=iso_now(),
     )
 
 
@@ -78,15 +80,13 @@ def _orders_are_whole(*keys: str) -> dict[str, list[str]]:
 
 
 def _broadcast(event: Any, posts: Posts) -> Any:
-    from bookinghub.realtime.logic.broadcast import broadcast
-
-    return broadcast(event, post=posts)
+    return broadcast_item(stored_event(event), posts)
 
 
 @pytest.mark.parametrize(
     "stop",
     [
-        pytest.param(lambda item: item["PK"].startswith("TL#booking_id"), id="before-the-body"),
+        pytest.param(lambda item: item["PK"].startswith("ID#"), id="before-the-placement-record"),
         pytest.param(lambda item: item["PK"] == f"TL#{WEBSITE}", id="before-the-website-entry"),
         pytest.param(lambda item: item["PK"] == f"TL#{PROVIDER}", id="after-two-keys"),
     ],
@@ -171,29 +171,6 @@ def test_concurrent_redeliveries_of_one_event_place_it_once(posts: Posts) -> Non
         list(pool.map(lambda e: _broadcast(e, posts), [event, event, *others, event]))
     orders = _orders_are_whole(WEBSITE, PROVIDER)
     assert len(orders[WEBSITE]) == len(orders[PROVIDER]) == 5
-
-
-def test_a_sequence_taken_by_another_event_of_the_booking_moves_to_the_next(posts: Posts) -> None:
-    """An event claimed its sequence and stopped; it was given up on and the booking's next event took
-    that sequence. Sent again, it takes the next sequence under a new id: the booking's order stays
-    gapless, and nothing points at the id it never got to place."""
-    from bookinghub.realtime.dal import timeline as store
-    from bookinghub.realtime.logic.ids import new_event_id
-    from bookinghub.realtime.logic.timeline import _entry
-
-    booking = str(uuid.uuid4())
-    key = f"booking_id:{booking}"
-    stopped, next_one = _event(1, booking), _event(2, booking)
-    claimed = _entry(stopped, None, new_event_id(1), 1)
-    assert store.put_marker(stopped.event_id, claimed)  # claimed, never placed
-    _broadcast(next_one, posts)  # the booking's counter is still 0: it gets sequence 1
-    _broadcast(stopped, posts)
-    events = list(store.after(key))
-    assert [(e.sequence, e.data["guest_count"]) for e in events] == [(1, 2), (2, 1)]
-    assert events[1].id != claimed.id
-    assert store.position_of(key, claimed.id) is None
-    assert (store.get_marker(stopped.event_id) or {})["id"] == events[1].id
-    _orders_are_whole(key, WEBSITE)
 
 
 def test_the_counter_never_goes_back_when_the_ttl_empties_a_key(posts: Posts) -> None:

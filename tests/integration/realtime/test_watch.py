@@ -1,5 +1,6 @@
-"""Watched keys: an event is always kept in its booking's own order (the booking's timeline), and placed
-in a shared key's timeline only while that key is subscribed to (or left within the resume window)."""
+"""Watched keys: an event is always in its booking's own order (its event item in the Bookings table, the
+booking's timeline), and placed in a shared key's timeline only while that key is subscribed to (or left
+within the resume window); only watched keys have their subscribers read."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from tests.integration.conftest import TEST_KEY, outbox_events
 from tests.integration.realtime.conftest import (
     Posts,
+    broadcast_item,
     make_booking,
     send,
     update_booking,
@@ -30,19 +32,14 @@ def _timeline_items() -> list[dict[str, Any]]:
 
 def _broadcast_next(booking_id: str, posts: Posts, done: set[str]) -> Any:
     """The booking's oldest event not broadcast yet, as the stream delivers it."""
-    from bookinghub.bookings.dal.logs import event_from_outbox_item
-    from bookinghub.realtime.logic.broadcast import broadcast
-
     item = next(i for i in sorted(outbox_events(booking_id), key=lambda i: i["SK"]) if i["event_id"] not in done)
     done.add(item["event_id"])
-    return broadcast(event_from_outbox_item(item), post=posts)
+    return broadcast_item(item, posts)
 
 
 def test_an_event_of_unwatched_keys_is_kept_in_its_booking_order_only(posts: Posts) -> None:
     from bookinghub.aws.clients import client
-    from bookinghub.bookings.dal.logs import event_from_outbox_item
     from bookinghub.realtime.dal import timeline
-    from bookinghub.realtime.logic.broadcast import broadcast
 
     booking = make_booking("w-1")
     (item,) = outbox_events(booking)
@@ -54,13 +51,12 @@ def test_an_event_of_unwatched_keys_is_kept_in_its_booking_order_only(posts: Pos
     events = client("dynamodb").meta.events
     events.register("before-call.dynamodb.*", count)
     try:
-        result = broadcast(event_from_outbox_item(item), post=posts)
+        result = broadcast_item(item, posts)
     finally:
         events.unregister("before-call.dynamodb.*", count)
-    assert made[0] == "BatchGetItem"  # the four keys' watches, before any placement
-    assert "TransactWriteItems" not in made
-    assert made.count("Query") == 1  # the booking's subscribers only
+    assert made == ["BatchGetItem"]  # the four keys' watches, and nothing else: no write, no subscriber read
     assert result.posted == 0
+    assert _timeline_items() == []  # nothing of it in RealtimeTimeline
     assert [e.sequence for e in timeline.after(f"booking_id:{booking}")] == [1]  # GET .../events has it
     for shared in (WEBSITE, "provider_id:demo-org", "user_id:john@example.com"):
         assert list(timeline.after(shared)) == []
@@ -182,15 +178,18 @@ def test_an_event_that_read_the_watch_before_the_subscribe_takes_no_place(monkey
     assert [e["position"] for e in posts.events("c2")] == [1]  # origin: from when the key was first watched
 
 
-def test_a_booking_subscription_made_after_the_watch_read_still_gets_the_event(
+def test_a_booking_subscription_made_after_the_event_item_starts_at_it_and_one_made_before_gets_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The booking's own order is always placed, so its subscribers are read after placing whatever the
-    watch read found: a booking subscription made in between starts before the event and gets it."""
+    """A booking's order is its event items, written before the broadcaster reads the watches: a booking
+    subscription made between the two starts at the event (its ack's cursor), so the broadcaster that
+    finds the key unwatched owes it nothing; one made before the item is written finds the key watched
+    by then and gets the event live."""
     from bookinghub.realtime.dal import connections
 
     posts = Posts()
     booking = make_booking("w-7")
+    (item,) = outbox_events(booking)  # the relay wrote the event item
     website_connection("c1", TEST_KEY)
     original = connections.watched
 
@@ -201,5 +200,74 @@ def test_a_booking_subscription_made_after_the_watch_read_still_gets_the_event(
         return found
 
     monkeypatch.setattr(connections, "watched", read_then_subscribe)
-    assert _broadcast_next(booking, posts, set()).posted == 1
-    assert [(e["position"], e["sequence"]) for e in posts.events("c1")] == [(1, 1)]
+    assert broadcast_item(item, posts).posted == 0
+    (ack,) = [f for f in posts.frames["c1"] if f["type"] == "ack"]
+    assert (ack["position"], ack["cursor"]) == (1, item["rt"])  # the event is at its start: not owed
+    assert posts.events("c1") == []
+    update_booking("w-7", 5, "2026-02-21T10:00:00Z")  # made after the subscription: watched, sent live
+    done = {item["event_id"]}
+    _broadcast_next(booking, posts, done)
+    assert [(e["position"], e["sequence"], e["data"]["guest_count"]) for e in posts.events("c1")] == [(2, 2, 5)]
+
+
+def test_a_hole_in_a_booking_order_is_stepped_over_and_its_event_still_sent_live(posts: Posts) -> None:
+    """An event item written with its change (a conflict event, the PMS outbox) can appear before the one
+    the relay has yet to write: a replay steps over the hole, and the subscription gets that event live."""
+    from bookinghub.aws.clients import client
+    from bookinghub.aws.codec import to_item
+    from bookinghub.core.settings import get_settings
+
+    booking = make_booking("w-8")
+    update_booking("w-8", 5, "2026-02-21T10:00:00Z")
+    first, second = sorted(outbox_events(booking), key=lambda i: int(i["seq"]))
+    table = get_settings().bookings_table
+    client("dynamodb").delete_item(TableName=table, Key=to_item({"PK": first["PK"], "SK": first["SK"]}))
+    website_connection("c1", TEST_KEY)
+    send("c1", posts, action="subscribe", filter={"booking_id": booking}, since="origin")
+    assert [e["sequence"] for e in posts.events("c1")] == [2]  # the hole at 1 stepped over
+    client("dynamodb").put_item(TableName=table, Item=to_item(first))  # the relay writes it at last
+    broadcast_item(first, posts)
+    assert [e["sequence"] for e in posts.events("c1")] == [2, 1]  # sent live, once
+    broadcast_item(second, posts)  # a redelivery of one it replayed is not sent again
+    assert [e["sequence"] for e in posts.events("c1")] == [2, 1]
+
+
+def test_an_event_item_written_on_its_own_is_numbered_once_after_the_booking_s_last(posts: Posts) -> None:
+    """The PMS outbox and conflict events write their item with their change, without a sequence: the
+    broadcaster gives it the booking's next one (a redelivery keeps it), and the booking's next change
+    comes after it."""
+    import uuid
+
+    from bookinghub.aws.clients import client
+    from bookinghub.aws.codec import from_item, to_item
+    from bookinghub.bookings.dal.logs import event_item
+    from bookinghub.bookings.models.events import BookingDomainEvent
+    from bookinghub.core.clock import iso_now
+    from bookinghub.core.settings import get_settings
+    from bookinghub.realtime.dal import timeline
+
+    booking = make_booking("w-9")
+    own = BookingDomainEvent(
+        event_id=str(uuid.uuid4()),
+        event_type="booking.conflict_detected",
+        booking_id=booking,
+        website_id="test-website",
+        organisation_id="demo-org",
+        source_booking_id="w-9",
+        origin="hub:conflicts",
+        changed_fields=["guest_count"],
+        data={"field": "guest_count"},
+        occurred_at=iso_now(),
+    )
+    item = event_item(own)
+    client("dynamodb").put_item(TableName=get_settings().bookings_table, Item=to_item(item))
+    plain = from_item(to_item(item))
+    broadcast_item(plain, posts)
+    broadcast_item(plain, posts)  # redelivered: numbered once
+    update_booking("w-9", 6, "2026-02-21T10:00:00Z")
+    outbox_events(booking)  # (relays the update)
+    assert [(e.sequence, e.event_type) for e in timeline.after(f"booking_id:{booking}")] == [
+        (1, "booking.created"),
+        (2, "booking.conflict_detected"),
+        (3, "booking.updated"),
+    ]

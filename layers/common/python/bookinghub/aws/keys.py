@@ -58,7 +58,8 @@ SEARCH_NAME = "search_name"
 LIST_KEY = "list_key"
 # A booking item's index keys and its last change's stamp: storage, not the booking's record
 BOOKING_INDEX_ATTRIBUTES = ("date_key", "email_key", SEARCH_NAME, LIST_KEY)
-BOOKING_CHANGE_ATTRIBUTES = ("event_id", "event_type", "origin", "changed_fields")
+# `seq`: how many events the booking's changes have made, the last one's sequence (its realtime order)
+BOOKING_CHANGE_ATTRIBUTES = ("event_id", "event_type", "origin", "changed_fields", "seq")
 BOOKING_LAYOUT_ATTRIBUTES = frozenset(BOOKING_INDEX_ATTRIBUTES + BOOKING_CHANGE_ATTRIBUTES)
 # Attributes that are the table's layout, not the record: the dal returns records without them
 _LAYOUT = {"PK", "SK", "entity", SEARCH_NAME}

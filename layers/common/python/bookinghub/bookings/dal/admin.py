@@ -27,7 +27,14 @@ from bookinghub.aws.batch import batch_get
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.aws.query import query_items
-from bookinghub.bookings.dal.bookings import booking_record, index_attributes, index_removals, stored_event_id
+from bookinghub.bookings.dal.bookings import (
+    SEQUENCE,
+    booking_record,
+    index_attributes,
+    index_removals,
+    sequence_assignment,
+    stored_event_id,
+)
 from bookinghub.bookings.dal.logs import event_item
 from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.bookings.models.sync import BookingStatus
@@ -316,6 +323,9 @@ def apply_edit(
     names: dict[str, str] = {"#version": "version"}
     values: dict[str, Any] = {":expected": to_attr(expected_version), ":one": to_attr(1)}
     assignments = ["#version = #version + :one"]
+    if event is not None:  # its event's sequence in the booking's realtime order
+        names["#seq"], values[":zero"] = SEQUENCE, to_attr(0)
+        assignments.append(sequence_assignment("#seq", ":zero", ":one"))
     for position, (attribute, value) in enumerate(attrs.items()):
         names[f"#s{position}"] = attribute
         values[f":s{position}"] = to_attr(value)

@@ -130,6 +130,17 @@ def _event_uuid(stamp: str) -> str:
     return str(uuid.UUID(bytes=base64.urlsafe_b64decode(stamp + "==")))
 
 
+# The booking's realtime order (bookinghub/realtime): every write that stamps an event moves it on by one,
+# in the same write, so a booking's events are numbered 1, 2, 3... in the order the changes were made
+SEQUENCE = "seq"
+
+
+def sequence_assignment(seq: str, zero: str, one: str) -> str:
+    """The SET clause that gives a stamped change the booking's next sequence (placeholders of the
+    caller's expression: the attribute's name, the values 0 and 1)."""
+    return f"{seq} = if_not_exists({seq}, {zero}) + {one}"
+
+
 def change_stamp(event_type: str, origin: str, changed_fields: list[str] | None) -> dict[str, Any]:
     """What the relay needs of a change beyond the booking itself. `changed_fields` None: every column
     (a creation); the relay builds the event only when `event_id` differs from the old image's."""
@@ -187,6 +198,7 @@ def create_booking(change: BookingChange) -> None:
         "order_key": change.order_key,
         "created_payload_hash": change.payload_hash,
         **change_stamp(change.event_type, change.origin, None),
+        SEQUENCE: 1,  # its first event
     }
     _write("put_item", item["event_id"], Item=to_item(item), ConditionExpression="attribute_not_exists(PK)")
 
@@ -229,6 +241,8 @@ def update_booking(change: BookingChange, *, may_create: bool) -> None:
         assignments.append(f"{expr.name(attr)} = if_not_exists({expr.name(attr)}, {expr.value(value)})")
     version = expr.name("version")
     assignments.append(f"{version} = if_not_exists({version}, {expr.value(0)}) + {expr.value(1)}")
+    if columns:  # its event's sequence: one more than the booking's last event's
+        assignments.append(sequence_assignment(expr.name(SEQUENCE), expr.value(0), expr.value(1)))
     # The booking version at which the source last changed each column (a versioned operator's edit of a
     # column the source changed since is a conflict, bookinghub.conflicts.logic.hub_edit). Only a value
     # that differs from the stored one is stamped: a full payload repeats every column it does not change.
@@ -478,3 +492,12 @@ def made_by_sync(new_image: dict[str, Any], old_image: dict[str, Any] | None) ->
     return any(
         attr in new_image and new_image[attr] != old.get(attr) for attr in ("last_payload_hash", "created_payload_hash")
     )
+
+
+def change_sequence(new_image: dict[str, Any], old_image: dict[str, Any] | None) -> int | None:
+    """The sequence a booking change's write gave its event (DynamoDB-typed images); None when the write
+    did not number it (a writer from before the booking carried `seq`): the realtime broadcaster does."""
+    new = new_image.get(SEQUENCE, {}).get("N")
+    if new is None or (old_image or {}).get(SEQUENCE, {}).get("N") == new:
+        return None
+    return int(new)

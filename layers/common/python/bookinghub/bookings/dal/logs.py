@@ -34,8 +34,11 @@ from bookinghub.core.settings import get_settings
 
 # An event item that is also its change's inbound sync log
 INBOUND_SYNC = "inbound_sync"
+# The event's place in its booking's realtime order (bookinghub/realtime): its sequence, 1, 2, 3... in the
+# order the booking's changes were made, and the realtime id computed from it (the subscribers' cursor)
+SEQUENCE, REALTIME_ID = "seq", "rt"
 # Attributes of an event item that are storage layout, not part of the event
-_OUTBOX_STORAGE_ATTRIBUTES = {"PK", "SK", "entity", "relayed", INBOUND_SYNC}
+_OUTBOX_STORAGE_ATTRIBUTES = {"PK", "SK", "entity", "relayed", INBOUND_SYNC, SEQUENCE, REALTIME_ID}
 # Logs without a booking (a refused sync back before the booking was known) are kept by website
 _NO_BOOKING = "WEBSITE:"
 
@@ -113,11 +116,17 @@ def inbound_sync_log(event: BookingDomainEvent) -> SyncLog:
 
 
 def event_item(
-    domain_event: BookingDomainEvent | dict[str, Any], *, relayed: bool = False, inbound_sync: bool = False
+    domain_event: BookingDomainEvent | dict[str, Any],
+    *,
+    relayed: bool = False,
+    inbound_sync: bool = False,
+    sequence: int | None = None,
 ) -> dict[str, Any]:
     """The timeline item of a domain event, stored beside its booking. `relayed`: written by the outbox
     relay, which has queued the event already (the relay passes such items over). `inbound_sync`: the
-    change is a website's sync, and the item is its sync log too.
+    change is a website's sync, and the item is its sync log too. `sequence`: its place in the booking's
+    realtime order, when the write that made it numbered it (the booking's `seq`); an item without one
+    is numbered by the realtime broadcaster (claim_sequence).
 
     Nothing twice: the time is the sort key's, `changed_fields` is left out when it is the data's own
     keys, and the data (JSON text, so the event keeps its exact shape) is stored zlib-compressed and
@@ -141,7 +150,15 @@ def event_item(
         item["relayed"] = True
     if inbound_sync:
         item[INBOUND_SYNC] = True
+    if sequence is not None:
+        item.update(_numbered(event, sequence))
     return item
+
+
+def _numbered(event: dict[str, Any], sequence: int) -> dict[str, Any]:
+    from bookinghub.realtime.logic.ids import event_id_for
+
+    return {SEQUENCE: sequence, REALTIME_ID: event_id_for(event["occurred_at"], sequence, event["event_id"])}
 
 
 class NotAnOutboxEvent(Exception):
@@ -209,16 +226,91 @@ def booking_timeline(booking_id: str) -> tuple[list[BookingDomainEvent], list[Sy
     return events, inbound
 
 
-def put_timeline_event(event: BookingDomainEvent, *, inbound_sync: bool = False) -> bool:
+def put_timeline_event(event: BookingDomainEvent, *, inbound_sync: bool = False, sequence: int | None = None) -> bool:
     """The relay's timeline item of a booking change (`inbound_sync`: a website's sync made it, and the
-    item is its sync log); False if it is there already (a retried record)."""
+    item is its sync log; `sequence`: the one the change's write gave it); False if it is there already
+    (a retried record)."""
     ddb = client("dynamodb")
     try:
         ddb.put_item(
             TableName=get_settings().bookings_table,
-            Item=to_item(event_item(event, relayed=True, inbound_sync=inbound_sync)),
+            Item=to_item(event_item(event, relayed=True, inbound_sync=inbound_sync, sequence=sequence)),
             ConditionExpression="attribute_not_exists(PK)",
         )
     except ddb.exceptions.ConditionalCheckFailedException:
         return False
     return True
+
+
+# --- the booking's realtime order (read by bookinghub/realtime) ------------------------------------------
+
+
+def recent_event_items(booking_id: str, since: str) -> list[dict[str, Any]]:
+    """The booking's event items that occurred at or after `since` (an ISO time), as stored (plain
+    values): one strongly consistent Query of the booking's partition, from that time on."""
+    request = {
+        "TableName": get_settings().bookings_table,
+        "KeyConditionExpression": "PK = :pk AND SK BETWEEN :from AND :to",
+        "ExpressionAttributeValues": to_item(
+            {
+                ":pk": keys.booking_pk(booking_id),
+                ":from": f"{keys.EVENT_SK_PREFIX}{since}",
+                ":to": f"{keys.EVENT_SK_PREFIX}~",  # past every timestamp
+            }
+        ),
+        "ConsistentRead": True,
+    }
+    return list(query_items(request))
+
+
+def event_items(keys_: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Event items by (booking id, sort key), strongly consistent (one BatchGetItem per 100)."""
+    from bookinghub.aws.batch import batch_get
+
+    wanted = [{"PK": keys.booking_pk(booking_id), "SK": sk} for booking_id, sk in keys_]
+    return batch_get(get_settings().bookings_table, wanted) if wanted else []
+
+
+def claim_sequence(item: dict[str, Any]) -> dict[str, Any] | None:
+    """Number an event item written without a sequence (the PMS outbox, conflict events, a change written
+    by an older writer): the booking's next sequence, recorded on the item; returns the item as numbered
+    (the one it already had, if an earlier delivery numbered it), None when its booking is gone.
+
+    Two single-item writes: the booking's counter, then the item. A delivery stopped between the two
+    leaves that sequence unused (a gap the realtime readers step over); its redelivery takes the next."""
+    ddb = client("dynamodb")
+    table = get_settings().bookings_table
+    key = {"PK": item["PK"], "SK": item["SK"]}
+    found = ddb.get_item(TableName=table, Key=to_item(key), ConsistentRead=True).get("Item")
+    if found is None:
+        return None
+    current = from_item(found)
+    if SEQUENCE in current:
+        return current
+    try:
+        counted = ddb.update_item(
+            TableName=table,
+            Key=to_item({"PK": item["PK"], "SK": keys.BOOKING_SK}),
+            UpdateExpression="SET #seq = if_not_exists(#seq, :zero) + :one",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames={"#seq": SEQUENCE},
+            ExpressionAttributeValues=to_item({":zero": 0, ":one": 1}),
+            ReturnValues="UPDATED_NEW",
+        )
+    except ddb.exceptions.ConditionalCheckFailedException:
+        return None
+    occurred = str(current["SK"]).removeprefix(keys.EVENT_SK_PREFIX).split("#", 1)[0]  # (the key's)
+    numbered = _numbered({**current, "occurred_at": occurred}, int(from_item(counted["Attributes"])[SEQUENCE]))
+    try:
+        ddb.update_item(
+            TableName=table,
+            Key=to_item(key),
+            UpdateExpression="SET #seq = :seq, #rt = :rt",
+            ConditionExpression="attribute_not_exists(#seq)",
+            ExpressionAttributeNames={"#seq": SEQUENCE, "#rt": REALTIME_ID},
+            ExpressionAttributeValues=to_item({":seq": numbered[SEQUENCE], ":rt": numbered[REALTIME_ID]}),
+        )
+    except ddb.exceptions.ConditionalCheckFailedException:  # a concurrent delivery numbered it first
+        again = ddb.get_item(TableName=table, Key=to_item(key), ConsistentRead=True).get("Item")
+        return from_item(again) if again else None
+    return {**current, **numbered}

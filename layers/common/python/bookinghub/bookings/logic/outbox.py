@@ -18,7 +18,7 @@ from typing import Any
 
 from bookinghub.aws import keys
 from bookinghub.bookings.dal import queues as queue_store
-from bookinghub.bookings.dal.bookings import change_event, made_by_sync
+from bookinghub.bookings.dal.bookings import change_event, change_sequence, made_by_sync
 from bookinghub.bookings.dal.logs import MalformedOutboxEvent, NotAnOutboxEvent, outbox_event, put_timeline_event
 from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.core.observability import logger, metrics
@@ -39,8 +39,11 @@ def relay_stream_record(
             return None
         if change is None:
             return None  # a write that made no event (no stamp of its own)
-        # A website's sync: its timeline item is its seed 002 sync log too
-        put_timeline_event(change, inbound_sync=made_by_sync(new_image, old_image))
+        # A website's sync: its timeline item is its seed 002 sync log too. The item is also the event's
+        # place in its booking's realtime order, at the sequence the change's write gave it.
+        put_timeline_event(
+            change, inbound_sync=made_by_sync(new_image, old_image), sequence=change_sequence(new_image, old_image)
+        )
         if not _wanted(change):
             _relayed(change, queued=False)
             metrics.add_metric(name="EchoNotQueued", unit="Count", value=1)

@@ -61,6 +61,7 @@ class Subscription:
     state: SubscriptionState
     pending: int
     position: int | None
+    missing: frozenset[int] = frozenset()  # holes in a booking's order below `position` (dal/timeline.py)
 
 
 def _table() -> str:
@@ -202,21 +203,36 @@ def defer(connection_id: str, filter_key: str) -> bool:
     return True
 
 
-def go_live(connection_id: str, filter_key: str, *, seen_pending: int, position: int | None) -> bool:
-    """Switch to live if no event was deferred since `seen_pending` was read; False means read again."""
+def go_live(
+    connection_id: str,
+    filter_key: str,
+    *,
+    seen_pending: int,
+    position: int | None,
+    missing: frozenset[int] = frozenset(),
+) -> bool:
+    """Switch to live if no event was deferred since `seen_pending` was read; False means read again.
+    `missing`: the positions up to `position` the replay did not find (a booking's order only)."""
     dynamodb = client("dynamodb")
     values: dict[str, Any] = {":live": "live", ":seen": seen_pending, ":replaying": "replaying"}
     update = "SET #state = :live"
     if position is not None:
         update += ", #position = :position"
         values[":position"] = position
+    if missing:
+        update += ", #missing = :missing"
+        values[":missing"] = sorted(missing)
     try:
         dynamodb.update_item(
             TableName=_table(),
             Key=_subscription_key(filter_key, connection_id),
             UpdateExpression=update,
             ConditionExpression="#state = :replaying AND pending = :seen",
-            ExpressionAttributeNames={"#state": "state", **({"#position": "position"} if position is not None else {})},
+            ExpressionAttributeNames={
+                "#state": "state",
+                **({"#position": _position_attribute(filter_key)} if position is not None else {}),
+                **({"#missing": "missing"} if missing else {}),
+            },
             ExpressionAttributeValues=to_item(values),
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
@@ -260,12 +276,20 @@ def watched(filter_keys: list[str], now: float | None = None) -> set[str]:
     return {str(item["filter_key"]) for item in items if int(item.get("expires_at") or 0) > now}
 
 
+def _position_attribute(filter_key: str) -> str:
+    # A booking's order is its sequence since its events are its event items; a booking subscription
+    # that went live before that has `position` in the order it had then, which is not compared with it
+    return "seq_to" if filter_key.startswith("booking_id:") else "position"
+
+
 def _subscription(item: dict[str, Any]) -> Subscription:
+    position = item.get(_position_attribute(str(item["filter_key"])))
     return Subscription(
         connection_id=str(item["connection_id"]),
         filter_key=str(item["filter_key"]),
         scope=Scope.from_item(item),
         state="live" if item.get("state") == "live" else "replaying",
         pending=int(item.get("pending") or 0),
-        position=int(item["position"]) if item.get("position") is not None else None,
+        position=int(position) if position is not None else None,
+        missing=frozenset(int(p) for p in item.get("missing") or ()),
     )

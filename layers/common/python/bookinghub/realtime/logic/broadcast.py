@@ -1,9 +1,10 @@
-"""The broadcaster: a booking domain event -> the timeline -> every subscription that matches it.
+"""The broadcaster: a booking's event item -> the watched keys' timelines -> every subscription that matches.
 
-Every event is kept in its booking's own order (the booking's timeline); only the watched shared keys
-(dal/connections.py: subscribed to now, or within the resume window) get it in theirs, and an event none
-of whose keys is watched reads only the booking's subscribers.
-Appending comes first, so a subscriber that is replaying finds the event in the timeline, and one that
+Every event is in its booking's own order already: its event item (Bookings table), written before the
+stream brings it here. Only the watched keys (dal/connections.py: subscribed to now, or within the
+resume window) get it in theirs and have their subscribers read; an event none of whose keys is watched
+costs the one read of its keys' watches and writes nothing.
+Placing comes first, so a subscriber that is replaying finds the event in the timeline, and one that
 reconnects later can catch up on it. A subscription only gets events of bookings its scope may read.
 A gone connection (410) is forgotten; a throttled post fails the event after the other posts, so it is
 redelivered (a subscriber may then see it twice: clients de-duplicate by id, see clients/).
@@ -13,11 +14,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
+from bookinghub.bookings.dal.logs import event_from_outbox_item
 from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.core.observability import logger, metrics
 from bookinghub.realtime.adapters import management
 from bookinghub.realtime.dal import connections as store
+from bookinghub.realtime.dal import timeline as timeline_store
 from bookinghub.realtime.logic import timeline
 from bookinghub.realtime.logic.subscribe import Post
 from bookinghub.realtime.models import TimelineEvent, encode
@@ -53,18 +57,20 @@ def filter_keys(event: BookingDomainEvent, user_id: str | None) -> list[str]:
     return [f"{name}:{value}" for name, value in values if value]
 
 
-def broadcast(event: BookingDomainEvent, post: Post = management.post) -> Fanout:
+def broadcast(item: dict[str, Any], post: Post = management.post) -> Fanout:
+    """Broadcast one numbered event item of the Bookings table (plain values)."""
+    event = event_from_outbox_item(item)
     user_id = user_of(event)
-    # Read before placing: a subscription marks its key watched before it reads where it starts, so an
-    # event that finds the key unwatched is before every subscription's start (it is in no key's order),
-    # and one that finds it watched is placed, then handed to the subscribers read after placing
+    # Read after the event is in its booking's order (its item exists) and before it is placed in any
+    # shared key: a subscription marks its key watched before it reads where it starts, so an event that
+    # finds the key unwatched is before every subscription's start (in a booking's order: at or before
+    # the position it starts from; in a shared key's: in no position at all), and one that finds it
+    # watched is placed, then handed to the subscribers read after placing
     watching = store.watched(filter_keys(event, user_id))
-    # The booking's own order is always kept: it is the booking's timeline (GET .../events, issue 14).
-    # So its subscribers are always read after placing, as the shared keys' are when watched: a booking
-    # subscription made between the watch read and the placement starts before the event and gets it.
-    entry = timeline.append(event, user_id, watching)
     if not watching:
         metrics.add_metric(name="RealtimeEventsUnwatched", unit="Count", value=1)
+        return Fanout()
+    entry = timeline.place(timeline_store.event_of_item(item, user_id), str(item["SK"]), watching)
     result = fan_out(entry, post)
     metrics.add_metric(name="RealtimeFramesPosted", unit="Count", value=result.posted)
     logger.info(
@@ -119,14 +125,18 @@ def _live_targets(entry: TimelineEvent, result: Fanout) -> list[tuple[str, str]]
                     continue
                 # It went live meanwhile: its replay covered the key's order up to its position
                 fresh = store.get_subscription(subscription.connection_id, key)
-                if fresh is None or _covered(entry, key, fresh.position):
+                if fresh is None or _covered(entry, key, fresh):
                     continue
-            elif _covered(entry, key, subscription.position):
+            elif _covered(entry, key, subscription):
                 continue
             targets.append((subscription.connection_id, key))
     return targets
 
 
-def _covered(entry: TimelineEvent, key: str, replayed_to: int | None) -> bool:
-    """Whether a replay that read the key's order up to `replayed_to` included the entry."""
-    return replayed_to is not None and key in entry.positions and entry.positions[key] <= replayed_to
+def _covered(entry: TimelineEvent, key: str, subscription: store.Subscription) -> bool:
+    """Whether the subscription's replay, which read the key's order up to its position (but for the
+    holes it found there, see dal/timeline.py), included the entry."""
+    replayed_to, position = subscription.position, entry.positions.get(key)
+    if replayed_to is None or position is None:
+        return False
+    return position <= replayed_to and position not in subscription.missing

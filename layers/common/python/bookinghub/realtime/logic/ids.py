@@ -1,14 +1,17 @@
 """Timeline event ids: sortable by append time, ordered within a booking, unique across bookings.
 
 26 Crockford base32 characters (ULID's alphabet): 10 of milliseconds, 6 of the booking's sequence, 10
-random. Within a booking the time part never goes backwards (it is at least the previous event's, so a
-Lambda host with a slower clock cannot reorder a booking), and the sequence breaks ties.
+random. A booking's event ids (event_id_for) are computed from its event item: the change's time, its
+sequence, and bits of its domain event id. Within a booking the sequence orders them (positions are its
+sequence); the time part follows the writers' clocks. Shared keys' orders are positions too, never ids.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
+from datetime import datetime
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -40,3 +43,17 @@ def new_event_id(sequence: int, previous_id: str | None = None, now_ms: int | No
 def id_millis(event_id: str) -> int:
     """The append time (epoch milliseconds) an id carries."""
     return _decode(event_id[:10])
+
+
+def event_id_for(occurred_at: str, sequence: int, domain_event_id: str) -> str:
+    """The id of a booking's event at `sequence`, from what its Bookings item holds: the same however
+    often it is computed (a redelivered record, a reader), so it is a cursor that needs no id minted
+    elsewhere. Time part: when the change was made; random part: from the domain event's own id."""
+    millis = int(datetime.fromisoformat(occurred_at).timestamp() * 1000)
+    digest = int.from_bytes(hashlib.sha256(domain_event_id.encode()).digest()[:8], "big") >> 14
+    return _encode(millis, 10) + _encode(sequence, 6) + _encode(digest, 10)
+
+
+def id_sequence(event_id: str) -> int:
+    """The booking sequence an id carries."""
+    return _decode(event_id[10:16])

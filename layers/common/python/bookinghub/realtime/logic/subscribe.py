@@ -11,8 +11,11 @@ A subscribe with `since` must replay what was missed and then go live with no ga
 Without `since` the same path runs from the filter's last position, so no event falls between the ack
 and the first live one.
 
-First of all the key is marked watched (dal/connections.py): only watched keys get their events placed
-in the timeline, from the watch on (so `since: "origin"` replays from when the key was first watched).
+First of all the key is marked watched (dal/connections.py): only watched shared keys get their events
+placed in the timeline, from the watch on (so `since: "origin"` replays a shared key from when it was
+first watched), and only watched keys have their subscribers read. A booking's order is always there (its
+event items); it can show a hole for a moment (dal/timeline.py), which the replay steps over and records
+on the subscription, so the broadcaster still posts that event when it comes.
 
 Cursors are positions in the filter key's durable order (dal/timeline.py), found from `since=<event id>`.
 Stored order has no gaps, but live frames can arrive out of it (two broadcasters post in parallel), so
@@ -146,14 +149,22 @@ def subscribe(connection_id: str, scope: Scope, message: Subscribe, post: Post) 
     logger.info("realtime subscription live", extra={"subscription": key, "replayed": replayed})
 
 
+# Holes a booking subscription remembers below its position (their events are still to come live)
+MAX_MISSING = 64
+
+
 def _replay_then_go_live(connection_id: str, scope: Scope, key: str, start: int, skip: set[str], post: Post) -> int:
     cursor, replayed = start, 0
+    read: set[int] = set()  # positions read (a booking's order can have a hole the relay has yet to fill)
     for _ in range(MAX_ROUNDS):
         current = store.get_subscription(connection_id, key)
         if current is None:  # unsubscribed (or disconnected) meanwhile
             return replayed
         seen = current.pending
-        for page in timeline.pages(key, cursor):
+        # A booking's order is read again from the start each round: a hole may have been filled since
+        after = start if timeline.is_booking_key(key) else cursor
+        for whole in timeline.pages(key, after):
+            page = [ref for ref in whole if ref.position not in read]
             # only what is posted is read whole: a website's entries are references to the events
             wanted = [ref for ref in page if scope.sees(ref.organisation_id, ref.website_id) and ref.id not in skip]
             events = timeline.bodies(key, wanted[: max(0, MAX_REPLAY - replayed)])
@@ -165,7 +176,9 @@ def _replay_then_go_live(connection_id: str, scope: Scope, key: str, start: int,
                     )
                 if ref.id in events:
                     post(connection_id, encode(events[ref.id].frame(key)))
-                cursor, replayed = ref.position, replayed + 1
-        if store.go_live(connection_id, key, seen_pending=seen, position=cursor):
+                cursor, replayed = max(cursor, ref.position), replayed + 1
+                read.add(ref.position)
+        missing = frozenset(sorted(set(range(start + 1, cursor + 1)) - read)[-MAX_MISSING:])
+        if store.go_live(connection_id, key, seen_pending=seen, position=cursor, missing=missing):
             return replayed
     raise RuntimeError(f"subscription {key} kept receiving events while replaying")
