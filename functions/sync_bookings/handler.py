@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bookinghub.bookings.logic.sync import sync_booking
 from bookinghub.core.observability import emit_metric, logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
-from bookinghub.web.resolver import json_response, make_resolver, request_body, sent_as_json
+from bookinghub.web.resolver import make_resolver, own_json_response, request_body, sent_as_json
 
 app = make_resolver()
 
@@ -39,7 +39,7 @@ def post_sync() -> Any:
     # them, and those where the source's change conflicted with the edit
     if result.held_fields or result.conflict_fields:
         body.update(held_fields=list(result.held_fields), conflict_fields=list(result.conflict_fields))
-    return json_response(200, body)
+    return own_json_response(200, body)  # ids, fixed messages and column names only
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
