@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.bookings.logic.sync import sync_booking
 from bookinghub.core.observability import emit_metric, logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
-from bookinghub.web.resolver import json_response, make_resolver, request_body, sent_as_json
+from bookinghub.web.resolver import make_resolver, own_json_response, request_body, sent_as_json
 
 app = make_resolver()
 
@@ -38,16 +39,13 @@ def post_sync() -> Any:
     # them, and those where the source's change conflicted with the edit
     if result.held_fields or result.conflict_fields:
         body.update(held_fields=list(result.held_fields), conflict_fields=list(result.conflict_fields))
-    return json_response(200, body)
+    return own_json_response(200, body)  # ids, fixed messages and column names only
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
 @requires_settings("BOOKINGS_TABLE_NAME", "INTEGRATION_LOGS_TABLE_NAME")
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Powertools' correlation_paths.API_GATEWAY_REST, read directly rather than by a JMESPath search on
-    # every request
-    logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
     return app.resolve(event, context)

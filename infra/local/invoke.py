@@ -6,10 +6,11 @@ every function its own interpreter; here they share one, so the names must not c
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ class LocalLambdaContext:
     function_name: str
     timeout_seconds: int
     memory_limit_in_mb: int = 256
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    aws_request_id: str = field(default_factory=lambda: _request_id())
     function_version: str = "$LATEST"
     log_group_name: str = ""
     log_stream_name: str = "local"
@@ -47,6 +48,16 @@ class LocalLambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def _request_id() -> str:
+    """A random (version 4) UUID as text, as Lambda's request ids are: built from its 16 bytes directly,
+    as uuid.uuid4()'s checks cost more than the rest of the context on every invocation."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 def load_handler(fn: topology.Function) -> Handler:
     handler: Handler = handler_module(fn).lambda_handler
     return handler
@@ -54,6 +65,9 @@ def load_handler(fn: topology.Function) -> Handler:
 
 def handler_module(fn: topology.Function) -> ModuleType:
     """The function's handler module, imported once per process as Lambda imports it once per container."""
+    module = _modules.get(fn.name)  # loaded: no lock to take (a dict read is atomic)
+    if module is not None:
+        return module
     with _lock:
         if fn.name not in _modules:
             path = ROOT / fn.handler_path
@@ -66,8 +80,13 @@ def handler_module(fn: topology.Function) -> ModuleType:
         return _modules[fn.name]
 
 
+@functools.cache
+def _function(name: str) -> topology.Function:
+    return topology.function(name)  # (a search of the topology's list, on every invocation otherwise)
+
+
 def invoke(function_name: str, event: dict[str, Any]) -> Any:
-    fn = topology.function(function_name)
+    fn = _function(function_name)
     context = LocalLambdaContext(
         function_name=fn.name, timeout_seconds=fn.timeout_seconds, memory_limit_in_mb=fn.memory_mb
     )

@@ -39,3 +39,8 @@ def test_every_stored_type_has_its_attribute() -> None:
 def test_an_item_round_trips() -> None:
     item = {"PK": "B#1", "n": 2, "f": 0.5, "ok": False, "tags": ["a"], "nested": {"x": 1}, "none": None}
     assert from_item(to_item(item)) == {k: v for k, v in item.items() if v is not None}
+
+
+def test_an_item_is_encoded_value_by_value_as_to_attr_does() -> None:
+    item = {"s": "x", "n": 7, "b": True, "sub": Colour.RED, "lvl": Level.HIGH, "l": [1], "m": {"a": "b"}, "no": None}
+    assert to_item(item) == {k: to_attr(v) for k, v in item.items() if v is not None}

@@ -178,3 +178,30 @@ def test_metrics_off_writes_no_line_and_an_empty_invocation_writes_none(
         ["BookingSyncCreated"],
         ["RejectedAuthFailed"],
     ]
+
+
+@pytest.mark.parametrize("value", [1, 2.5, 0.1, 1e16, 123456789, -3])
+def test_a_metric_line_is_byte_for_byte_the_json_of_powertools_shape(
+    value: float, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cached text, cut around time and value, writes what json.dumps writes for Powertools' line."""
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+    monkeypatch.setattr(observability.time, "time", lambda: 1_796_000_000.123)
+    for _ in range(2):  # the first builds the shape, the second writes from the cut text
+        emit_metric("BookingSyncCreated", value, provider="website", integration_type="booking_sync")
+    powertools = AmazonCloudWatchEMFProvider(namespace=metrics.namespace, service="bookinghub")
+    powertools.add_metric(name="BookingSyncCreated", unit="Count", value=value)
+    powertools.add_dimensions(**observability.metric_dimensions("website", "booking_sync"))
+    powertools.set_timestamp(1_796_000_000_123)
+    expected: dict[str, Any] = dict(powertools.serialize_metric_set())
+    expected["BookingSyncCreated"] = [float(value)]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [json.dumps(expected, separators=(",", ":"))] * 2
+
+
+def test_metadata_rides_on_the_line_under_the_metric_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    emit_metric("DeliveryAttempt", provider="webhook", metadata={"delivery_id": "d1", "provider": "spoofed"})
+    [blob] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (blob["delivery_id"], blob["provider"], blob["DeliveryAttempt"]) == ("d1", "webhook", [1.0])
+    assert blob["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [{"Name": "DeliveryAttempt", "Unit": "Count"}]

@@ -104,3 +104,30 @@ def test_raw_body_rejects_broken_base64() -> None:
     with pytest.raises(errors.InvalidPayload) as raised:
         raw_body(_proxy_event("not base64!", b64=True))
     assert raised.value.details == [{"field": "body", "message": "invalid base64"}]
+
+
+def test_the_hubs_own_bodies_are_written_as_the_standard_library_writes_them() -> None:
+    """own_json_response (pydantic-core's encoder) answers the sync's bodies byte for byte as json_response."""
+    from bookinghub.bookings.models.sync import BookingSyncRequest
+    from bookinghub.web.resolver import json_response, own_json_response
+
+    columns = sorted([*BookingSyncRequest.model_fields, "customer_email", "source_created_at", "order_key#status"])
+    bodies: list[dict[str, Any]] = [
+        {
+            "success": True,
+            "booking_id": "0b5c8a8e-0000-4000-8000-000000000001",
+            "message": "Booking already synced (duplicate delivery ignored)",
+            "outcome": outcome,
+            "applied_fields": columns,
+            "stale_fields": columns[:3],
+            "held_fields": [],
+            "conflict_fields": ["status"],
+            "count": 12,
+        }
+        for outcome in ("created", "updated", "unchanged", "ignored_stale")
+    ]
+    for body in bodies:
+        assert own_json_response(200, body).body == json_response(200, body).body
+    # Why a caller's text stays json_response's: the two escape it differently
+    assert own_json_response(200, {"e": "é\x7f"}).body != json_response(200, {"e": "é\x7f"}).body
+    assert own_json_response(201, bodies[0]).headers == json_response(201, bodies[0]).headers

@@ -39,6 +39,7 @@ IntegrationLogs items:
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -74,8 +75,18 @@ def search_name(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
+_BOOKING_NAMESPACE_BYTES = BOOKING_NAMESPACE.bytes
+
+
 def booking_id_for(website_id: str, source_booking_id: str) -> str:
-    return str(uuid.uuid5(BOOKING_NAMESPACE, f"{website_id}\x1f{source_booking_id}"))
+    """uuid5(BOOKING_NAMESPACE, "{website_id}\\x1f{source_booking_id}") as text, computed as RFC 4122 says
+    without building UUID objects (once per sync request: uuid.UUID's checks were most of its cost)."""
+    name = f"{website_id}\x1f{source_booking_id}".encode()
+    digest = bytearray(hashlib.sha1(_BOOKING_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def booking_pk(booking_id: str) -> str:

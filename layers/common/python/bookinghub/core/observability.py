@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
+import re
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -31,7 +33,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from aws_lambda_powertools.shared import constants
-from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
+from aws_lambda_powertools.shared.functions import is_durable_context, resolve_truthy_env_var_choice
+from aws_lambda_powertools.utilities import jmespath_utils
 
 # Powertools' env vars win; the defaults keep tests and scripts from reporting "service_undefined".
 _SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "bookinghub")
@@ -140,7 +143,86 @@ class HubMetrics(Metrics):
         return decorate
 
 
-logger = Logger(service=_SERVICE, json_serializer=None if _dev else _log_json)
+# A correlation id path that is only field names (Powertools' correlation_paths.API_GATEWAY_REST is
+# "requestContext.requestId") is read by walking the event's dicts, which is what JMESPath returns for it
+_FIELD_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def _field_reader(path: str) -> Callable[[Any], Any]:
+    if not _FIELD_PATH.fullmatch(path):
+        return functools.partial(jmespath_utils.query, envelope=path)
+    names = path.split(".")
+
+    def read(event: Any) -> Any:
+        for name in names:
+            event = event.get(name) if isinstance(event, dict) else None
+        return event
+
+    return read
+
+
+class HubLogger(Logger):
+    """Powertools Logger whose `inject_lambda_context`, where it has nothing else to do (no event logging,
+    sampling, buffer or state clearing), adds the invocation's keys in one update: Powertools' reads an env
+    var and rebuilds the context model on every invocation, and a correlation id path is a JMESPath search.
+    The keys, their order and their values are Powertools' own."""
+
+    _cold_start: bool | None = None  # None: not yet invoked (Powertools' is per process, as this is)
+
+    def inject_lambda_context(
+        self,
+        lambda_handler: Any = None,
+        log_event: bool | None = None,
+        correlation_id_path: str | None = None,
+        clear_state: bool | None = False,
+        flush_buffer_on_uncaught_error: bool = False,
+    ) -> Any:
+        options: dict[str, Any] = {
+            "log_event": log_event,
+            "correlation_id_path": correlation_id_path,
+            "clear_state": clear_state,
+            "flush_buffer_on_uncaught_error": flush_buffer_on_uncaught_error,
+        }
+        if lambda_handler is None:
+            return functools.partial(self.inject_lambda_context, **options)
+        logs_event = resolve_truthy_env_var_choice(
+            env=os.getenv(constants.LOGGER_LOG_EVENT_ENV, "false"), choice=log_event
+        )
+        if logs_event or clear_state or flush_buffer_on_uncaught_error or self.sampling_rate or self._buffer_config:
+            return super().inject_lambda_context(lambda_handler, **options)
+        handler: Callable[..., Any] = lambda_handler
+        correlation_id = _field_reader(correlation_id_path) if correlation_id_path else None
+
+        @functools.wraps(handler)
+        def decorate(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+            lambda_context = context.lambda_context if is_durable_context(context) else context
+            keys = {
+                "cold_start": HubLogger._first_invocation(),
+                "function_name": lambda_context.function_name,
+                "function_memory_size": lambda_context.memory_limit_in_mb,
+                "function_arn": lambda_context.invoked_function_arn,
+                "function_request_id": lambda_context.aws_request_id,
+            }
+            if correlation_id is not None:
+                keys["correlation_id"] = correlation_id(event)
+            self.append_keys(**keys)
+            return handler(event, context, *args, **kwargs)
+
+        return decorate
+
+    @staticmethod
+    def _first_invocation() -> bool:
+        """Powertools' cold start: the process's first invocation, never under provisioned concurrency
+        (whose environment is fixed for its life, so read once)."""
+        if HubLogger._cold_start is None:
+            provisioned = os.getenv(constants.LAMBDA_INITIALIZATION_TYPE) == "provisioned-concurrency"
+            HubLogger._cold_start = not provisioned
+            return not provisioned
+        HubLogger._cold_start = False
+        return False
+
+
+logger = HubLogger(service=_SERVICE, json_serializer=None if _dev else _log_json)
 metrics = HubMetrics(namespace=_NAMESPACE, service=_SERVICE)
 
 
@@ -161,11 +243,38 @@ def metric_dimensions(provider: str | None = None, integration_type: str | None 
 
 
 # emit_metric's lines by (namespace, name, unit, dimension values): Powertools builds (and validates)
-# each shape once; a line then only takes its time and value. Names and dimensions are bounded, and so
-# is this (a name made up at run time would only rebuild its line each time past the bound).
-_EMF_LINES: dict[tuple[str, str, str, tuple[str, ...]], dict[str, Any]] = {}
+# each shape once, and its JSON text is kept split around the time and the value, the only parts that
+# change. Names and dimensions are bounded, and so is this (a name made up at run time would only
+# rebuild its line each time past the bound).
+_EMF_LINES: dict[tuple[str, ...], _EmfLine] = {}
 _EMF_LINES_MAX = 512
 _encode_emf = json.JSONEncoder(separators=(",", ":")).encode  # what Powertools prints (json.dumps, compact)
+# Stand-ins for the time and the value while a shape's text is cut; no name or dimension holds a NUL
+_TIME_MARK, _VALUE_MARK = _encode_emf("\x00time"), _encode_emf("\x00value")
+
+
+class _EmfLine:
+    """One metric shape: Powertools' line (a dict) and, when it could be cut, its text around time and value."""
+
+    def __init__(self, name: str, unit: str, dimensions: dict[str, str]) -> None:
+        one = AmazonCloudWatchEMFProvider(namespace=metrics.namespace, service=_SERVICE)
+        one.add_metric(name=name, unit=unit, value=0)
+        one.add_dimensions(**dimensions)
+        self.name = name
+        self.template: dict[str, Any] = dict(one.serialize_metric_set())
+        text = _encode_emf(self.line("\x00time", "\x00value"))  # the marks where time and [value] go
+        head, _, rest = text.partition(_TIME_MARK)
+        middle, _, tail = rest.partition(_VALUE_MARK)
+        cut = text.count(_TIME_MARK) == 1 and text.count(_VALUE_MARK) == 1
+        self.parts = (head, middle, tail) if cut else None
+
+    def line(self, timestamp: Any, values: Any, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {
+            **(metadata or {}),  # under the metric's own keys: metadata never overwrites a dimension or value
+            **self.template,
+            "_aws": {**self.template["_aws"], "Timestamp": timestamp},
+            self.name: values,
+        }
 
 
 def emit_metric(
@@ -181,25 +290,29 @@ def emit_metric(
     keep their own dimensions), under the rollup [service] and the bounded [service, function, provider,
     integration_type]. `metadata` rides on the same line as plain properties (searchable in Logs Insights,
     never dimensions): a hot path's record and its metric in one line instead of two."""
-    dimensions = metric_dimensions(provider, integration_type)
-    shape = (metrics.namespace, name, unit, tuple(dimensions.values()))
-    template = _EMF_LINES.get(shape)
-    if template is None:
-        one = AmazonCloudWatchEMFProvider(namespace=metrics.namespace, service=_SERVICE)
-        one.add_metric(name=name, unit=unit, value=value)
-        one.add_dimensions(**dimensions)
-        template = dict(one.serialize_metric_set())
+    dimensions = (_function.get() or NONE, bounded(provider, PROVIDERS), bounded(integration_type, INTEGRATION_TYPES))
+    shape = (metrics.namespace, name, unit, *dimensions)
+    emf = _EMF_LINES.get(shape)
+    if emf is None:
+        emf = _EmfLine(name, unit, metric_dimensions(provider, integration_type))
         if len(_EMF_LINES) < _EMF_LINES_MAX:
-            _EMF_LINES[shape] = template
-    if is_metrics_disabled():  # Powertools' own switch (POWERTOOLS_METRICS_DISABLED, or POWERTOOLS_DEV)
+            _EMF_LINES[shape] = emf
+    if _metrics_disabled():
         return
-    line = {
-        **(metadata or {}),  # under the metric's own keys: metadata never overwrites a dimension or value
-        **template,
-        "_aws": {**template["_aws"], "Timestamp": int(time.time() * 1000)},
-        name: [float(value)],
-    }
-    print(_encode_emf(line))
+    timestamp, number = int(time.time() * 1000), float(value)
+    if metadata or emf.parts is None or not math.isfinite(number):
+        print(_encode_emf(emf.line(timestamp, [number], metadata)))
+        return
+    head, middle, tail = emf.parts
+    # json writes a finite float as its repr, as the cut text's value was written
+    print(f"{head}{timestamp}{middle}[{number!r}]{tail}")
+
+
+def _metrics_disabled() -> bool:
+    """Powertools' own switch (POWERTOOLS_METRICS_DISABLED, or POWERTOOLS_DEV), parsed only when one is set."""
+    if constants.METRICS_DISABLED_ENV not in os.environ and constants.POWERTOOLS_DEV_ENV not in os.environ:
+        return False
+    return is_metrics_disabled()
 
 
 def tracing_enabled() -> bool:

@@ -21,6 +21,7 @@ from bookinghub.bookings.dal.bookings import field_key_attribute
 
 # The order key of a change that carries no ordering information: below every ordered change.
 UNORDERED = "00|"
+_NON_DIGITS = re.compile(r"[^0-9]")
 
 
 def order_key(version: int, moment: str) -> str:
@@ -28,7 +29,7 @@ def order_key(version: int, moment: str) -> str:
     then the change time (UTC ISO, as core.clock.to_iso writes it) as its digits without trailing zeros
     (fixed-width digits stripped of trailing zeros keep their order)."""
     digits = str(version)
-    return f"{len(digits) - 1:x}{digits}|{re.sub(r'[^0-9]', '', moment).rstrip('0')}"
+    return f"{len(digits) - 1:x}{digits}|{_NON_DIGITS.sub('', moment).rstrip('0')}"
 
 
 def stored_field_key(stored: dict[str, Any], column: str) -> str:

@@ -141,44 +141,40 @@ class BookingSyncRequest(_Strict):
 
         Only what the payload carries: an absent (or null) field never clears a stored one.
         """
-        fields: dict[str, Any] = {}
-        for name in (
-            "booking_ref",
-            "package_name",
-            "package_price",
-            "time_slot",
-            "guest_count",
-            "total_amount",
-            "discount_amount",
-            "currency",
-            "stripe_payment_intent_id",
-            "refund_amount",
-        ):
-            if (value := getattr(self, name)) is not None:
-                fields[name] = value
-        if self.reason is not None:
-            fields[RENAMED_COLUMNS["reason"]] = self.reason
-        if self.activity_date is not None:
-            fields["activity_date"] = self.activity_date.isoformat()
+        # One serializer pass over the whole payload (nested models included), then only dict reads: a
+        # model_dump per nested model cost as much again on every sync
+        data = self.model_dump(exclude_none=True)
+        fields = {name: data[name] for name in _PLAIN_COLUMNS if name in data}
+        if "reason" in data:
+            fields[RENAMED_COLUMNS["reason"]] = data["reason"]
+        if "activity_date" in data:
+            fields["activity_date"] = data["activity_date"].isoformat()
         if (status := self.effective_status()) is not None:
             fields["status"] = status
-        if self.created_at is not None:
-            fields[RENAMED_COLUMNS["created_at"]] = to_iso(self.created_at)
-        fields.update(self._nested_fields())
-        if self.addons is not None:
-            fields["addons"] = [addon.model_dump() for addon in self.addons]
+        if "created_at" in data:
+            fields[RENAMED_COLUMNS["created_at"]] = to_iso(data["created_at"])
+        for key, value in data.get("customer", {}).items():
+            fields[CUSTOMER_COLUMNS[key]] = value
+        for key, value in data.get("transport", {}).items():
+            fields[TRANSPORT_COLUMNS[key]] = value
+        if "addons" in data:
+            fields["addons"] = data["addons"]
         return fields
 
-    def _nested_fields(self) -> dict[str, Any]:
-        """The customer's and the transport's fields, flattened into the seed's booking columns."""
-        fields: dict[str, Any] = {}
-        if self.customer is not None:
-            for key, value in self.customer.model_dump(exclude_none=True).items():
-                fields[CUSTOMER_COLUMNS[key]] = value
-        if self.transport is not None:
-            for key, value in self.transport.model_dump(exclude_none=True).items():
-                fields[TRANSPORT_COLUMNS[key]] = value
-        return fields
+
+# Payload fields stored under their own name
+_PLAIN_COLUMNS = (
+    "booking_ref",
+    "package_name",
+    "package_price",
+    "time_slot",
+    "guest_count",
+    "total_amount",
+    "discount_amount",
+    "currency",
+    "stripe_payment_intent_id",
+    "refund_amount",
+)
 
 
 def parse_sync_request(raw: bytes) -> BookingSyncRequest:
