@@ -21,7 +21,9 @@ object shared by every item that holds it. moto wraps every attribute value in a
 (~100 bytes, more than most values), and most short values repeat ("1", a website id, "confirmed",
 True). moto changes a stored scalar only by putting a new DynamoType in its place (SET, ADD on a number:
 moto/dynamodb/parsing/executors.py); what it changes in place are maps, lists and sets, which are never
-shared. The shared objects are held weakly: a value no item holds any more goes.
+shared. The shared objects are held weakly: a value no item holds any more goes. An item's key
+attributes (PK, SK) are the very DynamoTypes moto keeps as the item's key and the table's index into
+its items, instead of a second copy each.
 
 SQS: every queue keeps the receipt handles of every message it ever deleted (185 characters each, one
 or more per message), so that deleting one again succeeds quietly. A second delete of a handle is a
@@ -126,11 +128,18 @@ def _compact_item(init: Callable[..., None]) -> Callable[..., None]:
         init(self, *args, **kwargs)
         attrs = list(self.attrs.items())
         dict.clear(self.attrs)
+        keys = [k for k in (self.hash_key, self.range_key) if type(k) is DynamoType]
         with _shared_lock:
             for name, value in attrs:  # dict's own setitem: moto's re-checks the item's size on each insert
-                dict.__setitem__(self.attrs, sys.intern(name) if type(name) is str else name, _one_of(value))
+                value = next((k for k in keys if _same(value, k)), None) or _one_of(value)
+                dict.__setitem__(self.attrs, sys.intern(name) if type(name) is str else name, value)
 
     return compact
+
+
+def _same(value: Any, key: DynamoType) -> bool:
+    """`value` is the item's key attribute, built from the very string moto built the key from."""
+    return type(value) is DynamoType and value.type == key.type and value.value is key.value
 
 
 def _one_of(value: Any) -> Any:

@@ -154,3 +154,24 @@ def test_a_value_no_item_holds_any_more_is_forgotten(ddb: Any) -> None:
     ddb.delete_item(TableName=TABLE, Key={"PK": {"S": "BOOKING#0"}, "SK": {"S": "BOOKING"}})
     gc.collect()
     assert "only-here" not in moto_compact._shared["S"]
+
+
+def test_an_items_key_attributes_are_its_key_objects_and_read_back_as_sent(ddb: Any) -> None:
+    ddb.put_item(TableName=TABLE, Item=booking(0))
+    item = stored(0)
+    assert item.attrs["PK"] is item.hash_key
+    assert item.attrs["SK"] is item.range_key
+    ddb.update_item(  # a key is never changed in place: an update writes other attributes only
+        TableName=TABLE,
+        Key={"PK": {"S": "BOOKING#0"}, "SK": {"S": "BOOKING"}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "cancelled"}},
+    )
+    assert read(ddb, 0) == {**booking(0), "status": {"S": "cancelled"}}
+    found = ddb.query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
+        ExpressionAttributeValues={":pk": {"S": "BOOKING#0"}, ":sk": {"S": "BOOK"}},
+    )["Items"]
+    assert [i["PK"] for i in found] == [{"S": "BOOKING#0"}]
