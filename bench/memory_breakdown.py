@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import os
 import random
 import sys
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python")]
 
 from bench import soak  # noqa: E402
-from infra.local import auth  # noqa: E402
+from infra.local import allocator, auth  # noqa: E402
 
 _SKIP = (type, ModuleType, FunctionType, threading.Thread)
 
@@ -181,6 +182,23 @@ def settle(runtime: Any, seconds: float = 60.0) -> None:
         time.sleep(0.5)
 
 
+def object_types() -> dict[str, int]:
+    """How many gc-tracked objects of each type are alive (a dict, a list, a moto model...)."""
+    gc.collect()
+    out: dict[str, int] = {}
+    for obj in gc.get_objects():
+        name = f"{type(obj).__module__}.{type(obj).__qualname__}"
+        out[name] = out.get(name, 0) + 1
+    return out
+
+
+def trimmed_rss_mb() -> float:
+    """VmRSS once the allocator's free memory is back with the system (the local housekeeping loop trims
+    every 10 s: without this the figure depends on where in that cycle it is taken)."""
+    allocator.trim()
+    return rss_mb()
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -195,6 +213,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--no-tracemalloc", action="store_true")
     parser.add_argument("--top", type=int, default=15, help="tracemalloc: how many files to list")
+    parser.add_argument("--lines", action="store_true", help="tracemalloc: group by allocating line, not file")
     args = parser.parse_args()
 
     from infra.local.runtime import LocalRuntime, RuntimeConfig
@@ -204,6 +223,7 @@ def main() -> int:
     key = directory / "local-jwt-key.pem"
     os.environ[auth.KEY_ENV] = str(key)
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # as `make run` does: not a line per AWS call
     if not args.no_tracemalloc:
         tracemalloc.start(1)
     ports = {s.name: 0 for s in SANDBOXES}  # free ports: another run may hold the defaults
@@ -212,18 +232,25 @@ def main() -> int:
         hub, load = _Shim(runtime, key), soak.Load()
         drive_until(hub, load, args.warmup, args.clients)
         settle(runtime)
-        before, counts_before, rss_before = breakdown(runtime), counts(runtime), rss_mb()
+        before, counts_before, rss_before = breakdown(runtime), counts(runtime), trimmed_rss_mb()
+        types_before = object_types()
         snap_before = tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None
         started = time.monotonic()
         drive_until(hub, load, args.warmup + args.bookings, args.clients)
         seconds = time.monotonic() - started
         settle(runtime)
-        after, counts_after, rss_after = breakdown(runtime), counts(runtime), rss_mb()
+        after, counts_after, rss_after = breakdown(runtime), counts(runtime), trimmed_rss_mb()
+        types_after = object_types()
         snap_after = tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None
         created = len(load.bookings) - args.warmup
 
         print(f"{created} bookings in {seconds:.0f} s ({created / seconds:.1f}/s), {len(load.samples)} requests")
-        print(f"RSS {rss_before:.0f} -> {rss_after:.0f} MB: {(rss_after - rss_before) / created * 1024:.1f} KB/booking")
+        kb = (rss_after - rss_before) / created * 1024
+        print(f"RSS (each after malloc_trim) {rss_before:.0f} -> {rss_after:.0f} MB: {kb:.1f} KB/booking")
+        print("\nLive objects by type (gc-tracked), growth per booking:")
+        grown_types = sorted(((n - types_before.get(t, 0), t) for t, n in types_after.items()), reverse=True)
+        for grown, name in grown_types[: args.top]:
+            print(f"  {name:<60} {grown / created:9.2f}")
         print("\nCounts (growth per booking):")
         for label, value in counts_after.items():
             print(f"  {label:<40} {value:8d}  {(value - counts_before.get(label, 0)) / created:6.2f}")
@@ -239,10 +266,12 @@ def main() -> int:
             print(f"  {label:<40} {count:6d} {size:8.0f} {attrs:6.1f}")
         if snap_before is not None and snap_after is not None:
             print("\ntracemalloc growth by allocating file, bytes per booking:")
-            stats = snap_after.compare_to(snap_before, "filename")
+            stats = snap_after.compare_to(snap_before, "lineno" if args.lines else "filename")
             traced = sum(s.size_diff for s in stats)
             for stat in stats[: args.top]:
-                name = stat.traceback[0].filename.replace(str(ROOT), ".").split("site-packages/")[-1]
+                frame = stat.traceback[0]
+                name = frame.filename.replace(str(ROOT), ".").split("site-packages/")[-1]
+                name = f"{name}:{frame.lineno}" if args.lines else name
                 print(f"  {name:<60} {stat.size_diff / created:9.0f}")
             print(f"  {'all traced':<60} {traced / created:9.0f}")
     return 0

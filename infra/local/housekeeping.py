@@ -10,7 +10,9 @@ stream record and every expired item for good, and its memory grows with all it 
   event is worse than memory. A developer reading the stream with TRIM_HORIZON sees that tail, not the
   whole run (AWS: the last 24 hours);
 - deletes the items of each table with TTL enabled whose TTL attribute is past, each with the REMOVE
-  stream record AWS's TTL process emits (the stream triggers' filters pass INSERTs only, as on AWS).
+  stream record AWS's TTL process emits (the stream triggers' filters pass INSERTs only, as on AWS);
+- hands the C allocator's free memory back to the system (infra/local/allocator.py): what the pass
+  dropped and what requests churned through would otherwise stay resident.
 
 It reaches moto's backend directly: the local runtime runs moto's server in its own process.
 """
@@ -21,6 +23,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
+from infra.local import allocator
 from infra.local.background import BackgroundLoop
 from infra.local.streams import StreamPoller
 
@@ -76,4 +79,5 @@ class Housekeeping(BackgroundLoop):
             else:  # a record goes once every poller of the stream is done with it
                 read = None if None in positions else min(p for p in positions if p is not None)
             trimmed += moto_retention.trim_stream(shard, read_through=read, keep=self._tail)
+        allocator.trim()
         return trimmed, expired

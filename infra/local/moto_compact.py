@@ -16,6 +16,15 @@ a website id, a date). Interning them at the point moto builds its DynamoType va
 per distinct text; the values and their types are unchanged (strings are immutable), so nothing moto
 or a client sees differs. Long strings (ids, JSON payloads) are mostly distinct and stay as they are.
 
+Items: a short scalar value (S, N, BOOL, NULL, at the top or nested in a map or list) is one DynamoType
+object shared by every item that holds it. moto wraps every attribute value in a DynamoType of its own
+(~100 bytes, more than most values), and most short values repeat ("1", a website id, "confirmed",
+True). moto changes a stored scalar only by putting a new DynamoType in its place (SET, ADD on a number:
+moto/dynamodb/parsing/executors.py); what it changes in place are maps, lists and sets, which are never
+shared. The shared objects are held weakly: a value no item holds any more goes. An item's key
+attributes (PK, SK) are the very DynamoTypes moto keeps as the item's key and the table's index into
+its items, instead of a second copy each.
+
 SQS: every queue keeps the receipt handles of every message it ever deleted (185 characters each, one
 or more per message), so that deleting one again succeeds quietly. A second delete of a handle is a
 consumer's retry (botocore's, after a lost answer) within the message's visibility timeout; here a
@@ -26,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -36,6 +46,10 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.sqs.models import Queue
 
 SHORT_STRING = 24  # characters: names, statuses, currencies, dates, website ids; not ids or payloads
+_SCALARS = frozenset({"S", "N", "BOOL", "NULL"})  # never changed in place by moto (maps, lists, sets are)
+# one table per type, keyed by the value itself (the DynamoType's own string: a key costs no more)
+_shared: dict[str, weakref.WeakValueDictionary[Any, DynamoType]] = {k: weakref.WeakValueDictionary() for k in _SCALARS}
+_shared_lock = threading.Lock()  # items are built inside moto's lock and outside it (request parsing)
 RECEIPT_WINDOW_SECONDS = 300.0  # a retried DeleteMessage comes within seconds; the local visibility can be 1 s
 _clock = time.monotonic
 _originals: dict[str, Callable[..., Any]] = {}
@@ -114,10 +128,39 @@ def _compact_item(init: Callable[..., None]) -> Callable[..., None]:
         init(self, *args, **kwargs)
         attrs = list(self.attrs.items())
         dict.clear(self.attrs)
-        for name, value in attrs:  # dict's own setitem: moto's re-checks the item's size on each insert
-            dict.__setitem__(self.attrs, sys.intern(name) if type(name) is str else name, value)
+        keys = [k for k in (self.hash_key, self.range_key) if type(k) is DynamoType]
+        with _shared_lock:
+            for name, value in attrs:  # dict's own setitem: moto's re-checks the item's size on each insert
+                value = next((k for k in keys if _same(value, k)), None) or _one_of(value)
+                dict.__setitem__(self.attrs, sys.intern(name) if type(name) is str else name, value)
 
     return compact
+
+
+def _same(value: Any, key: DynamoType) -> bool:
+    """`value` is the item's key attribute, built from the very string moto built the key from."""
+    return type(value) is DynamoType and value.type == key.type and value.value is key.value
+
+
+def _one_of(value: Any) -> Any:
+    """The shared DynamoType equal to a short scalar `value` (it, the first time); a map's or a list's
+    elements replaced likewise, in place (the map or list itself stays the item's own)."""
+    if type(value) is not DynamoType:
+        return value
+    kind, inner = value.type, value.value
+    if kind in _SCALARS:
+        if type(inner) is str and len(inner) > SHORT_STRING:
+            return value
+        try:
+            return _shared[kind].setdefault(inner, value)
+        except TypeError:  # an unhashable value a client sent as a scalar: moto's own business
+            return value
+    if kind == "M" and type(inner) is dict:
+        for key, element in list(inner.items()):
+            inner[key] = _one_of(element)
+    elif kind == "L" and type(inner) is list:
+        inner[:] = [_one_of(element) for element in inner]
+    return value
 
 
 class RecentReceipts:

@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import Any
 
 from infra import topology
-from infra.local import lambdas
+from infra.local import allocator, lambdas
 from infra.local.aws_env import (
     ACCOUNT_ID,
     DEFAULT_REGION,
@@ -128,6 +128,7 @@ class LocalRuntime:
 
     def start(self) -> None:
         started = time.monotonic()
+        allocator.limit_arenas()  # before the server threads: each would otherwise get an arena of its own
         try:
             self._start_servers()
             self._start_aws()
