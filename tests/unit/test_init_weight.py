@@ -173,3 +173,19 @@ def test_a_library_is_patched_only_where_tracing_is_on(monkeypatch: pytest.Monke
         observability.trace_library("botocore")  # once per process
     observability.trace_library.cache_clear()
     assert patched == [("botocore",)]
+
+
+def test_clients_come_from_botocore_without_importing_boto3() -> None:
+    # aws/clients.py: a boto3 client is a botocore client; boto3 itself (~20 ms: s3transfer,
+    # multiprocessing, resources) is never needed for one
+    script = (
+        "import sys\n"
+        "from bookinghub.aws.clients import client\n"
+        "dynamodb = client('dynamodb')\n"
+        "print(type(dynamodb).__module__, 'boto3' in sys.modules, 's3transfer' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}", "AWS_DEFAULT_REGION": "us-east-1"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True, cwd=ROOT, timeout=60
+    )
+    assert out.stdout.split() == ["botocore.client", "False", "False"]
