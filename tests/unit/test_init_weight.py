@@ -189,3 +189,26 @@ def test_clients_come_from_botocore_without_importing_boto3() -> None:
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True, cwd=ROOT, timeout=60
     )
     assert out.stdout.split() == ["botocore.client", "False", "False"]
+
+
+def test_the_admin_api_does_not_build_the_sync_payload_models_at_import() -> None:
+    # bookings/models/fields.py: the admin API shares the booking's field types, not the sync payload's
+    # models (built at import) and email-validator's patterns (its edit bodies build theirs at first use)
+    script = (
+        "import importlib.util, sys\n"
+        "spec = importlib.util.spec_from_file_location('handler', sys.argv[1])\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "print([name for name in ('bookinghub.bookings.models.sync', 'email_validator') if name in sys.modules])"
+    )
+    env = {**os.environ, **dict(topology.RUNTIME_ENVIRONMENT), "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}"}
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT / "functions/admin_api/handler.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert out.stdout.strip() == "[]"

@@ -30,7 +30,7 @@ from bookinghub.aws.query import query_items
 from bookinghub.bookings.dal.bookings import booking_record, index_attributes, index_removals, stored_event_id
 from bookinghub.bookings.dal.logs import event_item
 from bookinghub.bookings.models.events import BookingDomainEvent
-from bookinghub.bookings.models.sync import BookingStatus
+from bookinghub.bookings.models.fields import BookingStatus
 from bookinghub.core.settings import get_settings
 from bookinghub.pms import keys as pms_keys
 
