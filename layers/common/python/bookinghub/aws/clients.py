@@ -11,7 +11,8 @@ runtime, after changing the environment) also starts a new Session with the next
 
 botocore's Session, not boto3's: a boto3 client is a botocore client (same class, same calls, same
 config), and boto3 adds only resources, S3 transfers and its user agent, none used here. Importing boto3
-costs ~20 ms of a cold start on top of botocore (s3transfer, multiprocessing, the resource factory).
+costs ~20 ms of a cold start on top of botocore (s3transfer, multiprocessing, the resource factory);
+Powertools' idempotency store and secrets provider still import it themselves where they are used.
 """
 
 from __future__ import annotations
