@@ -11,8 +11,9 @@ So in Lambda (LAMBDA_TASK_ROOT set, as Powertools decides tracing) importing `bo
 collector, and the end of the first invocation (`end_of_init`, called by `requires_settings`, which
 every handler has) moves every object alive then to the permanent generation (`gc.freeze()`: never
 scanned again, so later full collections scan only what requests create) and resumes it. The cost: a
-cycle that became garbage before the first invocation ended is never freed (measured: ~0.1 MB, see the
-test). Elsewhere (tests, the local runtime, the CLI) nothing changes.
+cycle that became garbage before the first invocation ended is never freed (0.02-0.15 MB after the
+bench's first requests, docs/performance.md). Elsewhere (tests, the local runtime, the CLI) nothing
+changes.
 """
 
 from __future__ import annotations
