@@ -8,18 +8,23 @@ here, about a third of `import boto3` + one client (docs/performance.md). None o
 the scan: reference counting frees everything that is not in a cycle, collector or not.
 
 So in Lambda (LAMBDA_TASK_ROOT set, as Powertools decides tracing) importing `bookinghub` pauses the
-collector, and the end of the first invocation (`end_of_init`, called by `requires_settings`, which
-every handler has) moves every object alive then to the permanent generation (`gc.freeze()`: never
-scanned again, so later full collections scan only what requests create) and resumes it. The cost: a
-cycle that became garbage before the first invocation ended is never freed (0.02-0.15 MB after the
-bench's first requests, docs/performance.md). Elsewhere (tests, the local runtime, the CLI) nothing
-changes.
+collector, and the end of the first invocation (`end_of_init`, called by `requires_settings`, or by
+`ends_init` on the two handlers without resource settings) moves every object alive then to the
+permanent generation (`gc.freeze()`: never scanned again, so later full collections scan only what
+requests create) and resumes it. The cost: a cycle that became garbage before the first invocation
+ended is never freed (0.02-0.15 MB after the bench's first requests, docs/performance.md). Elsewhere
+(tests, the local runtime, the CLI) nothing changes.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _paused = False
 
@@ -39,3 +44,18 @@ def end_of_init() -> None:
         _paused = False
         gc.freeze()
         gc.enable()
+
+
+def ends_init(handler: F) -> F:
+    """A Lambda handler after whose invocations `end_of_init` runs (requires_settings does the same).
+    Marked `ends_init`: tests/unit/test_settings_guards.py checks every handler has one or the other."""
+
+    @functools.wraps(handler)
+    def invoked(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            end_of_init()
+
+    vars(invoked)["ends_init"] = True
+    return invoked  # type: ignore[return-value]

@@ -126,6 +126,7 @@ def requires_settings(*env_vars: str) -> Callable[[Callable[P, R]], Callable[P, 
                 end_of_init()  # the collector paused for the cold start resumes (core/coldstart.py)
 
         vars(checked)["required_settings"] = env_vars
+        vars(checked)["ends_init"] = True
         return checked
 
     return decorate
