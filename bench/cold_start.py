@@ -174,6 +174,20 @@ def prepare(port: int, workdir: Path) -> tuple[dict[str, str], dict[str, Path]]:
         domain="bench.local",
         api_key="test_sk_xxxxx",
     )
+    # The property whose webhook token the Beds24 sample carries: without it the first request was a 401
+    # after one read, not the authenticated path every real webhook takes (property read, secret check,
+    # event record). Its Beds24 API is never called by a webhook.
+    from bookinghub.beds24.logic.properties import register_property
+    from infra.local.sandbox.beds24_demo import LOCAL_DEMO_WEBHOOK_SECRET
+
+    register_property(
+        organisation_id="demo-org",
+        property_id="bench-property",
+        name="Bench",
+        beds24_property_id=12345,
+        refresh_token=None,
+        webhook_secret=LOCAL_DEMO_WEBHOOK_SECRET,
+    )
     env = lambda_env({})
     events = {}
     for name, sample in FIRST_EVENTS.items():

@@ -19,7 +19,7 @@ from pydantic import Field
 from bookinghub.beds24.models.admin import Beds24IntegrationCreate, PropertyPatch
 from bookinghub.bookings.logic import admin as admin_bookings
 from bookinghub.bookings.models.admin import BookingEdit, TestWebhookRequest
-from bookinghub.bookings.models.sync import BookingStatus
+from bookinghub.bookings.models.fields import BookingStatus
 from bookinghub.conflicts.models import ResolveRequest, RulesUpdate, Status
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings

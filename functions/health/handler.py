@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bookinghub.core.coldstart import ends_init
 from bookinghub.core.observability import logger
 from bookinghub.web.resolver import json_response, make_resolver
 
@@ -17,6 +18,7 @@ def health() -> Any:
     return json_response(200, {"status": "ok"})
 
 
+@ends_init  # no resource settings: resumes the collector paused for init (core/coldstart.py)
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -173,3 +173,56 @@ def test_a_library_is_patched_only_where_tracing_is_on(monkeypatch: pytest.Monke
         observability.trace_library("botocore")  # once per process
     observability.trace_library.cache_clear()
     assert patched == [("botocore",)]
+
+
+def test_clients_come_from_botocore_without_importing_boto3() -> None:
+    # aws/clients.py: a boto3 client is a botocore client; boto3 itself (~20 ms: s3transfer,
+    # multiprocessing, resources) is never needed for one
+    script = (
+        "import sys\n"
+        "from bookinghub.aws.clients import client\n"
+        "dynamodb = client('dynamodb')\n"
+        "print(type(dynamodb).__module__, 'boto3' in sys.modules, 's3transfer' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}", "AWS_DEFAULT_REGION": "us-east-1"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True, cwd=ROOT, timeout=60
+    )
+    assert out.stdout.split() == ["botocore.client", "False", "False"]
+
+
+# What a function's import leaves out because its requests start elsewhere
+NOT_AT_IMPORT = {
+    # bookings/models/fields.py: the booking's field types, not the sync payload's models (built at import)
+    # and email-validator's patterns (the admin edit bodies build theirs at first use)
+    "admin_api": ("bookinghub.bookings.models.sync", "email_validator"),
+    # payments/logic/lock_codes.py: reading a pass needs the lock code's reader, not the issuing (Rooms
+    # adapter, registry, retry rules)
+    "passes": (
+        "bookinghub.payments.logic.pincodes",
+        "bookinghub.rooms.adapters.rooms_event_hub",
+        "bookinghub.registry.logic.registry",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_AT_IMPORT))
+def test_a_function_does_not_import_what_its_requests_do_not_start_with(name: str) -> None:
+    script = (
+        "import importlib.util, json, sys\n"
+        "spec = importlib.util.spec_from_file_location('handler', sys.argv[1])\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "print(json.dumps([name for name in json.loads(sys.argv[2]) if name in sys.modules]))"
+    )
+    env = {**os.environ, **dict(topology.RUNTIME_ENVIRONMENT), "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}"}
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT / f"functions/{name}/handler.py"), json.dumps(NOT_AT_IMPORT[name])],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -43,6 +43,13 @@ def test_each_handler_requires_exactly_the_resources_it_is_granted(fn: topology.
     assert sorted(required) == sorted(topology.resource_env_vars(fn))
 
 
+@pytest.mark.parametrize("fn", topology.FUNCTIONS, ids=lambda fn: fn.name)
+def test_each_handler_resumes_the_collector_paused_for_its_cold_start(fn: topology.Function) -> None:
+    # core/coldstart.py: in Lambda the collector stays paused until a handler's first invocation ends;
+    # requires_settings or ends_init resumes it (a handler with neither would never collect cycles)
+    assert getattr(load_handler(fn), "ends_init", False) is True
+
+
 @pytest.mark.parametrize("value", [None, "", "  "])
 def test_an_unset_or_empty_resource_setting_fails_the_invocation_before_any_work(
     value: str | None, monkeypatch: pytest.MonkeyPatch

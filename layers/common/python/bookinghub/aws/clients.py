@@ -1,13 +1,18 @@
 """Lazily created, cached AWS clients (DynamoDB item conversion is aws/codec.py).
 
-Nothing here runs at import time: boto3 is imported on first use, so a handler that never touches AWS
+Nothing here runs at import time: botocore is imported on first use, so a handler that never touches AWS
 (or has not yet) pays nothing for it. Endpoints come from botocore's own configuration, so the local
 runtime only sets AWS_ENDPOINT_URL and the code never special-cases it.
 
-Every client comes from one boto3 Session: a Session has its own botocore loader, so a second one
-reads and parses botocore's endpoint, partition and defaults data again (~12 ms a client). Sessions are
-not thread-safe, clients are: creation is serialised by a lock. `client.cache_clear()` (tests, the local
+Every client comes from one botocore Session: a Session has its own loader, so a second one reads and
+parses botocore's endpoint, partition and defaults data again (~12 ms a client). Sessions are not
+thread-safe, clients are: creation is serialised by a lock. `client.cache_clear()` (tests, the local
 runtime, after changing the environment) also starts a new Session with the next client.
+
+botocore's Session, not boto3's: a boto3 client is a botocore client (same class, same calls, same
+config), and boto3 adds only resources, S3 transfers and its user agent, none used here. Importing boto3
+costs ~20 ms of a cold start on top of botocore (s3transfer, multiprocessing, the resource factory);
+Powertools' idempotency store and secrets provider still import it themselves where they are used.
 """
 
 from __future__ import annotations
@@ -25,10 +30,10 @@ _shared: list[Any] = []  # the Session of the clients in client()'s cache
 def _session() -> Any:
     """The shared Session; a new one when client()'s cache is empty (first use, or just cleared)."""
     if not _shared or client.cache_info().currsize == 0:
-        import boto3
+        from botocore.session import Session
 
         trace_library("botocore")  # before the first client: calls show up as X-Ray subsegments
-        _shared[:] = [boto3.session.Session()]
+        _shared[:] = [Session()]
     return _shared[0]
 
 
@@ -51,7 +56,7 @@ def _new_client(service: str) -> Any:
         connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
         read_timeout=read_timeout,
     )
-    return _session().client(service, config=config)
+    return _session().create_client(service, config=config)
 
 
 @cache
@@ -67,7 +72,7 @@ def endpoint_client(service: str, endpoint_url: str, *, max_pool_connections: in
         max_pool_connections=max_pool_connections,
     )
     with _creating:
-        return _session().client(service, endpoint_url=endpoint_url, config=config)
+        return _session().create_client(service, endpoint_url=endpoint_url, config=config)
 
 
 AWS_MAX_ATTEMPTS = 2  # the first try and one retry (a retried transaction is safe: ClientRequestToken)

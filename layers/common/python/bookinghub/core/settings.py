@@ -13,6 +13,8 @@ from typing import ParamSpec, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bookinghub.core.coldstart import end_of_init
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -117,10 +119,14 @@ def requires_settings(*env_vars: str) -> Callable[[Callable[P, R]], Callable[P, 
     def decorate(handler: Callable[P, R]) -> Callable[P, R]:
         @wraps(handler)
         def checked(*args: P.args, **kwargs: P.kwargs) -> R:
-            require_settings(*env_vars)
-            return handler(*args, **kwargs)
+            try:
+                require_settings(*env_vars)
+                return handler(*args, **kwargs)
+            finally:
+                end_of_init()  # the collector paused for the cold start resumes (core/coldstart.py)
 
         vars(checked)["required_settings"] = env_vars
+        vars(checked)["ends_init"] = True
         return checked
 
     return decorate

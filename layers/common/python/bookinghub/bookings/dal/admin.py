@@ -37,7 +37,7 @@ from bookinghub.bookings.dal.bookings import (
 )
 from bookinghub.bookings.dal.logs import event_item
 from bookinghub.bookings.models.events import BookingDomainEvent
-from bookinghub.bookings.models.sync import BookingStatus
+from bookinghub.bookings.models.fields import BookingStatus
 from bookinghub.core.settings import get_settings
 from bookinghub.pms import keys as pms_keys
 

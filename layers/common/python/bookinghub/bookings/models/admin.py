@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from bookinghub.bookings.models.sync import BookingStatus, Email, GuestCount, TimeSlot, Transport
+from bookinghub.bookings.models.fields import BookingStatus, Email, GuestCount, TimeSlot, Transport
 from bookinghub.core.errors import InvalidPayload
 from bookinghub.core.fields import AdminBody, LongText, Text, require_some
 from bookinghub.websites.models import WebsiteId

@@ -10,28 +10,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError, field_validator
+from pydantic import Field, StringConstraints, ValidationError, field_validator
 
+from bookinghub.bookings.models.fields import BookingStatus, Email, GuestCount, Money, StrictModel, TimeSlot, Transport
 from bookinghub.bookings.models.payload_shape import CUSTOMER_COLUMNS, RENAMED_COLUMNS, TRANSPORT_COLUMNS
 from bookinghub.core.clock import to_iso
 from bookinghub.core.errors import InvalidPayload
 from bookinghub.core.fields import LongText, Text
 
 SyncEvent = Literal["booking.created", "booking.updated", "booking.cancelled", "booking.refunded"]
-BookingStatus = Literal["pending", "confirmed", "cancelled", "refunded", "completed", "no_show"]
-TransportType = Literal["hotel_pickup", "self_arrange", "private"]
 
 SourceId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
-Money = Annotated[int, Field(ge=0, le=10**12)]
-Count = Annotated[int, Field(ge=0, le=1000)]
-TimeSlot = Annotated[str, StringConstraints(min_length=1, max_length=32)]
-GuestCount = Annotated[int, Field(ge=1, le=10000)]
-
-# pydantic's email validation (email-validator, syntax only: no DNS lookups). It accepts documentation
-# domains (example.com, *.example) and rejects special-use ones (.local, .test, .invalid); the domain is
-# normalised to lower case, the local part kept as sent.
-Email = EmailStr
 # A change time further ahead than this is a broken clock: accepting it would make every later
 # (correctly timed) change of the booking look stale forever.
 MAX_CLOCK_SKEW = timedelta(hours=24)
@@ -62,11 +52,7 @@ EVENT_STATUS: dict[str, str] = {"booking.cancelled": "cancelled", "booking.refun
 _ALLOWED_STATUS: dict[str, set[str]] = {"booking.cancelled": {"cancelled", "refunded"}}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
-
-
-class Customer(_Strict):
+class Customer(StrictModel):
     name: Text
     email: Email
     phone: Annotated[str, StringConstraints(max_length=32)] | None = None
@@ -74,22 +60,13 @@ class Customer(_Strict):
     special_requests: LongText | None = None
 
 
-class Transport(_Strict):
-    type: TransportType | None = None
-    hotel_name: Text | None = None
-    room_number: Annotated[str, StringConstraints(max_length=32)] | None = None
-    non_players: Count | None = None
-    private_passengers: Count | None = None
-    cost: Money | None = None
-
-
-class Addon(_Strict):
+class Addon(StrictModel):
     name: Text
     quantity: Annotated[int, Field(ge=1, le=10000)]
     unit_price: Money
 
 
-class BookingSyncRequest(_Strict):
+class BookingSyncRequest(StrictModel):
     event: SyncEvent
     source_booking_id: SourceId
     booking_ref: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None

@@ -13,7 +13,7 @@ from typing import Any
 from bookinghub.core.errors import InvalidQuery, PassNotFound
 from bookinghub.core.observability import logger
 from bookinghub.payments.dal import passes as pass_store
-from bookinghub.payments.logic.pincodes import PROVIDER, read_pincode
+from bookinghub.payments.logic.lock_codes import PROVIDER, read_pincode
 from bookinghub.payments.models import PassView
 from bookinghub.websites.logic.auth import authenticate
 

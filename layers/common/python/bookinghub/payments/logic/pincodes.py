@@ -28,7 +28,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from bookinghub.aws.envelope import open_sealed, seal
+from bookinghub.aws.envelope import seal
 from bookinghub.aws.queues import message_field, postpone
 from bookinghub.core.clock import iso_now
 from bookinghub.core.observability import emit_metric, logger
@@ -36,13 +36,12 @@ from bookinghub.core.settings import get_settings
 from bookinghub.payments.dal import pass_queue
 from bookinghub.payments.dal import passes as pass_store
 from bookinghub.payments.logic import pincode_retry
+from bookinghub.payments.logic.lock_codes import LOCK_CODE_PURPOSE, PROVIDER
 from bookinghub.registry.logic.registry import active_rooms_integration, secret_headers
 from bookinghub.registry.models import Integration
 from bookinghub.rooms.adapters import rooms_event_hub as rooms
 from bookinghub.rooms.logic.calls import call_log, record_call
 
-LOCK_CODE_PURPOSE = "lock-code"
-PROVIDER = "rooms"
 # A duplicate message that found the pass being handled looks again after this long
 _IN_PROGRESS_RETRY_SECONDS = 30
 _TIME_MARGIN_MS = 3000
@@ -185,11 +184,6 @@ def _store_lock_code(stored: dict[str, Any], integration: Integration, res_id: s
     }
     if pass_store.put_lock_code(pass_id, PROVIDER, lock_code) is not None:
         logger.info("pass already had a pincode: the stored one is kept", extra={"pass_id": pass_id})
-
-
-def read_pincode(lock_code: dict[str, Any]) -> str:
-    """The pincode in plaintext (a sealed value, or a plain KMS ciphertext of a lock code stored before)."""
-    return open_sealed(lock_code["code_encrypted"], purpose=LOCK_CODE_PURPOSE, owner=lock_code["pass_id"])
 
 
 def _hold_claim(queued: QueuedPass, stored: dict[str, Any]) -> None:
