@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -38,7 +37,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python")]
+sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python"), str(ROOT / "bench")]
+
+from ingest import moto_server  # noqa: E402 - after the path is set
 
 ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -194,21 +195,9 @@ def _child(mode: str, events: int, concurrency: int, batch: int) -> dict[str, fl
 
             with mock_aws():
                 return _delivery_run(boto3, url, events, consumers, batch, None)
-        port = _free_port()
-        moto = subprocess.Popen(
-            # the local runtime's moto (its DynamoDB transactions), as `make run` serves it
-            [sys.executable, "-m", "infra.local.moto_dynamodb", "-H", "127.0.0.1", "-p", str(port)],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait_for_port(port)
-            os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
-            return _delivery_run(boto3, url, events, consumers, batch, moto.pid)
-        finally:
-            moto.terminate()
-            moto.wait(timeout=10)
+        with moto_server() as (endpoint, pid):
+            os.environ["AWS_ENDPOINT_URL"] = endpoint
+            return _delivery_run(boto3, url, events, consumers, batch, pid)
     finally:
         server.shutdown()
 
@@ -329,22 +318,6 @@ def _process_cpu(pid: int | None) -> float:
         return 0.0
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"moto server did not start on port {port}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ Run: make bench  (or .venv/bin/python bench/ingest.py --requests 300 [--breakdow
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def moto_server(module: str = "infra.local.moto_dynamodb") -> Iterator[tuple[str, int]]:
+    """The embedded AWS in a process of its own (endpoint URL, pid): by default moto's server with the
+    local runtime's DynamoDB transactions (no whole-table copy per write), as `make run` serves it."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", module, "-H", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        yield f"http://127.0.0.1:{port}", server.pid
+    finally:
+        server.kill()  # moto's werkzeug server does not stop on SIGTERM promptly
+        server.wait(timeout=10)
 
 
 class CallMeter:
@@ -155,18 +176,9 @@ def measure_ingest(requests: int, *, breakdown: bool = False, profile: int = 0) 
 
     # moto runs in a process of its own, as DynamoDB is remote from a Lambda: sharing this interpreter
     # (threads, GIL, CPU caches) would bill some of its work to ours.
-    port = free_port()
-    server = subprocess.Popen(
-        # moto's server with the local runtime's DynamoDB transactions (no whole-table copy per sync)
-        [sys.executable, "-m", "infra.local.moto_dynamodb", "-H", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
+    with moto_server() as (endpoint, _pid):
         os.environ.update(LAMBDA_LIKE_ENV)
-        os.environ.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "POWERTOOLS_TRACE_DISABLED": "true"})
+        os.environ.update({"AWS_ENDPOINT_URL": endpoint, "POWERTOOLS_TRACE_DISABLED": "true"})
 
         from infra import topology
         from infra.local.invoke import invoke
@@ -265,9 +277,6 @@ def measure_ingest(requests: int, *, breakdown: bool = False, profile: int = 0) 
             },
             "profile": profile_text,
         }
-    finally:
-        server.kill()  # moto's werkzeug server does not stop on SIGTERM promptly
-        server.wait(timeout=10)
 
 
 def _profiled(one: Any, meter: CallMeter, requests: int, top: int = 30) -> str:
