@@ -16,6 +16,7 @@ from infra.local import moto_dynamodb, moto_retention
 from infra.local.housekeeping import Housekeeping
 from infra.local.streams import StreamPoller, filter_pattern
 from infra.topology import StreamTrigger
+from tests.unit.local_tables import create_pk_sk_table
 
 TABLE = "bookings"
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -26,13 +27,7 @@ def ddb() -> Iterator[Any]:
     moto_dynamodb.install()
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": a, "KeyType": t} for a, t in (("PK", "HASH"), ("SK", "RANGE"))],
-            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("PK", "SK")],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-        )
+        create_pk_sk_table(client, TABLE, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
         client.update_time_to_live(
             TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
         )

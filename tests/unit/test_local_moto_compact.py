@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from infra.local import moto_compact, moto_dynamodb
+from tests.unit.local_tables import create_pk_sk_table
 
 TABLE, ACCOUNT, REGION = "bookings", "123456789012", "us-east-1"
 
@@ -21,12 +22,7 @@ def ddb() -> Iterator[Any]:
     moto_dynamodb.install()
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": a, "KeyType": t} for a, t in (("PK", "HASH"), ("SK", "RANGE"))],
-            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("PK", "SK")],
-        )
+        create_pk_sk_table(client, TABLE)
         yield client
 
 
