@@ -193,6 +193,9 @@ def _child(mode: str, events: int, concurrency: int, batch: int) -> dict[str, fl
         if mode == "mock":
             from moto import mock_aws
 
+            from infra.local import moto_dynamodb
+
+            moto_dynamodb.install()  # the local runtime's moto, as the server mode's process installs it
             with mock_aws():
                 return _delivery_run(boto3, url, events, consumers, batch, None)
         with moto_server() as (endpoint, pid):
