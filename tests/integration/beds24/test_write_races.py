@@ -193,3 +193,82 @@ def test_fixing_the_room_mapping_clears_needs_attention_on_the_next_full_sync(
     assert fixed.get("room") == "Garden Bungalow"
     assert fixed["needs_attention"] is False
     assert fixed["attention_reasons"] == []
+
+
+def _lagging_reads(monkeypatch: pytest.MonkeyPatch, lag: dict[str, Any] | None) -> list[bool]:
+    """Eventually consistent reservation reads that lag: they find `lag` (None: nothing) whatever is
+    stored; consistent reads see the table. Returns the consistency of every read, in order."""
+    from bookinghub.beds24.dal import reservations
+
+    get = reservations.get_reservations
+    reads: list[bool] = []
+
+    def lagging(ids: Any, *, consistent: bool = True) -> dict[str, dict[str, Any]]:
+        reads.append(consistent)
+        if consistent:
+            return get(ids, consistent=True)
+        return {} if lag is None else {str(lag["id"]): dict(lag)}
+
+    monkeypatch.setattr(reservations, "get_reservations", lagging)
+    return reads
+
+
+def test_a_stale_change_never_wins_over_an_eventually_consistent_read_that_lags(
+    aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: the consumer reads the reservation eventually consistent; a read that has not seen the
+    stored reservation yet makes its write (conditional on the version read) fail, and the booking is
+    decided again on a consistent read: the older webhook's change is stale, nothing is written."""
+    from tests.integration.beds24.meter import DynamoMeter
+
+    set_property(reread_on_webhook=False)  # applied as sent: the older webhook's data is the stale change
+    booking_id = beds24.create(price=10500)
+    beds24.modify(booking_id, price=15000)
+    older, newer = beds24.webhooks(booking_id)[-2:]
+    deliver(newer)
+    assert drain_events(aws) == (1, 0)
+    stored = reservation(booking_id)
+    assert stored is not None
+    assert stored["price"] == 15000
+
+    reads = _lagging_reads(monkeypatch, None)  # the lagging read has not seen the reservation at all
+    status, answer = deliver(older)  # Beds24's older change arrives late
+    assert status == 200
+    with DynamoMeter() as meter:
+        assert drain_events(aws) == (1, 0)
+    assert reads == [False, True]
+    assert [r.operation for r in meter.writes_to("RESERVATION#")] == ["PutItem"]  # refused: it exists
+    assert reservation(booking_id) == stored  # the newer data stays
+    assert (stored_event(answer["event_key"]) or {})["outcome"] == "stale"
+
+
+def test_a_change_read_against_a_lagging_version_is_decided_again_on_the_stored_one(
+    aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lagging read finds an older version than the stored one: the write requires that version and
+    fails, and the consistent retry writes Beds24's change over the version really stored (its creation
+    time and each field's change time come from it)."""
+    booking_id = beds24.create(price=10500)
+    deliver(beds24.webhooks(booking_id)[-1])
+    assert drain_events(aws) == (1, 0)
+    first = reservation(booking_id)
+    assert first is not None
+    beds24.modify(booking_id, price=15000)
+    deliver(beds24.webhooks(booking_id)[-1])
+    assert drain_events(aws) == (1, 0)
+    second = reservation(booking_id)
+    assert second is not None
+    assert second["price"] == 15000
+
+    reads = _lagging_reads(monkeypatch, first)
+    beds24.modify(booking_id, numAdult=3)
+    status, answer = deliver(beds24.webhooks(booking_id)[-1])
+    assert status == 200
+    assert drain_events(aws) == (1, 0)
+    assert reads == [False, True]
+    third = reservation(booking_id)
+    assert third is not None
+    assert (third["price"], third["num_adult"]) == (15000, 3)
+    assert third["created_at"] == first["created_at"]
+    assert (third.get("field_times") or {}).get("price") == second["modified_time"]  # not this change's
+    assert (stored_event(answer["event_key"]) or {})["outcome"] == "modified"

@@ -217,14 +217,16 @@ def _apply(
                 outcome = mark_deleted(prop, booking_id, webhook_booking, source="webhook", before_create=guard)
                 return Applied("deleted", outcome, True)
             booking = parse_booking(current)
-            return _applied(apply_booking(prop, booking, source="webhook", before_create=guard), booking, True)
+            outcome = apply_booking(prop, booking, source="webhook", before_create=guard, consistent_read=False)
+            return _applied(outcome, booking, True)
     if payload.get("deleted") is True:
         outcome = mark_deleted(prop, booking_id, webhook_booking, source="webhook", before_create=guard)
         return Applied("deleted", outcome, False)
     if webhook_booking is None:
         parse_booking(payload["booking"])  # raises the ValidationError that explains it
     assert webhook_booking is not None
-    return _applied(apply_booking(prop, webhook_booking, source="webhook", before_create=guard), webhook_booking, False)
+    outcome = apply_booking(prop, webhook_booking, source="webhook", before_create=guard, consistent_read=False)
+    return _applied(outcome, webhook_booking, False)
 
 
 def _no_run_started(prop: Beds24Property, *, read_again: bool) -> Callable[[], None]:
