@@ -13,6 +13,7 @@ from infra.local.resources import LocalResources
 from tests.integration.beds24.hub import (
     OTHER_SECRET,
     SECRET,
+    drain_events,
     post_webhook,
     queued,
     set_property,
@@ -48,17 +49,21 @@ def test_every_accepted_proof_stores_and_queues_the_event(aws: LocalResources, p
             "X-Beds24-Token": {"header_token": SECRET},
         }[case]
 
+    keys: dict[str, str] = {}
     for case, proof in proofs.items():
         status, answer = post_webhook(bodies[case], **proof)
         assert status == 200, (case, answer)
         assert (answer["success"], answer["status"]) == (True, "queued"), (case, answer)
-        event = stored_event(answer["event_key"])
+        keys[case] = answer["event_key"]
+    assert queued(aws, "Beds24Events") == len(proofs)
+    assert drain_events(aws) == (len(proofs), 0)  # the consumer records each event, with its outcome
+    for case, key in keys.items():
+        event = stored_event(key)
         assert event is not None, case
-        assert event["status"] == "queued"
+        assert event["status"] == "processed"
         assert event["payload"] == bodies[case].decode()  # the raw body, kept for audit
         assert event["authenticated_by"] == ("signature" if "signature" in case else "token")
         assert event["beds24_booking_id"] == json.loads(bodies[case])["booking"]["id"]
-    assert queued(aws, "Beds24Events") == len(proofs)
 
 
 def test_bad_signatures_are_401_and_store_nothing(aws: LocalResources, prop: Any) -> None:
@@ -187,6 +192,7 @@ def test_a_base64_encoded_body_is_verified_over_its_decoded_bytes(aws: LocalReso
     event.update(body=base64.b64encode(body).decode(), isBase64Encoded=True)
     response = invoke("beds24_webhook", event)
     assert response["statusCode"] == 200, response["body"]
+    assert drain_events(aws) == (1, 0)
     stored = stored_event(json.loads(response["body"])["event_key"])
     assert stored is not None
     assert stored["payload"] == body.decode()

@@ -5,6 +5,7 @@ changed while Beds24's data did not."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ from tests.integration.beds24.hub import (
     drain_events,
     let_time_pass,
     queued,
+    queued_bodies,
     reservation,
     set_property,
     stored_event,
@@ -52,9 +54,9 @@ def test_a_webhook_arriving_while_a_sync_page_is_in_flight_waits_for_the_run(
     assert raced
     assert run.status == "succeeded"
     assert run.counts.created >= 1
-    waiting = stored_event(raced[0])
-    assert waiting is not None
-    assert (waiting["status"], waiting["deferrals"]) == ("queued", 1)
+    assert stored_event(raced[0]) is None  # not final: queued again, its message counts the wait
+    (waiting,) = queued_bodies("Beds24Events")
+    assert json.loads(waiting)["deferrals"] == 1
 
     let_time_pass("Beds24Events")
     assert drain_events(aws) == (1, 0)  # the run is over: applied, re-read from Beds24
@@ -64,7 +66,7 @@ def test_a_webhook_arriving_while_a_sync_page_is_in_flight_waits_for_the_run(
     assert stored["price"] == 15000
     applied = stored_event(raced[0])
     assert applied is not None
-    assert applied["status"] == "processed"
+    assert (applied["status"], applied["deferrals"]) == ("processed", 1)
 
 
 def test_a_change_to_a_known_reservation_is_applied_beside_a_run_and_the_run_s_older_data_loses(
@@ -132,10 +134,11 @@ def test_a_fast_consumer_s_final_status_is_not_reset_to_queued(
     assert event["status"] == "processed"
 
 
-def test_a_redelivery_overlapping_the_first_delivery_is_a_duplicate(
+def test_a_redelivery_overlapping_the_first_delivery_is_applied_once_and_recorded_once(
     aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bookinghub.beds24.logic import webhooks as beds24_webhooks
+    from tests.integration.beds24.meter import DynamoMeter
 
     booking_id = beds24.create()
     (sent,) = beds24.webhooks(booking_id)
@@ -153,9 +156,14 @@ def test_a_redelivery_overlapping_the_first_delivery_is_a_duplicate(
     status, first = deliver(sent)
     assert (status, first["status"]) == (200, "queued")
     ((status, second),) = overlapping
-    assert status == 200
-    assert queued(aws, "Beds24Events") == 1
-    assert second["status"] == "duplicate"
+    assert (status, second["status"], second["event_key"]) == (200, "queued", first["event_key"])
+    assert queued(aws, "Beds24Events") == 2  # both acknowledged, both queued: the consumer tells them apart
+    with DynamoMeter() as meter:
+        assert drain_events(aws) == (2, 0)
+    assert len(meter.writes_to("RESERVATION#")) == 1
+    event = stored_event(first["event_key"])
+    assert event is not None
+    assert (event["status"], event["outcome"]) == ("processed", "created")
 
 
 def test_fixing_the_room_mapping_clears_needs_attention_on_the_next_full_sync(
