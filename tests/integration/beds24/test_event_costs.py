@@ -300,3 +300,26 @@ def test_a_sealed_body_opens_only_as_its_own_event(aws: LocalResources, beds24: 
     assert run_consumer(aws, "Beds24Events", "beds24_events") == (1, 1)
     assert reservation(booking_id) is None
     assert stored_event(moved["event_key"]) is None
+
+
+def test_a_body_too_large_for_its_message_is_stored_and_its_reference_queued(
+    aws: LocalResources, beds24: Sandbox, prop: Any
+) -> None:
+    """A webhook near the 256 KB limit that does not compress does not fit a queue message sealed: its
+    receipt is the stored event (as before messages carried their event), its message names it."""
+    import base64
+    import os
+
+    from tests.integration.beds24.hub import SECRET, post_webhook, queued_bodies, webhook_body
+
+    payload = webhook_body(40000991, propertyId=12345, notes=base64.b64encode(os.urandom(180_000)).decode())
+    status, answer = post_webhook(payload, token=SECRET)
+    assert (status, answer["status"]) == (200, "queued")
+    (message,) = queued_bodies("Beds24Events")
+    assert len(message) < 300  # ids only
+    assert (stored_event(answer["event_key"]) or {})["status"] == "queued"
+    assert post_webhook(payload, token=SECRET)[1]["status"] == "duplicate"  # the stored receipt recognises it
+    assert drain_events(aws) == (1, 0)
+    event = stored_event(answer["event_key"]) or {}
+    assert (event["status"], event["outcome"]) == ("processed", "deleted")  # Beds24 does not have it
+    assert json.loads(event["payload"])["booking"]["notes"] == payload["booking"]["notes"]

@@ -34,6 +34,9 @@ from bookinghub.core.errors import AuthFailed, InvalidPayload
 from bookinghub.core.observability import emit_metric, logger
 
 BODY_PURPOSE = "beds24_webhook_body"  # the envelope purpose of a queued webhook's sealed body
+# Past this a sealed body does not ride in its message (SQS's smallest configurable limit is 256 KiB, and
+# the message carries ids beside it): it is stored instead, and the message names it
+MAX_SEALED_CHARS = 200_000
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 TOKEN_HEADER = "x-beds24-token"  # noqa: S105 - a header name
 SIGNATURE_HEADER = "x-beds24-signature"
@@ -143,46 +146,61 @@ def hint(payload: dict[str, Any]) -> str:
 def receive_webhook(body: bytes, headers: Mapping[str, str] | None, query: Mapping[str, str] | None) -> dict[str, Any]:
     prop, payload, proof = authenticate(body, _lower(headers), dict(query or {}))
     ref = event_store.EventRef(prop.organisation_id, prop.property_id, event_key(payload, body))
-    key = ref.event_key
-    booking = payload["booking"]
     received_at = iso_now()
-    if str(booking.get("propertyId")) != str(prop.beds24_property_id):
+    if str(payload["booking"].get("propertyId")) != str(prop.beds24_property_id):
         return _needs_attention(ref, payload, body, proof, received_at)
     # The queue message is the event's durable receipt (ids and the body sealed: no readable guest data in
     # the queue or its DLQ); the consumer writes the event's one record, with its outcome. A redelivery is
     # queued again and found recorded by the consumer (its record's conditional put). A failed queue call
     # answers 5xx with nothing stored: Beds24 retries it.
+    sealed = seal_body(ref, body)
+    if len(sealed) > MAX_SEALED_CHARS:
+        return _stored_then_queued(ref, payload, body, proof, received_at)
     send_webhook_event(
-        QueuedEvent(
-            ref,
-            received_at=received_at,
-            authenticated_by=proof,
-            hint=hint(payload),
-            sealed=seal_body(ref, body),
-        )
+        QueuedEvent(ref, received_at=received_at, authenticated_by=proof, hint=hint(payload), sealed=sealed)
     )
     # No log line for an accepted webhook: its metric records it, its record follows from the consumer
     emit_metric("Beds24WebhookQueued", provider="beds24", integration_type="reservation_sync")
-    return {"event_key": key, "status": "queued"}
+    return {"event_key": ref.event_key, "status": "queued"}
+
+
+def _record(payload: dict[str, Any], proof: str, received_at: str, status: str, reason: str | None) -> dict[str, Any]:
+    booking = payload["booking"]
+    return {
+        "beds24_property_id": booking.get("propertyId"),
+        "beds24_booking_id": booking["id"],
+        "modified_time": str(booking.get("modifiedTime") or "") or None,
+        "hint": hint(payload),
+        "authenticated_by": proof,
+        "status": status,
+        "reason": reason,
+        "received_at": received_at,
+    }
+
+
+def _stored_then_queued(
+    ref: event_store.EventRef, payload: dict[str, Any], body: bytes, proof: str, received_at: str
+) -> dict[str, Any]:
+    """A body too large for a queue message even compressed (rare: Beds24's are a few KB): stored as the
+    receipt (`queued`) and its reference queued, as before messages carried their event. A failed queue
+    call answers 5xx; Beds24's retry takes the stored event over after TAKEOVER_AFTER_SECONDS."""
+    try:
+        event_store.record_event(ref, _record(payload, proof, received_at, "queued", None), body)
+    except event_store.EventExists:
+        emit_metric("Beds24WebhookDuplicate", provider="beds24", integration_type="reservation_sync")
+        return {"event_key": ref.event_key, "status": "duplicate"}
+    send_webhook_event(ref)
+    emit_metric("Beds24WebhookQueued", provider="beds24", integration_type="reservation_sync")
+    return {"event_key": ref.event_key, "status": "queued"}
 
 
 def _needs_attention(
     ref: event_store.EventRef, payload: dict[str, Any], body: bytes, proof: str, received_at: str
 ) -> dict[str, Any]:
     """The token is right but the booking is another Beds24 property's: kept for a person, never applied."""
-    booking = payload["booking"]
-    event = {
-        "beds24_property_id": booking.get("propertyId"),
-        "beds24_booking_id": booking["id"],
-        "modified_time": str(booking.get("modifiedTime") or "") or None,
-        "hint": hint(payload),
-        "authenticated_by": proof,
-        "status": "needs_attention",
-        "reason": f"webhook for unknown Beds24 property {booking.get('propertyId')}",
-        "received_at": received_at,
-    }
+    reason = f"webhook for unknown Beds24 property {payload['booking'].get('propertyId')}"
     try:
-        event_store.record_event(ref, event, body)
+        event_store.record_event(ref, _record(payload, proof, received_at, "needs_attention", reason), body)
     except event_store.EventExists as existing:
         stored_status = existing.stored.get("status")
         logger.info("beds24 webhook duplicate", extra={"event_key": ref.event_key, "status": stored_status})
