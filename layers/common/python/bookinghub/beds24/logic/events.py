@@ -6,12 +6,17 @@ what Beds24 says now is applied: a booking it no longer has is deleted, whatever
 Without it, the webhook's own booking is applied. Either way the write refuses anything older than the
 stored modification time, so duplicates and reordering leave the same final state.
 
+The message is the event (its receipt: the body sealed, dal/queues.QueuedEvent) and the event's one record
+is written here when it is done, by a conditional put: a redelivery is applied again (changing nothing) and
+leaves the first record. Events queued before messages carried them are read from their stored item.
+
 While a sync run of the property holds its lease, an event that would create a reservation waits
 (re-queued, delayed) and is applied after the run: a run writes its new reservations in unconditional
 batches, and must have no rival writer for them. A change to a reservation the hub has is written beside
 the run (both writes are conditional on the ordering rule).
 
-Failures: Beds24 unreachable -> the message is retried by SQS (then the DLQ); over its credit budget ->
+Failures: Beds24 unreachable -> the message is retried by SQS, its last receive records the event `failed`
+(seen on the property), then the DLQ (replayed with `bookinghub dlq redrive Beds24Events`); over its credit budget ->
 re-queued, delayed until the budget resets; refresh token rejected -> the webhook's own data is applied and the
 event flagged, since waiting would not help.
 """
