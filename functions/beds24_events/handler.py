@@ -1,4 +1,4 @@
-"""Beds24Events queue -> each stored webhook event applied (booking re-read from Beds24, guest matched)."""
+"""Beds24Events queue -> each queued webhook event applied (booking re-read from Beds24, guest matched)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookinghub.beds24.logic.events import parse_message, process_event
+from bookinghub.beds24.logic.events import parse_message, process_message
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
 
@@ -19,7 +19,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    process_event(parse_message(record.body))
+    receives = int(record.attributes.approximate_receive_count or 1)
+    process_message(parse_message(record.body), receive_count=receives)
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name

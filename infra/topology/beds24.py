@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from infra.topology.model import Access, Function, Queue, QueueTrigger, Route, Schedule
 
-# Beds24 webhooks to apply (each message is one stored webhook event, by key), and Beds24 sync runs (each
+# Beds24 webhooks to apply (each message is one webhook event, its durable receipt: ids and the body sealed),
+# and Beds24 sync runs (each
 # message is a run's next step: a run re-queues itself to continue, delayed while Beds24's credits reset).
 BEDS24_EVENTS = Queue(name="Beds24Events", env_var="BEDS24_EVENTS_QUEUE_URL")
 BEDS24_SYNC = Queue(name="Beds24Sync", env_var="BEDS24_SYNC_QUEUE_URL")
@@ -31,7 +32,7 @@ QUEUES: tuple[Queue, ...] = (BEDS24_EVENTS, BEDS24_SYNC, BEDS24_WRITES)
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="beds24_webhook",
-        description="Beds24 booking webhooks: verified (token or signature), stored once, queued for processing",
+        description="Beds24 booking webhooks: verified (token or signature), queued (body sealed) for processing",
         timeout_seconds=10,
         # No JSON model at the gateway: a signature is over the raw body, which must reach us untouched.
         routes=(Route("POST", "/api/integrations/beds24/webhook", auth="signature"),),
@@ -40,6 +41,7 @@ FUNCTIONS: tuple[Function, ...] = (
             write_tables=("Bookings",),
             send_queues=("Beds24Events",),
             kms_decrypt=True,  # the property's webhook secret, to check an HMAC signature
+            kms_data_keys=True,  # the queued body is sealed with a cached data key (aws/envelope.py)
         ),
     ),
     Function(
@@ -53,7 +55,7 @@ FUNCTIONS: tuple[Function, ...] = (
             write_tables=("Bookings", "IntegrationLogs"),
             send_queues=("Beds24Writes",),  # a value the conflict rule keeps, to Beds24
             kms_encrypt=True,  # a newly minted Beds24 access token is stored encrypted
-            kms_decrypt=True,  # the refresh and access tokens
+            kms_decrypt=True,  # the refresh and access tokens, and the data keys of queued webhook bodies
         ),
     ),
     Function(

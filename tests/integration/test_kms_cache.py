@@ -77,6 +77,23 @@ def test_sealed_values_share_one_data_key_and_open_with_one_decrypt(kms_calls: l
     assert kms_calls == ["GenerateDataKey", "Decrypt"]
 
 
+def test_bytes_are_sealed_the_same_way_and_open_only_for_their_owner(kms_calls: list[str]) -> None:
+    from cryptography.exceptions import InvalidTag
+
+    from bookinghub.aws import envelope, kms
+
+    raw = bytes(range(256)) * 4  # not text: a compressed webhook body
+    sealed = envelope.seal_bytes(raw, purpose="beds24_webhook_body", owner="org/prop/key-1")
+    assert sealed.startswith(envelope.PREFIX)
+    kms.forget_decrypted()  # the consumer's environment
+    assert envelope.open_bytes(sealed, purpose="beds24_webhook_body", owner="org/prop/key-1") == raw
+    assert kms_calls == ["GenerateDataKey", "Decrypt"]
+    with pytest.raises(InvalidTag):  # moved onto another event
+        envelope.open_bytes(sealed, purpose="beds24_webhook_body", owner="org/prop/key-2")
+    with pytest.raises(ValueError, match="not a sealed value"):
+        envelope.open_bytes("AQICAHplain-kms-ciphertext", purpose="beds24_webhook_body", owner="org/prop/key-1")
+
+
 def test_a_sealed_value_opens_only_for_its_owner_and_purpose(kms_calls: list[str]) -> None:
     from botocore.exceptions import ClientError
     from cryptography.exceptions import InvalidTag

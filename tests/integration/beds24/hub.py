@@ -176,6 +176,11 @@ def waiting_seconds(queue: str) -> list[float]:
     return [max(m.visible_at, m.delayed_until, now_ms) / 1000 - now_ms / 1000 for m in _moto_queue(queue)._messages]
 
 
+def queued_bodies(queue: str) -> list[str]:
+    """The bodies of the queue's messages (delayed and in flight ones too), left where they are."""
+    return [m.body for m in _moto_queue(queue)._messages]
+
+
 def let_time_pass(queue: str) -> None:
     """What the passing of time does for delayed and postponed messages: make them receivable now."""
     for message in _moto_queue(queue)._messages:

@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from infra.local.resources import LocalResources
 from tests.integration.beds24.hub import (
     OTHER_SECRET,
     SECRET,
+    drain_events,
     post_webhook,
     queued,
     set_property,
@@ -46,17 +49,21 @@ def test_every_accepted_proof_stores_and_queues_the_event(aws: LocalResources, p
             "X-Beds24-Token": {"header_token": SECRET},
         }[case]
 
+    keys: dict[str, str] = {}
     for case, proof in proofs.items():
         status, answer = post_webhook(bodies[case], **proof)
         assert status == 200, (case, answer)
         assert (answer["success"], answer["status"]) == (True, "queued"), (case, answer)
-        event = stored_event(answer["event_key"])
+        keys[case] = answer["event_key"]
+    assert queued(aws, "Beds24Events") == len(proofs)
+    assert drain_events(aws) == (len(proofs), 0)  # the consumer records each event, with its outcome
+    for case, key in keys.items():
+        event = stored_event(key)
         assert event is not None, case
-        assert event["status"] == "queued"
+        assert event["status"] == "processed"
         assert event["payload"] == bodies[case].decode()  # the raw body, kept for audit
         assert event["authenticated_by"] == ("signature" if "signature" in case else "token")
         assert event["beds24_booking_id"] == json.loads(bodies[case])["booking"]["id"]
-    assert queued(aws, "Beds24Events") == len(proofs)
 
 
 def test_bad_signatures_are_401_and_store_nothing(aws: LocalResources, prop: Any) -> None:
@@ -185,6 +192,31 @@ def test_a_base64_encoded_body_is_verified_over_its_decoded_bytes(aws: LocalReso
     event.update(body=base64.b64encode(body).decode(), isBase64Encoded=True)
     response = invoke("beds24_webhook", event)
     assert response["statusCode"] == 200, response["body"]
+    assert drain_events(aws) == (1, 0)
     stored = stored_event(json.loads(response["body"])["event_key"])
     assert stored is not None
     assert stored["payload"] == body.decode()
+
+
+def test_another_environment_s_edit_reaches_a_warm_webhook_within_its_recent_window(
+    aws: LocalResources, prop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: a webhook environment remembers the aliases it found for RECENT_TARGET_SECONDS (a property's
+    webhooks come in bursts); an edit made elsewhere (the admin function) is refused once that passes."""
+    from bookinghub.aws import keys
+    from bookinghub.aws.clients import client
+    from bookinghub.aws.codec import to_item
+    from bookinghub.beds24.dal import properties
+    from bookinghub.beds24.logic.properties import token_hash
+    from bookinghub.core.settings import get_settings
+
+    assert post_webhook(_raw(40000701), token=SECRET)[0] == 200  # the alias, read and remembered
+    table = get_settings().bookings_table
+    key = {"PK": keys.beds24_token_alias_pk(token_hash(SECRET)), "SK": keys.ALIAS_SK}
+    alias = client("dynamodb").get_item(TableName=table, Key=to_item(key))["Item"]
+    client("dynamodb").put_item(TableName=table, Item={**alias, "status": {"S": "inactive"}})  # deactivated elsewhere
+    assert post_webhook(_raw(40000702), token=SECRET)[0] == 200  # within the window: as remembered
+    monkeypatch.setattr(properties, "RECENT_TARGET_SECONDS", 0)  # the window has passed
+    status, answer = post_webhook(_raw(40000703), token=SECRET)
+    assert (status, answer["code"]) == (401, "AUTH_FAILED")
+    assert queued(aws, "Beds24Events") == 2

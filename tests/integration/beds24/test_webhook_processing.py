@@ -1,4 +1,4 @@
-"""Webhook events applied by the Beds24Events consumer (issue 5): stored once, re-read from Beds24 (or not),
+"""Webhook events applied by the Beds24Events consumer (issue 5): recorded once, re-read from Beds24 (or not),
 mapped to reservations, out-of-order safe, deletions final, unknown rooms kept and flagged."""
 
 from __future__ import annotations
@@ -34,32 +34,40 @@ def parse_booking(raw: dict[str, Any]) -> Any:
 def test_the_same_webhook_three_times_is_one_event_and_one_write(
     aws: LocalResources, beds24: Sandbox, prop: Any
 ) -> None:
+    """Issue 11: the queue message is the event's receipt, so each delivery is queued (nothing stored by
+    the webhook); the consumer writes the reservation once and the event's one record once."""
     booking_id = beds24.create()
     (sent,) = beds24.webhooks(booking_id)
 
+    before = snapshot_tables()
     status, first = deliver(sent)
     assert (status, first["status"]) == (200, "queued")
     assert reservation(booking_id) is None  # acknowledged at once, applied by the consumer
-    after_first = snapshot_tables()
     for _ in range(2):
         status, again = deliver(sent)
-        assert (status, again) == (200, {"success": True, "event_key": first["event_key"], "status": "duplicate"})
+        assert (status, again) == (200, {"success": True, "event_key": first["event_key"], "status": "queued"})
     # Beds24's own retry of it: a new timeStamp and retry count, the same change of the same booking
     retry = sent.payload | {"timeStamp": "2099-01-01T00:00:00Z", "retries": 1}
     status, again = post_webhook(retry, token=SECRET)
-    assert (status, again["status"]) == (200, "duplicate")
-    assert snapshot_tables() == after_first
-    assert queued(aws, "Beds24Events") == 1
+    assert (status, again["event_key"]) == (200, first["event_key"])
+    assert snapshot_tables() == before  # the webhook stores nothing: its queue message is the receipt
+    assert queued(aws, "Beds24Events") == 4
 
     with DynamoMeter() as meter:
-        assert drain_events(aws) == (1, 0)
-    assert len(meter.writes_to("RESERVATION#")) == 1
+        assert drain_events(aws) == (4, 0)
+    assert len(meter.writes_to("RESERVATION#")) == 1  # one change, one write (and one stream record)
+    hooks = [r for r in meter.writes_to("HOOKS#")]
+    assert [r.operation for r in hooks] == ["PutItem"] * 4  # each conditional: the first one is kept
     assert reservation(booking_id) is not None
+    event = stored_event(first["event_key"])
+    assert event is not None
+    assert (event["status"], event["outcome"]) == ("processed", "created")
 
-    processed = snapshot_tables()
+    processed = snapshot_tables()["Bookings"]
     status, late = deliver(sent)  # Beds24 retries after the hub has applied it
-    assert (status, late["status"]) == (200, "duplicate")
-    assert snapshot_tables() == processed
+    assert (status, late["status"]) == (200, "queued")
+    assert drain_events(aws) == (1, 0)
+    assert snapshot_tables()["Bookings"] == processed  # nothing changed: the reservation, its event record
     assert queued(aws, "Beds24Events") == 0
 
 
@@ -261,32 +269,31 @@ def test_an_unknown_room_is_kept_and_needs_attention(aws: LocalResources, beds24
     assert event["needs_attention"] is True
 
 
-def test_a_webhook_that_could_not_be_queued_is_taken_again_on_retry(
+def test_a_webhook_that_could_not_be_queued_is_answered_5xx_and_taken_on_retry(
     aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bookinghub.beds24.dal import runs as beds24_runs
     from bookinghub.beds24.logic import webhooks as beds24_webhooks
 
     booking_id = beds24.create()
     (sent,) = beds24.webhooks(booking_id)
     send = beds24_webhooks.send_webhook_event
 
-    def sqs_down(event_key: str) -> str:
+    def sqs_down(*_: Any, **__: Any) -> str:
         raise ConnectionError("SQS unreachable")
 
-    # Beds24 retries after a while; sooner, a redelivery is a duplicate of a delivery still in flight
-    monkeypatch.setattr(beds24_runs, "TAKEOVER_AFTER_SECONDS", -1)
-
     monkeypatch.setattr(beds24_webhooks, "send_webhook_event", sqs_down)
+    before = snapshot_tables()
     status, answer = deliver(sent)
     assert (status, answer["code"]) == (500, "SERVER_ERROR")  # Beds24 will retry
     assert queued(aws, "Beds24Events") == 0
+    assert snapshot_tables() == before  # not acknowledged, nothing stored: Beds24's retry is the event
 
     monkeypatch.setattr(beds24_webhooks, "send_webhook_event", send)
     status, answer = deliver(sent)
     assert (status, answer["status"]) == (200, "queued")
     assert drain_events(aws) == (1, 0)
     assert reservation(booking_id) is not None
+    assert (stored_event(answer["event_key"]) or {})["status"] == "processed"
 
 
 def test_an_event_reads_its_property_twice_and_decrypts_nothing_when_warm(

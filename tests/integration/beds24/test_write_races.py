@@ -5,6 +5,7 @@ changed while Beds24's data did not."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ from tests.integration.beds24.hub import (
     drain_events,
     let_time_pass,
     queued,
+    queued_bodies,
     reservation,
     set_property,
     stored_event,
@@ -52,9 +54,9 @@ def test_a_webhook_arriving_while_a_sync_page_is_in_flight_waits_for_the_run(
     assert raced
     assert run.status == "succeeded"
     assert run.counts.created >= 1
-    waiting = stored_event(raced[0])
-    assert waiting is not None
-    assert (waiting["status"], waiting["deferrals"]) == ("queued", 1)
+    assert stored_event(raced[0]) is None  # not final: queued again, its message counts the wait
+    (waiting,) = queued_bodies("Beds24Events")
+    assert json.loads(waiting)["deferrals"] == 1
 
     let_time_pass("Beds24Events")
     assert drain_events(aws) == (1, 0)  # the run is over: applied, re-read from Beds24
@@ -64,7 +66,7 @@ def test_a_webhook_arriving_while_a_sync_page_is_in_flight_waits_for_the_run(
     assert stored["price"] == 15000
     applied = stored_event(raced[0])
     assert applied is not None
-    assert applied["status"] == "processed"
+    assert (applied["status"], applied["deferrals"]) == ("processed", 1)
 
 
 def test_a_change_to_a_known_reservation_is_applied_beside_a_run_and_the_run_s_older_data_loses(
@@ -132,10 +134,11 @@ def test_a_fast_consumer_s_final_status_is_not_reset_to_queued(
     assert event["status"] == "processed"
 
 
-def test_a_redelivery_overlapping_the_first_delivery_is_a_duplicate(
+def test_a_redelivery_overlapping_the_first_delivery_is_applied_once_and_recorded_once(
     aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bookinghub.beds24.logic import webhooks as beds24_webhooks
+    from tests.integration.beds24.meter import DynamoMeter
 
     booking_id = beds24.create()
     (sent,) = beds24.webhooks(booking_id)
@@ -153,9 +156,14 @@ def test_a_redelivery_overlapping_the_first_delivery_is_a_duplicate(
     status, first = deliver(sent)
     assert (status, first["status"]) == (200, "queued")
     ((status, second),) = overlapping
-    assert status == 200
-    assert queued(aws, "Beds24Events") == 1
-    assert second["status"] == "duplicate"
+    assert (status, second["status"], second["event_key"]) == (200, "queued", first["event_key"])
+    assert queued(aws, "Beds24Events") == 2  # both acknowledged, both queued: the consumer tells them apart
+    with DynamoMeter() as meter:
+        assert drain_events(aws) == (2, 0)
+    assert len(meter.writes_to("RESERVATION#")) == 1
+    event = stored_event(first["event_key"])
+    assert event is not None
+    assert (event["status"], event["outcome"]) == ("processed", "created")
 
 
 def test_fixing_the_room_mapping_clears_needs_attention_on_the_next_full_sync(
@@ -193,3 +201,82 @@ def test_fixing_the_room_mapping_clears_needs_attention_on_the_next_full_sync(
     assert fixed.get("room") == "Garden Bungalow"
     assert fixed["needs_attention"] is False
     assert fixed["attention_reasons"] == []
+
+
+def _lagging_reads(monkeypatch: pytest.MonkeyPatch, lag: dict[str, Any] | None) -> list[bool]:
+    """Eventually consistent reservation reads that lag: they find `lag` (None: nothing) whatever is
+    stored; consistent reads see the table. Returns the consistency of every read, in order."""
+    from bookinghub.beds24.dal import reservations
+
+    get = reservations.get_reservations
+    reads: list[bool] = []
+
+    def lagging(ids: Any, *, consistent: bool = True) -> dict[str, dict[str, Any]]:
+        reads.append(consistent)
+        if consistent:
+            return get(ids, consistent=True)
+        return {} if lag is None else {str(lag["id"]): dict(lag)}
+
+    monkeypatch.setattr(reservations, "get_reservations", lagging)
+    return reads
+
+
+def test_a_stale_change_never_wins_over_an_eventually_consistent_read_that_lags(
+    aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: the consumer reads the reservation eventually consistent; a read that has not seen the
+    stored reservation yet makes its write (conditional on the version read) fail, and the booking is
+    decided again on a consistent read: the older webhook's change is stale, nothing is written."""
+    from tests.integration.beds24.meter import DynamoMeter
+
+    set_property(reread_on_webhook=False)  # applied as sent: the older webhook's data is the stale change
+    booking_id = beds24.create(price=10500)
+    beds24.modify(booking_id, price=15000)
+    older, newer = beds24.webhooks(booking_id)[-2:]
+    deliver(newer)
+    assert drain_events(aws) == (1, 0)
+    stored = reservation(booking_id)
+    assert stored is not None
+    assert stored["price"] == 15000
+
+    reads = _lagging_reads(monkeypatch, None)  # the lagging read has not seen the reservation at all
+    status, answer = deliver(older)  # Beds24's older change arrives late
+    assert status == 200
+    with DynamoMeter() as meter:
+        assert drain_events(aws) == (1, 0)
+    assert reads == [False, True]
+    assert [r.operation for r in meter.writes_to("RESERVATION#")] == ["PutItem"]  # refused: it exists
+    assert reservation(booking_id) == stored  # the newer data stays
+    assert (stored_event(answer["event_key"]) or {})["outcome"] == "stale"
+
+
+def test_a_change_read_against_a_lagging_version_is_decided_again_on_the_stored_one(
+    aws: LocalResources, beds24: Sandbox, prop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lagging read finds an older version than the stored one: the write requires that version and
+    fails, and the consistent retry writes Beds24's change over the version really stored (its creation
+    time and each field's change time come from it)."""
+    booking_id = beds24.create(price=10500)
+    deliver(beds24.webhooks(booking_id)[-1])
+    assert drain_events(aws) == (1, 0)
+    first = reservation(booking_id)
+    assert first is not None
+    beds24.modify(booking_id, price=15000)
+    deliver(beds24.webhooks(booking_id)[-1])
+    assert drain_events(aws) == (1, 0)
+    second = reservation(booking_id)
+    assert second is not None
+    assert second["price"] == 15000
+
+    reads = _lagging_reads(monkeypatch, first)
+    beds24.modify(booking_id, numAdult=3)
+    status, answer = deliver(beds24.webhooks(booking_id)[-1])
+    assert status == 200
+    assert drain_events(aws) == (1, 0)
+    assert reads == [False, True]
+    third = reservation(booking_id)
+    assert third is not None
+    assert (third["price"], third["num_adult"]) == (15000, 3)
+    assert third["created_at"] == first["created_at"]
+    assert (third.get("field_times") or {}).get("price") == second["modified_time"]  # not this change's
+    assert (stored_event(answer["event_key"]) or {})["outcome"] == "modified"

@@ -45,11 +45,16 @@ _lock = threading.Lock()
 
 
 def seal(plaintext: str, *, purpose: str, owner: str) -> str:
+    return seal_bytes(plaintext.encode("utf-8"), purpose=purpose, owner=owner)
+
+
+def seal_bytes(plaintext: bytes, *, purpose: str, owner: str) -> str:
+    """Bytes sealed as `seal` seals text (same stored form; open with open_bytes)."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     key = _data_key(purpose)
     nonce = os.urandom(_NONCE_BYTES)
-    sealed = AESGCM(key.plaintext).encrypt(nonce, plaintext.encode("utf-8"), _aad(purpose, owner))
+    sealed = AESGCM(key.plaintext).encrypt(nonce, plaintext, _aad(purpose, owner))
     return f"{PREFIX}{_b64(key.encrypted)}:{_b64(nonce + sealed)}"
 
 
@@ -60,12 +65,19 @@ def open_sealed(stored: str, *, purpose: str, owner: str) -> str:
         from bookinghub.aws.kms import decrypt_secret
 
         return decrypt_secret(stored, purpose=purpose, owner=owner)
+    return open_bytes(stored, purpose=purpose, owner=owner).decode("utf-8")
+
+
+def open_bytes(stored: str, *, purpose: str, owner: str) -> bytes:
+    """A value of `seal_bytes` back; raises (InvalidTag, ValueError) if it is not this purpose's and owner's."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    if not stored.startswith(PREFIX):
+        raise ValueError("not a sealed value")
     encrypted_key, _, body = stored[len(PREFIX) :].partition(":")
     raw = base64.b64decode(body)
     key = _opened_key(base64.b64decode(encrypted_key), purpose)
-    return AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _aad(purpose, owner)).decode("utf-8")
+    return AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _aad(purpose, owner))
 
 
 def forget_data_keys() -> None:

@@ -180,6 +180,9 @@ def update_property(previous: Beds24Property, updated: Beds24Property, *, forget
         raise PropertyTaken(str(error)) from None
     finally:
         _RECENT.forget((updated.organisation_id, updated.id))
+        for old_pk, new_pk in moves:  # this environment's own edit is seen at once by its webhooks
+            _RECENT_TARGETS.forget(old_pk)
+            _RECENT_TARGETS.forget(new_pk)
 
 
 def get_property(organisation_id: str, property_id: str, *, consistent: bool = True) -> Beds24Property | None:
@@ -212,16 +215,34 @@ def recent_property(organisation_id: str, property_id: str) -> Beds24Property | 
 
 def forget_recent_properties() -> None:
     _RECENT.forget()
+    _RECENT_TARGETS.forget()
+
+
+# This execution environment's recent webhook targets (the alias a token or a Beds24 id names), found ones
+# only: a property's webhooks arrive in bursts (a booking's changes, a group booking), and each would read
+# the same alias. An operator's edit (secret rotated, property deactivated) reaches a warm webhook
+# environment within RECENT_TARGET_SECONDS, as the consumer's settings do; a new property is found at once.
+RECENT_TARGET_SECONDS = 60
+_RECENT_TARGETS: Recent[str, WebhookTarget | None] = Recent(max_entries=256)
 
 
 def target_by_token_hash(token_hash: str) -> WebhookTarget | None:
     """The property whose webhook token hashes to this (a webhook that presents a token)."""
-    return _target_by_alias(keys.beds24_token_alias_pk(token_hash))
+    return _recent_target(keys.beds24_token_alias_pk(token_hash))
 
 
 def target_by_beds24_id(beds24_property_id: int) -> WebhookTarget | None:
     """The property configured for this Beds24 property id (a signed webhook names it in its body)."""
-    return _target_by_alias(keys.beds24_property_alias_pk(beds24_property_id))
+    return _recent_target(keys.beds24_property_alias_pk(beds24_property_id))
+
+
+def _recent_target(alias_pk: str) -> WebhookTarget | None:
+    return _RECENT_TARGETS.get(
+        alias_pk,
+        lambda: _target_by_alias(alias_pk),
+        max_age_seconds=RECENT_TARGET_SECONDS,
+        keep=lambda target: target is not None,
+    )
 
 
 def _target_by_alias(alias_pk: str) -> WebhookTarget | None:

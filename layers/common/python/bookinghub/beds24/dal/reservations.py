@@ -43,12 +43,14 @@ def stored_fields(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in _STORAGE}
 
 
-def get_reservations(reservation_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """id -> stored reservation (plain values), for those that exist; one call per 100 ids."""
+def get_reservations(reservation_ids: Iterable[str], *, consistent: bool = True) -> dict[str, dict[str, Any]]:
+    """id -> stored reservation (plain values), for those that exist; one call per 100 ids. An eventually
+    consistent read (`consistent=False`) is for a writer that says so to put_if_newer (`as_read`)."""
     keys_ = [{"PK": keys.reservation_pk(i), "SK": keys.RESERVATION_SK} for i in set(reservation_ids)]
     if not keys_:
         return {}
-    return {str(item["id"]): stored_fields(item) for item in batch_get(get_settings().bookings_table, keys_)}
+    found = batch_get(get_settings().bookings_table, keys_, consistent=consistent)
+    return {str(item["id"]): stored_fields(item) for item in found}
 
 
 # The ordering rule, shared by both writes below (the service applies the same rule before writing):
@@ -78,8 +80,14 @@ def put_if_newer(
     restore: bool = False,
     read_markers: dict[str, Any] | None = None,
     extra_items: Sequence[dict[str, Any]] = (),
+    as_read: dict[str, Any] | bool | None = True,
 ) -> bool:
     """Write unless the stored reservation is newer, or deleted; False if the stored one won.
+
+    `as_read`: True when the caller's read was consistent (the ordering rule is all the write checks);
+    else the reservation as an eventually consistent read found it (None: absent), and the write also
+    requires the stored one to be that very version, so a read that lagged fails the write (False) and the
+    caller decides again on a consistent read.
 
     A deletion is final and wins over anything but another deletion; `restore` (an operator's repair
     from Beds24 itself) may replace a deleted reservation with the booking Beds24 still has.
@@ -94,6 +102,11 @@ def put_if_newer(
         deleted_rule = "deleted = :true OR " if restore else ""
         condition = f"attribute_not_exists(PK) OR {deleted_rule}(deleted <> :true AND ({_NEWER}))"
         values = _ordering_values(reservation)
+    if as_read is None:
+        condition = "attribute_not_exists(PK)"
+    elif isinstance(as_read, dict):
+        condition = f"({condition}) AND content_hash = :read"
+        values[":read"] = to_attr(as_read.get("content_hash") or "")
     if read_markers:
         condition = f"({condition}) AND #m = :markers"
         values[":markers"] = to_attr(read_markers)

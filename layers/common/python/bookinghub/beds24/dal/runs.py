@@ -129,9 +129,11 @@ def _run_items(run_id: str, prefix: str) -> list[dict[str, Any]]:
 # One small item per event (the seed's webhook_events), in its property's partition:
 #   PK=HOOKS#{org}#{property}  SK={event key}  (the key starts with Beds24's modification time, so the
 #   partition lists the property's recent events newest first without an index)
-# written once by the webhook (status `queued`) and once more by the consumer (its final status, with the
-# log of its successful Beds24 calls: `calls`, logic/calls.py). The raw body is kept zlib-compressed for
-# audit and for applying the webhook as sent; nothing is copied twice.
+# written once, by the consumer, with its final status and outcome (and the log of its successful Beds24
+# calls: `calls`, logic/calls.py): until then the queue message is the event's receipt (dal/queues.py).
+# A webhook for another Beds24 property is written by the webhook itself (needs_attention; never queued).
+# Events queued before messages carried them were written by the webhook (`queued`) and updated by the
+# consumer. The raw body is kept zlib-compressed for audit and for applying the webhook as sent.
 
 
 @dataclass(frozen=True)
@@ -154,25 +156,27 @@ def _iso_ago(seconds: int) -> str:
     return to_iso(datetime.now(UTC) - timedelta(seconds=seconds))
 
 
-def record_event(ref: EventRef, event: dict[str, Any], payload: bytes) -> None:
-    """Store a received webhook once (idempotency on its key), as queued; EventExists carries the stored one.
-
-    Taken again by a redelivery: an event whose queueing failed (`unqueued`), or one still `queued` and
-    never deferred after TAKEOVER_AFTER_SECONDS (the function died between the write and the queue call;
-    if it was queued after all, the consumer finds the second message's event final and skips it).
-    """
+def _event_item(ref: EventRef, event: dict[str, Any], payload: bytes) -> dict[str, Any]:
     said = _said_by_key(ref.event_key)
-    item = {
+    return {
         **from_item(_event_key(ref)),
         "entity": "beds24_webhook",
         **{k: v for k, v in event.items() if v is not None and (k not in said or said[k] != v)},
         "payload": zlib.compress(payload),
         "expires_at": _retention(),
     }
+
+
+def record_event(ref: EventRef, event: dict[str, Any], payload: bytes) -> None:
+    """Store a received webhook once (idempotency on its key); EventExists carries the stored one.
+
+    Taken again by a redelivery: an event whose queueing failed (`unqueued`, written before queue messages
+    carried their event), or one still `queued` and never deferred after TAKEOVER_AFTER_SECONDS.
+    """
     try:
         client("dynamodb").put_item(
             TableName=_table(),
-            Item=to_item(item),
+            Item=to_item(_event_item(ref, event, payload)),
             ConditionExpression=(
                 "attribute_not_exists(PK) OR #status = :unqueued OR "
                 "(#status = :queued AND received_at < :stale AND attribute_not_exists(deferrals))"
@@ -189,24 +193,22 @@ def record_event(ref: EventRef, event: dict[str, Any], payload: bytes) -> None:
         raise EventExists(_event(ref, from_item(error.response.get("Item") or {}))) from None
 
 
-def mark_unqueued(ref: EventRef, received_at: str) -> None:
-    """The queue call failed: Beds24's retry of this event may take it at once (only this delivery's own
-    record, and only while nothing else moved it on)."""
+def put_event_record(ref: EventRef, event: dict[str, Any], payload: bytes) -> bool:
+    """The event's one record, written by the consumer with its outcome; False when the event is already
+    recorded (a redelivery). Only a record that says the event is done stays: a `failed` one (its last
+    receive, before the DLQ; an operator's replay replaces it) or one written before queue messages
+    carried their event (`queued`, `unqueued`) is replaced."""
     try:
-        client("dynamodb").update_item(
+        client("dynamodb").put_item(
             TableName=_table(),
-            Key=_event_key(ref),
-            UpdateExpression="SET #status = :unqueued",
-            ConditionExpression="#status = :queued AND received_at = :mine AND attribute_not_exists(deferrals)",
+            Item=to_item(_event_item(ref, event, payload)),
+            ConditionExpression="attribute_not_exists(PK) OR (#status <> :processed AND #status <> :attention)",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":unqueued": to_attr("unqueued"),
-                ":queued": to_attr("queued"),
-                ":mine": to_attr(received_at),
-            },
+            ExpressionAttributeValues={":processed": to_attr("processed"), ":attention": to_attr("needs_attention")},
         )
     except client("dynamodb").exceptions.ConditionalCheckFailedException:
-        pass
+        return False
+    return True
 
 
 def count_deferral(ref: EventRef) -> None:

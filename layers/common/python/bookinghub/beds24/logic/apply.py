@@ -92,15 +92,20 @@ def apply_booking(
     restore: bool = False,
     send_writes: bool = True,
     before_create: Callable[[], None] | None = None,
+    consistent_read: bool = True,
 ) -> Outcome:
     """One booking (a webhook, a re-sync): written unless the hub already has it or something newer.
 
     `restore`: a reconciliation repairing from Beds24 may bring back a reservation the hub marked deleted.
     `send_writes`: queue the write-back of what is left pending (not when the write-back itself applies it).
     `before_create`: called (and may raise) before anything is written, only when the reservation is new.
+    `consistent_read=False`: the stored reservation is read eventually consistent (half the read) and the
+    write requires exactly the version read; when the read lagged, the write fails and the booking is
+    decided again on a consistent read. A skip on a lagging read is right all the same: what it read is
+    no newer than what is stored, and a deletion is final.
     """
     reservation_id = reservation_id_for(prop.organisation_id, booking.id)
-    stored = store.get_reservations([reservation_id]).get(reservation_id)
+    stored = store.get_reservations([reservation_id], consistent=consistent_read).get(reservation_id)
     skip = _classify(stored, booking, prop, restore=restore)
     if skip is not None:
         return Outcome(skip, reservation_id, stays=(_stay(stored),))
@@ -117,7 +122,14 @@ def apply_booking(
     )
     reservation, extra = with_conflicts(prop, stored, reservation)
     stays = (_stay(stored), _stay(reservation))
-    if not store.put_if_newer(reservation, restore=restore, read_markers=_markers(stored), extra_items=extra):
+    as_read = True if consistent_read else stored
+    if not store.put_if_newer(
+        reservation, restore=restore, read_markers=_markers(stored), extra_items=extra, as_read=as_read
+    ):
+        if not consistent_read:  # the read lagged, or something was written since: decide on a consistent read
+            return apply_booking(
+                prop, booking, source=source, restore=restore, send_writes=send_writes, before_create=before_create
+            )
         return Outcome("stale", reservation_id, stays=stays)
     if send_writes:
         send_pending(reservation.id, reservation.hub_edits)  # again after any write: a lost send is re-sent

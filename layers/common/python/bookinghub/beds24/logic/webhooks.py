@@ -5,8 +5,9 @@ Real Beds24 does not sign its webhooks: it calls a configured URL, which can car
 `X-Beds24-Signature` (hex HMAC-SHA256 of the raw body, with or without `sha256=`) for senders that sign.
 All three use the property's one webhook secret. Anything else is 401 and nothing is stored.
 
-A verified event is stored once for audit (the seed's webhook_events; a redelivery is recognised by
-booking id + modifiedTime, or the body's hash), queued, and acknowledged at once. The Beds24Events
+A verified event is queued with its body sealed and acknowledged at once; the consumer stores it once
+for audit with its outcome (the seed's webhook_events; a redelivery is recognised by booking id +
+modifiedTime, or the body's hash). The Beds24Events
 consumer treats it as a hint: it reads the booking back from Beds24 (unless the property says not to)
 and applies what Beds24 says now, so a stale or reordered webhook cannot regress a booking.
 """
@@ -17,19 +18,25 @@ import hashlib
 import hmac
 import json
 import re
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from bookinghub.aws.envelope import open_bytes, seal_bytes
 from bookinghub.beds24.dal import properties as property_store
 from bookinghub.beds24.dal import runs as event_store
 from bookinghub.beds24.dal.properties import WebhookTarget
-from bookinghub.beds24.dal.queues import send_webhook_event
+from bookinghub.beds24.dal.queues import QueuedEvent, send_webhook_event
 from bookinghub.beds24.logic.properties import token_hash, webhook_secret_of
 from bookinghub.beds24.models.entities import normalise_time
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import AuthFailed, InvalidPayload
 from bookinghub.core.observability import emit_metric, logger
 
+BODY_PURPOSE = "beds24_webhook_body"  # the envelope purpose of a queued webhook's sealed body
+# Past this a sealed body does not ride in its message (SQS's smallest configurable limit is 256 KiB, and
+# the message carries ids beside it): it is stored instead, and the message names it
+MAX_SEALED_CHARS = 200_000
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 TOKEN_HEADER = "x-beds24-token"  # noqa: S105 - a header name
 SIGNATURE_HEADER = "x-beds24-signature"
@@ -139,39 +146,82 @@ def hint(payload: dict[str, Any]) -> str:
 def receive_webhook(body: bytes, headers: Mapping[str, str] | None, query: Mapping[str, str] | None) -> dict[str, Any]:
     prop, payload, proof = authenticate(body, _lower(headers), dict(query or {}))
     ref = event_store.EventRef(prop.organisation_id, prop.property_id, event_key(payload, body))
-    key = ref.event_key
-    booking = payload["booking"]
-    known_property = str(booking.get("propertyId")) == str(prop.beds24_property_id)
     received_at = iso_now()
-    event = {
+    if str(payload["booking"].get("propertyId")) != str(prop.beds24_property_id):
+        return _needs_attention(ref, payload, body, proof, received_at)
+    # The queue message is the event's durable receipt (ids and the body sealed: no readable guest data in
+    # the queue or its DLQ); the consumer writes the event's one record, with its outcome. A redelivery is
+    # queued again and found recorded by the consumer (its record's conditional put). A failed queue call
+    # answers 5xx with nothing stored: Beds24 retries it.
+    sealed = seal_body(ref, body)
+    if len(sealed) > MAX_SEALED_CHARS:
+        return _stored_then_queued(ref, payload, body, proof, received_at)
+    send_webhook_event(
+        QueuedEvent(ref, received_at=received_at, authenticated_by=proof, hint=hint(payload), sealed=sealed)
+    )
+    # No log line for an accepted webhook: its metric records it, its record follows from the consumer
+    emit_metric("Beds24WebhookQueued", provider="beds24", integration_type="reservation_sync")
+    return {"event_key": ref.event_key, "status": "queued"}
+
+
+def _record(payload: dict[str, Any], proof: str, received_at: str, status: str, reason: str | None) -> dict[str, Any]:
+    booking = payload["booking"]
+    return {
         "beds24_property_id": booking.get("propertyId"),
         "beds24_booking_id": booking["id"],
         "modified_time": str(booking.get("modifiedTime") or "") or None,
         "hint": hint(payload),
         "authenticated_by": proof,
-        "status": "queued" if known_property else "needs_attention",
-        "reason": None if known_property else f"webhook for unknown Beds24 property {booking.get('propertyId')}",
+        "status": status,
+        "reason": reason,
         "received_at": received_at,
     }
+
+
+def _stored_then_queued(
+    ref: event_store.EventRef, payload: dict[str, Any], body: bytes, proof: str, received_at: str
+) -> dict[str, Any]:
+    """A body too large for a queue message even compressed (rare: Beds24's are a few KB): stored as the
+    receipt (`queued`) and its reference queued, as before messages carried their event. A failed queue
+    call answers 5xx; Beds24's retry takes the stored event over after TAKEOVER_AFTER_SECONDS."""
     try:
-        event_store.record_event(ref, event, body)
-    except event_store.EventExists as existing:
-        logger.info("beds24 webhook duplicate", extra={"event_key": key, "status": existing.stored.get("status")})
+        event_store.record_event(ref, _record(payload, proof, received_at, "queued", None), body)
+    except event_store.EventExists:
         emit_metric("Beds24WebhookDuplicate", provider="beds24", integration_type="reservation_sync")
-        return {"event_key": key, "status": "duplicate"}
-    if not known_property:
-        logger.warning(
-            "beds24 webhook for an unknown property", extra={"event_key": key, "property_id": prop.property_id}
-        )
-        emit_metric("Beds24WebhookNeedsAttention", provider="beds24", integration_type="reservation_sync")
-        return {"event_key": key, "status": "needs_attention"}
-    try:
-        send_webhook_event(ref)
-    except Exception:
-        # Answered 5xx, so Beds24 retries; its retry may take the event at once (and if this marking fails
-        # too, after the takeover delay)
-        event_store.mark_unqueued(ref, received_at)
-        raise
-    # No log line for an accepted webhook: its stored event and metric record it
+        return {"event_key": ref.event_key, "status": "duplicate"}
+    send_webhook_event(ref)
     emit_metric("Beds24WebhookQueued", provider="beds24", integration_type="reservation_sync")
-    return {"event_key": key, "status": "queued"}
+    return {"event_key": ref.event_key, "status": "queued"}
+
+
+def _needs_attention(
+    ref: event_store.EventRef, payload: dict[str, Any], body: bytes, proof: str, received_at: str
+) -> dict[str, Any]:
+    """The token is right but the booking is another Beds24 property's: kept for a person, never applied."""
+    reason = f"webhook for unknown Beds24 property {payload['booking'].get('propertyId')}"
+    try:
+        event_store.record_event(ref, _record(payload, proof, received_at, "needs_attention", reason), body)
+    except event_store.EventExists as existing:
+        stored_status = existing.stored.get("status")
+        logger.info("beds24 webhook duplicate", extra={"event_key": ref.event_key, "status": stored_status})
+        emit_metric("Beds24WebhookDuplicate", provider="beds24", integration_type="reservation_sync")
+        return {"event_key": ref.event_key, "status": "duplicate"}
+    logger.warning(
+        "beds24 webhook for an unknown property", extra={"event_key": ref.event_key, "property_id": ref.property_id}
+    )
+    emit_metric("Beds24WebhookNeedsAttention", provider="beds24", integration_type="reservation_sync")
+    return {"event_key": ref.event_key, "status": "needs_attention"}
+
+
+def seal_body(ref: event_store.EventRef, body: bytes) -> str:
+    """The raw body compressed and sealed (aws/envelope.py: a data key cached per environment, no KMS call
+    per webhook), bound to its event: it opens only as this event's body (open_body)."""
+    return seal_bytes(zlib.compress(body), purpose=BODY_PURPOSE, owner=_body_owner(ref))
+
+
+def open_body(ref: event_store.EventRef, sealed: str) -> bytes:
+    return zlib.decompress(open_bytes(sealed, purpose=BODY_PURPOSE, owner=_body_owner(ref)))
+
+
+def _body_owner(ref: event_store.EventRef) -> str:
+    return f"{ref.organisation_id}/{ref.property_id}/{ref.event_key}"
