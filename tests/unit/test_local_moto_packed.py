@@ -304,6 +304,7 @@ def test_a_packed_item_is_a_fraction_of_its_size_and_unpacks_only_when_read(ddb:
     viewed = stored()[0]._packed[2]  # the names kept beside the blob: one set for the table's items
     packed = deep_size([stored()[0]], shared | {id(viewed), *map(id, viewed)})
     assert packed * 2 < unpacked, (packed, unpacked)
+    assert {item._packed[1] for item in stored()} == {moto_compact._ZLIB_ZDICT}  # compressed, with the dictionary
     # a GSI query unpacks the items of its hash key only (moto reads them all: range and filter), and
     # TTL's pass reads packed items as they are
     ddb.query(
