@@ -112,24 +112,26 @@ def by_entity(runtime: Any) -> dict[str, tuple[int, float, float]]:
     """Per table and `entity` attribute: (items, mean bytes in moto, mean attributes incl. nested)."""
     from moto.dynamodb.models import dynamodb_backends
 
+    from infra.local.moto_compact import attributes
     from infra.local.moto_retention import _items
 
-    def attributes(value: Any) -> int:
+    def count(value: Any) -> int:
         inner = value.value
         if value.type == "M":
-            return 1 + sum(attributes(v) for v in inner.values())
+            return 1 + sum(count(v) for v in inner.values())
         if value.type == "L":
-            return 1 + sum(attributes(v) for v in inner)
+            return 1 + sum(count(v) for v in inner)
         return 1
 
     groups: dict[str, list[tuple[int, int]]] = {}
     seen: set[int] = set()
     for name, table in dynamodb_backends["123456789012"][runtime.config.region].tables.items():
         for item in _items(table):
-            entity = item.attrs.get("entity")
+            attrs = attributes(item)  # a packed item stays packed: its size is what it holds
+            entity = attrs.get("entity")
             label = f"{name.removeprefix('bookinghub-')} {entity.value if entity is not None else '-'}"
             size = deep_size([item], seen)
-            groups.setdefault(label, []).append((size, sum(attributes(v) for v in item.attrs.values())))
+            groups.setdefault(label, []).append((size, sum(count(v) for v in attrs.values())))
     return {
         label: (len(rows), sum(r[0] for r in rows) / len(rows), sum(r[1] for r in rows) / len(rows))
         for label, rows in sorted(groups.items())
@@ -261,7 +263,7 @@ def main() -> int:
             total += grown
             print(f"  {label:<40} {grown:9.0f}   (now {value / 2**20:7.1f} MB)")
         print(f"  {'total':<40} {total:9.0f}   = {total * 10_000 / 2**20:.0f} MB per 10k bookings")
-        print("\nItems by table and entity: count, mean bytes in moto (names/values shared once), mean attributes")
+        print("\nItems by table and entity: count, mean bytes in moto as stored (packed or not), mean attributes")
         for label, (count, size, attrs) in by_entity(runtime).items():
             print(f"  {label:<40} {count:6d} {size:8.0f} {attrs:6.1f}")
         if snap_before is not None and snap_after is not None:

@@ -11,6 +11,8 @@ stream record and every expired item for good, and its memory grows with all it 
   whole run (AWS: the last 24 hours);
 - deletes the items of each table with TTL enabled whose TTL attribute is past, each with the REMOVE
   stream record AWS's TTL process emits (the stream triggers' filters pass INSERTs only, as on AWS);
+- packs the items nobody touched since the last pass (infra/local/moto_compact.py: one compressed blob
+  each, unpacked again on the next access);
 - hands the C allocator's free memory back to the system (infra/local/allocator.py): what the pass
   dropped and what requests churned through would otherwise stay resident.
 
@@ -63,7 +65,7 @@ class Housekeeping(BackgroundLoop):
         """One pass: (stream records trimmed, items expired)."""
         from moto.dynamodb.models import dynamodb_backends
 
-        from infra.local import moto_retention
+        from infra.local import moto_compact, moto_retention
 
         backend = dynamodb_backends[self._account][self._region]
         trimmed = expired = 0
@@ -79,5 +81,7 @@ class Housekeeping(BackgroundLoop):
             else:  # a record goes once every poller of the stream is done with it
                 read = None if None in positions else min(p for p in positions if p is not None)
             trimmed += moto_retention.trim_stream(shard, read_through=read, keep=self._tail)
+        for table in list(backend.tables.values()):  # after the expiry: an expired item is not packed
+            moto_compact.pack_items(table)
         allocator.trim()
         return trimmed, expired

@@ -28,6 +28,7 @@ from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import StreamShard, Table
 
 from infra.local import moto_dynamodb
+from infra.local.moto_compact import peek
 
 STREAM_RETENTION = timedelta(hours=24)  # AWS: a stream record is readable for 24 hours
 # AWS's mark on a TTL deletion's stream record (Lambda's event shows it as type/principalId)
@@ -84,7 +85,7 @@ def expire_items(backend: DynamoDBBackend, table: Table, now: float | None = Non
     expired = 0
     with moto_dynamodb._lock:  # find and delete at once: no write can renew an item in between
         for item in _items(table):
-            value = item.attrs.get(attribute)
+            value = peek(item, attribute)  # a packed item's TTL attribute, read without unpacking it
             if value is None or value.type != "N" or not _expired(value.value, moment):
                 continue
             key = {table.hash_key_attr: item.hash_key.to_json()}
