@@ -77,6 +77,9 @@ ROUTE_ONLY = {
     "admin_api": (
         "bookinghub.registry.logic.admin",
         "bookinghub.registry.models",
+        "bookinghub.bookings.models.admin",
+        "bookinghub.conflicts.models",
+        "bookinghub.conflicts.logic.hub_edit",
         "bookinghub.beds24.models.admin",
         "bookinghub.websites.logic.admin",
         "bookinghub.conflicts.logic.admin",
