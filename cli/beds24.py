@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _sync(prop: Any, args: argparse.Namespace) -> int:
     from bookinghub.beds24.dal import runs as run_store
-    from bookinghub.beds24.logic.sync import start_run
+    from bookinghub.beds24.logic.runs import start_run
     from bookinghub.core.errors import DomainError
 
     try:

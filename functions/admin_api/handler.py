@@ -8,23 +8,25 @@ document) and calls one service function.
 
 from __future__ import annotations
 
+# First: in Lambda, importing bookinghub pauses the cyclic collector for the rest of init
+# (core/coldstart.py); the imports above it would run with it on (~20 ms of collections in Powertools'
+# and pydantic's imports)
+import bookinghub  # noqa: F401
+
+# isort: split
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from bookinghub.beds24.models.admin import Beds24IntegrationCreate, PropertyPatch
 from bookinghub.bookings.logic import admin as admin_bookings
-from bookinghub.bookings.models.admin import BookingEdit, TestWebhookRequest
 from bookinghub.bookings.models.fields import BookingStatus
-from bookinghub.conflicts.models import ResolveRequest, RulesUpdate, Status
+from bookinghub.core.coldstart import LazyModule
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
-from bookinghub.registry.logic import admin as admin_integrations
-from bookinghub.registry.models import IntegrationCreate, IntegrationPatch
 from bookinghub.web.admin import (
     COGNITO_SECURITY,
     OrganisationParam,
@@ -34,12 +36,23 @@ from bookinghub.web.admin import (
     principal_of,
 )
 from bookinghub.web.resolver import json_response
-from bookinghub.websites.logic import admin as admin_websites
 from bookinghub.websites.models import WebsiteCreate, WebsitePatch
 
+if TYPE_CHECKING:
+    from bookinghub.beds24.models import admin as beds24_models
+    from bookinghub.bookings.models import admin as booking_models
+    from bookinghub.conflicts import models as conflict_models
+    from bookinghub.registry import models as registry_models
+else:
+    # The models of the edit, test-webhook, conflict and integration routes, at the first of those routes
+    # (Powertools reads a route's annotations when it is first resolved; their logic is imported in the
+    # routes): a booking listing validates with none of them (~30 ms of init)
+    beds24_models = LazyModule("bookinghub.beds24.models.admin")
+    booking_models = LazyModule("bookinghub.bookings.models.admin")
+    conflict_models = LazyModule("bookinghub.conflicts.models")
+    registry_models = LazyModule("bookinghub.registry.models")
+
 app = make_admin_resolver()
-# Rooms Event Hub or Beds24, told apart by integration_type
-AnyIntegrationCreate = Annotated[IntegrationCreate | Beds24IntegrationCreate, Field(discriminator="integration_type")]
 Limit = Annotated[int, Query(ge=1, le=admin_bookings.MAX_LIMIT)]
 
 
@@ -73,7 +86,7 @@ def get_booking(booking_id: str) -> Any:
 @app.put("/api/bookings/<booking_id>", security=COGNITO_SECURITY, tags=["bookings"])
 def put_booking(
     booking_id: str,
-    edit: Annotated[BookingEdit, Body()],
+    edit: Annotated[booking_models.BookingEdit, Body()],
     if_match: Annotated[str | None, Header(alias="If-Match", max_length=64)] = None,
 ) -> Any:
     result = admin_bookings.edit_booking(principal_of(app), booking_id, edit, if_match)
@@ -89,7 +102,7 @@ def _with_etag(response: Any, booking: dict[str, Any]) -> Any:
 
 
 @app.post("/api/admin/test-webhook", security=COGNITO_SECURITY, tags=["bookings"])
-def post_test_webhook(request: Annotated[TestWebhookRequest, Body()]) -> Any:
+def post_test_webhook(request: Annotated[booking_models.TestWebhookRequest, Body()]) -> Any:
     # Sent now, as the requested event; the answer is that attempt's result (a retry goes on as scheduled).
     # Delivery's logic (dispatch, its stores, HTTP) is imported here, at first use: ~35 ms of cold start
     # that no other admin route needs.
@@ -102,65 +115,87 @@ def post_test_webhook(request: Annotated[TestWebhookRequest, Body()]) -> Any:
 # --- Websites ----------------------------------------------------------------------------------------
 
 
+def _websites() -> Any:
+    """The websites' logic, imported by the website routes only (key generation, the registry's
+    writes): a booking listing does not need it at init."""
+    from bookinghub.websites.logic import admin
+
+    return admin
+
+
 @app.post("/api/websites", security=COGNITO_SECURITY, tags=["websites"])
 def post_website(body: Annotated[WebsiteCreate, Body()]) -> Any:
-    created = admin_websites.create_website(principal_of(app), body)
+    created = _websites().create_website(principal_of(app), body)
     # The only answer that ever carries the key and the secret
     return ok(201, website=created.website, api_key=created.api_key, webhook_secret=created.webhook_secret)
 
 
 @app.get("/api/websites", security=COGNITO_SECURITY, tags=["websites"])
 def get_websites(organisation_id: OrganisationParam = None) -> Any:
-    return ok(websites=admin_websites.list_websites(principal_of(app), organisation_id))
+    return ok(websites=_websites().list_websites(principal_of(app), organisation_id))
 
 
 @app.patch("/api/websites/<website_id>", security=COGNITO_SECURITY, tags=["websites"])
 def patch_website(website_id: str, patch: Annotated[WebsitePatch, Body()]) -> Any:
-    return ok(website=admin_websites.update_website(principal_of(app), website_id, patch))
+    return ok(website=_websites().update_website(principal_of(app), website_id, patch))
 
 
 @app.post("/api/websites/<website_id>/rotate-key", security=COGNITO_SECURITY, tags=["websites"])
 def rotate_website_key(website_id: str) -> Any:
-    rotated = admin_websites.rotate_key(principal_of(app), website_id)
+    rotated = _websites().rotate_key(principal_of(app), website_id)
     return ok(api_key=rotated.api_key, previous_key_expires_at=rotated.previous_key_expires_at)
 
 
 # --- Integrations ------------------------------------------------------------------------------------
 
 
+def _integrations() -> Any:
+    """The registry's admin logic (KMS secrets, Rooms monitoring), imported by the integration routes only."""
+    from bookinghub.registry.logic import admin
+
+    return admin
+
+
 @app.post("/api/integrations", security=COGNITO_SECURITY, tags=["integrations"])
-def post_integration(body: Annotated[AnyIntegrationCreate, Body()]) -> Any:
-    return ok(201, **admin_integrations.create_integration(principal_of(app), body))
+def post_integration(
+    # Rooms Event Hub or Beds24, told apart by integration_type
+    body: Annotated[
+        registry_models.IntegrationCreate | beds24_models.Beds24IntegrationCreate,
+        Field(discriminator="integration_type"),
+        Body(),
+    ],
+) -> Any:
+    return ok(201, **_integrations().create_integration(principal_of(app), body))
 
 
 @app.get("/api/integrations", security=COGNITO_SECURITY, tags=["integrations"])
 def get_integrations(organisation_id: OrganisationParam = None) -> Any:
-    return ok(integrations=admin_integrations.list_integrations(principal_of(app), organisation_id))
+    return ok(integrations=_integrations().list_integrations(principal_of(app), organisation_id))
 
 
 @app.patch("/api/integrations/<integration_id>", security=COGNITO_SECURITY, tags=["integrations"])
 def patch_integration(
     integration_id: str,
-    patch: Annotated[IntegrationPatch | PropertyPatch, Body()],
+    patch: Annotated[registry_models.IntegrationPatch | beds24_models.PropertyPatch, Body()],
     organisation_id: OrganisationParam = None,
 ) -> Any:
-    updated = admin_integrations.update_integration(principal_of(app), integration_id, patch, organisation_id)
+    updated = _integrations().update_integration(principal_of(app), integration_id, patch, organisation_id)
     return ok(integration=updated)
 
 
 @app.get("/api/integrations/rooms/status", security=COGNITO_SECURITY, tags=["monitoring"])
 def rooms_status() -> Any:
-    return ok(integrations=admin_integrations.rooms_status(principal_of(app)))
+    return ok(integrations=_integrations().rooms_status(principal_of(app)))
 
 
 @app.get("/api/integrations/rooms/calls", security=COGNITO_SECURITY, tags=["monitoring"])
 def rooms_calls(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Any:
-    return ok(calls=admin_integrations.rooms_calls(principal_of(app), limit, failed=False))
+    return ok(calls=_integrations().rooms_calls(principal_of(app), limit, failed=False))
 
 
 @app.get("/api/integrations/rooms/calls/failed", security=COGNITO_SECURITY, tags=["monitoring"])
 def rooms_failed_calls(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Any:
-    return ok(calls=admin_integrations.rooms_calls(principal_of(app), limit, failed=True))
+    return ok(calls=_integrations().rooms_calls(principal_of(app), limit, failed=True))
 
 
 # --- Conflicts (a source and the hub changed the same field) ------------------------------------------
@@ -176,7 +211,7 @@ def _conflicts() -> Any:
 
 @app.get("/api/conflicts", security=COGNITO_SECURITY, tags=["conflicts"])
 def list_conflicts(
-    status: Annotated[Status | None, Query()] = None,
+    status: Annotated[conflict_models.Status | None, Query()] = None,
     booking_id: Annotated[str | None, Query(pattern=r"^[0-9a-f-]{36}$")] = None,
     organisation_id: OrganisationParam = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -193,7 +228,7 @@ def get_conflict_rules(organisation_id: OrganisationParam = None) -> Any:
 
 
 @app.put("/api/conflicts/rules", security=COGNITO_SECURITY, tags=["conflicts"])
-def put_conflict_rules(body: Annotated[RulesUpdate, Body()]) -> Any:
+def put_conflict_rules(body: Annotated[conflict_models.RulesUpdate, Body()]) -> Any:
     return ok(**_conflicts().put_rules(principal_of(app), body))
 
 
@@ -203,7 +238,7 @@ def get_conflict(conflict_id: str) -> Any:
 
 
 @app.post("/api/conflicts/<conflict_id>/resolve", security=COGNITO_SECURITY, tags=["conflicts"])
-def resolve_conflict(conflict_id: str, body: Annotated[ResolveRequest, Body()]) -> Any:
+def resolve_conflict(conflict_id: str, body: Annotated[conflict_models.ResolveRequest, Body()]) -> Any:
     return ok(conflict=_conflicts().resolve(principal_of(app), conflict_id, body))
 
 

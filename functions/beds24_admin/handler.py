@@ -7,6 +7,12 @@ one service function.
 
 from __future__ import annotations
 
+# First: in Lambda, importing bookinghub pauses the cyclic collector for the rest of init
+# (core/coldstart.py); the imports above it would run with it on (~20 ms of collections in Powertools'
+# and pydantic's imports)
+import bookinghub  # noqa: F401
+
+# isort: split
 from datetime import date
 from typing import Annotated, Any
 

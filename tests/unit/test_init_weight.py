@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Tracer
 
+from bookinghub.core.coldstart import LazyModule
 from bookinghub.core.observability import LazyTracer, tracing_enabled
 from infra import topology
 
@@ -68,6 +69,61 @@ def test_no_handler_imports_anything_heavy_at_module_import() -> None:
     # The first handler that pulls one in is named (they are imported in topology order, into one process)
     assert {name: modules for name, modules in found.items() if modules} == {}
     assert set(found) == set(handlers)
+
+
+# Imported by the routes that use them, not at the handler's import (each handler in a fresh interpreter):
+# what the admin APIs' other routes (and their first requests) never need
+ROUTE_ONLY = {
+    "admin_api": (
+        "bookinghub.registry.logic.admin",
+        "bookinghub.registry.models",
+        "bookinghub.bookings.models.admin",
+        "bookinghub.conflicts.models",
+        "bookinghub.conflicts.logic.hub_edit",
+        "bookinghub.beds24.models.admin",
+        "bookinghub.websites.logic.admin",
+        "bookinghub.conflicts.logic.admin",
+        "bookinghub.delivery.logic.admin",
+    ),
+    "beds24_admin": (
+        "bookinghub.beds24.logic.sync",
+        "bookinghub.beds24.logic.writeback",
+        "bookinghub.conflicts.logic.hub_edit",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUTE_ONLY))
+def test_admin_handlers_import_route_only_logic_at_its_route(name: str) -> None:
+    fn = next(fn for fn in topology.FUNCTIONS if fn.name == name)
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}", "LAMBDA_TASK_ROOT": str(ROOT)}
+    handler = json.dumps({name: str(ROOT / fn.handler_path)})
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALL, json.dumps(ROUTE_ONLY[name]), handler],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {name: []}
+
+
+def test_a_lazy_module_imports_at_its_first_attribute() -> None:
+    script = (
+        "import sys\n"
+        "from bookinghub.core.coldstart import LazyModule\n"
+        "lazy = LazyModule('bookinghub.registry.models')\n"
+        "before = 'bookinghub.registry.models' in sys.modules\n"
+        "from bookinghub.registry import models\n"
+        "print(before, lazy.IntegrationPatch is models.IntegrationPatch)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["False", "True"]
+    with pytest.raises(AttributeError):
+        _ = LazyModule("bookinghub.core.clock").no_such_name
 
 
 @pytest.mark.parametrize(

@@ -59,3 +59,24 @@ def ends_init(handler: F) -> F:
 
     vars(invoked)["ends_init"] = True
     return invoked  # type: ignore[return-value]
+
+
+class LazyModule:
+    """A module imported at its first attribute read (thread-safe: importlib's own lock).
+
+    For the models only some routes of a handler validate with: the route's annotation names the module
+    (`Annotated[models.Patch, Body()]`, a string under `from __future__ import annotations`), and
+    Powertools evaluates it when the route is first resolved, so the module is imported then, not at
+    init. Declare the real module under TYPE_CHECKING for the type checker.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attribute)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"

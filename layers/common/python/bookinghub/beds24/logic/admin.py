@@ -12,12 +12,9 @@ from bookinghub.beds24.dal import runs as run_store
 from bookinghub.beds24.logic import properties
 from bookinghub.beds24.logic.properties import PropertyNotFound
 from bookinghub.beds24.logic.rooms import room_statuses
-from bookinghub.beds24.logic.sync import start_run
-from bookinghub.beds24.logic.writeback import queue_markers, send_pending
+from bookinghub.beds24.logic.runs import start_run
 from bookinghub.beds24.models.admin import PropertyCreate, PropertyPatch, ReservationEdit, SyncRequest
 from bookinghub.beds24.models.entities import Beds24Property, SyncRun
-from bookinghub.conflicts.logic.detect import MARKERS, mark_hub_edit
-from bookinghub.conflicts.logic.hub_edit import plan_versioned_reservation_edit
 from bookinghub.core.auth import Principal
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import DomainError
@@ -159,6 +156,12 @@ def edit_reservation(
     """An operator's change to a reservation: each changed field is marked pending (bookinghub.conflicts)
     and queued for the write-back to Beds24 (logic/writeback.py); Beds24's own change to it meanwhile is a
     conflict, settled by the rule."""
+    # The write-back and the conflict rules at the first edit: no other route needs them at init (the
+    # write-back brings the Beds24 client's call log, the conflict store and the registry's models)
+    from bookinghub.beds24.logic.writeback import queue_markers, send_pending
+    from bookinghub.conflicts.logic.detect import MARKERS, mark_hub_edit
+    from bookinghub.conflicts.logic.hub_edit import plan_versioned_reservation_edit
+
     principal.require_manager()
     organisation = principal.scope_organisation(organisation_id)
     stored = reservation_store.get_reservations([reservation_id]).get(reservation_id)

@@ -20,14 +20,12 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 from bookinghub.bookings.dal import admin as store
 from bookinghub.bookings.dal import bookings as booking_store
-from bookinghub.bookings.models.admin import BookingEdit
 from bookinghub.bookings.models.events import BookingDomainEvent, BookingEventType
-from bookinghub.conflicts.logic import hub_edit
-from bookinghub.conflicts.logic.detect import MARKERS, mark_hub_edit, markers_of
+from bookinghub.conflicts.attributes import HUB_VERSION_PREFIX, MARKERS
 from bookinghub.core.auth import Principal
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import (
@@ -40,6 +38,9 @@ from bookinghub.core.errors import (
 from bookinghub.core.observability import logger
 from bookinghub.websites.dal.admin import get_website_record
 
+if TYPE_CHECKING:
+    from bookinghub.bookings.models.admin import BookingEdit
+
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 # An edit without a version that keeps losing races with concurrent writes gives up with 409
@@ -47,7 +48,7 @@ _UNVERSIONED_RETRIES = 3
 # Storage attributes that are not part of a booking as operators see it
 # The sync's bookkeeping, not part of a booking as operators see it (the dal never returns storage keys)
 _HIDDEN = {"order_key", "last_payload_hash", "created_payload_hash", MARKERS}
-_PER_COLUMN = (booking_store.FIELD_KEY_PREFIX, hub_edit.SOURCE_VERSION_PREFIX, hub_edit.HUB_VERSION_PREFIX)
+_PER_COLUMN = (booking_store.FIELD_KEY_PREFIX, booking_store.SOURCE_VERSION_PREFIX, HUB_VERSION_PREFIX)
 _SORT_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}#[0-9a-f-]{36}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # The columns an operator edits; a manual test webhook sends their current values
@@ -177,6 +178,9 @@ def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_ma
 
     Tenancy comes first: another tenant's booking is 404 whatever the precondition says.
     """
+    # The conflict rules (and their models) at the first edit: a listing needs only the attribute names
+    from bookinghub.conflicts.logic.detect import markers_of
+
     booking = _visible_booking(principal, booking_id)
     expected = _expected_version(edit.version, if_match)
     columns = edit.columns()
@@ -192,7 +196,7 @@ def edit_booking(principal: Principal, booking_id: str, edit: BookingEdit, if_ma
             event_type: BookingEventType = "booking.status_changed" if "status" in changed else "booking.updated"
             event = _event(booking, changed, principal, now, event_type)
         set_columns = {k: v for k, v in changed.items() if v is not None}
-        set_columns |= {f"{hub_edit.HUB_VERSION_PREFIX}{k}": current + 1 for k in changed}  # (the new version)
+        set_columns |= {f"{HUB_VERSION_PREFIX}{k}": current + 1 for k in changed}  # (the new version)
         remove_columns = sorted(k for k, v in changed.items() if v is None)
         if markers != markers_of(booking):
             if markers:
@@ -241,6 +245,9 @@ def _plan(
     now: str,
 ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]], list[str]]:
     """(fields to write, markers, conflict items, conflict fields) of an edit of `booking`."""
+    from bookinghub.conflicts.logic import hub_edit
+    from bookinghub.conflicts.logic.detect import mark_hub_edit
+
     current = int(booking.get("version", 0))
     if expected is None or current == expected:
         # The fields the source has yet to learn of (conflict detection, bookinghub.conflicts)
@@ -248,10 +255,8 @@ def _plan(
     # A sent If-Match still fails on any operator's change since (issue 10's contract: 409); when only
     # the source changed the booking since, the edit is judged per field (issue 15): the source's
     # changes to other fields do not fail it, one to the same field is a conflict under the org's rule
-    operated = [
-        k.removeprefix(hub_edit.HUB_VERSION_PREFIX) for k in booking if k.startswith(hub_edit.HUB_VERSION_PREFIX)
-    ]
-    if expected > current or hub_edit.set_since(booking, operated, expected, hub_edit.HUB_VERSION_PREFIX):
+    operated = [k.removeprefix(HUB_VERSION_PREFIX) for k in booking if k.startswith(HUB_VERSION_PREFIX)]
+    if expected > current or hub_edit.set_since(booking, operated, expected, HUB_VERSION_PREFIX):
         raise _conflict(booking)
     plan, extra = hub_edit.plan_versioned_booking_edit(booking, changed, expected, actor=principal.actor, now=now)
     return plan.apply, plan.markers, extra, plan.conflict_fields

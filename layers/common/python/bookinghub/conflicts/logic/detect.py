@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bookinghub.conflicts.attributes import MARKERS
 from bookinghub.conflicts.models import (
     DEFAULT_RULES,
     ConflictRecord,
@@ -35,7 +36,6 @@ from bookinghub.conflicts.models import (
 )
 
 CONFLICT_NAMESPACE = uuid.UUID("0b7e52a4-6f61-4d2c-9a3e-15c1f4a9e8d2")
-MARKERS = "hub_edits"  # the attribute holding the markers
 # A marker's write-back state, where the source takes the hub's values through a queue (Beds24:
 # beds24/logic/writeback.py): `sync` queued | synced | failed, and its details
 WRITE_BACK_KEYS = ("sync", "sync_conflict", "sync_error", "synced_at", "queued_at")

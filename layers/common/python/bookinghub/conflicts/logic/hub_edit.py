@@ -105,7 +105,6 @@ def plan_hub_edit(
 # --- Hub bookings (the admin API's PUT /api/bookings/{id}) ---------------------------------------------
 
 SOURCE_VERSION_PREFIX = "source_v#"  # set by the source's writes (bookings/dal/bookings.py)
-HUB_VERSION_PREFIX = "hub_v#"  # set by operators' edits (bookings/logic/admin.py)
 
 
 def set_since(stored: dict[str, Any], columns: Any, version: int, prefix: str) -> set[str]:
