@@ -234,3 +234,15 @@ def test_the_hubs_resolver_calls_a_plain_route_without_powertools_middleware_fra
         event.update(path=path, resource=path, httpMethod="POST" if path == "/ok" else "GET")
         assert hub.resolve(event, LocalLambdaContext(function_name="test", timeout_seconds=3))["statusCode"] == 200
     assert frames == ["tagging", "_registered_api_adapter"]  # the routed one only
+
+
+def test_request_headers_are_powertools_headers_as_a_plain_dict() -> None:
+    from bookinghub.web.resolver import request_headers
+
+    event = load_event("sync_bookings/booking_created")
+    event["headers"] = {"X-API-Key": "k1", "content-TYPE": "application/json; charset=utf-8", "x-api-KEY": "k2"}
+    proxy = APIGatewayProxyEvent(event)
+    assert request_headers(proxy) == dict(proxy.headers)
+    assert request_headers(proxy)["x-api-key"] == proxy.headers.get("X-Api-Key") == "k2"
+    event["headers"] = None
+    assert request_headers(APIGatewayProxyEvent(event)) == dict(APIGatewayProxyEvent(event).headers) == {}

@@ -57,6 +57,13 @@ def _response(status: int, text: str) -> Response:
 JSON_MEDIA_TYPE = "application/json"
 
 
+def request_headers(event: BaseProxyEvent) -> dict[str, str]:
+    """The request's headers by lower-cased name: what Powertools' `event.headers` holds (a case-insensitive
+    dict it builds anew on each read, whose every lookup lower-cases its key), as a plain dict built once.
+    Look names up in lower case."""
+    return {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+
+
 def sent_as_json(event: BaseProxyEvent, headers: Mapping[str, str] | None = None) -> bool:
     """Whether the body was sent as application/json: parameters (charset) and case do not matter, and no
     Content-Type at all counts as JSON (as Powertools, and so the admin API, has always read it).
