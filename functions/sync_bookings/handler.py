@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bookinghub.bookings.logic.sync import sync_booking
 from bookinghub.core.observability import emit_metric, logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
-from bookinghub.web.resolver import make_resolver, own_json_response, request_body, sent_as_json
+from bookinghub.web.resolver import make_resolver, own_json_response, request_body, request_headers, sent_as_json
 
 app = make_resolver()
 
@@ -20,7 +20,7 @@ app = make_resolver()
 @app.post("/api/bookings/sync")
 def post_sync() -> Any:
     request = app.current_event
-    headers = request.headers  # built anew on each read
+    headers = request_headers(request)  # (lower-cased names)
     result = sync_booking(headers.get("x-api-key"), request_body(request), json_body=sent_as_json(request, headers))
     emit_metric(
         f"BookingSync{result.outcome.title().replace('_', '')}", provider="website", integration_type="booking_sync"

@@ -68,3 +68,17 @@ def test_stale_and_same_columns_are_sorted_names() -> None:
 
     assert merge.stale == ("cancellation_reason", "status")
     assert merge.applied == {}
+
+
+def test_a_change_never_writes_the_hubs_own_attributes_as_columns() -> None:
+    """The bookings dal's column filter: the hub's attributes and per-column order keys are dropped whatever
+    the path (none present: a copy of every column; any present: only the columns)."""
+    from bookinghub.bookings.dal.bookings import _RESERVED, _columns, field_key_attribute
+
+    columns = {"customer_name": "Ann", "guest_count": 2, "status": "confirmed"}
+    plain = _columns(columns)
+    assert plain == columns
+    assert plain is not columns
+    for intruder in [*sorted(_RESERVED), field_key_attribute("status")]:
+        assert _columns({**columns, intruder: "x"}) == columns
+    assert _columns({**columns, "odd#name": 1}) == {**columns, "odd#name": 1}  # a "#" alone is no order key

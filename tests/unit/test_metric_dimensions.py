@@ -205,3 +205,22 @@ def test_metadata_rides_on_the_line_under_the_metric_keys(capsys: pytest.Capture
     [blob] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert (blob["delivery_id"], blob["provider"], blob["DeliveryAttempt"]) == ("d1", "webhook", [1.0])
     assert blob["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [{"Name": "DeliveryAttempt", "Unit": "Count"}]
+
+
+@pytest.mark.parametrize("switch", ["POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_DEV"])
+def test_powertools_metrics_switches_are_read_as_the_environment_changes(
+    switch: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """emit_metric's off switch reads os.environ's own name table: set and unset through os.environ (as
+    Lambda's runtime, tests and scripts do), each is seen at the next metric."""
+    from bookinghub.core.observability import _metrics_disabled
+
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    monkeypatch.delenv("POWERTOOLS_DEV", raising=False)
+    assert _metrics_disabled() is False
+    monkeypatch.setenv(switch, "true")
+    assert _metrics_disabled() is True
+    monkeypatch.setenv(switch, "false")
+    assert _metrics_disabled() is False
+    monkeypatch.delenv(switch)
+    assert _metrics_disabled() is False

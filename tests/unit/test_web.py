@@ -131,3 +131,118 @@ def test_the_hubs_own_bodies_are_written_as_the_standard_library_writes_them() -
     # Why a caller's text stays json_response's: the two escape it differently
     assert own_json_response(200, {"e": "é\x7f"}).body != json_response(200, {"e": "é\x7f"}).body
     assert own_json_response(201, bodies[0]).headers == json_response(201, bodies[0]).headers
+
+
+def _twin_apps() -> list[Any]:
+    """The same routes on the hub's resolver and on Powertools' own (its answers are the reference)."""
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+    from aws_lambda_powertools.event_handler.api_gateway import Request
+
+    from bookinghub.web.resolver import HubRestResolver, add_error_handlers, own_json_response
+
+    apps = []
+    for app in (add_error_handlers(HubRestResolver()), add_error_handlers(APIGatewayRestResolver())):
+
+        @app.post("/ok")
+        def ok() -> Any:
+            return own_json_response(200, {"success": True})
+
+        @app.get("/items/<item_id>")
+        def item(item_id: str) -> Any:
+            return {"item": item_id}, 201
+
+        @app.post("/rejected")
+        def rejected() -> Any:
+            raise errors.AuthFailed()
+
+        @app.post("/broken")
+        def broken() -> Any:
+            raise RuntimeError("boom")
+
+        @app.get("/zipped", compress=True)
+        def zipped() -> Any:
+            return Response(200, content_type="text/plain", body="z" * 100)
+
+        @app.get("/zipped-off", compress=True)
+        def zipped_off() -> Any:
+            return Response(200, content_type="text/plain", body="z" * 100, compress=False)
+
+        @app.get("/request")
+        def with_request(request: Request) -> Any:
+            return {"path": request.route}
+
+        def tagging(app: Any, next_middleware: Any) -> Any:
+            response = next_middleware(app)
+            response.headers["X-Tag"] = "1"
+            return response
+
+        @app.get("/tagged", middlewares=[tagging])
+        def tagged() -> Any:
+            return {"tagged": True}
+
+        apps.append(app)
+    return apps
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "gzip"),
+    [
+        ("POST", "/ok", False),
+        ("GET", "/items/42", False),
+        ("POST", "/rejected", False),
+        ("POST", "/broken", False),
+        ("GET", "/nowhere", False),
+        ("GET", "/zipped", True),
+        ("GET", "/zipped", False),
+        ("GET", "/zipped-off", True),
+        ("GET", "/request", False),
+        ("GET", "/tagged", False),
+    ],
+)
+def test_the_hubs_resolver_answers_as_powertools_own(method: str, path: str, gzip: bool) -> None:
+    """HubRestResolver calls a plain route directly and skips the compression check that cannot compress:
+    its answers (status, body, headers, base64 flag) are Powertools' own, for every kind of route."""
+    answers = []
+    for app in _twin_apps():
+        event = load_event("sync_bookings/booking_created")
+        event.update(path=path, resource=path, httpMethod=method)
+        if gzip:
+            event["headers"]["Accept-Encoding"] = "gzip, deflate"
+            event["multiValueHeaders"]["Accept-Encoding"] = ["gzip, deflate"]
+        answers.append(app.resolve(event, LocalLambdaContext(function_name="test", timeout_seconds=3)))
+    hub, powertools = answers
+    assert hub == powertools
+    assert hub["isBase64Encoded"] is (path == "/zipped" and gzip)  # compression still applies where asked
+
+
+def test_the_hubs_resolver_calls_a_plain_route_without_powertools_middleware_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aws_lambda_powertools.event_handler import api_gateway
+
+    frames: list[str] = []
+    original = api_gateway.MiddlewareFrame.__call__
+
+    def counted(self: Any, app: Any) -> Any:
+        frames.append(self.__name__)
+        return original(self, app)
+
+    monkeypatch.setattr(api_gateway.MiddlewareFrame, "__call__", counted)
+    hub, _ = _twin_apps()
+    for path in ("/ok", "/tagged"):
+        event = load_event("sync_bookings/booking_created")
+        event.update(path=path, resource=path, httpMethod="POST" if path == "/ok" else "GET")
+        assert hub.resolve(event, LocalLambdaContext(function_name="test", timeout_seconds=3))["statusCode"] == 200
+    assert frames == ["tagging", "_registered_api_adapter"]  # the routed one only
+
+
+def test_request_headers_are_powertools_headers_as_a_plain_dict() -> None:
+    from bookinghub.web.resolver import request_headers
+
+    event = load_event("sync_bookings/booking_created")
+    event["headers"] = {"X-API-Key": "k1", "content-TYPE": "application/json; charset=utf-8", "x-api-KEY": "k2"}
+    proxy = APIGatewayProxyEvent(event)
+    assert request_headers(proxy) == dict(proxy.headers)
+    assert request_headers(proxy)["x-api-key"] == proxy.headers.get("X-Api-Key") == "k2"
+    event["headers"] = None
+    assert request_headers(APIGatewayProxyEvent(event)) == dict(APIGatewayProxyEvent(event).headers) == {}

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import api_gateway as powertools_api
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from pydantic_core import to_json
@@ -53,6 +55,13 @@ def _response(status: int, text: str) -> Response:
 
 
 JSON_MEDIA_TYPE = "application/json"
+
+
+def request_headers(event: BaseProxyEvent) -> dict[str, str]:
+    """The request's headers by lower-cased name: what Powertools' `event.headers` holds (a case-insensitive
+    dict it builds anew on each read, whose every lookup lower-cases its key), as a plain dict built once.
+    Look names up in lower case."""
+    return {name.lower(): value for name, value in (event.get("headers") or {}).items()}
 
 
 def sent_as_json(event: BaseProxyEvent, headers: Mapping[str, str] | None = None) -> bool:
@@ -99,8 +108,65 @@ def log_failure(message: str, error: BaseException, **extra: Any) -> None:
     logger.error(message, extra={**extra, "error_type": type(error).__name__, "traceback": mask_text(trace)})
 
 
+class HubResponseBuilder(ResponseBuilder[BaseProxyEvent]):
+    """Powertools' response builder, except that a response that cannot be compressed (neither it nor its
+    route asks for gzip) does not build the request's headers (a case-insensitive copy of them all) to read
+    its Accept-Encoding: whatever that says, Powertools' answer is "no compression"."""
+
+    @staticmethod
+    def _has_compression_enabled(
+        route_compression: bool, response_compression: bool | None, event: BaseProxyEvent
+    ) -> bool:
+        if not (response_compression or (response_compression is None and route_compression)):
+            return False
+        return ResponseBuilder._has_compression_enabled(route_compression, response_compression, event)
+
+
+class HubRestResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, routing, exception handlers and response building unchanged, except that
+    a plain route (no middleware, no request validation, no `Request` parameter, no `Depends()`, debug off)
+    is called directly rather than through Powertools' middleware frame: that frame's only work for such a
+    route is to call it (it formats its debug text, inspects the function for injections and pushes a
+    stack frame for the debug printout on every request). Anything else takes Powertools' own path. Its
+    responses are built by HubResponseBuilder."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._response_builder_class = HubResponseBuilder
+
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:
+        if not self._plain(route):
+            return super()._call_route(route, route_arguments)
+        # As Powertools' _call_route, with the route's frame (Route.__call__, _registered_api_adapter) inlined
+        try:
+            self.append_context(_route_args=route_arguments)
+            response = self._to_response(route.func(**route_arguments))
+            return self._response_builder_class(
+                response=response,  # type: ignore[arg-type]  # (a REST route never answers a BedrockResponse)
+                serializer=self._serializer,
+                route=route,
+            )
+        except Exception as exc:
+            handled = self._call_exception_handler(exc, route)
+            if handled:
+                return handled
+            powertools_api.logger.exception(exc)
+            raise
+
+    def _plain(self, route: Route) -> bool:
+        if self._debug or self._router_middlewares or route.middlewares:
+            return False
+        validation = route.enable_validation if route.enable_validation is not None else self._enable_validation
+        if validation:
+            return False
+        if not route.request_param_name_checked:  # Powertools' own check, kept on the route as it keeps it
+            route.request_param_name = powertools_api._find_request_param_name(route.func)
+            route.request_param_name_checked = True
+        return route.request_param_name is None and not route.has_dependencies
+
+
 def make_resolver() -> APIGatewayRestResolver:
-    return add_error_handlers(APIGatewayRestResolver())
+    return add_error_handlers(HubRestResolver())
 
 
 def domain_error_response(error: DomainError) -> Response:

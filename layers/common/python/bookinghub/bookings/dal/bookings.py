@@ -386,6 +386,10 @@ class _Expression:
 
 
 def _columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """The columns of `fields` (a copy): without the hub's own attributes and per-column order keys."""
+    # The common case checked in C: no reserved name, and no "#" in any name (so no order key's prefix)
+    if _RESERVED.isdisjoint(fields) and "#" not in "".join(fields):
+        return dict(fields)
     # `"#" in k` first: no column name has one, so the prefix is looked for only where it can be
     return {k: v for k, v in fields.items() if k not in _RESERVED and not ("#" in k and k.startswith(FIELD_KEY_PREFIX))}
 

@@ -85,11 +85,8 @@ def sync_booking(api_key: str | None, body: bytes, *, json_body: bool) -> SyncRe
 
 def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult:
     booking_id = booking_store.booking_id(website.website_id, request.source_booking_id)
-    # The model's field order is fixed, so its JSON is canonical: equal payloads hash equal however the
-    # source spaced or ordered its JSON. (pydantic serialises in Rust, ~10x faster than json.dumps.)
-    canonical_json = request.model_dump_json(exclude_none=True)
-    # 96 bits of the digest tell a redelivery apart; stored on the booking, so kept short
-    payload_hash = base64.urlsafe_b64encode(hashlib.sha256(canonical_json.encode()).digest()[:12]).decode()
+    canonical_json = canonical_payload(request)
+    payload_hash = hash_payload(canonical_json)
     order_key = order_key_for(request)
     fields = request.booking_fields()
     # First attempt: every column, no read. Its condition fails if any column is not strictly older
@@ -148,6 +145,18 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
                 )
         _record(website, request, result, canonical_json, at=change.now)
         return result
+
+
+def canonical_payload(request: BookingSyncRequest) -> str:
+    """The payload's canonical JSON: the model's field order is fixed, so equal payloads give equal text
+    however the source spaced or ordered its JSON. Stored hashes of it tell redeliveries apart, so it must
+    not change byte for byte (tests/unit/test_sync_payload_hash.py pins it)."""
+    return request.model_dump_json(exclude_none=True)  # (pydantic serialises in Rust, ~10x json.dumps)
+
+
+def hash_payload(canonical_json: str) -> str:
+    # 96 bits of the digest tell a redelivery apart; stored on the booking, so kept short
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical_json.encode()).digest()[:12]).decode()
 
 
 def _record(
