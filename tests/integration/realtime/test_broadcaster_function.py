@@ -39,18 +39,17 @@ def test_a_failed_event_holds_back_the_later_ones_of_its_booking_only(monkeypatc
     other = make_booking("bf-2")
     items = sorted(outbox_events(first), key=lambda i: i["SK"]) + outbox_events(other)
     calls: list[str] = []
-    from bookinghub.realtime.dal import connections
+    from bookinghub.realtime.logic import timeline as placing
 
-    real_watched = connections.watched
+    real_place = placing.place
 
-    def flaky(keys: list[str], now: float | None = None) -> set[str]:
-        booking_id = keys[0].removeprefix("booking_id:")
-        calls.append(booking_id)
-        if booking_id == first and len(calls) == 1:
+    def flaky(event: Any, event_sk: str, watched: set[str]) -> Any:
+        calls.append(event.booking_id)
+        if event.booking_id == first and len(calls) == 1:
             raise RuntimeError("DynamoDB hiccup")
-        return real_watched(keys, now)
+        return real_place(event, event_sk, watched)
 
-    monkeypatch.setattr(connections, "watched", flaky)
+    monkeypatch.setattr(placing, "place", flaky)
     monkeypatch.setenv("REALTIME_MANAGEMENT_URL", "http://127.0.0.1:9")  # nobody subscribes: never called
     answer = invoke("realtime_broadcaster", stream_event(items))
     # The creation failed, so the update of the same booking waits; the other booking went through
