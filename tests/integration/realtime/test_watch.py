@@ -52,7 +52,8 @@ def _broadcaster_records(since: int) -> list[dict[str, Any]]:
     trigger = topology.function("realtime_broadcaster").stream
     assert trigger is not None
     patterns = topology.stream_filters(trigger)
-    raws = [json.loads(json.dumps(raw.record, default=str)) for raw in table.stream_shard.items[since:]]
+    shard: Any = table.stream_shard
+    raws = [json.loads(json.dumps(raw.record, default=str)) for raw in shard.items[since:]]
     records = [
         stream_record(raw, "arn:aws:dynamodb:us-east-1:123456789012:table/b/stream/x", "us-east-1") for raw in raws
     ]
@@ -64,9 +65,9 @@ def _stream_length() -> int:
 
     from bookinghub.core.settings import get_settings
 
-    return len(
-        dynamodb_backends["123456789012"]["us-east-1"].get_table(get_settings().bookings_table).stream_shard.items
-    )
+    table = dynamodb_backends["123456789012"]["us-east-1"].get_table(get_settings().bookings_table)
+    shard: Any = table.stream_shard
+    return len(shard.items)
 
 
 def test_an_event_of_unwatched_keys_is_kept_in_its_booking_order_only(posts: Posts) -> None:
