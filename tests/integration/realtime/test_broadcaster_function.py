@@ -81,3 +81,26 @@ def test_a_throttled_post_fails_the_event_after_posting_to_the_others(posts: Pos
     broadcast(item, post=posts)  # the redelivery: same id and sequence
     assert [e["sequence"] for e in posts.events("busy")] == [1]
     assert posts.events("ok")[-1]["id"] == posts.events("busy")[0]["id"]
+
+
+def test_a_marked_item_is_placed_in_the_keys_the_relay_found_without_reading_the_watches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The relay's marking (events/realtime_broadcaster/watched_change.json): the broadcaster takes the
+    keys the relay found watched from the mark and reads no watch itself."""
+    from bookinghub.realtime.dal import connections, timeline
+    from infra.local.invoke import invoke
+    from tests.conftest import load_event
+
+    def no_read(*_: Any, **__: Any) -> set[str]:
+        raise AssertionError("the broadcaster read the watches of a marked item")
+
+    monkeypatch.setattr(connections, "watched", no_read)
+    monkeypatch.setenv("REALTIME_MANAGEMENT_URL", "http://127.0.0.1:9")  # nobody subscribes: never called
+    assert invoke("realtime_broadcaster", load_event("realtime_broadcaster/watched_change")) == {
+        "batchItemFailures": []
+    }
+    (record,) = load_event("realtime_broadcaster/watched_change")["Records"]
+    # (the sample is older than the 7-day window, so its entries read as expired: its placement says where)
+    placed = timeline.placement(record["dynamodb"]["NewImage"]["rt"]["S"])
+    assert placed == {"website_id:test-website": 1, "user_id:jane.doe@example.com": 1, "provider_id:demo-org": 1}
