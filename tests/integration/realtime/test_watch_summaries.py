@@ -118,6 +118,27 @@ def test_expired_keys_make_room_again() -> None:
     assert int(hub.get("overflow") or 0) < time.time()  # no live mark: readers stop at the hub's item
 
 
+@pytest.fixture
+def atomic_items(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies each request to an item atomically; moto's in-process backend does not (two
+    threads can both create a missing item, or both read a number before either ADDs to it, or one
+    serialise an item another is changing). Serialise its requests, so the test is of the conditions
+    our writes carry, not of moto."""
+    import threading
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    real = DynamoHandler.call_action
+
+    def serialised(self: Any) -> Any:
+        with lock:
+            return real(self)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", serialised)
+
+
+@pytest.mark.usefixtures("atomic_items")
 def test_concurrent_watch_writers_lose_no_key() -> None:
     """Sixteen subscribes at once, each with its own key, into the same items (and past their room)."""
     from bookinghub.realtime.dal import connections
