@@ -173,7 +173,7 @@ class Hub:
         from cost_meter import _table
 
         from infra import topology
-        from infra.local.streams import matches_filter, stream_record
+        from infra.local.streams import matches_any, stream_record
 
         trigger = topology.function(function).stream
         assert trigger is not None
@@ -182,10 +182,10 @@ class Hub:
         seen = len(_table(name).stream_shard.items)
         records: list[dict[str, Any]] = []
         yield records
-        pattern = topology.stream_filter(trigger)
+        patterns = topology.stream_filters(trigger)
         for raw in _table(name).stream_shard.items[seen:]:  # the live table: a transaction may swap it
             record = stream_record(json.loads(json.dumps(raw.record, default=str)), arn, "us-east-1")
-            if pattern is None or matches_filter(record, pattern):
+            if matches_any(record, patterns):
                 records.append(record)
 
     @contextlib.contextmanager
@@ -399,13 +399,13 @@ def _relay_and_deliver(hub: Hub, meter: CostMeter, records: list[dict[str, Any]]
     timeline items -> realtime_broadcaster (the timeline placement and the fan-out's subscriber queries)."""
     if not records:
         return
+    if SUBSCRIBED["on"]:  # before the relay, which checks the watches once it has written the event
+        _subscribe_every_key(records)
     relay = meter.measuring("relay") if metered else contextlib.nullcontext()
     with hub.stream_tail("realtime_broadcaster") as events, relay:
         result = hub.invoke("outbox_relay", {"Records": records})
         assert result == {"batchItemFailures": []}, result
     if events:
-        if SUBSCRIBED["on"]:
-            _subscribe_every_key(events)
         with meter.measuring("realtime") if metered else contextlib.nullcontext():
             result = hub.invoke("realtime_broadcaster", {"Records": events})
             assert result == {"batchItemFailures": []}, result
@@ -416,23 +416,33 @@ def _relay_and_deliver(hub: Hub, meter: CostMeter, records: list[dict[str, Any]]
 
 
 def _subscribe_every_key(records: list[dict[str, Any]]) -> None:
-    """One live subscriber (its own website-key connection) per filter key of each event, as a
-    subscribe leaves it: the key watched, the subscription live. Unmetered: subscribing is not the
-    entry point's cost."""
+    """One live subscriber (its own website-key connection) per filter key of each event the relay's
+    stream records make, as a subscribe leaves it: the key watched, the subscription live. Unmetered:
+    subscribing is not the entry point's cost."""
+    from bookinghub.aws import keys
     from bookinghub.aws.codec import from_item
-    from bookinghub.bookings.dal.logs import event_from_outbox_item
+    from bookinghub.bookings.dal.bookings import change_event
+    from bookinghub.bookings.dal.logs import NotAnOutboxEvent, outbox_event
     from bookinghub.realtime.dal import connections
-    from bookinghub.realtime.logic.broadcast import filter_keys, user_of
     from bookinghub.realtime.logic.scope import Scope
+    from bookinghub.realtime.logic.watch import filter_keys, user_of
 
     scope = Scope.of_website(WEBSITE_ID, ORG)
     for record in records:
-        event = event_from_outbox_item(from_item(record["dynamodb"]["NewImage"]))
-        for key in filter_keys(event, user_of(event)):
+        new, old = record["dynamodb"].get("NewImage") or {}, record["dynamodb"].get("OldImage")
+        try:
+            is_booking = new.get("SK", {}).get("S") == keys.BOOKING_SK
+            event = change_event(new, old) if is_booking else outbox_event(new)
+        except NotAnOutboxEvent:
+            continue
+        if event is None:
+            continue
+        email = from_item(new).get("customer_email") if is_booking else None
+        for key in filter_keys(event, user_of(event, email)):
             connection_id = f"bench-{key}"
             connections.put_connection(connection_id, scope)
-            connections.watch(key)
-            connections.add_subscription(connection_id, key, scope, state="live")
+            connections.watch(key, ORG)  # a website's subscription: every key in its organisation's watches
+            connections.add_subscription(connection_id, key, scope, state="live", watch_in=ORG)
 
 
 ECHOES = {"sync_webhook"}  # entry points whose downstream stages end in an echo the consumer skips

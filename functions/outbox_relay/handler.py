@@ -25,7 +25,7 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 
 # Resource settings it cannot run without: an unset or empty one fails the invocation at once, by name
-@requires_settings("BOOKINGS_TABLE_NAME", "BOOKING_EVENTS_QUEUE_URL")
+@requires_settings("BOOKINGS_TABLE_NAME", "BOOKING_EVENTS_QUEUE_URL", "REALTIME_CONNECTIONS_TABLE_NAME")
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

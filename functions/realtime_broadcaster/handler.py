@@ -1,8 +1,10 @@
-"""Bookings table stream (event item inserts) -> watched keys' timelines -> matching WebSocket connections.
+"""Bookings table stream (event items) -> watched keys' timelines -> matching WebSocket connections.
 
 A second consumer of the stream the outbox relay reads (a DynamoDB stream serves two), so the webhook
-path is untouched. The item is the event's place in its booking's order, at the sequence its write gave
-it; one written without a sequence (the PMS outbox, conflict events) is numbered here first. A booking's
+path is untouched. Its filter takes two kinds of record: the relay's marking of an event item it found
+watched (the keys it found ride on the item), and an event item written on its own (no `relayed`: the
+PMS outbox, conflict events), numbered here first and its watches read here. The item is the event's
+place in its booking's order, at the sequence its write gave it. A booking's
 items share a shard and arrive in order; once one of them fails, the later ones of the same booking in the
 batch fail too without being tried, so the stream redelivers them in order.
 """
@@ -17,7 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookinghub.aws.codec import from_item
-from bookinghub.bookings.dal.logs import SEQUENCE, claim_sequence
+from bookinghub.bookings.dal.logs import CHECK_WATCHES, REALTIME_WATCHED, SEQUENCE, claim_sequence
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
 from bookinghub.realtime.logic.broadcast import broadcast
@@ -39,6 +41,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     booking_id = str(item.get("booking_id", ""))
     if booking_id in _failed_bookings:
         raise HeldBack(booking_id)
+    mark = item.get(REALTIME_WATCHED)  # what the relay found watched; none or CHECK_WATCHES: check here
     try:
         if SEQUENCE not in item:
             numbered = claim_sequence(item)
@@ -46,7 +49,7 @@ def record_handler(record: DynamoDBRecord) -> None:
                 logger.info("event item of no booking passed over", extra={"sk": item.get("SK")})
                 return
             item = numbered
-        broadcast(item)
+        broadcast(item, mark=None if mark in (None, CHECK_WATCHES) else str(mark))
     except ValueError as error:  # pydantic's ValidationError is a ValueError: it can never become valid
         logger.error("malformed outbox event passed over", extra={"sk": item.get("SK"), "error": str(error)})
         return

@@ -206,7 +206,7 @@ def add_stream_trigger(
             retry_attempts=spec.stream.max_retry_attempts,
             report_batch_item_failures=True,
             on_failure=sources.SqsDlq(failures),
-            filters=[lambda_.FilterCriteria.filter(topology.stream_filter(spec.stream))],
+            filters=[lambda_.FilterCriteria.filter(pattern) for pattern in topology.stream_filters(spec.stream)],
         )
     )
     return failures

@@ -50,7 +50,7 @@ from infra.local.sandboxes import BEDS24, ROOMS_EVENT_HUB, SANDBOXES, WEBSITE_RE
 from infra.local.scheduler import Scheduler, targets_from_topology
 from infra.local.scheduler_schedules import ScheduleFirer
 from infra.local.servers import ServerThread
-from infra.local.streams import StreamPoller, filter_pattern
+from infra.local.streams import StreamPoller, filter_patterns
 from infra.local.websocket import LocalWebSocketApi
 from infra.local.workers import QueueWorker
 from infra.topology import realtime as topology_realtime
@@ -293,7 +293,7 @@ class LocalRuntime:
                     consumer=lambdas.consumer_for(fn.name),
                     name=fn.name,
                     region=cfg.region,
-                    pattern=filter_pattern(fn.stream),
+                    pattern=filter_patterns(fn.stream),
                     batch_size=fn.stream.batch_size,
                     max_retry_attempts=fn.stream.max_retry_attempts,
                     stop=self._stop,

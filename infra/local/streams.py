@@ -76,17 +76,38 @@ def filter_pattern(trigger: topology.StreamTrigger) -> dict[str, Any]:
     return topology.stream_filter(trigger)
 
 
+def filter_patterns(trigger: topology.StreamTrigger) -> list[dict[str, Any]]:
+    """All the mapping's filters (a record passes if it matches any), as the CDK renders them."""
+    return topology.stream_filters(trigger)
+
+
+def matches_any(value: Any, patterns: list[dict[str, Any]]) -> bool:
+    return any(matches_filter(value, pattern) for pattern in patterns)
+
+
 def matches_filter(value: Any, pattern: Any) -> bool:
-    """Lambda event filtering, the subset the renderers use: nested keys, value lists, {"prefix": ...}."""
+    """Lambda event filtering, the subset the renderers use: nested keys, value lists, {"prefix": ...},
+    {"exists": true|false} on a leaf."""
     if isinstance(pattern, dict):
-        return isinstance(value, dict) and all(k in value and matches_filter(value[k], p) for k, p in pattern.items())
+        return isinstance(value, dict) and all(
+            matches_filter(value[k], p) if k in value else _absent_ok(p) for k, p in pattern.items()
+        )
     if isinstance(pattern, list):
         return any(_matches_value(value, option) for option in pattern)
     raise ValueError(f"unsupported filter pattern {pattern!r}")
 
 
+def _absent_ok(pattern: Any) -> bool:
+    """Whether a pattern holds for a field that is not there: only `exists: false` (at every leaf)."""
+    if isinstance(pattern, dict):
+        return all(_absent_ok(p) for p in pattern.values())
+    return isinstance(pattern, list) and {"exists": False} in pattern
+
+
 def _matches_value(value: Any, option: Any) -> bool:
     if isinstance(option, dict):
+        if set(option) == {"exists"}:
+            return bool(option["exists"]) and not isinstance(value, dict | list)
         if set(option) != {"prefix"}:
             raise ValueError(f"unsupported filter operator {option!r}")
         return isinstance(value, str) and value.startswith(option["prefix"])
@@ -121,7 +142,7 @@ class StreamPoller(BackgroundLoop):
         consumer: Consumer,
         name: str,
         region: str,
-        pattern: dict[str, Any] | None = None,
+        pattern: dict[str, Any] | list[dict[str, Any]] | None = None,
         batch_size: int = 100,
         max_retry_attempts: int = 10,
         starting_position: str = "TRIM_HORIZON",
@@ -134,7 +155,8 @@ class StreamPoller(BackgroundLoop):
         self._consumer = consumer
         self.name = name
         self._region = region
-        self._pattern = pattern
+        # One filter or several (Lambda ORs a mapping's filters)
+        self._patterns = None if pattern is None else pattern if isinstance(pattern, list) else [pattern]
         self._batch_size = batch_size
         self._limit = batch_size  # lowered while bisecting a failing batch
         self._starting_position = starting_position
@@ -221,7 +243,7 @@ class StreamPoller(BackgroundLoop):
             response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
             records = response.get("Records", [])
             kept = [stream_record(raw, self._stream_arn, self._region) for raw in records]
-            kept = [r for r in kept if self._pattern is None or matches_filter(r, self._pattern)]
+            kept = [r for r in kept if self._patterns is None or matches_any(r, self._patterns)]
             with self._state:  # the records and the position move together
                 self._pending.extend(kept)
                 self._pending_shards.extend([shard_id] * len(kept))

@@ -29,6 +29,7 @@ from infra.topology.model import (
     RouteAuth,
     Schedule,
     Secret,
+    StreamMatch,
     StreamTrigger,
     StreamView,
     Table,
@@ -64,6 +65,7 @@ __all__ = [
     "RouteAuth",
     "Schedule",
     "Secret",
+    "StreamMatch",
     "StreamTrigger",
     "StreamView",
     "Table",
@@ -77,6 +79,7 @@ __all__ = [
     "schedule_detail",
     "secret",
     "stream_filter",
+    "stream_filters",
     "table",
     "visibility_timeout_seconds",
 ]
@@ -160,6 +163,28 @@ def stream_filter(trigger: StreamTrigger) -> dict[str, object]:
     pattern: dict[str, object] = {"eventName": list(trigger.event_names)}
     if trigger.sk_prefixes:
         pattern["dynamodb"] = {"NewImage": {"SK": {"S": [{"prefix": prefix} for prefix in trigger.sk_prefixes]}}}
+    return pattern
+
+
+def stream_filters(trigger: StreamTrigger) -> list[dict[str, object]]:
+    """Every filter of a stream trigger (Lambda ORs them): `stream_filter` alone, or one per match."""
+    if not trigger.matches:
+        return [stream_filter(trigger)]
+    return [_match_filter(trigger, match) for match in trigger.matches]
+
+
+def _match_filter(trigger: StreamTrigger, match: StreamMatch) -> dict[str, object]:
+    new: dict[str, object] = {}
+    if trigger.sk_prefixes:
+        new["SK"] = {"S": [{"prefix": prefix} for prefix in trigger.sk_prefixes]}
+    new.update({name: {kind: [{"exists": True}]} for name, kind in match.new_has})
+    new.update({name: {kind: [{"exists": False}]} for name, kind in match.new_lacks})
+    images: dict[str, object] = {"NewImage": new} if new else {}
+    if match.old_lacks:
+        images["OldImage"] = {name: {kind: [{"exists": False}]} for name, kind in match.old_lacks}
+    pattern: dict[str, object] = {"eventName": list(match.event_names)}
+    if images:
+        pattern["dynamodb"] = images
     return pattern
 
 

@@ -35,8 +35,11 @@ OUTBOX_RELAY = Function(
     # Booking changes (their events) and events written on their own (a test webhook, the PMS outbox)
     stream=StreamTrigger(table="Bookings", sk_prefixes=("EVENT#", "BOOKING"), event_names=("INSERT", "MODIFY")),
     # Writes each booking change's timeline item (EVENT#); reads the organisation's subscriptions to tell
-    # an echo that nothing needs from one a subscription does.
-    access=Access(read_tables=("Bookings",), write_tables=("Bookings",), send_queues=("BookingEvents",)),
+    # an echo that nothing needs from one a subscription does; reads the real-time watches
+    # (RealtimeConnections) after writing the item, and marks a watched one for the broadcaster.
+    access=Access(
+        read_tables=("Bookings", "RealtimeConnections"), write_tables=("Bookings",), send_queues=("BookingEvents",)
+    ),
 )
 
 FUNCTIONS: tuple[Function, ...] = (SYNC_BOOKINGS, OUTBOX_RELAY)

@@ -81,6 +81,17 @@ class QueueTrigger:
 
 
 @dataclass(frozen=True)
+class StreamMatch:
+    """One kind of record a stream trigger takes, beyond its SK prefixes (a mapping's filters are ORed).
+    Attributes are (name, DynamoDB type) pairs: Lambda's `exists` only tests a leaf such as `rtw.S`."""
+
+    event_names: tuple[StreamEventName, ...] = ("INSERT",)
+    new_has: tuple[tuple[str, str], ...] = ()  # the new image has these
+    new_lacks: tuple[tuple[str, str], ...] = ()  # the new image has none of these
+    old_lacks: tuple[tuple[str, str], ...] = ()  # the old image (if any) has none of these
+
+
+@dataclass(frozen=True)
 class StreamTrigger:
     table: str
     # Only records whose new image's SK begins with one of these prefixes reach the function
@@ -90,6 +101,9 @@ class StreamTrigger:
     event_names: tuple[StreamEventName, ...] = ("INSERT",)
     batch_size: int = 100
     max_retry_attempts: int = 10
+    # When set, these replace `event_names`: a record reaches the function if it matches any of them
+    # (one filter each, all with the SK prefixes)
+    matches: tuple[StreamMatch, ...] = ()
 
 
 @dataclass(frozen=True)

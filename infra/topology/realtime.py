@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.topology.model import Access, Function, Route, StreamTrigger, Table
+from infra.topology.model import Access, Function, Route, StreamMatch, StreamTrigger, Table
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ MANAGEMENT_URL_ENV = "REALTIME_MANAGEMENT_URL"
 # Query-string parameters $connect accepts (the API key one is checked by the function itself)
 TOKEN_PARAMETER = "token"  # noqa: S105 (a parameter name, not a secret)
 API_KEY_PARAMETER = "api_key"
+# The attribute the outbox relay sets on an event item it hands to the broadcaster: the watched keys it
+# found, read after the item was written (bookinghub/bookings/dal/logs.py REALTIME_WATCHED)
+WATCHED_MARK = "rtw"
 
 
 def tables() -> tuple[Table, ...]:
@@ -95,7 +98,19 @@ def functions() -> tuple[Function, ...]:
             name="realtime_broadcaster",
             description="Booking domain events (outbox stream) -> timeline -> matching WebSocket connections",
             timeout_seconds=60,
-            stream=StreamTrigger(table="Bookings", sk_prefixes=("EVENT#",), batch_size=50),
+            # Only what it has to act on: an event item written on its own, to number (the PMS outbox,
+            # conflict events, a test webhook: no `relayed`), or one the relay marked as watched (a
+            # change nobody watches never invokes it). The marked item's first marking only: a later
+            # update of it is no new event.
+            stream=StreamTrigger(
+                table="Bookings",
+                sk_prefixes=("EVENT#",),
+                batch_size=50,
+                matches=(
+                    StreamMatch(("INSERT",), new_lacks=(("relayed", "BOOL"),)),
+                    StreamMatch(("MODIFY",), new_has=((WATCHED_MARK, "S"),), old_lacks=((WATCHED_MARK, "S"),)),
+                ),
+            ),
             # Bookings: writes the sequence of an event item written without one (and its booking's count)
             access=Access(
                 read_tables=("Bookings", "RealtimeTimeline", *connections),

@@ -181,13 +181,20 @@ def test_sync_bookings_cannot_send_to_any_queue_or_use_the_key(assembly: Assembl
 
 def test_outbox_relay_reads_the_stream_and_writes_only_the_bookings_table(assembly: Assembly) -> None:
     """It writes each booking change's timeline item and reads the organisation's subscriptions (to tell
-    an echo nothing wants): the Bookings table and its stream, no other table."""
+    an echo nothing wants): the Bookings table and its stream; and it reads the real-time watches
+    (RealtimeConnections), never writing there."""
     pairs = grants(assembly.template, "outbox_relay")
     tables = {r for a, r in pairs if a.startswith("dynamodb:") and r != "*"}
     assert {a for a, r in pairs if a.startswith("dynamodb:") and r == "*"} == {"dynamodb:ListStreams"}
     assert {a for a, r in pairs if r == "<BookingsTable.StreamArn>"} >= set(STREAM_READ)
-    assert all(resource.startswith("<BookingsTable") for resource in tables), tables
+    realtime = {r for r in tables if not r.startswith("<BookingsTable")}
+    assert realtime == {"<RealtimeConnectionsTable.Arn>"}, tables
+    on_watches = {a for a, r in pairs if r == "<RealtimeConnectionsTable.Arn>"}
+    assert "dynamodb:BatchGetItem" in on_watches
+    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+    assert not on_watches & writes
     assert ("dynamodb:PutItem", "<BookingsTable.Arn>") in pairs
+    assert ("dynamodb:UpdateItem", "<BookingsTable.Arn>") in pairs  # the mark for the broadcaster
 
 
 def test_health_may_only_log_and_trace(assembly: Assembly) -> None:
@@ -230,9 +237,37 @@ def test_stream_trigger(assembly: Assembly, spec: topology.Function) -> None:
     assert mapping["DestinationConfig"] == {
         "OnFailure": {"Destination": {"Fn::GetAtt": [stream_failures_id(spec.name), "Arn"]}}
     }
-    (pattern,) = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
-    assert pattern["eventName"] == list(spec.stream.event_names)
-    assert pattern["dynamodb"]["NewImage"]["SK"]["S"] == [{"prefix": p} for p in spec.stream.sk_prefixes]
+    patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert patterns == topology.stream_filters(spec.stream)
+    names_of = [m.event_names for m in spec.stream.matches] or [spec.stream.event_names]
+    for pattern, names in zip(patterns, names_of, strict=True):
+        assert pattern["eventName"] == list(names)
+        assert pattern["dynamodb"]["NewImage"]["SK"]["S"] == [{"prefix": p} for p in spec.stream.sk_prefixes]
+
+
+def test_the_broadcaster_takes_items_to_number_and_the_relays_first_marking_only() -> None:
+    """A change nobody watches never invokes it: its stream filter takes an event item written on its
+    own (no `relayed`) and the relay's marking of a watched one, not a relayed item's insert nor a later
+    update of a marked item."""
+    from infra.local.streams import matches_any
+
+    trigger = topology.function("realtime_broadcaster").stream
+    assert trigger is not None
+    patterns = topology.stream_filters(trigger)
+    sk, relayed = {"S": "EVENT#2026-02-21T10:00:00Z#e1"}, {"BOOL": True}
+
+    def record(name: str, new: dict[str, Any], old: dict[str, Any] | None = None) -> dict[str, Any]:
+        images = {"NewImage": {"SK": sk, **new}, **({"OldImage": {"SK": sk, **old}} if old is not None else {})}
+        return {"eventName": name, "dynamodb": images}
+
+    assert matches_any(record("INSERT", {}), patterns)  # the PMS outbox, a conflict event: to number
+    assert not matches_any(record("INSERT", {"relayed": relayed}), patterns)  # the relay's: not watched yet
+    marked = {"relayed": relayed, "rtw": {"S": "w"}}
+    assert matches_any(record("MODIFY", marked, {"relayed": relayed}), patterns)  # the relay marked it
+    assert not matches_any(record("MODIFY", marked, marked), patterns)  # a later update: no new event
+    numbered = {"seq": {"N": "1"}}
+    assert not matches_any(record("MODIFY", numbered, {}), patterns)  # numbered by the broadcaster itself
+    assert not matches_any(record("REMOVE", marked, marked), patterns)
 
 
 def test_stream_filter_matches_only_the_declared_prefixes() -> None:

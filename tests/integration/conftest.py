@@ -162,7 +162,7 @@ def stream_records() -> list[dict[str, Any]]:
 
     from bookinghub.core.settings import get_settings
     from infra import topology
-    from infra.local.streams import matches_filter, stream_record
+    from infra.local.streams import matches_any, stream_record
 
     table = dynamodb_backends["123456789012"]["us-east-1"].get_table(get_settings().bookings_table)
     shard: Any = table.stream_shard
@@ -171,10 +171,10 @@ def stream_records() -> list[dict[str, Any]]:
     shard.relayed_up_to = start + len(raws)
     trigger = topology.function("outbox_relay").stream
     assert trigger is not None
-    pattern = topology.stream_filter(trigger)
+    patterns = topology.stream_filters(trigger)
     arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{table.name}/stream/local"
     records = [stream_record(json.loads(json.dumps(raw.record, default=str)), arn, "us-east-1") for raw in raws]
-    return [record for record in records if matches_filter(record, pattern)]
+    return [record for record in records if matches_any(record, patterns)]
 
 
 def relay_stream() -> None:

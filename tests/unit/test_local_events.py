@@ -134,6 +134,23 @@ def test_stream_filter_drops_removals() -> None:
     assert matches_filter(stream_record(raw, STREAM_ARN, "us-east-1"), pattern) is False
 
 
+@pytest.mark.parametrize(
+    ("image", "pattern", "passes"),
+    [
+        ({"rtw": {"S": "w"}}, {"rtw": {"S": [{"exists": True}]}}, True),
+        ({}, {"rtw": {"S": [{"exists": True}]}}, False),
+        ({"rtw": {"SS": ["w"]}}, {"rtw": {"S": [{"exists": True}]}}, False),  # another type: another leaf
+        ({}, {"relayed": {"BOOL": [{"exists": False}]}}, True),
+        ({"relayed": {"BOOL": True}}, {"relayed": {"BOOL": [{"exists": False}]}}, False),
+        ({"m": {"M": {"a": {"S": "x"}}}}, {"m": [{"exists": True}]}, False),  # only a leaf exists
+    ],
+)
+def test_the_exists_operator_tests_a_leaf_as_lambda_does(
+    image: dict[str, Any], pattern: dict[str, Any], passes: bool
+) -> None:
+    assert matches_filter({"dynamodb": {"NewImage": image}}, {"dynamodb": {"NewImage": pattern}}) is passes
+
+
 def test_an_unsupported_filter_operator_is_refused_rather_than_ignored() -> None:
     with pytest.raises(ValueError, match="unsupported filter operator"):
         matches_filter({"eventName": "INSERT"}, {"eventName": [{"anything-but": "REMOVE"}]})

@@ -70,18 +70,38 @@ def broadcast_all(booking_id: str, posts: Posts, seen: set[str] | None = None) -
 
 
 def broadcast_item(item: dict[str, Any], posts: Posts) -> Any:
-    """One event item through the broadcaster, as functions/realtime_broadcaster hands it over."""
-    from bookinghub.bookings.dal.logs import SEQUENCE, claim_sequence
-    from bookinghub.realtime.logic.broadcast import broadcast
+    """One event item through the broadcaster, as its stream filter and functions/realtime_broadcaster
+    hand it over: an item the relay marked watched (with what it found), or one written on its own
+    (numbered and checked there). One the relay found unwatched never reaches it (an empty Fanout)."""
+    from bookinghub.bookings.dal.logs import CHECK_WATCHES, REALTIME_WATCHED, SEQUENCE, claim_sequence
+    from bookinghub.realtime.logic.broadcast import Fanout, broadcast
 
+    mark = item.get(REALTIME_WATCHED)
+    if item.get("relayed") and mark is None:
+        return Fanout()
     if SEQUENCE not in item:
         item = claim_sequence(item) or item
-    return broadcast(item, post=posts)
+    return broadcast(item, post=posts, mark=None if mark in (None, CHECK_WATCHES) else str(mark))
+
+
+def relay_check(item: dict[str, Any]) -> dict[str, Any]:
+    """What the relay does right after writing an event item: check its keys' watches, mark it if one is
+    watched; returns the item as the marking's stream record carries it (unmarked if none is)."""
+    from bookinghub.bookings.dal.logs import REALTIME_WATCHED, event_from_outbox_item, hand_to_realtime
+    from bookinghub.realtime.logic.watch import encode_watched, user_of, watched_keys
+
+    event = event_from_outbox_item(item)
+    watched = watched_keys(event, user_of(event))
+    if not watched:
+        return item
+    hand_to_realtime(event, encode_watched(watched))  # (a concurrent copy may have marked it first)
+    return {**item, REALTIME_WATCHED: encode_watched(watched)}
 
 
 def stored_event(event: Any, sequence: int = 1) -> dict[str, Any]:
     """A domain event's item at `sequence` of its booking's order, written to the Bookings table as the
-    relay writes it (the booking itself need not exist); returns it as stored."""
+    relay writes it (the booking itself need not exist), then its watches checked as the relay does;
+    returns it as stored."""
     from bookinghub.aws.clients import client
     from bookinghub.aws.codec import from_item, to_item
     from bookinghub.bookings.dal.logs import event_item
@@ -89,7 +109,7 @@ def stored_event(event: Any, sequence: int = 1) -> dict[str, Any]:
 
     item = event_item(event, relayed=True, sequence=sequence)
     client("dynamodb").put_item(TableName=get_settings().bookings_table, Item=to_item(item))
-    return from_item(to_item(item))
+    return relay_check(from_item(to_item(item)))
 
 
 def website_connection(connection_id: str, api_key: str) -> None:
@@ -128,4 +148,4 @@ def watching(test_website: Any) -> None:
     from bookinghub.realtime.dal.connections import watch
 
     for key in SHARED_KEYS:
-        watch(key)
+        watch(key, "demo-org")

@@ -39,18 +39,17 @@ def test_a_failed_event_holds_back_the_later_ones_of_its_booking_only(monkeypatc
     other = make_booking("bf-2")
     items = sorted(outbox_events(first), key=lambda i: i["SK"]) + outbox_events(other)
     calls: list[str] = []
-    from bookinghub.realtime.dal import connections
+    from bookinghub.realtime.logic import timeline as placing
 
-    real_watched = connections.watched
+    real_place = placing.place
 
-    def flaky(keys: list[str], now: float | None = None) -> set[str]:
-        booking_id = keys[0].removeprefix("booking_id:")
-        calls.append(booking_id)
-        if booking_id == first and len(calls) == 1:
+    def flaky(event: Any, event_sk: str, watched: set[str]) -> Any:
+        calls.append(event.booking_id)
+        if event.booking_id == first and len(calls) == 1:
             raise RuntimeError("DynamoDB hiccup")
-        return real_watched(keys, now)
+        return real_place(event, event_sk, watched)
 
-    monkeypatch.setattr(connections, "watched", flaky)
+    monkeypatch.setattr(placing, "place", flaky)
     monkeypatch.setenv("REALTIME_MANAGEMENT_URL", "http://127.0.0.1:9")  # nobody subscribes: never called
     answer = invoke("realtime_broadcaster", stream_event(items))
     # The creation failed, so the update of the same booking waits; the other booking went through
@@ -82,3 +81,26 @@ def test_a_throttled_post_fails_the_event_after_posting_to_the_others(posts: Pos
     broadcast(item, post=posts)  # the redelivery: same id and sequence
     assert [e["sequence"] for e in posts.events("busy")] == [1]
     assert posts.events("ok")[-1]["id"] == posts.events("busy")[0]["id"]
+
+
+def test_a_marked_item_is_placed_in_the_keys_the_relay_found_without_reading_the_watches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The relay's marking (events/realtime_broadcaster/watched_change.json): the broadcaster takes the
+    keys the relay found watched from the mark and reads no watch itself."""
+    from bookinghub.realtime.dal import connections, timeline
+    from infra.local.invoke import invoke
+    from tests.conftest import load_event
+
+    def no_read(*_: Any, **__: Any) -> set[str]:
+        raise AssertionError("the broadcaster read the watches of a marked item")
+
+    monkeypatch.setattr(connections, "watched", no_read)
+    monkeypatch.setenv("REALTIME_MANAGEMENT_URL", "http://127.0.0.1:9")  # nobody subscribes: never called
+    assert invoke("realtime_broadcaster", load_event("realtime_broadcaster/watched_change")) == {
+        "batchItemFailures": []
+    }
+    (record,) = load_event("realtime_broadcaster/watched_change")["Records"]
+    # (the sample is older than the 7-day window, so its entries read as expired: its placement says where)
+    placed = timeline.placement(record["dynamodb"]["NewImage"]["rt"]["S"])
+    assert placed == {"website_id:test-website": 1, "user_id:jane.doe@example.com": 1, "provider_id:demo-org": 1}

@@ -14,13 +14,14 @@ from tests.integration.realtime.conftest import (
     Posts,
     broadcast_item,
     make_booking,
+    relay_check,
     send,
     update_booking,
     website_connection,
 )
 
 pytestmark = pytest.mark.usefixtures("test_website")
-WEBSITE = "website_id:test-website"
+WEBSITE, ORG = "website_id:test-website", "demo-org"
 
 
 def _timeline_items() -> list[dict[str, Any]]:
@@ -37,29 +38,92 @@ def _broadcast_next(booking_id: str, posts: Posts, done: set[str]) -> Any:
     return broadcast_item(item, posts)
 
 
+def _broadcaster_records(since: int) -> list[dict[str, Any]]:
+    """The Bookings stream's records from `since` on that the broadcaster's stream filter lets through."""
+    import json
+
+    from moto.dynamodb.models import dynamodb_backends
+
+    from bookinghub.core.settings import get_settings
+    from infra import topology
+    from infra.local.streams import matches_any, stream_record
+
+    table = dynamodb_backends["123456789012"]["us-east-1"].get_table(get_settings().bookings_table)
+    trigger = topology.function("realtime_broadcaster").stream
+    assert trigger is not None
+    patterns = topology.stream_filters(trigger)
+    shard: Any = table.stream_shard
+    raws = [json.loads(json.dumps(raw.record, default=str)) for raw in shard.items[since:]]
+    records = [
+        stream_record(raw, "arn:aws:dynamodb:us-east-1:123456789012:table/b/stream/x", "us-east-1") for raw in raws
+    ]
+    return [record for record in records if matches_any(record, patterns)]
+
+
+def _stream_length() -> int:
+    from moto.dynamodb.models import dynamodb_backends
+
+    from bookinghub.core.settings import get_settings
+
+    table = dynamodb_backends["123456789012"]["us-east-1"].get_table(get_settings().bookings_table)
+    shard: Any = table.stream_shard
+    return len(shard.items)
+
+
 def test_an_event_of_unwatched_keys_is_kept_in_its_booking_order_only(posts: Posts) -> None:
+    """The relay checks the watches once it has written the event item: nobody watches, so it reads the
+    hub's watches (one item) and marks nothing, and the broadcaster's filter lets no record through."""
     from bookinghub.aws.clients import client
     from bookinghub.realtime.dal import timeline
+    from tests.integration.conftest import relay_stream
 
     booking = make_booking("w-1")
-    (item,) = outbox_events(booking)
-    made: list[str] = []
+    start = _stream_length()
+    made: list[tuple[str, str]] = []
 
-    def count(model: Any, **_: Any) -> None:
-        made.append(model.name)
+    def count(model: Any, params: dict[str, Any], **_: Any) -> None:
+        tables = params.get("RequestItems") or {params.get("TableName", ""): None}
+        made.extend((model.name, str(name).rsplit("-", 1)[-1]) for name in tables)
 
     events = client("dynamodb").meta.events
-    events.register("before-call.dynamodb.*", count)
+    events.register("before-parameter-build.dynamodb.*", count)
     try:
-        result = broadcast_item(item, posts)
+        relay_stream()
     finally:
-        events.unregister("before-call.dynamodb.*", count)
-    assert made == ["BatchGetItem"]  # the four keys' watches, and nothing else: no write, no subscriber read
-    assert result.posted == 0
+        events.unregister("before-parameter-build.dynamodb.*", count)
+    realtime = [call for call in made if call[1].startswith("Realtime")]
+    assert realtime == [("BatchGetItem", "RealtimeConnections")]  # the hub's watches; no write, no subscriber
+    assert ("UpdateItem", "Bookings") not in made  # nothing marked
+    assert _broadcaster_records(start) == []  # the broadcaster is never invoked
+    (item,) = outbox_events(booking)
+    assert broadcast_item(item, posts).posted == 0
     assert _timeline_items() == []  # nothing of it in RealtimeTimeline
     assert [e.sequence for e in timeline.after(f"booking_id:{booking}")] == [1]  # GET .../events has it
     for shared in (WEBSITE, "provider_id:demo-org", "user_id:john@example.com"):
         assert list(timeline.after(shared)) == []
+
+
+def test_a_watched_change_is_marked_once_and_reaches_the_broadcaster_once(posts: Posts) -> None:
+    """A watched change: the relay marks its item with the keys it found, the broadcaster's filter takes
+    that marking (once: a redelivered record, or a later update of the item, is not taken again)."""
+    from infra.local.invoke import invoke
+    from tests.integration.conftest import relay_stream, stream_records
+
+    website_connection("c1", TEST_KEY)
+    send("c1", posts, action="subscribe", filter={"website_id": "test-website"})
+    make_booking("w-1b")
+    records = stream_records()
+    start = _stream_length()
+    assert invoke("outbox_relay", {"Records": records}) == {"batchItemFailures": []}
+    assert invoke("outbox_relay", {"Records": records}) == {"batchItemFailures": []}  # redelivered
+    relay_stream()
+    (marked,) = _broadcaster_records(start)
+    assert marked["eventName"] == "MODIFY"
+    assert marked["dynamodb"]["NewImage"]["rtw"] == {"S": "w"}  # the website only (its subscriber's key)
+    from bookinghub.aws.codec import from_item
+
+    assert broadcast_item(from_item(marked["dynamodb"]["NewImage"]), posts).posted == 1
+    assert [e["type"] for e in posts.events("c1")] == ["event"]
 
 
 def test_a_subscription_watches_its_key_and_only_that_key_is_placed(posts: Posts) -> None:
@@ -92,7 +156,7 @@ def test_a_client_that_dropped_resumes_within_the_window_and_misses_nothing(post
     _broadcast_next(booking, posts, done)
     (first,) = posts.events("c1")
     disconnect("c1")  # the last subscriber leaves: the key stays watched for the window from now
-    assert connections.watch(WEBSITE) >= time.time() + 7 * 86400  # (read back: written a moment ago)
+    assert connections.watch(WEBSITE, ORG) >= time.time() + 7 * 86400  # (read back: written a moment ago)
     for n, at in ((5, "2026-02-21T10:00:00Z"), (6, "2026-02-21T11:00:00Z")):
         update_booking("w-3", n, at)
         _broadcast_next(booking, posts, done)
@@ -106,18 +170,18 @@ def test_a_watch_expires_after_the_window_and_is_refreshed_at_most_every_few_min
 
     now = time.time()
     long_ago = now - connections.WATCH_SECONDS - 1
-    assert connections.watch(WEBSITE, now=long_ago) == int(long_ago) + connections.WATCH_SECONDS
-    assert connections.watched([WEBSITE], now=now) == set()  # expired (TTL deletes lazily: not gone yet)
+    assert connections.watch(WEBSITE, ORG, now=long_ago) == int(long_ago) + connections.WATCH_SECONDS
+    assert connections.watched([WEBSITE], ORG, now=now) == set()  # expired (TTL deletes lazily: not gone yet)
     booking = make_booking("w-4")
     _broadcast_next(booking, posts, set())
     from bookinghub.realtime.dal import timeline
 
     assert list(timeline.after(WEBSITE)) == []  # expired: not placed in the website's order
-    until = connections.watch(WEBSITE, now=now)  # watched again
-    assert connections.watch(WEBSITE, now=now + 60) == until  # a minute later: not rewritten
+    until = connections.watch(WEBSITE, ORG, now=now)  # watched again
+    assert connections.watch(WEBSITE, ORG, now=now + 60) == until  # a minute later: not rewritten
     later = now + connections.WATCH_REFRESH_SECONDS + 1
-    assert connections.watch(WEBSITE, now=later) == int(later) + connections.WATCH_SECONDS
-    assert connections.watched([WEBSITE, "provider_id:demo-org"], now=now) == {WEBSITE}
+    assert connections.watch(WEBSITE, ORG, now=later) == int(later) + connections.WATCH_SECONDS
+    assert connections.watched([WEBSITE, "provider_id:demo-org"], ORG, now=now) == {WEBSITE}
 
 
 def test_a_subscribe_that_starts_while_an_event_is_placed_gets_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -159,8 +223,8 @@ def test_an_event_that_read_the_watch_before_the_subscribe_takes_no_place(monkey
     website_connection("c1", TEST_KEY)
     original = connections.watched
 
-    def read_then_subscribe(keys: list[str], now: float | None = None) -> set[str]:
-        found = original(keys, now)
+    def read_then_subscribe(keys: list[str], organisation_id: str | None, now: float | None = None) -> set[str]:
+        found = original(keys, organisation_id, now)
         monkeypatch.setattr(connections, "watched", original)
         send("c1", posts, action="subscribe", filter={"website_id": "test-website"})
         return found
@@ -188,18 +252,19 @@ def test_a_booking_subscription_made_after_the_event_item_starts_at_it_and_one_m
     from bookinghub.realtime.dal import connections
 
     posts = Posts()
-    booking = make_booking("w-7")
-    (item,) = outbox_events(booking)  # the relay wrote the event item
+    booking = make_booking("w-7")  # the relay has yet to run
     website_connection("c1", TEST_KEY)
     original = connections.watched
 
-    def read_then_subscribe(keys: list[str], now: float | None = None) -> set[str]:
-        found = original(keys, now)
+    def read_then_subscribe(keys: list[str], organisation_id: str | None, now: float | None = None) -> set[str]:
+        found = original(keys, organisation_id, now)
         monkeypatch.setattr(connections, "watched", original)
         send("c1", posts, action="subscribe", filter={"booking_id": booking})
         return found
 
     monkeypatch.setattr(connections, "watched", read_then_subscribe)
+    (item,) = outbox_events(booking)  # the relay wrote the event item, then read the watches
+    assert "rtw" not in item  # found unwatched: not handed to the broadcaster
     assert broadcast_item(item, posts).posted == 0
     (ack,) = [f for f in posts.frames["c1"] if f["type"] == "ack"]
     assert (ack["position"], ack["cursor"]) == (1, item["rt"])  # the event is at its start: not owed
@@ -226,7 +291,7 @@ def test_a_hole_in_a_booking_order_is_stepped_over_and_its_event_still_sent_live
     send("c1", posts, action="subscribe", filter={"booking_id": booking}, since="origin")
     assert [e["sequence"] for e in posts.events("c1")] == [2]  # the hole at 1 stepped over
     client("dynamodb").put_item(TableName=table, Item=to_item(first))  # the relay writes it at last
-    broadcast_item(first, posts)
+    broadcast_item(relay_check(first), posts)  # then checks the watches: the subscription watches it
     assert [e["sequence"] for e in posts.events("c1")] == [2, 1]  # sent live, once
     broadcast_item(second, posts)  # a redelivery of one it replayed is not sent again
     assert [e["sequence"] for e in posts.events("c1")] == [2, 1]

@@ -26,6 +26,11 @@ def test_tables_expire_their_items_and_the_broadcaster_reads_the_outbox_stream()
     broadcaster = topology.function("realtime_broadcaster")
     assert broadcaster.stream is not None
     assert broadcaster.stream.sk_prefixes == ("EVENT#",)
+    # The relay's mark for it is the attribute its filter looks for
+    from bookinghub.bookings.dal.logs import REALTIME_WATCHED
+
+    assert topology_realtime.WATCHED_MARK == REALTIME_WATCHED
+    assert any((REALTIME_WATCHED, "S") in match.new_has for match in broadcaster.stream.matches)
     relay = topology.function("outbox_relay")
     assert relay.stream is not None
     assert relay.stream.table == broadcaster.stream.table

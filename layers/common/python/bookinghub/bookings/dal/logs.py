@@ -37,8 +37,12 @@ INBOUND_SYNC = "inbound_sync"
 # The event's place in its booking's realtime order (bookinghub/realtime): its sequence, 1, 2, 3... in the
 # order the booking's changes were made, and the realtime id computed from it (the subscribers' cursor)
 SEQUENCE, REALTIME_ID = "seq", "rt"
+# Set by the outbox relay on an event item with a watched key, which the realtime broadcaster's stream
+# filter then takes (infra/topology/realtime.py WATCHED_MARK): which of its keys the relay found watched
+# (realtime/logic/watch.py), or CHECK_WATCHES for an item the broadcaster must number and check itself
+REALTIME_WATCHED, CHECK_WATCHES = "rtw", "*"
 # Attributes of an event item that are storage layout, not part of the event
-_OUTBOX_STORAGE_ATTRIBUTES = {"PK", "SK", "entity", "relayed", INBOUND_SYNC, SEQUENCE, REALTIME_ID}
+_OUTBOX_STORAGE_ATTRIBUTES = {"PK", "SK", "entity", "relayed", INBOUND_SYNC, SEQUENCE, REALTIME_ID, REALTIME_WATCHED}
 # Logs without a booking (a refused sync back before the booking was known) are kept by website
 _NO_BOOKING = "WEBSITE:"
 
@@ -236,6 +240,28 @@ def put_timeline_event(event: BookingDomainEvent, *, inbound_sync: bool = False,
             TableName=get_settings().bookings_table,
             Item=to_item(event_item(event, relayed=True, inbound_sync=inbound_sync, sequence=sequence)),
             ConditionExpression="attribute_not_exists(PK)",
+        )
+    except ddb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def hand_to_realtime(event: BookingDomainEvent, watched: str) -> bool:
+    """Mark the relay's event item for the realtime broadcaster (its stream filter takes the marking
+    update): `watched`, what the relay found watched after writing the item (realtime/logic/watch.py
+    encodes it), or CHECK_WATCHES for the broadcaster to check itself. Only the first marking is kept
+    (a redelivered record's check comes later, and the broadcaster has the first); False if the item
+    was marked already."""
+    ddb = client("dynamodb")
+    key = {"PK": keys.booking_pk(event.booking_id), "SK": keys.event_sk(event.occurred_at, event.event_id)}
+    try:
+        ddb.update_item(
+            TableName=get_settings().bookings_table,
+            Key=to_item(key),
+            UpdateExpression="SET #w = :w",
+            ConditionExpression="attribute_exists(PK) AND attribute_not_exists(#w)",
+            ExpressionAttributeNames={"#w": REALTIME_WATCHED},
+            ExpressionAttributeValues=to_item({":w": watched}),
         )
     except ddb.exceptions.ConditionalCheckFailedException:
         return False

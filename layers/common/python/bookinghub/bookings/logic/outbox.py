@@ -3,7 +3,8 @@
 A booking write stamps its change on the item (dal/bookings.py: event id, origin, type, changed fields);
 from the record's old and new images the relay builds the BookingDomainEvent, writes its timeline item
 (`EVENT#`, idempotent by event id: the realtime feed and `GET /api/bookings/{id}/events` read those;
-for a website's sync it is also the sync's log row), and
+for a website's sync it is also the sync's log row), then checks the realtime watches of its keys and
+marks the item for the realtime broadcaster only if one is watched, and
 queues it for delivery, unless it is the website's own change and no subscription of the organisation
 wants it (the echo is decided here, before anything is queued). Events written as items on their own
 (a test webhook, the PMS outbox) are queued from their insert. Sending the same event twice is
@@ -19,7 +20,14 @@ from typing import Any
 from bookinghub.aws import keys
 from bookinghub.bookings.dal import queues as queue_store
 from bookinghub.bookings.dal.bookings import change_event, change_sequence, made_by_sync
-from bookinghub.bookings.dal.logs import MalformedOutboxEvent, NotAnOutboxEvent, outbox_event, put_timeline_event
+from bookinghub.bookings.dal.logs import (
+    CHECK_WATCHES,
+    MalformedOutboxEvent,
+    NotAnOutboxEvent,
+    hand_to_realtime,
+    outbox_event,
+    put_timeline_event,
+)
 from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.core.observability import logger, metrics
 
@@ -41,9 +49,9 @@ def relay_stream_record(
             return None  # a write that made no event (no stamp of its own)
         # A website's sync: its timeline item is its seed 002 sync log too. The item is also the event's
         # place in its booking's realtime order, at the sequence the change's write gave it.
-        put_timeline_event(
-            change, inbound_sync=made_by_sync(new_image, old_image), sequence=change_sequence(new_image, old_image)
-        )
+        sequence = change_sequence(new_image, old_image)
+        put_timeline_event(change, inbound_sync=made_by_sync(new_image, old_image), sequence=sequence)
+        _hand_to_realtime(change, new_image, numbered=sequence is not None)
         if not _wanted(change):
             _relayed(change, queued=False)
             metrics.add_metric(name="EchoNotQueued", unit="Count", value=1)
@@ -64,6 +72,23 @@ def relay_stream_record(
         metrics.add_metric(name="OutboxEventMalformed", unit="Count", value=1)
         return None
     return _send(event)
+
+
+def _hand_to_realtime(change: BookingDomainEvent, new_image: dict[str, Any], *, numbered: bool) -> None:
+    """Hand the change's event item to the realtime broadcaster only if one of its keys is watched,
+    checked now that the item is written (bookinghub/realtime/logic/watch.py says why it must be after):
+    a change nobody watches never invokes the broadcaster. An item without a sequence (a change written
+    by an older writer) is always handed on, for the broadcaster to number it."""
+    if not numbered:
+        hand_to_realtime(change, CHECK_WATCHES)
+        return
+    # Imported here: the relay loads the realtime package only once it has a change to check
+    from bookinghub.realtime.logic.watch import encode_watched, watched_keys
+
+    email = (new_image.get("customer_email") or {}).get("S")  # the booking as the change left it
+    watched = watched_keys(change, str(email).strip().lower() if email else None)
+    if watched:
+        hand_to_realtime(change, encode_watched(watched))
 
 
 # How old the organisation's subscriptions may be when the relay decides a website's own change is an

@@ -4,13 +4,27 @@
   Subscription  PK=SUB#{filter key}      SK={connection id}  the scope again (the broadcaster checks
                 tenancy without another read), `state` replaying|live, `pending`, `position`
                 (the last timeline position of the filter's order the replay covered)
-  Watch         PK=WATCH#{filter key}    SK=WATCH            `expires_at`: the key is watched (its events
-                are placed in its timeline) until then: WATCH_SECONDS after its last subscribe or leave
+  Hub watches   PK=WATCH#HUB             SK=WATCH            one attribute per watched key, named by the
+                key, valued its expiry: the key is watched (its events are placed in its timeline) until
+                then, WATCH_SECONDS after its last subscribe or leave; `b` the bytes those attributes take
+                (at most SUMMARY_BYTES: one read unit), `overflow` an expiry (keys below, see next)
+  Watches       PK=WATCH#ORG#{org}       SK=WATCH            the same, for an organisation's keys that
+                did not fit in the hub's (`WATCH#ORG#*`: keys watched in every organisation)
+  Watch         PK=WATCH#{filter key}    SK=WATCH            `expires_at`: a key that did not fit there
+                either (both levels above it then carry `overflow` until as late)
 
-Why a watch: placing an event in a key's timeline costs about 10 write units; a key nobody subscribes to
-costs only the broadcaster's strongly consistent read of its watch item. A key stays watched for the
-resume window after its last subscriber left, so a client that dropped can resume with its cursor and
-miss nothing. A subscription marks its key watched before it reads its starting position (logic/subscribe.py).
+Why a watch: placing an event in a key's timeline costs about 10 write units; an event none of whose
+keys is watched costs only the outbox relay's strongly consistent read of the hub's watches (1 read
+unit while they fit in one item: some 60 keys) and never invokes the broadcaster. Which organisation a
+key belongs to (logic/watch.py): its booking's, website's or provider's; a `user_id` the subscriber's
+(a superadmin's watches it in every organisation, including ones that first appear later). A key stays
+watched for the resume window after its last subscriber left, so a client that dropped can resume with
+its cursor and miss nothing. A subscription marks its key watched before it reads its starting position
+(logic/subscribe.py). Watch writers never lose each other's keys: each key is its own attribute, set
+and removed by conditional single-item updates, and `b` moves with it in the same update, so a summary
+never outgrows SUMMARY_BYTES. A key that does not fit goes a level down (its organisation's watches,
+then an item of its own), and only then is the level above marked `overflow`: a reader goes down a
+level only past a mark, so it finds every key written before the mark it saw.
 
 The broadcaster finds a filter's subscribers by the table's own key: one strongly consistent query, so
 a subscription is seen the moment it is registered (an index would be eventually consistent, and an
@@ -36,6 +50,7 @@ from bookinghub.realtime.models import MAX_SUBSCRIPTIONS, TIMELINE_DAYS
 CONNECTION_SK = "CONN"
 LIFETIME_SECONDS = 2 * 3600 + 600
 WATCH_SK = "WATCH"
+WATCH_IN = "watch_in"  # on a subscription: the organisation whose watches hold its key
 # A watch is written at most once per WATCH_REFRESH_SECONDS per key (a busy key's subscribes read it only)
 WATCH_REFRESH_SECONDS = 600
 # From a subscribe (or a leave), the resume window, plus the longest a connection lives without a
@@ -102,15 +117,29 @@ def delete_connection(connection_id: str) -> None:
     """The connection and every subscription it holds (idempotent); their keys stay watched for the
     resume window from now."""
     found = get_connection(connection_id)
-    dynamodb = client("dynamodb")
     for filter_key in sorted(found[1]) if found else ():
-        watch(filter_key)
-        dynamodb.delete_item(TableName=_table(), Key=_subscription_key(filter_key, connection_id))
-    dynamodb.delete_item(TableName=_table(), Key=_connection_key(connection_id))
+        _delete_subscription(connection_id, filter_key)
+    client("dynamodb").delete_item(TableName=_table(), Key=_connection_key(connection_id))
 
 
-def add_subscription(connection_id: str, filter_key: str, scope: Scope, *, state: SubscriptionState) -> None:
-    """Register (or restart) a subscription; raises TooManySubscriptions or ConnectionMissing."""
+def _delete_subscription(connection_id: str, filter_key: str) -> None:
+    """Delete the subscription, then refresh its key's watch (in the watches its subscribe wrote): the
+    resume window runs from the leave. Its subscribe's watch lasts past that window already, so a leave
+    stopped between the two loses nothing."""
+    response = client("dynamodb").delete_item(
+        TableName=_table(), Key=_subscription_key(filter_key, connection_id), ReturnValues="ALL_OLD"
+    )
+    if "Attributes" in response:
+        old = from_item(response["Attributes"])
+        # One written before watches were kept per organisation has none: the hub's watches, read always
+        watch(filter_key, old.get(WATCH_IN))
+
+
+def add_subscription(
+    connection_id: str, filter_key: str, scope: Scope, *, state: SubscriptionState, watch_in: str | None = None
+) -> None:
+    """Register (or restart) a subscription; raises TooManySubscriptions or ConnectionMissing. `watch_in`:
+    the organisation whose watches hold its key (None: the hub's), refreshed when it ends."""
     dynamodb = client("dynamodb")
     try:
         response = dynamodb.update_item(
@@ -144,13 +173,14 @@ def add_subscription(connection_id: str, filter_key: str, scope: Scope, *, state
         "expires_at": expires_at,
         **scope.to_item(),
     }
+    if watch_in is not None:
+        item[WATCH_IN] = watch_in
     dynamodb.put_item(TableName=_table(), Item=to_item(item))
 
 
 def remove_subscription(connection_id: str, filter_key: str) -> None:
-    watch(filter_key)  # the resume window runs from the leave
+    _delete_subscription(connection_id, filter_key)
     dynamodb = client("dynamodb")
-    dynamodb.delete_item(TableName=_table(), Key=_subscription_key(filter_key, connection_id))
     with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):  # the connection is gone
         dynamodb.update_item(
             TableName=_table(),
@@ -242,38 +272,187 @@ def go_live(
 
 # --- watches: which keys have their events placed in the timeline ----------------------------------------
 
+# The watched keys' attributes of one summary item: with its keys and `b`/`overflow`, under 4 KB (one
+# read unit, strongly consistent)
+SUMMARY_BYTES = 3200
+_COUNTER, _OVERFLOW = "b", "overflow"
+HUB_SUMMARY = {"PK": "WATCH#HUB", "SK": WATCH_SK}
+ACROSS_ORGANISATIONS = "*"  # the second-level summary of keys watched in every organisation
+
+
+def _organisation_summary(organisation_id: str | None) -> dict[str, str]:
+    return {"PK": f"WATCH#ORG#{organisation_id or ACROSS_ORGANISATIONS}", "SK": WATCH_SK}
+
 
 def _watch_key(filter_key: str) -> dict[str, str]:
     return {"PK": f"WATCH#{filter_key}", "SK": WATCH_SK}
 
 
-def watch(filter_key: str, now: float | None = None) -> int:
-    """Mark the key watched for WATCH_SECONDS from now (written at most once per WATCH_REFRESH_SECONDS);
-    returns the watch's expiry. Only ever moved forwards."""
+def _size(filter_key: str) -> int:
+    """What a key's attribute adds to its summary (DynamoDB: name bytes + a number's, at most 21)."""
+    return len(filter_key.encode()) + 21
+
+
+def _overflowed(summary: dict[str, Any], now: float) -> bool:
+    return int(summary.get(_OVERFLOW) or 0) > now
+
+
+def watch(filter_key: str, organisation_id: str | None, now: float | None = None) -> int:
+    """Mark the key watched for WATCH_SECONDS from now (written at most once per WATCH_REFRESH_SECONDS):
+    in the hub's watches if it fits, else in its organisation's (None: the cross-organisation ones),
+    else in an item of its own, each level passed over marked `overflow` after the key is written (a
+    reader goes down a level only past a mark). Returns the watch's expiry; only ever moved forwards."""
     now = time.time() if now is None else now
     until = int(now) + WATCH_SECONDS
-    dynamodb = client("dynamodb")
-    # An eventually consistent read can only be stale towards an earlier expiry (or none): a rewrite
-    response = dynamodb.get_item(TableName=_table(), Key=to_item(_watch_key(filter_key)))
-    current = int(from_item(response["Item"]).get("expires_at") or 0) if "Item" in response else 0
+    levels = [HUB_SUMMARY, _organisation_summary(organisation_id)]
+    current, holder = _current(filter_key, levels, now)
     if current >= until - WATCH_REFRESH_SECONDS:
         return current
-    with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):  # moved further meanwhile
-        dynamodb.put_item(
-            TableName=_table(),
-            Item=to_item({**_watch_key(filter_key), "filter_key": filter_key, "expires_at": until}),
-            ConditionExpression="attribute_not_exists(expires_at) OR expires_at < :until",
-            ExpressionAttributeValues=to_item({":until": until}),
-        )
+    placed = next(
+        (n for n, level in enumerate(levels) if _summarise(level, filter_key, until, now, known=holder == n)),
+        len(levels),
+    )
+    if placed == len(levels):
+        _put_if_later(_watch_key(filter_key), {"filter_key": filter_key, "expires_at": until}, "expires_at", until)
+    for level in reversed(levels[:placed]):
+        _put_if_later(level, {}, _OVERFLOW, until, update=True)
     return until
 
 
-def watched(filter_keys: list[str], now: float | None = None) -> set[str]:
-    """Which of the keys are watched now: one strongly consistent BatchGetItem (a watch written a moment
-    ago by a subscribe must be seen, see logic/broadcast.py). TTL deletes lazily: the expiry is checked."""
+def _current(filter_key: str, levels: list[dict[str, str]], now: float) -> tuple[int, int | None]:
+    """The key's expiry as last written and the level holding it (len(levels): its own item), read
+    eventually consistent: stale only towards an earlier expiry (or none), which means a rewrite."""
+    dynamodb = client("dynamodb")
+    for n, level in enumerate(levels):
+        found = dynamodb.get_item(TableName=_table(), Key=to_item(level)).get("Item")
+        summary = from_item(found) if found else {}
+        if filter_key in summary:
+            return int(summary[filter_key]), n
+        if not _overflowed(summary, now):
+            return 0, None  # not below a level without the mark
+    own = dynamodb.get_item(TableName=_table(), Key=to_item(_watch_key(filter_key))).get("Item")
+    return (int(from_item(own).get("expires_at") or 0), len(levels)) if own else (0, None)
+
+
+def _summarise(summary: dict[str, str], filter_key: str, until: int, now: float, *, known: bool) -> bool:
+    """Set the key's expiry in the summary; False when it is not there and does not fit. `known`: the
+    key was in the summary as read (so its refresh is tried first: a failed write costs a unit too)."""
+    steps = (_refresh, _add) if known else (_add, _refresh)
+    for attempt in range(2):
+        if any(step(summary, filter_key, until) for step in steps):
+            return True
+        if attempt == 0 and not _prune(summary, now):
+            return False  # nothing expired to make room
+    return False
+
+
+def _refresh(summary: dict[str, str], filter_key: str, until: int) -> bool:
+    """Move an expiry already in the summary forwards (True also when it is further already)."""
+    dynamodb = client("dynamodb")
+    try:
+        dynamodb.update_item(
+            TableName=_table(),
+            Key=to_item(summary),
+            UpdateExpression="SET #k = :until",
+            ConditionExpression="attribute_exists(#k) AND #k < :until",
+            ExpressionAttributeNames={"#k": filter_key},
+            ExpressionAttributeValues=to_item({":until": until}),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException as error:
+        return filter_key in from_item(error.response.get("Item") or {})
+    return True
+
+
+def _add(summary: dict[str, str], filter_key: str, until: int) -> bool:
+    """Add the key to the summary if it fits (its bytes counted in `b` by the same update)."""
+    dynamodb = client("dynamodb")
+    size = _size(filter_key)
+    try:
+        dynamodb.update_item(
+            TableName=_table(),
+            Key=to_item(summary),
+            UpdateExpression="SET #k = :until ADD #b :size",
+            ConditionExpression="attribute_not_exists(#k) AND (attribute_not_exists(#b) OR #b <= :room)",
+            ExpressionAttributeNames={"#k": filter_key, "#b": _COUNTER},
+            ExpressionAttributeValues=to_item({":until": until, ":size": size, ":room": SUMMARY_BYTES - size}),
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def _prune(summary: dict[str, str], now: float) -> bool:
+    """Remove the summary's expired keys (each only if unchanged since read); whether any went."""
+    dynamodb = client("dynamodb")
+    key = to_item(summary)
+    found = dynamodb.get_item(TableName=_table(), Key=key, ConsistentRead=True).get("Item")
+    removed = False
+    for name, value in _watched_attributes(from_item(found) if found else {}).items():
+        if value > now:
+            continue
+        with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):  # refreshed meanwhile
+            dynamodb.update_item(
+                TableName=_table(),
+                Key=key,
+                UpdateExpression="REMOVE #k ADD #b :minus",
+                ConditionExpression="#k = :was",
+                ExpressionAttributeNames={"#k": name, "#b": _COUNTER},
+                ExpressionAttributeValues=to_item({":was": value, ":minus": -_size(name)}),
+            )
+            removed = True
+    return removed
+
+
+def _put_if_later(key: dict[str, str], item: dict[str, Any], name: str, until: int, *, update: bool = False) -> None:
+    """Write `name` = until (a put of the whole item, or an update of that attribute) unless it is later."""
+    dynamodb = client("dynamodb")
+    condition = "attribute_not_exists(#n) OR #n < :until"
+    with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):  # moved further meanwhile
+        if update:
+            dynamodb.update_item(
+                TableName=_table(),
+                Key=to_item(key),
+                UpdateExpression="SET #n = :until",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#n": name},
+                ExpressionAttributeValues=to_item({":until": until}),
+            )
+        else:
+            dynamodb.put_item(
+                TableName=_table(),
+                Item=to_item({**key, **item}),
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#n": name},
+                ExpressionAttributeValues=to_item({":until": until}),
+            )
+
+
+def _watched_attributes(summary: dict[str, Any]) -> dict[str, int]:
+    """A summary's watched keys and their expiries (every attribute that names a filter key)."""
+    return {str(k): int(v) for k, v in summary.items() if ":" in str(k)}
+
+
+def watched(filter_keys: list[str], organisation_id: str | None, now: float | None = None) -> set[str]:
+    """Which of an event's keys are watched now (read after its item is written, see logic/watch.py):
+    one strongly consistent read of the hub's watches (1 read unit); past an `overflow` mark, of its
+    organisation's and the cross-organisation ones, and past theirs, of the keys' own items. TTL
+    deletes lazily: expiries are checked."""
     now = time.time() if now is None else now
-    items = batch_get(_table(), [_watch_key(key) for key in filter_keys]) if filter_keys else []
-    return {str(item["filter_key"]) for item in items if int(item.get("expires_at") or 0) > now}
+    if not filter_keys:
+        return set()
+    found: set[str] = set()
+    levels = [[HUB_SUMMARY], [_organisation_summary(organisation_id), _organisation_summary(None)]]
+    for level in levels:
+        summaries = batch_get(_table(), level)
+        for summary in summaries:
+            expiries = _watched_attributes(summary)
+            found |= {key for key in filter_keys if expiries.get(key, 0) > now}
+        if len(found) == len(filter_keys) or not any(_overflowed(summary, now) for summary in summaries):
+            return found
+    rest = [key for key in filter_keys if key not in found]
+    items = batch_get(_table(), [_watch_key(key) for key in rest])
+    return found | {str(item["filter_key"]) for item in items if int(item.get("expires_at") or 0) > now}
 
 
 def _position_attribute(filter_key: str) -> str:

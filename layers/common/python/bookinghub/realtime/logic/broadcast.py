@@ -2,8 +2,9 @@
 
 Every event is in its booking's own order already: its event item (Bookings table), written before the
 stream brings it here. Only the watched keys (dal/connections.py: subscribed to now, or within the
-resume window) get it in theirs and have their subscribers read; an event none of whose keys is watched
-costs the one read of its keys' watches and writes nothing.
+resume window) get it in theirs and have their subscribers read. The outbox relay checks them once the
+item is written (logic/watch.py) and hands on only an event with a watched key: one nobody watches
+never reaches this function.
 Placing comes first, so a subscriber that is replaying finds the event in the timeline, and one that
 reconnects later can catch up on it. A subscription only gets events of bookings its scope may read.
 A gone connection (410) is forgotten; a throttled post fails the event after the other posts, so it is
@@ -17,13 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bookinghub.bookings.dal.logs import event_from_outbox_item
-from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.core.observability import logger, metrics
 from bookinghub.realtime.adapters import management
 from bookinghub.realtime.dal import connections as store
 from bookinghub.realtime.dal import timeline as timeline_store
 from bookinghub.realtime.logic import timeline
 from bookinghub.realtime.logic.subscribe import Post
+from bookinghub.realtime.logic.watch import decode_watched, user_of, watched_keys
 from bookinghub.realtime.models import TimelineEvent, encode
 
 
@@ -35,41 +36,17 @@ class Fanout:
     throttled: int = 0
 
 
-def user_of(event: BookingDomainEvent) -> str | None:
-    """The customer (user_id filter): their email, from the event or else from the booking itself."""
-    email = event.data.get("customer_email")
-    if not email:
-        from bookinghub.bookings.dal.bookings import get_booking
-
-        booking = get_booking(event.booking_id) or {}
-        email = booking.get("customer_email")
-    return str(email).strip().lower() if email else None
-
-
-def filter_keys(event: BookingDomainEvent, user_id: str | None) -> list[str]:
-    """The keys a booking event can be subscribed by: its booking, website, customer and organisation."""
-    values = [
-        ("booking_id", event.booking_id),
-        ("website_id", event.website_id),
-        ("user_id", user_id),
-        ("provider_id", event.organisation_id),
-    ]
-    return [f"{name}:{value}" for name, value in values if value]
-
-
-def broadcast(item: dict[str, Any], post: Post = management.post) -> Fanout:
-    """Broadcast one numbered event item of the Bookings table (plain values)."""
+def broadcast(item: dict[str, Any], post: Post = management.post, mark: str | None = None) -> Fanout:
+    """Broadcast one numbered event item of the Bookings table (plain values). `mark`: the keys the
+    outbox relay found watched, read after the item was written (logic/watch.py); None for an item
+    written on its own, whose keys are read here, after it was numbered."""
     event = event_from_outbox_item(item)
-    user_id = user_of(event)
-    # Read after the event is in its booking's order (its item exists) and before it is placed in any
-    # shared key: a subscription marks its key watched before it reads where it starts, so an event that
-    # finds the key unwatched is before every subscription's start (in a booking's order: at or before
-    # the position it starts from; in a shared key's: in no position at all), and one that finds it
-    # watched is placed, then handed to the subscribers read after placing
-    watching = store.watched(filter_keys(event, user_id))
+    watching = watched_keys(event, user_of(event)) if mark is None else decode_watched(mark, event)
     if not watching:
         metrics.add_metric(name="RealtimeEventsUnwatched", unit="Count", value=1)
         return Fanout()
+    # The customer's key is only needed where it is watched (the relay found it from the booking)
+    user_id = next((key.split(":", 1)[1] for key in watching if key.startswith("user_id:")), None)
     entry = timeline.place(timeline_store.event_of_item(item, user_id), str(item["SK"]), watching)
     result = fan_out(entry, post)
     metrics.add_metric(name="RealtimeFramesPosted", unit="Count", value=result.posted)

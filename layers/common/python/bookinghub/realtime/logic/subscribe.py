@@ -11,7 +11,8 @@ A subscribe with `since` must replay what was missed and then go live with no ga
 Without `since` the same path runs from the filter's last position, so no event falls between the ack
 and the first live one.
 
-First of all the key is marked watched (dal/connections.py): only watched shared keys get their events
+First of all the key is marked watched (dal/connections.py, in the watches of the organisation its events
+belong to: logic/watch.py): only watched shared keys get their events
 placed in the timeline, from the watch on (so `since: "origin"` replays a shared key from when it was
 first watched), and only watched keys have their subscribers read. A booking's order is always there (its
 event items); it can show a hole for a moment (dal/timeline.py), which the replay steps over and records
@@ -37,6 +38,7 @@ from bookinghub.realtime.dal import connections as store
 from bookinghub.realtime.dal import timeline
 from bookinghub.realtime.logic.ids import id_millis
 from bookinghub.realtime.logic.scope import Scope
+from bookinghub.realtime.logic.watch import watch_organisation
 from bookinghub.realtime.models import (
     ORIGIN_CURSOR,
     RESUME_OVERLAP,
@@ -80,8 +82,9 @@ def _scope(connection_id: str) -> Scope:
     return found[0]
 
 
-def admit(scope: Scope, wanted: Filter) -> None:
-    """Refuse a filter outside the caller's scope; an unknown id reads as not visible (no leak)."""
+def admit(scope: Scope, wanted: Filter) -> str | None:
+    """Refuse a filter outside the caller's scope; an unknown id reads as not visible (no leak). Returns
+    the organisation the filter's booking, website or provider is of (None for a `user_id`)."""
     value, key = wanted.value, wanted.key
     refused = ProtocolError("SUBSCRIPTION_REFUSED", f"No {wanted.field} {value!r} is visible to you", key)
     if wanted.field == "booking_id":
@@ -91,20 +94,25 @@ def admit(scope: Scope, wanted: Filter) -> None:
         booking = get_booking(value) if is_booking_id(value) else None
         if booking is None or not scope.sees(str(booking.get("organisation_id")), str(booking.get("website_id"))):
             raise refused
-    elif wanted.field == "website_id":
+        return str(booking.get("organisation_id"))
+    if wanted.field == "website_id":
         from bookinghub.websites.dal.websites import get_website
 
         website = get_website(value)
         if website is None or not scope.sees(website.organisation_id, website.id):
             raise refused
-    elif wanted.field == "provider_id" and not scope.sees_organisation(value):
-        raise refused
+        return website.organisation_id
+    if wanted.field == "provider_id":
+        if not scope.sees_organisation(value):
+            raise refused
+        return value
     # user_id: anyone may ask; only the bookings they may read reach them (the broadcaster checks)
+    return None
 
 
 def subscribe(connection_id: str, scope: Scope, message: Subscribe, post: Post) -> None:
     key = message.filter.key
-    admit(scope, message.filter)
+    watch_in = watch_organisation(scope, message.filter, admit(scope, message.filter))
     origin = message.since == ORIGIN_CURSOR
     if (
         message.since is not None
@@ -114,7 +122,7 @@ def subscribe(connection_id: str, scope: Scope, message: Subscribe, post: Post) 
         raise ProtocolError("CURSOR_EXPIRED", f"since is older than the {TIMELINE_DAYS}-day timeline", key)
     # Watched before the start is read: a broadcaster that then finds the key unwatched read it before
     # this write, so its event takes no position in the key at all (it is before this subscription)
-    store.watch(key)
+    store.watch(key, watch_in)
     cursor: str | None
     position: int
     if origin:
@@ -135,7 +143,7 @@ def subscribe(connection_id: str, scope: Scope, message: Subscribe, post: Post) 
     if message.since is not None and message.seen is not None:
         start, skip = max(0, position - RESUME_OVERLAP), {message.since, *message.seen}
     try:
-        store.add_subscription(connection_id, key, scope, state="replaying")
+        store.add_subscription(connection_id, key, scope, state="replaying", watch_in=watch_in)
     except store.TooManySubscriptions:
         raise ProtocolError("TOO_MANY_SUBSCRIPTIONS", "This connection has all the subscriptions it may", key) from None
     except store.ConnectionMissing:
