@@ -112,9 +112,10 @@ def test_a_second_run_copies_nothing_and_changes_nothing_also_past_the_overflow(
     assert connections.watched(list(keys), ORG, now=until + 128) == {max(keys)}  # the last one, near its end
     assert connections.watched(list(keys), ORG) == set(keys)
 
-    second = migrate_watches()
+    second, made = _reads(migrate_watches)
     assert (second.read, second.current, sum(second.copied.values())) == (130, 130, 0)
     assert _summaries() == after
+    assert set(made) == {"Scan", "GetItem"}  # not even a failed conditional write (each costs a unit)
 
 
 def test_the_scan_is_read_a_page_at_a_time() -> None:

@@ -11,7 +11,8 @@
   Watches       PK=WATCH#ORG#{org}       SK=WATCH            the same, for an organisation's keys that
                 did not fit in the hub's (`WATCH#ORG#*`: keys watched in every organisation)
   Watch         PK=WATCH#{filter key}    SK=WATCH            `expires_at`: a key that did not fit there
-                either (both levels above it then carry `overflow` until as late)
+                either (both levels above it then carry `overflow` until as late); also every watched
+                key's item as the relay before the summaries kept them (no marks: copy_watch copies them)
 
 Why a watch: placing an event in a key's timeline costs about 10 write units; an event none of whose
 keys is watched costs only the outbox relay's strongly consistent read of the hub's watches (1 read
