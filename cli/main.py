@@ -12,6 +12,8 @@ bookinghub dlq list | show QUEUE | redrive QUEUE [--dry-run] [--local | --stack 
     dead-letter queues: their depths, their messages, and moving them back (with progress).
 bookinghub backfill listing-keys [--dry-run] [--local | --stack NAME]
     lays stored bookings' index keys out as the current code does (after a layout change; cli/ops.py).
+bookinghub realtime migrate-watches [--local | --stack NAME]
+    copies the per-key watches into the watch summaries (run before and after deploying them; cli/ops.py).
 bookinghub logs BOOKING [--json] [--local | --stack NAME]
     one booking's syncs, domain events, delivery attempts and Stripe/Rooms calls, in time order (cli/logs.py).
 bookinghub webhooks endpoints|stats|failed|replay|recover|retry-failed|enable ... [--local]
@@ -77,7 +79,7 @@ def _run(args: argparse.Namespace) -> int:
             return _token(args)
         if args.command in ("beds24", "webhooks"):
             return _service_command(args)
-        if args.command in ("status", "dlq", "logs", "backfill"):
+        if args.command in ("status", "dlq", "logs", "backfill", "realtime"):
             return _ops(args)
         return _rooms(args)
     except ValueError as error:

@@ -74,6 +74,13 @@ def add_parsers(commands: Any, local_help: str) -> None:
     listing.add_argument(
         "--keep-copies", action="store_true", help="leave the email_key copies (while the previous code serves)"
     )
+    realtime = commands.add_parser("realtime", help="the real-time API's stored state")
+    realtime_jobs = realtime.add_subparsers(dest="job", required=True)
+    target_options(
+        realtime_jobs.add_parser(
+            "migrate-watches", help="copy per-key watches into the watch summaries (docs/realtime.md, deploying)"
+        )
+    )
     from cli import logs
 
     logs.add_parser(commands, target_options)
@@ -131,6 +138,8 @@ def run(args: argparse.Namespace, local: bool) -> int:
         return status(target, console)
     if args.command == "backfill":
         return _backfill(args.dry_run, args.keep_copies, console)
+    if args.command == "realtime":
+        return _migrate_watches(console)
     if args.action == "list":
         console.print(_dlq_table(target))
         return 0
@@ -155,6 +164,21 @@ def _backfill(dry_run: bool, keep_copies: bool, console: Console) -> int:
         f"{report.changed_meanwhile} written meanwhile by the hub (left as written)",
         highlight=False,
     )
+    return 0
+
+
+def _migrate_watches(console: Console) -> int:
+    from bookinghub.realtime.logic.watch import WatchMigration, migrate_watches
+
+    def line(report: WatchMigration) -> str:
+        copied = ", ".join(f"{count} to {level}" for level, count in report.copied.items())
+        return (
+            f"{report.read} read: copied {sum(report.copied.values())} ({copied}), "
+            f"{report.current} already in the summaries, {report.expired} expired (skipped)"
+        )
+
+    report = migrate_watches(progress=lambda report: console.print(f"  {line(report)}", highlight=False))
+    console.print(f"per-key watches: {line(report)}", highlight=False)
     return 0
 
 

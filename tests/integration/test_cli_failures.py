@@ -17,7 +17,10 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])  # closed again on exit: nothing listens there
 
 
-@pytest.mark.parametrize("command", [["rooms", "status", "--local"], ["beds24", "properties", "--local"]])
+@pytest.mark.parametrize(
+    "command",
+    [["rooms", "status", "--local"], ["beds24", "properties", "--local"], ["realtime", "migrate-watches", "--local"]],
+)
 def test_a_local_stack_that_is_down_is_one_line_and_exit_1(
     clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:

@@ -108,6 +108,16 @@ def test_missing_credentials_are_one_line_and_exit_2(
     assert "no AWS credentials" in line
 
 
+def test_migrate_watches_without_a_region_or_credentials_is_one_line_and_exit_2(
+    no_aws_setup: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["realtime", "migrate-watches", "--stack", "BookingHub-prod"]) == 2
+    assert "no AWS region" in _one_line(capsys.readouterr().err)
+    no_aws_setup.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    assert main(["realtime", "migrate-watches"]) == 2
+    assert "no AWS credentials" in _one_line(capsys.readouterr().err)
+
+
 def test_a_bug_keeps_its_traceback(clean_env: pytest.MonkeyPatch) -> None:
     from bookinghub.rooms.logic import monitoring
 

@@ -11,7 +11,8 @@
   Watches       PK=WATCH#ORG#{org}       SK=WATCH            the same, for an organisation's keys that
                 did not fit in the hub's (`WATCH#ORG#*`: keys watched in every organisation)
   Watch         PK=WATCH#{filter key}    SK=WATCH            `expires_at`: a key that did not fit there
-                either (both levels above it then carry `overflow` until as late)
+                either (both levels above it then carry `overflow` until as late); also every watched
+                key's item as the relay before the summaries kept them (no marks: copy_watch copies them)
 
 Why a watch: placing an event in a key's timeline costs about 10 write units; an event none of whose
 keys is watched costs only the outbox relay's strongly consistent read of the hub's watches (1 read
@@ -303,11 +304,29 @@ def watch(filter_key: str, organisation_id: str | None, now: float | None = None
     else in an item of its own, each level passed over marked `overflow` after the key is written (a
     reader goes down a level only past a mark). Returns the watch's expiry; only ever moved forwards."""
     now = time.time() if now is None else now
-    until = int(now) + WATCH_SECONDS
+    return _place(filter_key, organisation_id, int(now) + WATCH_SECONDS, now, slack=WATCH_REFRESH_SECONDS)[0]
+
+
+def copy_watch(filter_key: str, until: int, now: float | None = None) -> int | None:
+    """Place a per-key watch (its `WATCH#<key>` item, expiring at `until`) in the summaries as
+    watch(key, None) places it, keeping its expiry: the cross-organisation level, as the item names no
+    organisation. Returns the level written (0 the hub's, 1 the cross-organisation one, 2 left in its own
+    item with both levels marked `overflow`), None when the summaries hold it as late already. Idempotent
+    and safe beside watch(): every write only moves an expiry forwards, `b` moves only with a new key."""
+    now = time.time() if now is None else now
+    return _place(filter_key, None, until, now, slack=0)[1]
+
+
+def _place(
+    filter_key: str, organisation_id: str | None, until: int, now: float, *, slack: int
+) -> tuple[int, int | None]:
+    """watch()'s body: the expiry now held and the level written (None: none, it was as late already)."""
     levels = [HUB_SUMMARY, _organisation_summary(organisation_id)]
-    current, holder = _current(filter_key, levels, now)
-    if current >= until - WATCH_REFRESH_SECONDS:
-        return current
+    current, holder, marks = _current(filter_key, levels, now)
+    # A key in its own item is found only while both marks last: an old per-key item outlasting them
+    # (it was written without marks) is placed again, so that they are moved up to it
+    if current >= until - slack and (holder != len(levels) or marks >= current):
+        return current, None
     placed = next(
         (n for n, level in enumerate(levels) if _summarise(level, filter_key, until, now, known=holder == n)),
         len(levels),
@@ -316,22 +335,49 @@ def watch(filter_key: str, organisation_id: str | None, now: float | None = None
         _put_if_later(_watch_key(filter_key), {"filter_key": filter_key, "expires_at": until}, "expires_at", until)
     for level in reversed(levels[:placed]):
         _put_if_later(level, {}, _OVERFLOW, until, update=True)
-    return until
+    return until, placed
 
 
-def _current(filter_key: str, levels: list[dict[str, str]], now: float) -> tuple[int, int | None]:
-    """The key's expiry as last written and the level holding it (len(levels): its own item), read
-    eventually consistent: stale only towards an earlier expiry (or none), which means a rewrite."""
+def own_watches(page_size: int = 500) -> Iterator[tuple[str, int]]:
+    """Every per-key watch item (`WATCH#<key>`: its key and expiry), a Scan page at a time (they have no
+    partition of their own), strongly consistent: one written before the scan reaches its page is seen."""
     dynamodb = client("dynamodb")
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "ConsistentRead": True,
+        "Limit": page_size,
+        "FilterExpression": "SK = :sk AND begins_with(PK, :watch) AND attribute_exists(filter_key)",
+        "ProjectionExpression": "filter_key, expires_at",
+        "ExpressionAttributeValues": to_item({":sk": WATCH_SK, ":watch": "WATCH#"}),
+    }
+    while True:
+        response = dynamodb.scan(**request)
+        for raw in response["Items"]:
+            item = from_item(raw)
+            yield str(item["filter_key"]), int(item.get("expires_at") or 0)
+        if "LastEvaluatedKey" not in response:
+            return
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _current(filter_key: str, levels: list[dict[str, str]], now: float) -> tuple[int, int | None, int]:
+    """The key's expiry as last written, the level holding it (len(levels): its own item) and, for its
+    own item, until when the levels' `overflow` marks lead readers to it; read eventually consistent:
+    stale only towards an earlier expiry (or none), which means a rewrite."""
+    dynamodb = client("dynamodb")
+    marks: list[int] = []
     for n, level in enumerate(levels):
         found = dynamodb.get_item(TableName=_table(), Key=to_item(level)).get("Item")
         summary = from_item(found) if found else {}
         if filter_key in summary:
-            return int(summary[filter_key]), n
+            return int(summary[filter_key]), n, 0
         if not _overflowed(summary, now):
-            return 0, None  # not below a level without the mark
+            return 0, None, 0  # not below a level without the mark
+        marks.append(int(summary[_OVERFLOW]))
     own = dynamodb.get_item(TableName=_table(), Key=to_item(_watch_key(filter_key))).get("Item")
-    return (int(from_item(own).get("expires_at") or 0), len(levels)) if own else (0, None)
+    if not own:
+        return 0, None, 0
+    return int(from_item(own).get("expires_at") or 0), len(levels), min(marks)
 
 
 def _summarise(summary: dict[str, str], filter_key: str, until: int, now: float, *, known: bool) -> bool:

@@ -20,6 +20,10 @@ later). So an event reads two items: its organisation's watches and the hub's.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.realtime.dal import connections as store
 from bookinghub.realtime.logic.scope import Scope
@@ -82,3 +86,43 @@ def watch_organisation(scope: Scope, wanted: Filter, organisation_id: str | None
     if wanted.field != "user_id":
         return organisation_id
     return None if scope.role == "superadmin" else scope.organisation_id
+
+
+# --- deploying the watch summaries: copying the per-key watches written before them -----------------
+
+
+# Where a copy went (dal/connections.copy_watch's levels)
+MIGRATION_LEVELS = ("hub", "cross-organisation", "own item, levels marked overflow")
+
+
+@dataclass
+class WatchMigration:
+    read: int = 0  # per-key watch items read
+    expired: int = 0  # skipped: no longer watched
+    current: int = 0  # the summaries held them as late already (a second run, a subscribe meanwhile)
+    copied: dict[str, int] = field(default_factory=lambda: {level: 0 for level in MIGRATION_LEVELS})
+
+
+def migrate_watches(
+    now: float | None = None, progress: Callable[[WatchMigration], None] | None = None, *, every: int = 500
+) -> WatchMigration:
+    """Copy every live per-key watch (`WATCH#<key>`, as the relay before the summaries wrote them) into
+    the summaries, as a subscribe's watch(key, None) would, keeping its expiry; expired ones are skipped.
+    Read a Scan page at a time. Safe before the deploy (the old relay reads only the per-key items, which
+    are left as they are), after it, twice, and beside subscribes: every write moves an expiry forwards
+    only, and a key's bytes are counted once per summary. `progress` is called every `every` items."""
+    now = time.time() if now is None else now
+    report = WatchMigration()
+    for filter_key, until in store.own_watches():
+        report.read += 1
+        if until <= now:
+            report.expired += 1
+        else:
+            placed = store.copy_watch(filter_key, until, now)
+            if placed is None:
+                report.current += 1
+            else:
+                report.copied[MIGRATION_LEVELS[placed]] += 1
+        if progress is not None and report.read % every == 0:
+            progress(report)
+    return report
