@@ -3,6 +3,11 @@ subscription (seed 003), each then attempted by deliver_webhooks."""
 
 from __future__ import annotations
 
+# First: in Lambda, importing bookinghub pauses the cyclic collector for the rest of init
+# (core/coldstart.py); the imports above it would run with it on (Powertools' and pydantic's imports)
+import bookinghub  # noqa: F401
+
+# isort: split
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response

@@ -6,25 +6,31 @@ function of bookinghub.delivery.logic.admin.
 
 from __future__ import annotations
 
+# First: in Lambda, importing bookinghub pauses the cyclic collector for the rest of init
+# (core/coldstart.py); the imports above it would run with it on (Powertools' and pydantic's imports)
+import bookinghub  # noqa: F401
+
+# isort: split
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bookinghub.core.coldstart import LazyModule
 from bookinghub.core.observability import logger, metrics, tracer
 from bookinghub.core.settings import requires_settings
 from bookinghub.delivery.logic import admin
-from bookinghub.delivery.models.api import (
-    EnableRequest,
-    EndpointCreate,
-    EndpointPatch,
-    RecoverRequest,
-    RetryFailedRequest,
-)
 from bookinghub.web.admin import COGNITO_SECURITY, make_admin_resolver, principal_of
 from bookinghub.web.resolver import json_response
+
+if TYPE_CHECKING:
+    from bookinghub.delivery.models import api
+else:
+    # The request bodies, at the first route that validates one (Powertools reads a route's annotations
+    # when it is first resolved): the listings and reads validate none of them
+    api = LazyModule("bookinghub.delivery.models.api")
 
 app = make_admin_resolver()
 TAGS = ["webhooks"]
@@ -36,7 +42,7 @@ def _ok(status: int = 200, **body: Any) -> Any:
 
 
 @app.post("/api/webhooks/endpoints", security=COGNITO_SECURITY, tags=TAGS)
-def create_endpoint(body: Annotated[EndpointCreate, Body()]) -> Any:
+def create_endpoint(body: Annotated[api.EndpointCreate, Body()]) -> Any:
     return _ok(201, **admin.create_endpoint(principal_of(app), body))
 
 
@@ -51,7 +57,7 @@ def get_endpoint(endpoint_id: str) -> Any:
 
 
 @app.patch("/api/webhooks/endpoints/<endpoint_id>", security=COGNITO_SECURITY, tags=TAGS)
-def patch_endpoint(endpoint_id: str, patch: Annotated[EndpointPatch, Body()]) -> Any:
+def patch_endpoint(endpoint_id: str, patch: Annotated[api.EndpointPatch, Body()]) -> Any:
     return _ok(endpoint=admin.update_endpoint(principal_of(app), endpoint_id, patch))
 
 
@@ -61,8 +67,8 @@ def disable_endpoint(endpoint_id: str) -> Any:
 
 
 @app.post("/api/webhooks/endpoints/<endpoint_id>/enable", security=COGNITO_SECURITY, tags=TAGS)
-def enable_endpoint(endpoint_id: str, request: Annotated[EnableRequest | None, Body()] = None) -> Any:
-    return _ok(**admin.enable_endpoint(principal_of(app), endpoint_id, request or EnableRequest()))
+def enable_endpoint(endpoint_id: str, request: Annotated[api.EnableRequest | None, Body()] = None) -> Any:
+    return _ok(**admin.enable_endpoint(principal_of(app), endpoint_id, request or api.EnableRequest()))
 
 
 @app.post("/api/webhooks/endpoints/<endpoint_id>/rotate-secret", security=COGNITO_SECURITY, tags=TAGS)
@@ -100,7 +106,7 @@ def endpoint_failed(
 
 
 @app.post("/api/webhooks/endpoints/<endpoint_id>/recover", security=COGNITO_SECURITY, tags=TAGS)
-def recover(endpoint_id: str, request: Annotated[RecoverRequest, Body()]) -> Any:
+def recover(endpoint_id: str, request: Annotated[api.RecoverRequest, Body()]) -> Any:
     return _ok(202, **admin.recover(principal_of(app), endpoint_id, request.since))
 
 
@@ -115,7 +121,7 @@ def replay(delivery_id: str) -> Any:
 
 
 @app.post("/api/webhooks/retry-failed", security=COGNITO_SECURITY, tags=TAGS)
-def retry_failed(request: Annotated[RetryFailedRequest, Body()]) -> Any:
+def retry_failed(request: Annotated[api.RetryFailedRequest, Body()]) -> Any:
     return _ok(202, **admin.retry_failed_webhooks(principal_of(app), request))
 
 

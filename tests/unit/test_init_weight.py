@@ -90,6 +90,14 @@ ROUTE_ONLY = {
         "bookinghub.beds24.logic.writeback",
         "bookinghub.conflicts.logic.hub_edit",
     ),
+    # The request bodies (read through LazyModule by the write routes), the attempt records (stats and
+    # attempts) and the booking store (the test send): a listing or a read needs none of them
+    "delivery_api": (
+        "bookinghub.delivery.models.api",
+        "bookinghub.delivery.dal.attempts",
+        "bookinghub.bookings.dal.bookings",
+        "bookinghub.bookings.dal.logs",
+    ),
 }
 
 
@@ -258,6 +266,13 @@ NOT_AT_IMPORT = {
         "bookinghub.payments.logic.pincodes",
         "bookinghub.rooms.adapters.rooms_event_hub",
         "bookinghub.registry.logic.registry",
+    ),
+    # beds24/logic/properties.py: a webhook checks the property's token and secret, it never calls Beds24
+    # (the HTTP client is imported by client_for), nor lists the registry's integrations
+    "beds24_webhook": (
+        "bookinghub.beds24.client.api",
+        "bookinghub.registry.dal.integrations",
+        "bookinghub.registry.models",
     ),
 }
 

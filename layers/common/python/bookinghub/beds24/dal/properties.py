@@ -16,7 +16,6 @@ from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.beds24.models.entities import BEDS24, Beds24Credentials, Beds24Property
 from bookinghub.core.recent import Recent
 from bookinghub.core.settings import get_settings
-from bookinghub.registry.dal import integrations
 
 _STORAGE = ("PK", "SK", "entity", "GSI1PK", "GSI1SK")
 
@@ -266,10 +265,16 @@ def _target_by_alias(alias_pk: str) -> WebhookTarget | None:
 
 
 def all_properties() -> list[Beds24Property]:
+    # The registry's listings (and its models) only for these two: a webhook or an event reads one
+    # property by its keys (~6 ms of the webhook's init)
+    from bookinghub.registry.dal import integrations
+
     return [_property(item) for item in integrations.items_of_type(BEDS24)]
 
 
 def organisation_properties(organisation_id: str) -> list[Beds24Property]:
+    from bookinghub.registry.dal import integrations
+
     return [_property(item) for item in integrations.organisation_items(organisation_id, BEDS24)]
 
 

@@ -11,16 +11,20 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bookinghub.aws.kms import decrypt_secret, encrypt_secret
-from bookinghub.beds24.client.api import AccessToken, Beds24Client, CallRecord
 from bookinghub.beds24.dal import properties as store
 from bookinghub.beds24.models.entities import DEFAULT_BASE_URL, Beds24Credentials, Beds24Property
 from bookinghub.core.clock import iso_now
 from bookinghub.core.errors import DomainError, InvalidPayload
 from bookinghub.core.settings import get_settings
+
+if TYPE_CHECKING:
+    # The Beds24 HTTP client, imported by client_for: the webhook receiver checks tokens and secrets
+    # with this module and never calls Beds24 (~10 ms of its init)
+    from bookinghub.beds24.client.api import AccessToken, Beds24Client, CallRecord
 
 REFRESH_PURPOSE = "beds24-refresh-token"
 ACCESS_PURPOSE = "beds24-access-token"
@@ -178,6 +182,8 @@ def client_for(
 
     `just_read`: `prop` was read (consistently) for this very request, so its credentials are current;
     otherwise they are read again, since another worker may have minted a token meanwhile."""
+    from bookinghub.beds24.client.api import AccessToken, Beds24Client
+
     credentials = prop.credentials if just_read else store.credentials_of(prop)
     if not credentials.refresh_token_encrypted:
         raise NotConfigured()

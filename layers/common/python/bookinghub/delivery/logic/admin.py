@@ -19,13 +19,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bookinghub.aws.kms import encrypt_secret
-from bookinghub.bookings.dal import bookings as booking_store
-from bookinghub.bookings.models.events import BookingDomainEvent
 from bookinghub.core.auth import Principal
 from bookinghub.core.errors import BookingNotFound, DomainError, InvalidPayload, InvalidQuery, WebsiteNotFound
 from bookinghub.core.observability import logger
 from bookinghub.core.urls import check_outbound_url
-from bookinghub.delivery.dal import attempts as attempt_store
 from bookinghub.delivery.dal import deliveries as store
 from bookinghub.delivery.dal import endpoints as endpoint_store
 from bookinghub.delivery.dal.keys import delivery_id_for
@@ -41,7 +38,6 @@ from bookinghub.delivery.models import (
     public_endpoint,
     website_endpoint_id,
 )
-from bookinghub.delivery.models.api import EnableRequest, EndpointCreate, EndpointPatch, RetryFailedRequest
 from bookinghub.delivery.settings import get_delivery_settings
 from bookinghub.websites.dal.admin import get_website_record, organisation_websites
 from bookinghub.websites.models import Website
@@ -49,6 +45,9 @@ from bookinghub.websites.models import Website
 if TYPE_CHECKING:
     # The bookings admin (and with it the sync payload models): only send_test_webhook, imported there
     from bookinghub.bookings.models.admin import TestWebhookRequest
+
+    # The request bodies: only annotations here (the delivery API's routes validate them)
+    from bookinghub.delivery.models.api import EnableRequest, EndpointCreate, EndpointPatch, RetryFailedRequest
 
 # The seed's success metrics (seed 003 "Success Metrics")
 TARGET_SUCCESS_RATE = 95.0
@@ -304,6 +303,10 @@ def retry_failed_webhooks(principal: Principal, request: RetryFailedRequest) -> 
 
 
 def stats(principal: Principal, endpoint_id: str) -> dict[str, Any]:
+    # The attempt records (and the sync-log shape they share) only for these two reads: not at the
+    # delivery API's init, whose other routes never read an attempt
+    from bookinghub.delivery.dal import attempts as attempt_store
+
     endpoint, status = _visible(principal, endpoint_id)
     now = time.time()
     recent = attempt_store.list_attempts(
@@ -351,6 +354,8 @@ def attempts(
     until: datetime | None,
     limit: int,
 ) -> list[dict[str, Any]]:
+    from bookinghub.delivery.dal import attempts as attempt_store
+
     endpoint, _ = _visible(principal, endpoint_id)
     now = time.time()
     low = _iso_of(since) if since else iso(now - 30 * 86400)
@@ -372,6 +377,10 @@ class TestWebhookResult:
 def send_test_webhook(principal: Principal, request: TestWebhookRequest) -> TestWebhookResult:
     """The booking's editable fields as they are, sent now as the requested event to the website's
     webhook (one attempt, inline); a retryable failure goes on with the normal schedule."""
+    # The booking store and the domain event's model only for a test send
+    from bookinghub.bookings.dal import bookings as booking_store
+    from bookinghub.bookings.models.events import BookingDomainEvent
+
     principal.require_manager()
     website_item = get_website_record(request.website_id)
     if website_item is None or not principal.sees_website(str(website_item["organisation_id"]), request.website_id):
