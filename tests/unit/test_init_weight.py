@@ -46,6 +46,21 @@ print(json.dumps(found))
 """
 
 
+def _modules_found(heavy: tuple[str, ...], handlers: dict[str, str], env: dict[str, str]) -> dict[str, list[str]]:
+    """Imports each handler into one fresh interpreter (in order) and names the `heavy` modules then loaded."""
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALL, json.dumps(heavy), json.dumps(handlers)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    found: dict[str, list[str]] = json.loads(out.stdout.strip().splitlines()[-1])
+    return found
+
+
 def test_no_handler_imports_anything_heavy_at_module_import() -> None:
     handlers = {fn.name: str(ROOT / fn.handler_path) for fn in topology.FUNCTIONS}
     env = {
@@ -56,16 +71,7 @@ def test_no_handler_imports_anything_heavy_at_module_import() -> None:
         "POWERTOOLS_SERVICE_NAME": "bookinghub",
     }
     env.pop("POWERTOOLS_TRACE_DISABLED", None)
-    out = subprocess.run(
-        [sys.executable, "-c", IMPORT_ALL, json.dumps(HEAVY), json.dumps(handlers)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    found = json.loads(out.stdout.strip().splitlines()[-1])
+    found = _modules_found(HEAVY, handlers, env)
     # The first handler that pulls one in is named (they are imported in topology order, into one process)
     assert {name: modules for name, modules in found.items() if modules} == {}
     assert set(found) == set(handlers)
@@ -105,17 +111,7 @@ ROUTE_ONLY = {
 def test_admin_handlers_import_route_only_logic_at_its_route(name: str) -> None:
     fn = next(fn for fn in topology.FUNCTIONS if fn.name == name)
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}", "LAMBDA_TASK_ROOT": str(ROOT)}
-    handler = json.dumps({name: str(ROOT / fn.handler_path)})
-    out = subprocess.run(
-        [sys.executable, "-c", IMPORT_ALL, json.dumps(ROUTE_ONLY[name]), handler],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == {name: []}
+    assert _modules_found(ROUTE_ONLY[name], {name: str(ROOT / fn.handler_path)}, env) == {name: []}
 
 
 def test_a_lazy_module_imports_at_its_first_attribute() -> None:
