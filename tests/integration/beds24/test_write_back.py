@@ -25,6 +25,10 @@ def _reservation_of(aws: LocalResources, beds24: Sandbox, **fields: Any) -> tupl
     sync(aws, "full")
     stored = reservation(booking_id)
     assert stored is not None
+    # Beds24's modifiedTime has second resolution, and the hub's write-back reaches the sandbox directly
+    # (not through Beds24Sandbox._post, which moves the clock on): this gives the write-back a later
+    # modifiedTime than the creation, as every other change in these tests has
+    beds24.clock.advance(1)
     return booking_id, stored
 
 
