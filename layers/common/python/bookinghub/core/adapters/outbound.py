@@ -23,6 +23,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from bookinghub.core.adapters.stale_connections import reuse_tracking_pools, stale_connection_retry
 from bookinghub.core.urls import (
     IPAddress,
     PrivateDestination,
@@ -105,16 +106,29 @@ def pinned_adapter_class() -> type[HTTPAdapter]:
                 pool_kwargs["assert_hostname"] = hostname
             return host_params, pool_kwargs
 
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            # pools that know whether a request's connection was reused (stale_connections' retry asks)
+            self.poolmanager.pool_classes_by_scheme = reuse_tracking_pools()
+
     return PinnedAdapter
 
 
-def new_session(*, pool_connections: int = 32, pool_maxsize: int = 16) -> requests.Session:
-    """A session that sends pinned requests (tests build their own with a test CA as `verify`)."""
+def new_session(
+    *, pool_connections: int = 32, pool_maxsize: int = 16, requests_carry_idempotency_keys: bool = False
+) -> requests.Session:
+    """A session that sends pinned requests (tests build their own with a test CA as `verify`). A request
+    on a kept-alive connection the server had just closed goes again once on a new one: idempotent methods
+    always, every method when the caller's requests carry their own idempotency key (stale_connections)."""
     import requests
 
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc credentials from the environment
-    adapter = pinned_adapter_class()(pool_connections=pool_connections, pool_maxsize=pool_maxsize)
+    adapter = pinned_adapter_class()(
+        pool_connections=pool_connections,
+        pool_maxsize=pool_maxsize,
+        max_retries=stale_connection_retry(any_method=requests_carry_idempotency_keys),
+    )
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from bookinghub.core.adapters.outbound import DestinationRefused as DestinationRefused
 from bookinghub.core.adapters.outbound import Pinned as Pinned
 from bookinghub.core.adapters.outbound import check_url as check_url
-from bookinghub.core.adapters.outbound import new_session as new_session
+from bookinghub.core.adapters.outbound import new_session as _new_pinned_session
 from bookinghub.core.adapters.outbound import pinned_adapter_class as pinned_adapter_class
 from bookinghub.core.observability import trace_library
 from bookinghub.core.urls import Resolver, UnresolvableHost
@@ -40,6 +40,13 @@ class HttpResult:
     body_excerpt: str = ""
     retry_after: str | None = None
     error: str | None = None
+
+
+def new_session() -> requests.Session:
+    """A pinned session for deliveries. Every delivery carries its `webhook-id` (stable across retries and
+    replays, receivers de-duplicate by it), so a POST that met a kept-alive connection the receiver had just
+    closed goes again once on a new connection instead of counting as the receiver's failure."""
+    return _new_pinned_session(requests_carry_idempotency_keys=True)
 
 
 @cache
