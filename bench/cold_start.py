@@ -137,6 +137,9 @@ def lambda_env(extra: dict[str, str]) -> dict[str, str]:
     env = {**os.environ, **LAMBDA_LIKE_ENV, **LAMBDA_INIT_ENV, **extra}
     env["PYTHONPATH"] = f"{ROOT}:{ROOT / 'layers/common/python'}"
     env.pop("POWERTOOLS_TRACE_DISABLED", None)  # Lambda traces: import and do what tracing does
+    # The layer ships bytecode: with PYTHONDONTWRITEBYTECODE inherited, the warm-up run wrote no .pyc and a
+    # tree that never had any (a fresh worktree) measured its own modules compiled from source
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

@@ -69,3 +69,22 @@ def test_aws_data_path_comes_first(fresh_clients: None, tmp_path: Path, monkeypa
     loader = clients._service_loader(str(tmp_path))
     assert loader.load_service_model("ownservice", "service-2")["metadata"] == {"endpointPrefix": "own"}
     assert clients._service_loader(None).search_paths == Loader().search_paths
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [("endpoints", None), ("sdk-default-configuration", None), ("dynamodb", "service-2"), ("kms", "service-2")],
+)
+def test_data_files_are_botocore_s_own_in_plain_dicts_and_in_the_same_order(
+    fresh_clients: None, name: str, args: str | None
+) -> None:
+    import json
+
+    ours, reference = clients._service_loader(None), Loader()
+    if args is None:
+        loaded, expected = ours.load_data(name), reference.load_data(name)
+    else:
+        loaded, expected = ours.load_service_model(name, args), reference.load_service_model(name, args)
+    assert type(loaded) is dict
+    assert type(expected) is not dict  # botocore's own: OrderedDict
+    assert json.dumps(loaded) == json.dumps(expected)  # same keys, values and order, all the way down
