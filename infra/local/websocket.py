@@ -38,6 +38,7 @@ from infra.topology import realtime as spec
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway's WebSocket message limit (frames of 32 KB)
 MAX_POST_BYTES = 128 * 1024  # post_to_connection's Data limit
+HANDSHAKE_TIMEOUT_SECONDS = 30.0  # API Gateway's integration timeout (29 s) plus the handshake itself
 
 
 @dataclass
@@ -109,6 +110,9 @@ class LocalWebSocketApi:
                 max_size=MAX_MESSAGE_BYTES,
                 ping_interval=None,  # API Gateway does not ping clients; the protocol has its own ping
                 compression=None,
+                # the handshake waits for $connect as API Gateway does (its integration timeout is 29 s);
+                # websockets' default of 10 s cut slow $connect runs off under load
+                open_timeout=HANDSHAKE_TIMEOUT_SECONDS,
             )
 
         self._server = asyncio.run_coroutine_threadsafe(_serve(), self._loop).result(timeout=10)
