@@ -234,3 +234,56 @@ def test_not_an_email_is_invalid_payload_on_the_field(email: str) -> None:
     (detail,) = error.details or []
     assert detail["field"] == "customer.email"
     assert detail["message"].startswith("value is not a valid email address")
+
+
+def _fields_by_model_dump(request: Any) -> dict[str, Any]:
+    """booking_fields as it was written before it read the model's values directly (one model_dump)."""
+    from bookinghub.bookings.models.payload_shape import CUSTOMER_COLUMNS, RENAMED_COLUMNS, TRANSPORT_COLUMNS
+    from bookinghub.bookings.models.sync import _PLAIN_COLUMNS
+    from bookinghub.core.clock import to_iso
+
+    data = request.model_dump(exclude_none=True)
+    fields = {name: data[name] for name in _PLAIN_COLUMNS if name in data}
+    if "reason" in data:
+        fields[RENAMED_COLUMNS["reason"]] = data["reason"]
+    if "activity_date" in data:
+        fields["activity_date"] = data["activity_date"].isoformat()
+    if (status := request.effective_status()) is not None:
+        fields["status"] = status
+    if "created_at" in data:
+        fields[RENAMED_COLUMNS["created_at"]] = to_iso(data["created_at"])
+    for key, value in data.get("customer", {}).items():
+        fields[CUSTOMER_COLUMNS[key]] = value
+    for key, value in data.get("transport", {}).items():
+        fields[TRANSPORT_COLUMNS[key]] = value
+    if "addons" in data:
+        fields["addons"] = data["addons"]
+    return fields
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _seed(),
+        _seed(transport={"type": "self_arrange"}, addons=[], customer={"name": "A", "email": "a@example.com"}),
+        {"event": "booking.cancelled", "source_booking_id": "s-1", "reason": " gone ", "refund_amount": 5},
+        {"event": "booking.updated", "source_booking_id": "s-2", "version": 3, "transport": {"cost": 7}},
+        {"event": "booking.refunded", "source_booking_id": "s-3", "updated_at": "2026-02-21T18:00:00+07:00"},
+    ],
+)
+def test_booking_fields_are_the_payload_flattened_in_its_order(body: dict[str, Any]) -> None:
+    request = _parse(body)
+    fields = request.booking_fields()
+    expected = _fields_by_model_dump(request)
+    assert fields == expected
+    assert list(fields) == list(expected)
+
+
+def test_nested_column_maps_name_every_nested_field_in_order() -> None:
+    # booking_fields reads nested models through these maps: a field missing here would be dropped
+    from bookinghub.bookings.models.fields import Transport
+    from bookinghub.bookings.models.payload_shape import CUSTOMER_COLUMNS, TRANSPORT_COLUMNS
+    from bookinghub.bookings.models.sync import Customer
+
+    assert list(CUSTOMER_COLUMNS) == list(Customer.model_fields)
+    assert list(TRANSPORT_COLUMNS) == list(Transport.model_fields)

@@ -31,6 +31,21 @@ def test_update_without_version_or_time_has_no_order() -> None:
     assert order_key_for(_request(event="booking.updated", created_at="2026-02-20T10:30:00Z")) is None
 
 
+@pytest.mark.parametrize(
+    "request_",
+    [
+        _created(),
+        _created(version=4),
+        _created(updated_at="2026-02-21T18:00:00.5+07:00"),
+        _request(event="booking.updated", version=2, created_at="2026-02-20T10:30:00Z"),
+    ],
+)
+def test_the_columns_creation_time_gives_the_same_order_key(request_: BookingSyncRequest) -> None:
+    # apply_sync hands over the creation time its columns already hold (source_created_at), not computed twice
+    created_iso = request_.booking_fields().get("source_created_at")
+    assert order_key_for(request_, created_iso=created_iso) == order_key_for(request_)
+
+
 def test_created_is_ordered_by_its_creation_time() -> None:
     assert order_key_for(_created()) == "00|20260220103"  # version 0, then the time's digits (trailing zeros dropped)
     assert order_key_for(_created(created_at=None)) is None

@@ -21,7 +21,7 @@ def to_attr(value: Any) -> dict[str, Any]:
     if kind is bool:
         return {"BOOL": value}
     if kind is dict:
-        return {"M": {k: to_attr(v) for k, v in value.items() if v is not None}}
+        return {"M": to_item(value)}  # (its str and int values inline, None dropped)
     if kind is list:
         return {"L": [to_attr(v) for v in value]}
     return _to_attr_other(value)
@@ -39,7 +39,7 @@ def _to_attr_other(value: Any) -> dict[str, Any]:
     if value is None:
         return {"NULL": True}
     if isinstance(value, dict):
-        return {"M": {k: to_attr(v) for k, v in value.items() if v is not None}}
+        return {"M": to_item(value)}
     if isinstance(value, list | tuple):
         return {"L": [to_attr(v) for v in value]}
     if isinstance(value, bytes):

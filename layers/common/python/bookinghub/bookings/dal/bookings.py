@@ -191,11 +191,13 @@ def _identity(change: BookingChange) -> dict[str, Any]:
 
 def create_booking(change: BookingChange) -> None:
     """Insert a new booking; fails (BookingConditionFailed with the stored one) if it exists."""
-    columns = _columns({**change.defaults, **change.fields})
+    columns = _columns({**change.defaults, **change.fields}, copy=False)  # (a new dict already)
     item = {
         "PK": keys.booking_pk(change.booking_id),
         "SK": keys.BOOKING_SK,
-        **_identity(change),
+        "website_id": change.website_id,  # _identity(change), without its dict
+        "organisation_id": change.organisation_id,
+        "source_booking_id": change.source_booking_id,
         **columns,
         **index_attributes(change.booking_id, columns, website_id=change.website_id),
         "version": 1,
@@ -385,11 +387,12 @@ class _Expression:
         return placeholder
 
 
-def _columns(fields: dict[str, Any]) -> dict[str, Any]:
-    """The columns of `fields` (a copy): without the hub's own attributes and per-column order keys."""
+def _columns(fields: dict[str, Any], *, copy: bool = True) -> dict[str, Any]:
+    """The columns of `fields` (a copy, unless `copy` is false and none is dropped): without the hub's own
+    attributes and per-column order keys."""
     # The common case checked in C: no reserved name, and no "#" in any name (so no order key's prefix)
     if _RESERVED.isdisjoint(fields) and "#" not in "".join(fields):
-        return dict(fields)
+        return dict(fields) if copy else fields
     # `"#" in k` first: no column name has one, so the prefix is looked for only where it can be
     return {k: v for k, v in fields.items() if k not in _RESERVED and not ("#" in k and k.startswith(FIELD_KEY_PREFIX))}
 

@@ -19,7 +19,7 @@ row: dal/logs.py). Rules:
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import json
 import time
@@ -31,6 +31,7 @@ from bookinghub.bookings.dal import bookings as booking_store
 from bookinghub.bookings.dal.logs import put_sync_log
 from bookinghub.bookings.logic.field_order import UNORDERED, merge_fields, order_key
 from bookinghub.bookings.models.events import SyncLog
+from bookinghub.bookings.models.payload_shape import RENAMED_COLUMNS
 from bookinghub.bookings.models.sync import CREATE_DEFAULTS, BookingSyncRequest, parse_sync_request
 from bookinghub.conflicts.logic.detect import BookingRef
 from bookinghub.conflicts.logic.sources import SourcePlan, plan_source_change
@@ -87,8 +88,8 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
     booking_id = booking_store.booking_id(website.website_id, request.source_booking_id)
     canonical_json = canonical_payload(request)
     payload_hash = hash_payload(canonical_json)
-    order_key = order_key_for(request)
     fields = request.booking_fields()
+    order_key = order_key_for(request, created_iso=fields.get(RENAMED_COLUMNS["created_at"]))
     # First attempt: every column, no read. Its condition fails if any column is not strictly older
     # here; the stored booking it hands back tells which columns still apply (merge_fields), and the
     # next attempt writes only those, under the same per-column guard.
@@ -147,20 +148,27 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
         return result
 
 
-def canonical_payload(request: BookingSyncRequest) -> str:
-    """The payload's canonical JSON: the model's field order is fixed, so equal payloads give equal text
-    however the source spaced or ordered its JSON. Stored hashes of it tell redeliveries apart, so it must
-    not change byte for byte (tests/unit/test_sync_payload_hash.py pins it)."""
-    return request.model_dump_json(exclude_none=True)  # (pydantic serialises in Rust, ~10x json.dumps)
+def canonical_payload(request: BookingSyncRequest) -> bytes:
+    """The payload's canonical JSON (UTF-8): the model's field order is fixed, so equal payloads give equal
+    text however the source spaced or ordered its JSON. Stored hashes of it tell redeliveries apart, so it
+    must not change byte for byte (tests/unit/test_sync_payload_hash.py pins it)."""
+    # model_dump_json(exclude_none=True) without its wrapper and its str: the hash wants the bytes
+    return _SERIALIZER.to_json(request, exclude_none=True)  # (pydantic serialises in Rust, ~10x json.dumps)
 
 
-def hash_payload(canonical_json: str) -> str:
-    # 96 bits of the digest tell a redelivery apart; stored on the booking, so kept short
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical_json.encode()).digest()[:12]).decode()
+_SERIALIZER = BookingSyncRequest.__pydantic_serializer__
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def hash_payload(canonical_json: bytes) -> str:
+    # 96 bits of the digest tell a redelivery apart; stored on the booking, so kept short. base64url of 12
+    # bytes is 16 characters, no padding (base64.urlsafe_b64encode's output, without its two Python calls)
+    digest = hashlib.sha256(canonical_json).digest()[:12]
+    return binascii.b2a_base64(digest, newline=False).translate(_URLSAFE).decode()
 
 
 def _record(
-    website: ApiKeyRecord, request: BookingSyncRequest, result: SyncResult, canonical_json: str, *, at: str
+    website: ApiKeyRecord, request: BookingSyncRequest, result: SyncResult, canonical_json: bytes, *, at: str
 ) -> None:
     """What records the delivery beside its answer and its outcome metric."""
     booking_id = result.booking_id
@@ -235,8 +243,9 @@ def _explain_condition(request: BookingSyncRequest, stored: dict[str, Any], payl
     return None
 
 
-def order_key_for(request: BookingSyncRequest) -> str | None:
+def order_key_for(request: BookingSyncRequest, *, created_iso: str | None = None) -> str | None:
     """Sortable text: the source's version first, then its change time; None if the payload has neither.
+    `created_iso`: to_iso(request.created_at) when the caller has it already (its booking columns do).
 
     Only the source's own clock orders changes: the hub's arrival time would rank a late delivery
     (retried for minutes) above a change made after it.
@@ -244,7 +253,11 @@ def order_key_for(request: BookingSyncRequest) -> str | None:
     moment = request.updated_at or (request.created_at if request.event == "booking.created" else None)
     if request.version is None and moment is None:
         return None
-    return order_key(request.version or 0, to_iso(moment) if moment else "")
+    if moment is None:
+        return order_key(request.version or 0, "")
+    if moment is request.created_at and created_iso is not None:
+        return order_key(request.version or 0, created_iso)
+    return order_key(request.version or 0, to_iso(moment))
 
 
 def _record_log(log: SyncLog) -> None:
