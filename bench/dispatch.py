@@ -18,7 +18,13 @@ taken under the same machine load. Besides the rate, each run reports where a de
 per delivery, the threads' time inside AWS calls and inside the receiver POST, and the CPU spent by
 this process and by the moto server.
 
+`--receiver-ms 0,20,100` repeats both measurements with a receiver that answers after that delay (real
+receivers, Make.com or a website, answer in tens to hundreds of ms): the 0 ms run is the headline and
+measures what it always did; each other delay prints the rate and the ratio, bare loop and delivery
+against the same slow receiver.
+
 Run: python bench/dispatch.py --events 300 --concurrency 4 [--aws mock|server|both] [--batch 10]
+     [--receiver-ms 0,20,100]
 """
 
 from __future__ import annotations
@@ -60,6 +66,9 @@ MODES = {"mock": "moto in-process (mock_aws)", "server": "moto server process"}
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        delay = getattr(self.server, "delay", 0.0)
+        if delay:
+            time.sleep(delay)  # a receiver that takes its time, in this request's own server thread
         self.send_response(200)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -116,11 +125,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--batch", type=int, default=5, help="messages per queue batch (the topology's)")
     parser.add_argument("--aws", choices=("mock", "server", "both"), default="both")
+    parser.add_argument(
+        "--receiver-ms", default="0", help="comma-separated receiver delays in ms, e.g. 0,20,100 (default 0)"
+    )
     parser.add_argument("--child", choices=tuple(MODES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.update(ENV)
+    delays = [float(ms) for ms in args.receiver_ms.split(",") if ms.strip()]
     if args.child:
-        print(json.dumps(_child(args.child, args.events, args.concurrency, args.batch)))
+        print(json.dumps(_child(args.child, args.events, args.concurrency, args.batch, delays[-1] / 1000)))
         return
     workers, consumers = _shape(args.batch, args.concurrency)
     print(
@@ -128,32 +141,52 @@ def main() -> None:
         f"threads, batches of {args.batch}"
     )
     for mode in MODES if args.aws == "both" else (args.aws,):
-        bare, bare_cpu = _bare(args.events, args.concurrency)
-        child = subprocess.run(
-            [sys.executable, __file__, *sys.argv[1:], "--child", mode], capture_output=True, text=True, check=False
-        )
-        if child.returncode != 0:
-            raise SystemExit(f"{mode} run failed:\n{child.stderr[-3000:]}")
-        sys.stderr.write(child.stderr)
-        run = json.loads(child.stdout.strip().splitlines()[-1])
-        print(f"\n{MODES[mode]}")
-        print(f"  deliveries/s through the delivery path: {run['rate']:8.1f}")
-        print(f"  bare requests loop, same concurrency:   {bare:8.1f}  ({bare_cpu:.1f} ms CPU per request)")
-        print(f"  ratio: {run['rate'] / bare:.2f}  (target >= 0.8)")
-        print(
-            f"  AWS calls per delivered event: attempt {run['calls']:.2f} + fan-out {run['fan_out_calls']:.2f} "
-            "(one subscription)"
-        )
-        print(
-            f"  per delivery, wall (CPU) of the threads: {run['aws_ms']:.1f} ({run['aws_cpu_ms']:.1f}) ms in AWS "
-            f"calls, {run['post_ms']:.1f} ({run['post_cpu_ms']:.1f}) ms in the POST"
-        )
-        print(f"  ceiling of the ratio from CPU alone: {_ceiling(run, bare_cpu):.2f}")
-        rest = run["cpu_ms"] - run["aws_cpu_ms"] - run["post_cpu_ms"]
-        print(
-            f"  CPU per delivery: {run['cpu_ms']:.1f} ms in this process (the rest of the path and the receiver "
-            f"{rest:.1f})" + (f", {run['server_cpu_ms']:.1f} ms in the moto server" if "server_cpu_ms" in run else "")
-        )
+        for ms in delays:
+            bare, bare_cpu = _bare(args.events, args.concurrency, ms / 1000)
+            run = _run_child(mode, ms)
+            if ms == 0:
+                _report(mode, run, bare, bare_cpu)
+            else:
+                print(f"\n{MODES[mode]}, receiver answering after {ms:g} ms")
+                print(f"  deliveries/s {run['rate']:8.1f}, bare loop {bare:8.1f}, ratio {run['rate'] / bare:.2f}")
+                print(f"  AWS calls per delivered event: {run['calls']:.2f}")
+
+
+def _run_child(mode: str, ms: float) -> dict[str, float]:
+    """One delivery run in a fresh child process (the last --receiver-ms wins there)."""
+    child = subprocess.run(
+        [sys.executable, __file__, *sys.argv[1:], "--child", mode, "--receiver-ms", f"{ms:g}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if child.returncode != 0:
+        raise SystemExit(f"{mode} run failed:\n{child.stderr[-3000:]}")
+    sys.stderr.write(child.stderr)
+    run: dict[str, float] = json.loads(child.stdout.strip().splitlines()[-1])
+    return run
+
+
+def _report(mode: str, run: dict[str, float], bare: float, bare_cpu: float) -> None:
+    """The headline: an instant receiver, with where a delivery's time went."""
+    print(f"\n{MODES[mode]}")
+    print(f"  deliveries/s through the delivery path: {run['rate']:8.1f}")
+    print(f"  bare requests loop, same concurrency:   {bare:8.1f}  ({bare_cpu:.1f} ms CPU per request)")
+    print(f"  ratio: {run['rate'] / bare:.2f}  (target >= 0.8)")
+    print(
+        f"  AWS calls per delivered event: attempt {run['calls']:.2f} + fan-out {run['fan_out_calls']:.2f} "
+        "(one subscription)"
+    )
+    print(
+        f"  per delivery, wall (CPU) of the threads: {run['aws_ms']:.1f} ({run['aws_cpu_ms']:.1f}) ms in AWS "
+        f"calls, {run['post_ms']:.1f} ({run['post_cpu_ms']:.1f}) ms in the POST"
+    )
+    print(f"  ceiling of the ratio from CPU alone: {_ceiling(run, bare_cpu):.2f}")
+    rest = run["cpu_ms"] - run["aws_cpu_ms"] - run["post_cpu_ms"]
+    print(
+        f"  CPU per delivery: {run['cpu_ms']:.1f} ms in this process (the rest of the path and the receiver "
+        f"{rest:.1f})" + (f", {run['server_cpu_ms']:.1f} ms in the moto server" if "server_cpu_ms" in run else "")
+    )
 
 
 def _ceiling(run: dict[str, float], bare_cpu: float) -> float:
@@ -177,18 +210,19 @@ class _Listening(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-def _receiver() -> tuple[ThreadingHTTPServer, str]:
+def _receiver(delay: float = 0.0) -> tuple[ThreadingHTTPServer, str]:
     server = _Listening(("127.0.0.1", 0), Receiver)
+    server.delay = delay  # type: ignore[attr-defined]  # read by Receiver.do_POST
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/hook"
 
 
-def _child(mode: str, events: int, concurrency: int, batch: int) -> dict[str, float]:
+def _child(mode: str, events: int, concurrency: int, batch: int, delay: float) -> dict[str, float]:
     workers, consumers = _shape(batch, concurrency)
     os.environ["HUB_DELIVERY_DISPATCH_WORKERS"] = str(workers)
     import boto3
 
-    server, url = _receiver()
+    server, url = _receiver(delay)
     try:
         if mode == "mock":
             from moto import mock_aws
@@ -289,11 +323,11 @@ def _delivery_run(
     return figures
 
 
-def _bare(events: int, concurrency: int) -> tuple[float, float]:
+def _bare(events: int, concurrency: int, delay: float = 0.0) -> tuple[float, float]:
     """The bare loop, with its own receiver in this process: (requests per second, CPU ms per request)."""
     import requests
 
-    server, url = _receiver()
+    server, url = _receiver(delay)
     try:
         cpu = time.process_time()
         rate = _bare_run(requests, url, events, concurrency)
