@@ -105,7 +105,15 @@ def _new_client(service: str) -> Any:
         connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
         read_timeout=read_timeout,
     )
-    return _session().create_client(service, config=config)
+    return _with_exceptions(_session().create_client(service, config=config))
+
+
+def _with_exceptions(created: Any) -> Any:
+    # botocore builds a client's exception classes at their first use, unguarded: two threads meeting their
+    # first error at once could each build a set, so one thread's `except client.exceptions.X` missed the
+    # X the other's call raised. Built here, under the creation lock, before any thread has the client.
+    created.exceptions  # noqa: B018 - the property's side effect is the point
+    return created
 
 
 @cache
@@ -121,7 +129,7 @@ def endpoint_client(service: str, endpoint_url: str, *, max_pool_connections: in
         max_pool_connections=max_pool_connections,
     )
     with _creating:
-        return _session().create_client(service, endpoint_url=endpoint_url, config=config)
+        return _with_exceptions(_session().create_client(service, endpoint_url=endpoint_url, config=config))
 
 
 AWS_MAX_ATTEMPTS = 2  # the first try and one retry (a retried transaction is safe: ClientRequestToken)
