@@ -88,3 +88,34 @@ def test_data_files_are_botocore_s_own_in_plain_dicts_and_in_the_same_order(
     assert type(loaded) is dict
     assert type(expected) is not dict  # botocore's own: OrderedDict
     assert json.dumps(loaded) == json.dumps(expected)  # same keys, values and order, all the way down
+
+
+def test_threads_first_using_a_client_at_once_share_its_exception_classes(
+    fresh_clients: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore builds a client's exception classes on the first `client.exceptions`, unlocked: two threads
+    there at once each built their own, and one's `except client.exceptions.X` missed the X the other's call
+    raised (CI: a realtime placement's ConditionalCheckFailed escaped its `suppress`, 6 writer threads).
+    The build is made slow here so that the threads always meet in it."""
+    import threading
+    import time
+
+    dynamodb = clients.client("dynamodb")
+    factory = dynamodb._exceptions_factory
+    build = factory._create_client_exceptions
+
+    def slow_build(service_model: Any) -> Any:
+        time.sleep(0.05)
+        return build(service_model)
+
+    monkeypatch.setattr(factory, "_create_client_exceptions", slow_build)
+    seen: list[Any] = []
+    threads = [threading.Thread(target=lambda: seen.append(dynamodb.exceptions)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 4
+    assert all(found is dynamodb.exceptions for found in seen)
+    error = dynamodb.exceptions.from_code("ConditionalCheckFailedException")
+    assert all(issubclass(error, found.ConditionalCheckFailedException) for found in seen)

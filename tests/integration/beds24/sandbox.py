@@ -33,9 +33,15 @@ class Clock:
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self.frozen: float | None = None
 
     def __call__(self) -> float:
-        return time.time() + self.offset
+        return (time.time() if self.frozen is None else self.frozen) + self.offset
+
+    def freeze(self) -> None:
+        """Real time stops at the start of a second (only `advance` moves the clock): what happens next
+        happens within one Beds24 second, however loaded the machine."""
+        self.frozen = float(int(time.time()))
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
@@ -116,8 +122,9 @@ class Sandbox:
         assert result["success"], result
         return int(result["new"]["id"])
 
-    def modify(self, booking_id: int, **fields: Any) -> None:
-        (result,) = self._post([{"id": booking_id, **fields}])
+    def modify(self, booking_id: int, *, same_second: bool = False, **fields: Any) -> None:
+        """`same_second`: the clock is not moved on (the change may share the last one's modifiedTime)."""
+        (result,) = self._post([{"id": booking_id, **fields}], advance=not same_second)
         assert result["success"], result
 
     def cancel(self, booking_id: int) -> None:
@@ -129,8 +136,9 @@ class Sandbox:
         assert answer.status_code == 201, answer.text
         assert answer.json()[0]["success"], answer.text
 
-    def _post(self, elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        self.clock.advance(1)  # a distinct modifiedTime for every change
+    def _post(self, elements: list[dict[str, Any]], *, advance: bool = True) -> list[dict[str, Any]]:
+        if advance:
+            self.clock.advance(1)  # a distinct modifiedTime for every change
         answer = requests.post(f"{self.api}/bookings", json=elements, headers=self._headers(), timeout=5)
         assert answer.status_code == 201, answer.text
         return list(answer.json())

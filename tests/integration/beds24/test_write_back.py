@@ -77,6 +77,58 @@ def test_an_edit_reaches_beds24_after_an_outage_and_its_echo_is_no_conflict(
     assert listed["conflicts"] == []
 
 
+def _losing_the_tie(booking: dict[str, Any], prop: Any, stored_source: str, changes: list[dict[str, Any]]) -> Any:
+    """The first change whose version of `booking` (at the same modifiedTime) has a smaller source hash than
+    the stored version's: the order in which the source-hash tie rule drops it."""
+    from bookinghub.beds24.logic.apply import parse_booking
+    from bookinghub.beds24.logic.mapping import attention_reasons, content_fields, hashes
+
+    for change in changes:
+        changed = parse_booking({**booking, **change})
+        if hashes(content_fields(changed, prop), attention_reasons(changed, prop))[0] < stored_source:
+            return change
+    raise AssertionError("no candidate loses the tie")  # (each does by chance, one in two)
+
+
+@pytest.mark.parametrize("beds24_changes_after", [False, True], ids=["echo", "echo_then_beds24_change"])
+def test_a_write_back_in_the_stored_version_s_second_is_recognised_by_its_echo(
+    aws: LocalResources, beds24: Sandbox, prop: Any, beds24_changes_after: bool
+) -> None:
+    """Beds24's modifiedTime has second resolution: the write-back can land in the second of the version the
+    hub stored (and sent it against). The echo is the hub's own write, newer than that version whatever the
+    source-hash tie rule says: the marker goes, no conflict. A Beds24 change after it in that same second is
+    not lost either. The edits are chosen so that the tie rule alone would drop the echo."""
+    beds24.clock.freeze()
+    booking_id = beds24.create()
+    sync(aws, "full")
+    stored = reservation(booking_id)
+    assert stored is not None
+    at = stored["modified_time"]
+    candidates = [{"arrival": day(a), "departure": day(a + n)} for a in range(11, 21) for n in range(1, 6)]
+    edit = _losing_the_tie(beds24.booking(booking_id), prop, str(stored["source_hash"]), candidates)
+    assert _patch(stored["id"], edit)[0] == 200
+    assert drain(aws, *WRITES) == (1, 0)
+    assert {name: beds24.booking(booking_id)[name] for name in edit} == edit
+    assert beds24.booking(booking_id)["modifiedTime"] == at  # the write-back in the stored version's second
+    assert reservation(booking_id)["hub_edits"]["arrival"]["sync"] == "synced"  # type: ignore[index]
+    expected = dict(edit)
+    if beds24_changes_after:
+        notes = [{"notes": f"late check-in {n}"} for n in range(30)]
+        change = _losing_the_tie(beds24.booking(booking_id), prop, str(stored["source_hash"]), notes)
+        beds24.modify(booking_id, same_second=True, **change)
+        assert beds24.booking(booking_id)["modifiedTime"] == at
+        expected |= change
+
+    sync(aws, "full")
+    after = reservation(booking_id)
+    assert after is not None
+    assert {name: after.get(name) for name in expected} == expected
+    assert not after.get("hub_edits")
+    status, listed, _ = admin_call("GET", "/api/conflicts", caller=claims("admin"))
+    assert status == 200
+    assert listed["conflicts"] == []
+
+
 def test_a_change_beds24_refuses_is_recorded_failed(aws: LocalResources, beds24: Sandbox, prop: Any) -> None:
     booking_id, stored = _reservation_of(aws, beds24)
     status, body = _patch(stored["id"], {"departure": day(9)})  # before arrival: Beds24 refuses the item

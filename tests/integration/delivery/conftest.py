@@ -39,6 +39,8 @@ class Receiver:
     by_path: dict[str, list[Reply]] = field(default_factory=dict)  # the same, for one path only
     path_defaults: dict[str, Reply] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0
+    most_in_flight: int = 0  # requests being answered at once, at most: overlap without a wall clock
 
     def url(self, path: str = "/hook") -> str:
         return f"{self.base_url}{path}"
@@ -65,9 +67,13 @@ def receiver() -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             rec = state["r"]
             reply = rec.next_reply(self.path)
+            with rec.lock:
+                rec.in_flight += 1
+                rec.most_in_flight = max(rec.most_in_flight, rec.in_flight)
             if reply.delay:
                 time.sleep(reply.delay)
             with rec.lock:
+                rec.in_flight -= 1
                 rec.received.append(
                     {"path": self.path, "headers": dict(self.headers), "body": body.decode(), "answered": reply.status}
                 )

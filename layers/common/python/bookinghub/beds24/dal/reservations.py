@@ -2,7 +2,8 @@
 
 Ordering rule, enforced by the write itself: a reservation is replaced only by a newer Beds24
 modification time, ties broken by content hash, so every delivery order ends in the same state; a
-deletion is final (Beds24 never reuses a booking id) and is never undone by a late modification.
+deletion is final (Beds24 never reuses a booking id) and is never undone by a late modification. One
+exception to the tie rule: the echo of the hub's own write-back (`over_source`, beds24/logic/apply.py).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def put_if_newer(
     read_markers: dict[str, Any] | None = None,
     extra_items: Sequence[dict[str, Any]] = (),
     as_read: dict[str, Any] | bool | None = True,
+    over_source: str | None = None,
 ) -> bool:
     """Write unless the stored reservation is newer, or deleted; False if the stored one won.
 
@@ -93,15 +95,20 @@ def put_if_newer(
     from Beds24 itself) may replace a deleted reservation with the booking Beds24 still has.
     The operators' pending edits must be as read (`read_markers`): an edit made since the read is not
     overwritten blind (the next pull sees it). `extra_items` (conflict records, their events) are
-    written in the same transaction.
+    written in the same transaction. `over_source`: the stored version's source hash when this one is
+    known newer at the same modification time (the echo of the hub's write-back): the write then also
+    replaces that very version, whatever the tie rule says.
     """
     names = {"#m": MARKERS}
     if reservation.deleted:
         condition, values = "attribute_not_exists(PK) OR deleted <> :true", {":true": to_attr(True)}
     else:
         deleted_rule = "deleted = :true OR " if restore else ""
-        condition = f"attribute_not_exists(PK) OR {deleted_rule}(deleted <> :true AND ({_NEWER}))"
+        newer = f"{_NEWER} OR (modified_time = :mt AND source_hash = :over)" if over_source else _NEWER
+        condition = f"attribute_not_exists(PK) OR {deleted_rule}(deleted <> :true AND ({newer}))"
         values = _ordering_values(reservation)
+        if over_source:
+            values[":over"] = to_attr(over_source)
     if as_read is None:
         condition = "attribute_not_exists(PK)"
     elif isinstance(as_read, dict):

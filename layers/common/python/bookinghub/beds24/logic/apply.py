@@ -26,7 +26,7 @@ from bookinghub.beds24.logic.mapping import (
     hashes,
     reservation_id_for,
 )
-from bookinghub.beds24.logic.writeback import queue_markers, send_pending
+from bookinghub.beds24.logic.writeback import SYNCED, queue_markers, send_pending
 from bookinghub.beds24.models.entities import Beds24Booking, Beds24Property, Reservation, SyncCounts
 from bookinghub.conflicts.logic.detect import MARKERS, RESERVATION_GROUPS, BookingRef, markers_of
 from bookinghub.conflicts.logic.sources import plan_source_change
@@ -70,7 +70,8 @@ def _classify(
         return None
     if stored.get("deleted") and not restore:
         return "stale"  # a deletion is final
-    source, content = hashes(content_fields(booking, prop), attention_reasons(booking, prop))
+    fields = content_fields(booking, prop)
+    source, content = hashes(fields, attention_reasons(booking, prop))
     if stored.get("content_hash") == content and not stored.get("deleted"):
         return "unchanged"
     if stored.get("deleted"):
@@ -81,7 +82,35 @@ def _classify(
     stored_source = str(stored.get("source_hash") or "")
     if stored_source == source:
         return None  # the same Beds24 version; what the hub derives from it changed (e.g. the room mapping)
+    if _carries_write_back(stored, fields.get):
+        return None  # the echo of the hub's write-back in the stored version's second (superseded_at_tie)
     return "stale" if stored_source > source else None
+
+
+def _carries_write_back(stored: dict[str, Any], value_of: Callable[[str], Any]) -> bool:
+    """Whether a Beds24 version has every value the hub wrote back since the stored version (its `synced`
+    markers)."""
+    synced = [name for name, m in markers_of(stored).items() if m.get("sync") == SYNCED and not m.get("conflict")]
+    return bool(synced) and all(value_of(name) == stored.get(name) for name in synced)
+
+
+def superseded_at_tie(stored: dict[str, Any] | None, reservation: Reservation) -> str | None:
+    """The stored version's source hash when `reservation` (as Beds24 has it, before any value is held)
+    replaces it at the same modification time as the echo of the hub's write-back; else None.
+
+    Beds24's modifiedTime has second resolution, so the hub's write-back can share the stored version's
+    second. The write-back's catch-up read that version before sending, so a version of the same second that
+    carries every value written back is the write's echo, or a change made after it: newer, whatever the
+    source-hash tie rule (an arbitrary order that would drop it half the time, and keep dropping it on
+    every pull until Beds24 changes the booking again). The conditional write requires that very version."""
+    if stored is None or stored.get("deleted"):
+        return None
+    if str(stored.get("modified_time") or EPOCH) != reservation.modified_time:
+        return None
+    source = str(stored.get("source_hash") or "")
+    if source == reservation.source_hash or not _carries_write_back(stored, lambda name: getattr(reservation, name)):
+        return None
+    return source
 
 
 def apply_booking(
@@ -120,11 +149,17 @@ def apply_booking(
         now=iso_now(),
         created_at=str(stored["created_at"]) if stored else None,
     )
+    over = superseded_at_tie(stored, reservation)
     reservation, extra = with_conflicts(prop, stored, reservation)
     stays = (_stay(stored), _stay(reservation))
     as_read = True if consistent_read else stored
     if not store.put_if_newer(
-        reservation, restore=restore, read_markers=_markers(stored), extra_items=extra, as_read=as_read
+        reservation,
+        restore=restore,
+        read_markers=_markers(stored),
+        extra_items=extra,
+        as_read=as_read,
+        over_source=over,
     ):
         if not consistent_read:  # the read lagged, or something was written since: decide on a consistent read
             return apply_booking(
@@ -267,8 +302,9 @@ def apply_page(prop: Beds24Property, raw_bookings: Sequence[Any], *, source: str
         if previous is None:
             new.append(reservation)
             continue
+        over = superseded_at_tie(previous, reservation)
         reservation, extra = with_conflicts(prop, previous, reservation)
-        if store.put_if_newer(reservation, read_markers=_markers(previous), extra_items=extra):
+        if store.put_if_newer(reservation, read_markers=_markers(previous), extra_items=extra, over_source=over):
             counts.updated += 1
             send_pending(reservation.id, reservation.hub_edits)
         else:
