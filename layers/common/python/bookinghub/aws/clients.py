@@ -40,29 +40,8 @@ def _session() -> Any:
         trace_library("botocore")  # before the first client: calls show up as X-Ray subsegments
         session = Session()
         session.register_component("data_loader", _service_loader(session.get_config_variable("data_path")))
-        session._internal_components.register_component("exceptions_factory", _locked_exceptions_factory())
         _shared[:] = [session]
     return _shared[0]
-
-
-def _locked_exceptions_factory() -> Any:
-    """botocore's factory of a client's exception classes, one build at a time. botocore builds them on the
-    first `client.exceptions`, unlocked: two threads there at once each built their own classes, and one's
-    `except client.exceptions.X` then missed the X the other's call raised (CI: a realtime placement's
-    ConditionalCheckFailed escaped its `suppress` with 6 writer threads; delivery's batch is threaded too).
-    Built lazily still: a client that never uses its exceptions never pays the ~10 ms."""
-    from botocore.errorfactory import ClientExceptionsFactory
-
-    class LockedExceptionsFactory(ClientExceptionsFactory):  # type: ignore[misc]  # botocore is untyped
-        def __init__(self) -> None:
-            super().__init__()
-            self._lock = threading.Lock()
-
-        def create_client_exceptions(self, service_model: Any) -> Any:
-            with self._lock:  # the first build is cached per service: the others get it
-                return super().create_client_exceptions(service_model)
-
-    return LockedExceptionsFactory()
 
 
 def _service_loader(data_path: str | None) -> Any:
