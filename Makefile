@@ -82,12 +82,16 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
+# The app's context and any other CDK CLI arguments: `make deploy CDK_ARGS="-c stage=prod -c
+# alarmEmail=ops@example.com"` (make itself takes no -c: `make deploy -c ...` is "invalid option")
+CDK_ARGS ?=
+
 ## CloudFormation into cdk.out/, offline and without AWS credentials
 synth: layer install-infra $(NODE_STAMP)
-	node_modules/.bin/cdk synth --quiet
+	node_modules/.bin/cdk synth --quiet $(CDK_ARGS)
 
 deploy: layer install-infra $(NODE_STAMP)
-	node_modules/.bin/cdk deploy
+	node_modules/.bin/cdk deploy $(CDK_ARGS)
 
 bench: install-run
 	$(BIN)/python bench/ingest.py

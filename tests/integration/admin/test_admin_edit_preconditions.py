@@ -96,9 +96,27 @@ def test_a_sent_version_is_still_a_precondition(tenants: dict[str, Any]) -> None
     assert snapshot_tables() == before
 
 
+def test_if_match_any_version_edits_as_without_one(tenants: dict[str, Any]) -> None:
+    """`If-Match: *` (RFC 9110: any current representation) is met by every booking there is: it was 400
+    INVALID_PAYLOAD "not a version"."""
+    path = f"/api/bookings/{tenants['test_a']}"
+    assert call_admin("PUT", path, caller=ADMIN, body={"admin_notes": "first"})[0] == 200
+    status, answer, headers = call_admin(
+        "PUT", path, caller=ADMIN, body={"admin_notes": "any"}, headers={"If-Match": "*"}
+    )
+    assert status == 200, answer
+    assert (answer["changed_fields"], headers["ETag"]) == (["admin_notes"], '"3"')
+    # With a version in the body, that version is the precondition
+    status, answer, _ = call_admin(
+        "PUT", path, caller=ADMIN, body={"version": 2, "admin_notes": "stale"}, headers={"If-Match": "*"}
+    )
+    assert (status, answer["code"]) == (409, "VERSION_CONFLICT"), answer
+
+
 @pytest.mark.parametrize(
     ("body", "headers"),
     [
+        ({"admin_notes": "x"}, {"If-Match": "*"}),  # any version: of a booking they may see
         ({"admin_notes": "x"}, {"If-Match": "not-a-version"}),  # 400 on a visible booking
         ({"admin_notes": "x"}, {"If-Match": '"99"'}),  # 409 on a visible booking
         ({"version": 1, "admin_notes": "x"}, {"If-Match": '"2"'}),  # 400: they disagree

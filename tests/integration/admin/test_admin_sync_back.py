@@ -7,6 +7,8 @@ booking_events -> Deliveries -> deliver_webhooks -> signed POST to the website's
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 from infra.local.invoke import invoke
@@ -56,6 +58,22 @@ def test_an_admin_edit_is_delivered_to_the_website_signed(
     assert delivery["webhook_id"] == answer["event_id"]
 
 
+ADMIN_DOC = Path(__file__).resolve().parents[3] / "docs" / "admin-api.md"
+
+
+def documented_test_webhook_answer() -> tuple[int, dict[str, Any]]:
+    """The answer docs/admin-api.md shows for its test-webhook curl: `# <status> {json}`."""
+    section = ADMIN_DOC.read_text().split("### `POST /api/admin/test-webhook`", 1)[1].split("\n### ", 1)[0]
+    found = re.search(r"^# (\d{3}) (\{.*\})$", section, re.MULTILINE)
+    assert found, "no answer in the doc's example"
+    return int(found[1]), json.loads(found[2])
+
+
+def _shape(value: Any) -> Any:
+    """The keys of an answer, nested; placeholders and measured values aside."""
+    return {k: _shape(v) for k, v in value.items()} if isinstance(value, dict) else None
+
+
 def test_the_manual_test_webhook_sends_the_requested_event_and_answers_its_result(
     hook_website: Any, receiver: Receiver, aws: LocalResources
 ) -> None:
@@ -65,6 +83,10 @@ def test_the_manual_test_webhook_sends_the_requested_event_and_answers_its_resul
     assert status == 200, answer
     assert answer["result"]["outcome"] == "succeeded"
     assert answer["result"]["status_code"] == 200
+    # What the docs show is what an operator gets (it said 202 "Webhook queued for delivery")
+    documented_status, documented = documented_test_webhook_answer()
+    assert (documented_status, _shape(documented)) == (status, _shape(answer))
+    assert documented["result"]["outcome"] == "succeeded"
 
     (delivery,) = receiver.deliveries()  # sent inline, nothing left to pump
     assert verify_like_the_seed(delivery, SECRET)

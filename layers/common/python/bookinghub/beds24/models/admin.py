@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import EmailStr, Field, StringConstraints, model_validator
 
 from bookinghub.beds24.models.entities import PropertySlug, SyncMode
 from bookinghub.core.fields import AdminBody, OrganisationId, Text, Url
@@ -94,7 +94,9 @@ class ReservationEdit(AdminBody):
     num_adult: Annotated[int, Field(ge=0, le=1000)] | None = None
     num_child: Annotated[int, Field(ge=0, le=1000)] | None = None
     guest_name: Text | None = None
-    guest_email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    # pydantic's email validation (email-validator, syntax only), as the sync API's and Stripe's emails; the
+    # body is built at first use (AdminBody's defer_build), so email-validator loads with the first edit
+    guest_email: EmailStr | None = None
     guest_phone: Annotated[str, StringConstraints(max_length=32)] | None = None
     price: Annotated[float, Field(ge=0, le=10**9)] | None = None
     notes: Annotated[str, StringConstraints(max_length=4000)] | None = None

@@ -265,7 +265,8 @@ def _plan(
 def _expected_version(body_version: int | None, if_match: str | None) -> int | None:
     """The version the edit was made on, or None when the caller sent none (no precondition)."""
     header_version = None
-    if if_match is not None and if_match.strip():
+    # `If-Match: *` (RFC 9110: any current version) holds for every booking the caller may see: no version
+    if if_match is not None and if_match.strip() and if_match.strip() != "*":
         text = if_match.strip().removeprefix("W/").strip('"')
         if not text.isdigit():
             raise InvalidPayload(
