@@ -57,9 +57,14 @@ $(STAMP): $(RUN_STAMP) requirements-dev.txt requirements-infra.txt
 run: install-run
 	$(BIN)/python -m infra.local
 
+# One pytest worker per core (pytest-xdist), a test file to a worker: the files' module-scoped local stacks
+# and moto mocks stay in one process, and the tests are independent across files (random free ports,
+# temporary directories). `make test PYTEST_PARALLEL=` runs them in one process.
+PYTEST_PARALLEL ?= --numprocesses auto --dist loadfile
+
 ## Every check CI runs: lint, types, then unit, integration, infra and e2e tests
 test: install lint typecheck
-	$(BIN)/python -m pytest tests/unit tests/integration tests/infra tests/e2e
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) tests/unit tests/integration tests/infra tests/e2e
 
 lint: install
 	$(BIN)/ruff check .
@@ -69,7 +74,7 @@ typecheck: install
 	$(BIN)/mypy layers/common/python/bookinghub functions infra cli clients app.py tests
 
 unit integration infra e2e: install
-	$(BIN)/python -m pytest tests/$@
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) tests/$@
 
 ## The Lambda layer, built without Docker: Linux arm64 wheels for Python 3.13 plus the bookinghub package
 layer: install-run

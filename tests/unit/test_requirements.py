@@ -14,7 +14,7 @@ RUN = ROOT / "requirements.txt"
 INFRA = ROOT / "requirements-infra.txt"
 DEV = ROOT / "requirements-dev.txt"
 CDK = {"aws-cdk-lib", "constructs", "cdk-nag"}
-TOOLING = {"pytest", "pytest-timeout", "schemathesis", "hypothesis", "ruff", "mypy", "standardwebhooks"}
+TOOLING = {"pytest", "pytest-timeout", "pytest-xdist", "schemathesis", "hypothesis", "ruff", "mypy", "standardwebhooks"}
 _PIN = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)(\[[A-Za-z0-9,._-]+\])?==[0-9][A-Za-z0-9.]*$")
 
 
