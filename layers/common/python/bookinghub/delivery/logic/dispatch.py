@@ -17,6 +17,7 @@ One attempt per message at a time stays the claim's conditional increment.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 import uuid
@@ -497,7 +498,8 @@ def _log_attempt(
         next_attempt_at=next_at,
         at=iso(now),
     )
-    logger.info("delivery attempt", extra=attempt.model_dump(exclude_none=True))
+    if logger.log_level <= logging.INFO:  # the dump costs more than the line when it is not written
+        logger.info("delivery attempt", extra=attempt.model_dump(exclude_none=True))
     # written with the batch's other rows (logic/ledger.py), best effort: the outcome is on the delivery
     ledger.log(attempt, _sync_log(delivery, endpoint, attempt) if endpoint.kind == "website" else None)
 
