@@ -23,8 +23,12 @@ receivers, Make.com or a website, answer in tens to hundreds of ms): the 0 ms ru
 measures what it always did; each other delay prints the rate and the ratio, bare loop and delivery
 against the same slow receiver.
 
+`--threads` fixes the dispatch threads per consumer (consumers = concurrency // threads); by default the
+bench takes the shape that keeps the most requests in flight (see _shape: at concurrency 4 and batch 5,
+4 single-thread consumers; at 5, one consumer of 5 threads).
+
 Run: python bench/dispatch.py --events 300 --concurrency 4 [--aws mock|server|both] [--batch 10]
-     [--receiver-ms 0,20,100]
+     [--receiver-ms 0,20,100] [--threads 4]
 """
 
 from __future__ import annotations
@@ -126,6 +130,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5, help="messages per queue batch (the topology's)")
     parser.add_argument("--aws", choices=("mock", "server", "both"), default="both")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="dispatch threads per consumer (default: the shape that fills --concurrency)",
+    )
+    parser.add_argument(
         "--receiver-ms", default="0", help="comma-separated receiver delays in ms, e.g. 0,20,100 (default 0)"
     )
     parser.add_argument("--child", choices=tuple(MODES), help=argparse.SUPPRESS)
@@ -133,9 +143,10 @@ def main() -> None:
     os.environ.update(ENV)
     delays = [float(ms) for ms in args.receiver_ms.split(",") if ms.strip()]
     if args.child:
-        print(json.dumps(_child(args.child, args.events, args.concurrency, args.batch, delays[-1] / 1000)))
+        shape = _shape(args.batch, args.concurrency, args.threads)
+        print(json.dumps(_child(args.child, args.events, shape, args.batch, delays[-1] / 1000)))
         return
-    workers, consumers = _shape(args.batch, args.concurrency)
+    workers, consumers = _shape(args.batch, args.concurrency, args.threads)
     print(
         f"{args.events} events, concurrency {args.concurrency}: {consumers} consumer(s) x {workers} dispatch "
         f"threads, batches of {args.batch}"
@@ -198,9 +209,22 @@ def _ceiling(run: dict[str, float], bare_cpu: float) -> float:
     return best / (1000 / bare_cpu)
 
 
-def _shape(batch: int, concurrency: int) -> tuple[int, int]:
-    """(dispatch threads, consumers): in flight at once, consumers x threads <= concurrency (the bare loop's)."""
-    workers = max(1, min(batch, concurrency))
+def _shape(batch: int, concurrency: int, threads: int | None = None) -> tuple[int, int]:
+    """(dispatch threads, consumers): in flight at once, consumers x threads <= concurrency (the bare loop's).
+
+    Without `threads`, the shape that keeps the most requests in flight per round of a slow receiver:
+    a batch on W threads takes ceil(batch / W) rounds, so consumers x batch / rounds deliveries per round;
+    ties go to more threads per consumer (fewer Lambda invocations for the same work). Concurrency 5 at
+    batch 5 is one consumer of 5 threads (one round a batch, the topology's shape: dispatch_workers 8 >= 5);
+    concurrency 4 is 4 consumers of 1 thread (4 threads for 5 messages would take two rounds: 0.625 at best)."""
+    if threads:
+        workers = max(1, min(threads, batch, concurrency))
+        return workers, max(1, concurrency // workers)
+
+    def per_round(workers: int) -> tuple[float, int]:
+        return (concurrency // workers) * batch / -(-batch // workers), workers
+
+    workers = max(range(1, max(1, min(batch, concurrency)) + 1), key=per_round)
     return workers, max(1, concurrency // workers)
 
 
@@ -217,8 +241,8 @@ def _receiver(delay: float = 0.0) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/hook"
 
 
-def _child(mode: str, events: int, concurrency: int, batch: int, delay: float) -> dict[str, float]:
-    workers, consumers = _shape(batch, concurrency)
+def _child(mode: str, events: int, shape: tuple[int, int], batch: int, delay: float) -> dict[str, float]:
+    workers, consumers = shape
     os.environ["HUB_DELIVERY_DISPATCH_WORKERS"] = str(workers)
     import boto3
 
@@ -267,7 +291,7 @@ def _delivery_run(
             "custom:organisation_id": "bench-org",
         }
     )
-    create_endpoint(principal, EndpointCreate(url=url, event_types=["*"]))
+    endpoint_id = str(create_endpoint(principal, EndpointCreate(url=url, event_types=["*"]))["endpoint"]["id"])
     meter = Meter()
     for service in ("dynamodb", "sqs", "kms"):
         client(service).meta.events.register("before-call", meter.before)
@@ -292,10 +316,12 @@ def _delivery_run(
         # (even with POWERTOOLS_METRICS_DISABLED): a Lambda would flush per invocation; the bench drops them
         metrics.clear_metrics()
     fan_out_calls = meter.calls / events
-    dispatch.process(AttemptMessage(queued[0], 0))  # warm: first KMS decrypt, connection pool
+    dispatch.process(AttemptMessage(queued[0], 0, endpoint_id=endpoint_id))  # warm: first KMS decrypt, connection pool
     meter.reset()
     rest = queued[1:]
-    batches = [[(AttemptMessage(d, 0), 1) for d in rest[n : n + batch]] for n in range(0, len(rest), batch)]
+    # as the fan-out queues them: each message names its endpoint
+    messages = [(AttemptMessage(d, 0, endpoint_id=endpoint_id), 1) for d in rest]
+    batches = [messages[n : n + batch] for n in range(0, len(messages), batch)]
     server_cpu = _process_cpu(server_pid)
     cpu = time.process_time()
     started = time.perf_counter()

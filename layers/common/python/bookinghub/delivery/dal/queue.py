@@ -1,4 +1,6 @@
-"""The Deliveries queue: each message is one attempt of one delivery (`delivery_id`, `attempt`, `trigger`)."""
+"""The Deliveries queue: each message is one attempt of one delivery (`delivery_id`, `attempt`, `trigger`,
+and `endpoint_id`, a hint that lets the consumer read the endpoint beside the batch; the delivery's own
+endpoint stays the authority, and a message without it is read as before)."""
 
 from __future__ import annotations
 
@@ -18,9 +20,13 @@ class AttemptMessage:
     delivery_id: str
     attempt: int  # the attempts made before this one: the claim expects exactly this many
     trigger: Trigger = "scheduled"
+    endpoint_id: str | None = None  # the delivery's endpoint, when the sender knows it
 
     def to_json(self) -> str:
-        return json.dumps({"delivery_id": self.delivery_id, "attempt": self.attempt, "trigger": self.trigger})
+        body: dict[str, object] = {"delivery_id": self.delivery_id, "attempt": self.attempt, "trigger": self.trigger}
+        if self.endpoint_id:
+            body["endpoint_id"] = self.endpoint_id
+        return json.dumps(body)
 
     @classmethod
     def from_json(cls, body: str) -> AttemptMessage:
@@ -28,7 +34,13 @@ class AttemptMessage:
         trigger = data.get("trigger", "scheduled")
         if trigger not in ("scheduled", "manual", "replay"):
             raise ValueError("unknown trigger")
-        return cls(delivery_id=str(data["delivery_id"]), attempt=int(data["attempt"]), trigger=trigger)
+        endpoint_id = data.get("endpoint_id")
+        return cls(
+            delivery_id=str(data["delivery_id"]),
+            attempt=int(data["attempt"]),
+            trigger=trigger,
+            endpoint_id=str(endpoint_id) if endpoint_id else None,
+        )
 
 
 def send(messages: list[AttemptMessage], *, delay_seconds: int = 0) -> None:

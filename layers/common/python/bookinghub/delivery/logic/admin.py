@@ -252,7 +252,7 @@ def _replay(delivery: Delivery) -> Delivery | None:
         return None
     counter = "failed" if delivery.status == "failed" else "succeeded"
     endpoint_store.update_status(delivery.endpoint_id, add={counter: -1, "pending": 1})
-    send([AttemptMessage(reopened.id, reopened.attempts, "replay")])
+    send([AttemptMessage(reopened.id, reopened.attempts, "replay", reopened.endpoint_id)])
     return reopened
 
 
@@ -430,7 +430,7 @@ def send_test_webhook(principal: Principal, request: TestWebhookRequest) -> Test
     from bookinghub.delivery.logic import dispatch
 
     try:
-        report = dispatch.process(AttemptMessage(delivery.id, 0, "manual")).as_dict()
+        report = dispatch.process(AttemptMessage(delivery.id, 0, "manual", delivery.endpoint_id)).as_dict()
     except dispatch.SendToDeadLetter:  # a one-step schedule: failed and kept, nothing is queued
         report = {"outcome": "failed", "delivery_id": delivery.id}
     logger.info("test webhook sent", extra={"delivery_id": delivery.id, "outcome": report.get("outcome")})

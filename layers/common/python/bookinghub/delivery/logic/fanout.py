@@ -133,7 +133,7 @@ def _create(
         if existing is None or existing.status != "pending" or existing.attempts != 0:
             return None  # already under way: its own messages and the sweeper carry it
     result.queued.append(delivery.id)
-    return AttemptMessage(delivery.id, 0)
+    return AttemptMessage(delivery.id, 0, endpoint_id=endpoint.id)
 
 
 def fan_out_message(body: str) -> FanOut:

@@ -15,6 +15,7 @@ a consumer that dies before the flush loses counts exactly as one that died betw
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,22 +137,39 @@ class Ledger:
                 self._sync_logs.append(sync_log)
 
     def flush(self) -> None:
-        """One status update per endpoint, then the log rows (best effort: the outcomes are written)."""
+        """One status update per endpoint and the log rows, side by side (the rows best effort: the
+        outcomes are written). A status update that fails raises once the log rows are written."""
         with self._lock:
             tallies, self._tallies = self._tallies, {}
             attempts, self._attempts = self._attempts, []
             sync_logs, self._sync_logs = self._sync_logs, []
-        for endpoint_id, tally in tallies.items():
-            fields = dict(tally.set_fields)
-            remove: tuple[str, ...] = ()
-            if "first_failure_at" in fields and fields["first_failure_at"] is None:
-                del fields["first_failure_at"]
-                remove = ("first_failure_at",)
-            endpoint_store.update_status(
-                endpoint_id, set_fields=fields, add={k: v for k, v in tally.add.items() if v}, remove=remove
-            )
-        if attempts or sync_logs:
-            try:
-                attempt_store.put_log_rows(attempts, sync_logs)
-            except Exception:  # the outcomes are already recorded on the deliveries; the log rows are best effort
-                logger.exception("attempt log write failed", extra={"attempts": len(attempts)})
+        if not (attempts or sync_logs):
+            _write_statuses(tallies)
+            return
+        if not tallies:
+            _write_log_rows(attempts, sync_logs)
+            return
+        # Two tables, no order between them: the log rows go on a thread of their own while the status
+        # updates are made here (one round trip at the end of a batch instead of two)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(_write_log_rows, attempts, sync_logs)
+            _write_statuses(tallies)
+
+
+def _write_statuses(tallies: dict[str, _Tally]) -> None:
+    for endpoint_id, tally in tallies.items():
+        fields = dict(tally.set_fields)
+        remove: tuple[str, ...] = ()
+        if "first_failure_at" in fields and fields["first_failure_at"] is None:
+            del fields["first_failure_at"]
+            remove = ("first_failure_at",)
+        endpoint_store.update_status(
+            endpoint_id, set_fields=fields, add={k: v for k, v in tally.add.items() if v}, remove=remove
+        )
+
+
+def _write_log_rows(attempts: list[Attempt], sync_logs: list[SyncLog]) -> None:
+    try:
+        attempt_store.put_log_rows(attempts, sync_logs)
+    except Exception:  # the outcomes are already recorded on the deliveries; the log rows are best effort
+        logger.exception("attempt log write failed", extra={"attempts": len(attempts)})

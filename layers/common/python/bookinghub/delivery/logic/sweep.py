@@ -26,7 +26,7 @@ def sweep(*, now: float | None = None, limit: int = BATCH) -> int:
     for delivery in due:
         # Pushed first: if the send then fails, the next sweep after the lease tries again
         if store.push_lease(delivery.id, attempts=delivery.attempts, lease_until=iso(now + lease)) is not None:
-            queued.append(AttemptMessage(delivery.id, delivery.attempts))
+            queued.append(AttemptMessage(delivery.id, delivery.attempts, endpoint_id=delivery.endpoint_id))
     send(queued)
     metrics.add_metric(name="DeliveriesRequeued", unit="Count", value=len(queued))
     logger.info("due deliveries re-queued", extra={"count": len(queued)})
