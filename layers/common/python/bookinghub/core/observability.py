@@ -30,6 +30,7 @@ from contextvars import ContextVar
 from typing import Any, TypedDict, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from aws_lambda_powertools.shared import constants
@@ -205,10 +206,20 @@ class HubLogger(Logger):
             }
             if correlation_id is not None:
                 keys["correlation_id"] = correlation_id(event)
-            self.append_keys(**keys)
+            self._append_invocation_keys(keys)
             return handler(event, context, *args, **kwargs)
 
         return decorate
+
+    def _append_invocation_keys(self, keys: dict[str, Any]) -> None:
+        """`self.append_keys(**keys)`. Powertools' goes through its handler lookup and two keyword
+        packings to its formatter's `log_format.update`; with its own formatter, this updates that dict."""
+        handler = getattr(self, "logger_handler", None)  # what Powertools' registered_formatter reads first
+        formatter = handler.formatter if handler else None
+        if type(formatter) is LambdaPowertoolsFormatter:
+            formatter.log_format.update(keys)
+        else:
+            self.append_keys(**keys)
 
     @staticmethod
     def _first_invocation() -> bool:
