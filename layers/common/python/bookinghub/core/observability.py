@@ -24,6 +24,7 @@ import json
 import math
 import os
 import re
+import sys
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -315,8 +316,11 @@ def emit_metric(
         print(_encode_emf(emf.line(timestamp, [number], metadata)))
         return
     head, middle, tail = emf.parts
-    # json writes a finite float as its repr, as the cut text's value was written
-    print(f"{head}{timestamp}{middle}[{number!r}]{tail}")
+    # json writes a finite float as its repr, as the cut text's value was written; print's two writes
+    # (the line, then its newline) in one
+    out = sys.stdout
+    if out is not None:  # (print writes nothing where there is no stdout)
+        out.write(f"{head}{timestamp}{middle}[{number!r}]{tail}\n")
 
 
 # `name in os.environ` for an unset name raises (and catches) two KeyErrors inside os.environ: most of a
