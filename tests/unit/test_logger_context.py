@@ -103,3 +103,30 @@ def test_event_logging_is_left_to_powertools(monkeypatch: pytest.MonkeyPatch) ->
     [line] = [json.loads(text) for text in stream.getvalue().splitlines()]
     assert line["message"] == {"hello": "world"}
     assert line["function_request_id"] == Context.aws_request_id
+
+
+def test_a_formatter_of_its_own_gets_the_keys_through_its_append_keys() -> None:
+    """The keys go straight into Powertools' own formatter's dict; any other formatter is called as
+    Powertools calls it."""
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    appended: list[dict[str, Any]] = []
+
+    class Recording(LambdaPowertoolsFormatter):
+        def append_keys(self, **additional_keys: Any) -> None:
+            appended.append(additional_keys)
+            super().append_keys(**additional_keys)
+
+    stream = io.StringIO()
+    logger = HubLogger(service=f"logger-formatter-test-{next(_names)}", stream=stream, logger_formatter=Recording())
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    def handler(event: dict[str, Any], context: Any) -> None:
+        logger.info("inside")
+
+    appended.clear()  # (Powertools appends its own keys when the logger is built)
+    handler(EVENT, Context())
+    assert [list(keys) for keys in appended] == [
+        ["cold_start", "function_name", "function_memory_size", "function_arn", "function_request_id", "correlation_id"]
+    ]
+    assert json.loads(stream.getvalue())["correlation_id"] == "req-1"

@@ -94,3 +94,34 @@ def test_settings_present_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOOKINGS_TABLE_NAME", "bookinghub-Bookings")
     require_settings("BOOKINGS_TABLE_NAME")
     require_settings()
+
+
+@pytest.mark.parametrize("value", [None, "", " ", "\t\n", "\x1c", "\u00a0", "\u3000", "x", " x ", "é"])
+def test_the_handlers_check_reads_the_environment_as_require_settings_does(
+    value: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requires_settings reads os.environ's encoded table itself: its verdict is require_settings' own,
+    for Unicode whitespace that is not ASCII whitespace too, and it sees each change at the next call."""
+
+    @requires_settings("BOOKINGS_TABLE_NAME")
+    def checked(event: object, context: object) -> str:
+        return "done"
+
+    monkeypatch.setenv("BOOKINGS_TABLE_NAME", "bookinghub-Bookings")
+    assert checked(None, None) == "done"
+    if value is None:
+        monkeypatch.delenv("BOOKINGS_TABLE_NAME")
+    else:
+        monkeypatch.setenv("BOOKINGS_TABLE_NAME", value)
+    try:
+        require_settings("BOOKINGS_TABLE_NAME")
+        expected: str | None = None
+    except MissingSetting as error:
+        expected = str(error)
+    try:
+        checked(None, None)
+        got: str | None = None
+    except MissingSetting as error:
+        got = str(error)
+    assert got == expected
+    assert (expected is None) is (value is not None and bool(value.strip()))

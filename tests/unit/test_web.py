@@ -209,10 +209,78 @@ def test_the_hubs_resolver_answers_as_powertools_own(method: str, path: str, gzi
         if gzip:
             event["headers"]["Accept-Encoding"] = "gzip, deflate"
             event["multiValueHeaders"]["Accept-Encoding"] = ["gzip, deflate"]
-        answers.append(app.resolve(event, LocalLambdaContext(function_name="test", timeout_seconds=3)))
+        # The second request of a static route's method and path finds the route remembered
+        answers.append([app.resolve(event, LocalLambdaContext(function_name="test", timeout_seconds=3)) for _ in "12"])
     hub, powertools = answers
-    assert hub == powertools
-    assert hub["isBase64Encoded"] is (path == "/zipped" and gzip)  # compression still applies where asked
+    assert hub[0] == hub[1] == powertools[0] == powertools[1]
+    header_types = {type(answer.get("multiValueHeaders")) for answer in [*hub, *powertools]}
+    assert len(header_types) == 1  # (Powertools' is a defaultdict)
+    assert hub[0]["isBase64Encoded"] is (path == "/zipped" and gzip)  # compression still applies where asked
+
+
+def test_a_remembered_static_route_skips_powertools_scan_and_a_route_added_later_is_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+    scans: list[str] = []
+    original = ApiGatewayResolver._resolve
+
+    def counted(self: Any) -> Any:
+        scans.append(self.current_event.path)
+        return original(self)
+
+    monkeypatch.setattr(ApiGatewayResolver, "_resolve", counted)
+    hub, _ = _twin_apps()
+
+    def answer(path: str, method: str = "POST") -> tuple[int, Any]:
+        event = load_event("sync_bookings/booking_created")
+        event.update(path=path, resource=path, httpMethod=method)
+        response = hub.resolve(event, LocalLambdaContext(function_name="test", timeout_seconds=3))
+        return response["statusCode"], json.loads(response["body"])
+
+    assert [answer("/ok") for _ in range(3)] == [(200, {"success": True})] * 3
+    assert answer("/items/7", "GET") == answer("/items/7", "GET") == (201, {"item": "7"})  # dynamic: scanned
+    assert answer("/rejected")[0] == answer("/rejected")[0] == 401  # its exception handler, remembered too
+    assert answer("/nowhere")[0] == answer("/nowhere")[0] == 404  # nothing to remember
+    assert scans == ["/ok", "/items/7", "/items/7", "/rejected", "/nowhere", "/nowhere"]
+
+    # A route added since (here one that shadows a dynamic path): the remembered pairs are forgotten
+    @hub.get("/items/new")
+    def new_item() -> Any:
+        return {"new": True}
+
+    assert answer("/items/new", "GET") == (200, {"new": True})
+    assert answer("/ok") == (200, {"success": True})
+    assert scans[-2:] == ["/items/new", "/ok"]
+
+
+def test_powertools_debug_log_keeps_powertools_own_path() -> None:
+    import logging
+
+    from aws_lambda_powertools.event_handler import api_gateway
+
+    hub, powertools = _twin_apps()
+    event = load_event("sync_bookings/booking_created")
+    event.update(path="/ok", resource="/ok", httpMethod="POST")
+    context = LocalLambdaContext(function_name="test", timeout_seconds=3)
+    hub.resolve(event, context)  # remembered
+    lines: list[str] = []
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    handler, level = Lines(), api_gateway.logger.level
+    api_gateway.logger.addHandler(handler)
+    api_gateway.logger.setLevel(logging.DEBUG)  # (setLevel: the loggers' cached levels are cleared)
+    try:
+        assert hub.resolve(event, context) == powertools.resolve(event, context)
+    finally:
+        api_gateway.logger.setLevel(level)
+        api_gateway.logger.removeHandler(handler)
+    assert "Found a registered route. Calling function" in lines
+    assert len([line for line in lines if line.startswith("Found a registered route")]) == 2  # one each
 
 
 def test_the_hubs_resolver_calls_a_plain_route_without_powertools_middleware_frame(

@@ -24,12 +24,14 @@ import json
 import math
 import os
 import re
+import sys
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypedDict, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from aws_lambda_powertools.shared import constants
@@ -205,10 +207,20 @@ class HubLogger(Logger):
             }
             if correlation_id is not None:
                 keys["correlation_id"] = correlation_id(event)
-            self.append_keys(**keys)
+            self._append_invocation_keys(keys)
             return handler(event, context, *args, **kwargs)
 
         return decorate
+
+    def _append_invocation_keys(self, keys: dict[str, Any]) -> None:
+        """`self.append_keys(**keys)`. Powertools' goes through its handler lookup and two keyword
+        packings to its formatter's `log_format.update`; with its own formatter, this updates that dict."""
+        handler = getattr(self, "logger_handler", None)  # what Powertools' registered_formatter reads first
+        formatter = handler.formatter if handler else None
+        if type(formatter) is LambdaPowertoolsFormatter:
+            formatter.log_format.update(keys)
+        else:
+            self.append_keys(**keys)
 
     @staticmethod
     def _first_invocation() -> bool:
@@ -304,8 +316,11 @@ def emit_metric(
         print(_encode_emf(emf.line(timestamp, [number], metadata)))
         return
     head, middle, tail = emf.parts
-    # json writes a finite float as its repr, as the cut text's value was written
-    print(f"{head}{timestamp}{middle}[{number!r}]{tail}")
+    # json writes a finite float as its repr, as the cut text's value was written; print's two writes
+    # (the line, then its newline) in one
+    out = sys.stdout
+    if out is not None:  # (print writes nothing where there is no stdout)
+        out.write(f"{head}{timestamp}{middle}[{number!r}]{tail}\n")
 
 
 # `name in os.environ` for an unset name raises (and catches) two KeyErrors inside os.environ: most of a

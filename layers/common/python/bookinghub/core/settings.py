@@ -7,9 +7,10 @@ asyncio and costs ~200 ms of import time here.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from functools import cache, wraps
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -103,6 +104,30 @@ def require_settings(*env_vars: str) -> None:
         )
 
 
+# CPython keeps os.environ's names and values encoded in `_data` (POSIX), which every change through
+# os.environ updates: a lookup there skips os.environ's get, __getitem__, encodekey and decodevalue frames
+# (four Python calls per name: most of an invocation's settings check). Elsewhere, os.environ itself.
+_ENV_DATA: Any = getattr(os.environ, "_data", None)
+_ENV_ENCODING = sys.getfilesystemencoding()
+
+
+def _settings_check(env_vars: tuple[str, ...]) -> Callable[[], None]:
+    """require_settings(*env_vars) as a function of no arguments, the names encoded once."""
+    encodekey = getattr(os.environ, "encodekey", None)
+    if _ENV_DATA is None or encodekey is None:
+        return lambda: require_settings(*env_vars)
+    keys = tuple(encodekey(name) for name in env_vars)
+
+    def check() -> None:
+        for key in keys:
+            # os.environ.get(name, "") is the decoded value (POSIX: the filesystem encoding, surrogateescape)
+            value = _ENV_DATA.get(key)
+            if value is None or not value.decode(_ENV_ENCODING, "surrogateescape").strip():
+                require_settings(*env_vars)  # raises, naming every one missing
+
+    return check
+
+
 def requires_settings(*env_vars: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a Lambda handler with the resource settings (table names, queue URLs, key id) it needs.
 
@@ -116,11 +141,13 @@ def requires_settings(*env_vars: str) -> Callable[[Callable[P, R]], Callable[P, 
     if unknown:
         raise ValueError(f"not settings of bookinghub.core.settings.Settings: {', '.join(unknown)}")
 
+    check = _settings_check(env_vars)
+
     def decorate(handler: Callable[P, R]) -> Callable[P, R]:
         @wraps(handler)
         def checked(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
-                require_settings(*env_vars)
+                check()  # require_settings(*env_vars)
                 return handler(*args, **kwargs)
             finally:
                 end_of_init()  # the collector paused for the cold start resumes (core/coldstart.py)

@@ -9,14 +9,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import traceback
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler import api_gateway as powertools_api
-from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from pydantic_core import to_json
 
@@ -123,16 +126,82 @@ class HubResponseBuilder(ResponseBuilder[BaseProxyEvent]):
 
 
 class HubRestResolver(APIGatewayRestResolver):
-    """Powertools' REST resolver, routing, exception handlers and response building unchanged, except that
-    a plain route (no middleware, no request validation, no `Request` parameter, no `Depends()`, debug off)
-    is called directly rather than through Powertools' middleware frame: that frame's only work for such a
-    route is to call it (it formats its debug text, inspects the function for injections and pushes a
-    stack frame for the debug printout on every request). Anything else takes Powertools' own path. Its
-    responses are built by HubResponseBuilder."""
+    """Powertools' REST resolver, routing, exception handlers and response building unchanged, except for
+    per-request shortcuts, each taken only where Powertools' own path would do nothing more for the request:
+    - a plain route (no middleware, no request validation, no `Request` parameter, no `Depends()`, debug
+      off) is called directly rather than through Powertools' middleware frame: that frame's only work for
+      such a route is to call it (it formats its debug text, inspects the function for injections and
+      pushes a stack frame for the debug printout on every request);
+    - a (method, path) that matched a static route (one without parameters) is remembered (the routes as
+      registered: a route added later forgets them), and the next request for it, when that route is
+      plain, is resolved in one frame: the event wrapper, the routing context Powertools keeps, the
+      route's call, its exception handlers;
+    - an answer with a text body and nothing for Powertools' builder to add (no CORS, cache control,
+      compression or cookies) is written as the builder writes it, without its passes over it.
+    Anything else takes Powertools' own path, as does everything while Powertools' debug log is on (its
+    debug lines stay). Its other responses are built by HubResponseBuilder."""
+
+    _STATIC_HITS_MAX = 64  # (method, path) pairs remembered; a path matching a static rule's regex is rare
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._response_builder_class = HubResponseBuilder
+        self._static_hits: dict[tuple[str, str], Route] = {}
+        self._static_hits_for = (0, 0)  # how many static and dynamic routes there were when remembered
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        known = self._remembered(event)
+        if known is None or not self._plain(known[0]):
+            return super().resolve(event, context)
+        route, path = known
+        # Powertools' resolve, _resolve and _call_route for this route, in their order
+        BaseRouter.current_event = self._to_proxy_event(event)  # type: ignore[arg-type]  # (a dict: _remembered)
+        BaseRouter.lambda_context = context
+        try:
+            self.append_context(_route=route, _path=path)
+            self.append_context(_route_args={})
+            try:
+                response = self._to_response(route.func())
+            except Exception as exc:
+                handled = self._call_exception_handler(exc, route)
+                if not handled:
+                    powertools_api.logger.exception(exc)
+                    raise
+                return self._build_response(handled)
+            answer = _plain_answer(response, route, self.current_event)  # type: ignore[arg-type]
+            if answer is not None:
+                return answer
+            return self._build_response(
+                self._response_builder_class(response=response, serializer=self._serializer, route=route)  # type: ignore[arg-type]
+            )
+        finally:
+            self.clear_context()
+
+    def _remembered(self, event: Mapping[str, Any]) -> tuple[Route, str] | None:
+        """The static route this event's method and path matched before, and its path (prefixes removed)."""
+        if self._debug or type(event) is not dict or _powertools_debug():
+            return None
+        method, path = event.get("httpMethod"), event.get("path")
+        if type(method) is not str or type(path) is not str or not self._static_hits:
+            return None
+        if (len(self._static_routes), len(self._dynamic_routes)) != self._static_hits_for:
+            return None  # routes added since (_resolve forgets the pairs at its next scan)
+        path = self._remove_prefix(path)
+        route = self._static_hits.get((method.upper(), path))
+        return None if route is None else (route, path)
+
+    def _resolve(self) -> ResponseBuilder:
+        """Powertools' scan of the routes; a static route it matched is remembered for its method and path."""
+        routes = (len(self._static_routes), len(self._dynamic_routes))
+        if routes != self._static_hits_for:
+            self._static_hits.clear()
+            self._static_hits_for = routes
+        builder = super()._resolve()
+        matched: Route | None = self.context.get("_route")
+        static = matched is not None and any(matched is route for route in self._static_routes)
+        if static and len(self._static_hits) < self._STATIC_HITS_MAX:
+            self._static_hits[(self.current_event.http_method.upper(), self.context["_path"])] = matched  # type: ignore[assignment]
+        return builder
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:
         if not self._plain(route):
@@ -163,6 +232,45 @@ class HubRestResolver(APIGatewayRestResolver):
             route.request_param_name = powertools_api._find_request_param_name(route.func)
             route.request_param_name_checked = True
         return route.request_param_name is None and not route.has_dependencies
+
+    def _build_response(self, response_builder: ResponseBuilder) -> dict[str, Any]:
+        answer = None
+        if type(response_builder) in _PLAIN_BUILDERS:
+            answer = _plain_answer(response_builder.response, response_builder.route, self.current_event)
+        return answer if answer is not None else super()._build_response(response_builder)
+
+
+def _powertools_debug() -> bool:
+    return powertools_api.logger.isEnabledFor(logging.DEBUG)
+
+
+_PLAIN_BUILDERS = (ResponseBuilder, HubResponseBuilder)
+
+
+def _plain_answer(response: Any, route: Route | None, event: BaseProxyEvent) -> dict[str, Any] | None:
+    """What ResponseBuilder.build answers for a REST event when it has nothing to do but copy: a text body
+    (no serializing, no base64), no CORS, cache control, compression or cookies. None: anything else."""
+    if type(event) is not APIGatewayProxyEvent or type(response) is not Response:
+        return None
+    if type(response.body) is not str or response.cookies:
+        return None
+    if route is not None and (route.cors or route.cache_control or route.compress or response.compress):
+        return None
+    # MultiValueHeadersSerializer's payload (the REST event's header_serializer), without cookies
+    headers: defaultdict[str, list[str]] = defaultdict(list)
+    for name, values in response.headers.items():
+        if values is None:
+            continue
+        if isinstance(values, str):
+            headers[name].append(values)
+        else:
+            headers[name].extend(values)
+    return {
+        "statusCode": response.status_code,
+        "body": response.body,
+        "isBase64Encoded": response.base64_encoded,
+        "multiValueHeaders": headers,
+    }
 
 
 def make_resolver() -> APIGatewayRestResolver:

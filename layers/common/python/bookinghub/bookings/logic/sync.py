@@ -298,7 +298,7 @@ def _change(
 ) -> booking_store.BookingChange:
     """The write for `fields` (the columns to set); its domain event carries those columns alone (no
     event when it sets none: only conflicts are recorded). `plan`: the conflicts met, after a read."""
-    return booking_store.BookingChange(
+    return booking_store.BookingChange.of(
         booking_id=booking_id,
         website_id=website.website_id,
         organisation_id=website.organisation_id,
