@@ -146,6 +146,10 @@ def test_bad_edits_and_other_organisations_write_nothing_and_queue_nothing(
     _, stored = _reservation_of(aws, beds24)
     before = snapshot_tables()
     assert _patch(stored["id"], {"arrival": "not a date"})[0] == 400
+    for email in ("a@b", "anna..lee@example.com"):  # pydantic's email check, as the sync API's
+        status, answer = _patch(stored["id"], {"guest_email": email})
+        assert (status, answer.get("code")) == (400, "INVALID_PAYLOAD"), answer
+        assert [detail["field"] for detail in answer["details"]] == ["guest_email"]
     assert _patch(stored["id"], {"arrival": day(12)}, caller=RIVAL_ADMIN)[0] == 404
     assert snapshot_tables() == before
     assert queued(aws, "Beds24Writes") == 0
