@@ -76,6 +76,29 @@ def test_only_the_first_invocation_is_a_cold_start(monkeypatch: pytest.MonkeyPat
     assert [json.loads(line)["cold_start"] for line in stream.getvalue().splitlines()] == [True, False, False]
 
 
+def test_the_cold_start_flag_is_written_once_not_on_every_invocation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A class attribute write invalidates the attribute caches of the class: once the flag is down,
+    an invocation leaves HubLogger's dict as it is (a falsy stand-in for False shows any write)."""
+
+    class Down:
+        def __bool__(self) -> bool:
+            return False
+
+    down = Down()
+    monkeypatch.setattr(HubLogger, "_cold_start", down)
+    stream = io.StringIO()
+    logger = HubLogger(service="logger-cold-start-writes", stream=stream)
+
+    @logger.inject_lambda_context
+    def handler(event: dict[str, Any], context: Any) -> None:
+        logger.info("inside")
+
+    for _ in range(3):
+        handler({}, Context())
+    assert HubLogger.__dict__["_cold_start"] is down
+    assert [json.loads(line)["cold_start"] for line in stream.getvalue().splitlines()] == [False, False, False]
+
+
 def test_under_provisioned_concurrency_no_invocation_is_a_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(HubLogger, "_cold_start", None)
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "provisioned-concurrency")

@@ -314,3 +314,52 @@ def test_request_headers_are_powertools_headers_as_a_plain_dict() -> None:
     assert request_headers(proxy)["x-api-key"] == proxy.headers.get("X-Api-Key") == "k2"
     event["headers"] = None
     assert request_headers(APIGatewayProxyEvent(event)) == dict(APIGatewayProxyEvent(event).headers) == {}
+
+
+def test_a_remembered_route_keeps_the_event_on_its_resolver_not_on_powertools_base_class() -> None:
+    """The fast path writes no class attribute (each write invalidates the attribute caches of BaseRouter and
+    every resolver class); the event and context each route reads are still the request's own, on either path,
+    whatever order the paths come in, and through an included Router too."""
+    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
+
+    hub, _ = _twin_apps()
+    router = Router()
+    seen: list[tuple[str, str, str]] = []
+
+    @router.post("/routed")
+    def routed() -> Any:
+        seen.append(("routed", router.current_event.path, router.lambda_context.aws_request_id))
+        return {"routed": True}
+
+    hub.include_router(router)
+
+    @hub.post("/watched")
+    def watched() -> Any:
+        seen.append(("watched", hub.current_event.path, hub.lambda_context.aws_request_id))
+        return {"watched": True}
+
+    @hub.get("/watched/<n>")
+    def watched_n(n: str) -> Any:
+        seen.append(("dynamic", hub.current_event.path, hub.lambda_context.aws_request_id))
+        return {"n": n}
+
+    def call(path: str, method: str = "POST") -> str:
+        event = load_event("sync_bookings/booking_created")
+        event.update(path=path, resource=path, httpMethod=method)
+        context = LocalLambdaContext(function_name="test", timeout_seconds=3)
+        assert hub.resolve(event, context)["statusCode"] == 200
+        return str(context.aws_request_id)
+
+    call("/watched")  # Powertools' path: it sets BaseRouter's, then the route is remembered
+    before = dict(BaseRouter.__dict__)
+    expected = [("watched", "/watched", call("/watched")), ("watched", "/watched", call("/watched"))]
+    # nothing written on the class by the remembered route (compared by identity: events compare equal)
+    assert BaseRouter.__dict__.keys() == before.keys()
+    assert all(BaseRouter.__dict__[name] is value for name, value in before.items())
+    expected.append(("dynamic", "/watched/3", call("/watched/3", "GET")))  # Powertools' path again
+    expected.append(("watched", "/watched", call("/watched")))
+    call("/routed")
+    expected.append(("routed", "/routed", call("/routed")))
+    expected.append(("dynamic", "/watched/4", call("/watched/4", "GET")))
+    assert hub.current_event.path == "/watched/4"  # Powertools' path's event is not hidden by an older one
+    assert seen[1:4] + seen[4:5] + seen[6:] == expected

@@ -230,7 +230,10 @@ class HubLogger(Logger):
             provisioned = os.getenv(constants.LAMBDA_INITIALIZATION_TYPE) == "provisioned-concurrency"
             HubLogger._cold_start = not provisioned
             return not provisioned
-        HubLogger._cold_start = False
+        if HubLogger._cold_start:
+            # Written once, not on every invocation: a class attribute write invalidates the attribute
+            # caches of the class and its subclasses, so the request's logger method lookups would start cold
+            HubLogger._cold_start = False
         return False
 
 

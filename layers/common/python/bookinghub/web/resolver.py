@@ -17,7 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler import api_gateway as powertools_api
-from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, ResponseBuilder, Route
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
@@ -152,11 +152,19 @@ class HubRestResolver(APIGatewayRestResolver):
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         known = self._remembered(event)
         if known is None or not self._plain(known[0]):
+            # Powertools' path keeps the event and context on BaseRouter: this resolver's own copies
+            # (from a remembered route's request) must not hide them
+            self.__dict__.pop("current_event", None)
+            self.__dict__.pop("lambda_context", None)
             return super().resolve(event, context)
         route, path = known
-        # Powertools' resolve, _resolve and _call_route for this route, in their order
-        BaseRouter.current_event = self._to_proxy_event(event)  # type: ignore[arg-type]  # (a dict: _remembered)
-        BaseRouter.lambda_context = context
+        # Powertools' resolve, _resolve and _call_route for this route, in their order. The event and
+        # context are kept on this resolver, where every read of them goes (`app.current_event`, and an
+        # included Router's through its `api_resolver`), not on BaseRouter as Powertools keeps them: a
+        # class attribute write per request invalidates the attribute caches of BaseRouter and of every
+        # resolver class, so each request's method lookups would start cold.
+        self.current_event = self._to_proxy_event(event)  # type: ignore[arg-type,assignment]  # (a dict: _remembered)
+        self.lambda_context = context
         try:
             self.append_context(_route=route, _path=path)
             self.append_context(_route_args={})
