@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import os
+import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -26,35 +25,56 @@ _lock = threading.Lock()
 _modules: dict[str, ModuleType] = {}
 
 
-@dataclass
 class LocalLambdaContext:
-    """The attributes of Lambda's context object that Powertools and our handlers read."""
+    """The attributes of Lambda's context object that Powertools and our handlers read. A plain class with
+    slots rather than a dataclass: one is built per invocation, and a dataclass's generated __init__ with
+    its default factory and __post_init__ cost more than the rest of the local invocation."""
 
-    function_name: str
-    timeout_seconds: int
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = field(default_factory=lambda: _request_id())
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = "local"
-    _deadline: float = 0.0
+    __slots__ = (
+        "_deadline",
+        "aws_request_id",
+        "function_name",
+        "function_version",
+        "invoked_function_arn",
+        "log_group_name",
+        "log_stream_name",
+        "memory_limit_in_mb",
+        "timeout_seconds",
+    )
 
-    def __post_init__(self) -> None:
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-        self._deadline = time.monotonic() + self.timeout_seconds
+    def __init__(
+        self,
+        function_name: str,
+        timeout_seconds: int,
+        memory_limit_in_mb: int = 256,
+        aws_request_id: str | None = None,
+        function_version: str = "$LATEST",
+        log_stream_name: str = "local",
+    ) -> None:
+        self.function_name = function_name
+        self.timeout_seconds = timeout_seconds
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.aws_request_id = aws_request_id or _request_id()
+        self.function_version = function_version
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = log_stream_name
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def __repr__(self) -> str:
+        return f"LocalLambdaContext({self.function_name!r}, request {self.aws_request_id})"
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def _request_id() -> str:
-    """A random (version 4) UUID as text, as Lambda's request ids are: built from its 16 bytes directly,
-    as uuid.uuid4()'s checks cost more than the rest of the context on every invocation."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    text = raw.hex()
+    """A random (version 4) UUID as text, as Lambda's request ids are. From `random`'s generator, not the
+    system's: a local request id identifies an invocation in this process's logs (never a key or a secret),
+    and os.urandom is a system call on every invocation. (random reseeds itself in a forked child.)"""
+    number = random.getrandbits(128)
+    number = (number & ~(0xF000 << 64) | (4 << 76)) & ~(0xC000 << 48) | (0x8000 << 48)  # as uuid.UUID(version=4)
+    text = f"{number:032x}"
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
