@@ -3,14 +3,18 @@ consumer thread, sized again when the setting changes."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from bookinghub.delivery.logic import pools
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_importing_the_consumer_starts_no_thread() -> None:
@@ -18,8 +22,9 @@ def test_importing_the_consumer_starts_no_thread() -> None:
         "import threading, functions.deliver_webhooks.handler, bookinghub.delivery.logic.pools as p; "
         "print(threading.active_count(), p._side)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["1", "None"]
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common/python'}"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["1", "None"]
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ classified. A retry waits on an SQS message timer when short, on the due-time in
 schedule fails the delivery and sends its message to the DLQ (`SendToDeadLetter`).
 
 A queue batch is handled together (process_batch): its deliveries are read in one BatchGetItem, each
-endpoint once; then each message is checked, claimed, signed, sent and settled in parallel (bounded
-threads, so one slow receiver holds back no other message, and one message's claim overlaps another's
-send), each writing its own outcome; an endpoint in trouble gets one lane, its messages one after the
-other. The endpoints' status and the attempt log rows are written once per batch (logic/ledger.py).
+endpoint once (a named website endpoint's items in that same BatchGetItem); then each message is
+checked, claimed, signed, sent and settled in parallel (bounded threads, kept across batches: pools.py;
+one slow receiver holds back no other message, and one message's claim overlaps another's send), each
+writing its own outcome; an endpoint in trouble gets one lane, its messages one after the other. The
+endpoints' status and the attempt log rows are written once per batch (logic/ledger.py).
 One attempt per message at a time stays the claim's conditional increment.
 """
 
