@@ -27,8 +27,12 @@ against the same slow receiver.
 bench takes the shape that keeps the most requests in flight (see _shape: at concurrency 4 and batch 5,
 4 single-thread consumers; at 5, one consumer of 5 threads).
 
+`--endpoint website` delivers to a website's sync back (seed 002) instead of a subscription: its endpoint
+is the website item and a status item, read inside the batch's BatchGetItem (a subscription's endpoint
+and status are one Query of their partition).
+
 Run: python bench/dispatch.py --events 300 --concurrency 4 [--aws mock|server|both] [--batch 10]
-     [--receiver-ms 0,20,100] [--threads 4]
+     [--receiver-ms 0,20,100] [--threads 4] [--endpoint subscription|website]
 """
 
 from __future__ import annotations
@@ -138,25 +142,31 @@ def main() -> None:
     parser.add_argument(
         "--receiver-ms", default="0", help="comma-separated receiver delays in ms, e.g. 0,20,100 (default 0)"
     )
+    parser.add_argument(
+        "--endpoint",
+        choices=("subscription", "website"),
+        default="subscription",
+        help="deliver to a subscription (default) or to a website's sync back",
+    )
     parser.add_argument("--child", choices=tuple(MODES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.update(ENV)
     delays = [float(ms) for ms in args.receiver_ms.split(",") if ms.strip()]
     if args.child:
         shape = _shape(args.batch, args.concurrency, args.threads)
-        print(json.dumps(_child(args.child, args.events, shape, args.batch, delays[-1] / 1000)))
+        print(json.dumps(_child(args.child, args.events, shape, args.batch, delays[-1] / 1000, args.endpoint)))
         return
     workers, consumers = _shape(args.batch, args.concurrency, args.threads)
     print(
         f"{args.events} events, concurrency {args.concurrency}: {consumers} consumer(s) x {workers} dispatch "
-        f"threads, batches of {args.batch}"
+        f"threads, batches of {args.batch}, to a {args.endpoint}"
     )
     for mode in MODES if args.aws == "both" else (args.aws,):
         for ms in delays:
             bare, bare_cpu = _bare(args.events, args.concurrency, ms / 1000)
             run = _run_child(mode, ms)
             if ms == 0:
-                _report(mode, run, bare, bare_cpu)
+                _report(mode, run, bare, bare_cpu, args.endpoint)
             else:
                 print(f"\n{MODES[mode]}, receiver answering after {ms:g} ms")
                 print(f"  deliveries/s {run['rate']:8.1f}, bare loop {bare:8.1f}, ratio {run['rate'] / bare:.2f}")
@@ -178,7 +188,7 @@ def _run_child(mode: str, ms: float) -> dict[str, float]:
     return run
 
 
-def _report(mode: str, run: dict[str, float], bare: float, bare_cpu: float) -> None:
+def _report(mode: str, run: dict[str, float], bare: float, bare_cpu: float, endpoint: str) -> None:
     """The headline: an instant receiver, with where a delivery's time went."""
     print(f"\n{MODES[mode]}")
     print(f"  deliveries/s through the delivery path: {run['rate']:8.1f}")
@@ -186,7 +196,7 @@ def _report(mode: str, run: dict[str, float], bare: float, bare_cpu: float) -> N
     print(f"  ratio: {run['rate'] / bare:.2f}  (target >= 0.8)")
     print(
         f"  AWS calls per delivered event: attempt {run['calls']:.2f} + fan-out {run['fan_out_calls']:.2f} "
-        "(one subscription)"
+        f"(one {endpoint})"
     )
     print(
         f"  per delivery, wall (CPU) of the threads: {run['aws_ms']:.1f} ({run['aws_cpu_ms']:.1f}) ms in AWS "
@@ -241,7 +251,7 @@ def _receiver(delay: float = 0.0) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/hook"
 
 
-def _child(mode: str, events: int, shape: tuple[int, int], batch: int, delay: float) -> dict[str, float]:
+def _child(mode: str, events: int, shape: tuple[int, int], batch: int, delay: float, target: str) -> dict[str, float]:
     workers, consumers = shape
     os.environ["HUB_DELIVERY_DISPATCH_WORKERS"] = str(workers)
     import boto3
@@ -255,16 +265,16 @@ def _child(mode: str, events: int, shape: tuple[int, int], batch: int, delay: fl
 
             moto_dynamodb.install()  # the local runtime's moto, as the server mode's process installs it
             with mock_aws():
-                return _delivery_run(boto3, url, events, consumers, batch, None)
+                return _delivery_run(boto3, url, events, consumers, batch, None, target)
         with moto_server() as (endpoint, pid):
             os.environ["AWS_ENDPOINT_URL"] = endpoint
-            return _delivery_run(boto3, url, events, consumers, batch, pid)
+            return _delivery_run(boto3, url, events, consumers, batch, pid, target)
     finally:
         server.shutdown()
 
 
 def _delivery_run(
-    boto3: Any, url: str, events: int, consumers: int, batch: int, server_pid: int | None
+    boto3: Any, url: str, events: int, consumers: int, batch: int, server_pid: int | None, endpoint: str
 ) -> dict[str, float]:
     from infra.local.resources import create_resources
 
@@ -291,7 +301,23 @@ def _delivery_run(
             "custom:organisation_id": "bench-org",
         }
     )
-    endpoint_id = str(create_endpoint(principal, EndpointCreate(url=url, event_types=["*"]))["endpoint"]["id"])
+    website_id = "no-such-website"
+    if endpoint == "website":
+        from bookinghub.delivery.models import website_endpoint_id
+        from bookinghub.websites.logic.registry import register_website
+
+        website_id = "bench-website"
+        register_website(
+            website_id=website_id,
+            organisation_id="bench-org",
+            name="Bench Website",
+            domain="bench.example.com",
+            webhook_url=url,
+            webhook_secret="whsec_bench_local_only",  # noqa: S106 - a local bench's demo value
+        )
+        endpoint_id = website_endpoint_id(website_id)
+    else:
+        endpoint_id = str(create_endpoint(principal, EndpointCreate(url=url, event_types=["*"]))["endpoint"]["id"])
     meter = Meter()
     for service in ("dynamodb", "sqs", "kms"):
         client(service).meta.events.register("before-call", meter.before)
@@ -303,7 +329,7 @@ def _delivery_run(
             event_id=f"evt-{n:06d}",
             event_type="booking.updated",
             booking_id=f"00000000-0000-0000-0000-{n:012d}",
-            website_id="no-such-website",
+            website_id=website_id,
             organisation_id="bench-org",
             source_booking_id=f"s-{n}",
             origin="admin:bench",

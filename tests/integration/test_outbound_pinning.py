@@ -173,3 +173,44 @@ def test_the_hub_s_beds24_client_follows_the_setting(monkeypatch: pytest.MonkeyP
     get_settings.cache_clear()
     assert client_for(prop, just_read=True) is not None
     get_settings.cache_clear()
+
+
+class _SettingCookies(_Recorder):
+    """Answers as _Recorder, with a cookie on every answer; records each request's Cookie header."""
+
+    def _answer(self) -> None:
+        self.server.cookies.append(self.headers.get("Cookie"))  # type: ignore[attr-defined]
+        super()._answer()
+
+    def end_headers(self) -> None:
+        self.send_header("Set-Cookie", "sid=one-customers-session; Path=/")
+        super().end_headers()
+
+    do_GET = do_POST = _answer
+
+
+def test_beds24_and_rooms_sessions_keep_no_cookie() -> None:
+    """Both clients' sessions are shared by every organisation's calls (one per execution environment):
+    a cookie one answer sets must not go with the next call, which may be another customer's."""
+    from bookinghub.beds24.client.api import BookingQuery
+    from bookinghub.rooms.adapters.rooms_event_hub import create_reservation
+
+    receiver = serve("127.0.0.1", 0, _SettingCookies)
+    receiver.cookies = []  # type: ignore[attr-defined]
+    base = f"http://127.0.0.1:{receiver.server_address[1]}"
+    try:
+        client = _beds24(f"{base}/v2")
+        for _ in range(2):  # a token, then bookings twice
+            assert client.bookings_page(BookingQuery(property_ids=(12345,))).bookings == []
+        for _ in range(2):
+            call = create_reservation(
+                f"{base}/rooms/reservation/res-1",
+                {"propertyId": "p"},
+                reservation_id="res-1",
+                timeout_seconds=5,
+                allow_insecure_loopback=True,
+            )
+            assert call.status == "success", call
+    finally:
+        receiver.shutdown()
+    assert receiver.cookies == [None] * 5  # type: ignore[attr-defined]

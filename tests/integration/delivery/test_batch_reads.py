@@ -47,25 +47,28 @@ def test_fanned_out_messages_name_their_endpoint_and_old_ones_still_read() -> No
     assert AttemptMessage.from_json('{"delivery_id": "d1", "attempt": 0}') == AttemptMessage("d1", 0)
 
 
-def test_the_named_endpoint_is_read_beside_the_batch_read(
-    website: Any, receiver: Receiver, delivery_env: LocalResources, monkeypatch: pytest.MonkeyPatch
+def test_a_named_subscription_is_read_beside_the_batch_read(
+    receiver: Receiver, delivery_env: LocalResources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A subscription's partition is one Query on the side pool, beside the BatchGetItem (a website's
+    items are keys of the BatchGetItem itself: tests/integration/delivery/test_batch_read_cost.py)."""
     from bookinghub.delivery.dal import deliveries
     from bookinghub.delivery.logic import dispatch
 
+    endpoint_id, _ = subscription(receiver.url("/sub"))
     ids = [d for n in range(3) for d in fan_out(admin_event(source_booking_id=f"reads-{n}")).queued]
     bodies = _queue_bodies(delivery_env)
-    assert {b["endpoint_id"] for b in bodies} == {WEBSITE}
+    assert {b["endpoint_id"] for b in bodies} == {endpoint_id}
     messages = [(AttemptMessage.from_json(json.dumps(b)), 1) for b in bodies]
     reading = threading.Event()
     seen: dict[str, bool] = {}
-    get_many, load = deliveries.get_many, dispatch.endpoints.load
+    read_batch, load = deliveries.read_batch, dispatch.endpoints.load
 
-    def slow_get_many(delivery_ids: list[str]) -> Any:
+    def slow_read_batch(*args: Any, **kwargs: Any) -> Any:
         reading.set()
         time.sleep(0.3)  # a batch read as slow as a loaded AWS call
         try:
-            return get_many(delivery_ids)
+            return read_batch(*args, **kwargs)
         finally:
             reading.clear()
 
@@ -74,11 +77,11 @@ def test_the_named_endpoint_is_read_beside_the_batch_read(
         seen[endpoint_id] = reading.is_set()
         return load(endpoint_id)
 
-    monkeypatch.setattr(deliveries, "get_many", slow_get_many)
+    monkeypatch.setattr(deliveries, "read_batch", slow_read_batch)
     monkeypatch.setattr(dispatch.endpoints, "load", watched_load)
     outcomes = process_batch(messages)
     assert [o.outcome for o in outcomes if isinstance(o, Report)] == ["succeeded"] * len(ids)
-    assert seen == {WEBSITE: True}  # read once, beside the deliveries
+    assert seen == {endpoint_id: True}  # read once, beside the deliveries
 
 
 def test_a_wrong_or_missing_endpoint_name_still_delivers_to_the_deliverys_own_endpoint(

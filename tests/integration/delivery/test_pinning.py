@@ -28,12 +28,19 @@ class _Recorder(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.seen.append((self.server.server_address[0], self.headers["Host"]))  # type: ignore[attr-defined,index]
+        cookies = getattr(self.server, "cookies", None)
+        if cookies is not None:
+            cookies.append(self.headers.get("Cookie"))
         self.send_response(200)
+        self.send_header("Set-Cookie", "sid=from-this-receiver; Path=/")  # never to be sent back
         self.send_header("Content-Length", "0")
         self.end_headers()
 
     def log_message(self, *args: Any) -> None:
         pass
+
+
+_COOKIES: list[list[str | None]] = []  # the TLS receiver's Cookie headers
 
 
 def _serve(address: str, port: int, context: ssl.SSLContext | None = None) -> ThreadingHTTPServer:
@@ -102,13 +109,16 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path, l
     names: list[str] = []
     context.sni_callback = lambda _sock, name, _ctx: names.append(name or "")  # type: ignore[assignment,func-returns-value]
     server = _serve("127.0.0.1", 0, context)
+    server.cookies = []  # type: ignore[attr-defined]  # the Cookie header of each request (None: none)
+    _COOKIES[:] = [server.cookies]  # type: ignore[attr-defined]
     yield server.server_address[1], folder / "ca.pem", names
     server.shutdown()
 
 
-def _tls_post(host: str, port: int, ca: Path) -> http.HttpResult:
-    session = http.new_session()
-    session.verify = str(ca)
+def _tls_post(host: str, port: int, ca: Path, session: Any = None) -> http.HttpResult:
+    if session is None:
+        session = http.new_session()
+        session.verify = str(ca)
     return http.post(
         f"https://{host}:{port}/in",
         b"{}",
@@ -126,6 +136,17 @@ def test_https_to_the_pinned_address_verifies_the_certificate_for_the_hostname(
     port, ca, names = tls
     assert _tls_post("hooks.test", port, ca).status_code == 200
     assert names[-1] == "hooks.test"  # SNI is the name, not the address
+
+
+def test_https_through_the_pinned_adapter_keeps_no_cookie(tls: tuple[int, Path, list[str]]) -> None:
+    port, ca, _ = tls
+    session = http.new_session()
+    session.verify = str(ca)
+    del _COOKIES[0][:]
+    for _ in range(3):  # the receiver sets a cookie each time; one kept-alive session to the same name
+        assert _tls_post("hooks.test", port, ca, session).status_code == 200
+    assert _COOKIES[0] == [None, None, None]
+    assert len(session.cookies) == 0
 
 
 def test_https_refuses_a_certificate_for_another_name(tls: tuple[int, Path, list[str]]) -> None:

@@ -12,7 +12,10 @@ name check use the original hostname (urllib3's `server_hostname` / `assert_host
 key, so kept-alive connections are pooled per checked address and name). A resolver that answers a
 public address to the check and a private one a moment later (DNS rebinding) cannot move the request.
 Redirects are never followed; proxies and credentials from the environment are never used.
-`requests` is imported at first use, not at cold start.
+Cookies are never stored nor sent: one session serves every endpoint of every customer (delivery
+receivers, each organisation's Rooms and Beds24 calls), and many customers' URLs share a host (Make.com's
+hooks, a hosting provider's address), so a cookie one receiver set would go back with another customer's
+requests. `requests` is imported at first use, not at cold start.
 """
 
 from __future__ import annotations
@@ -36,12 +39,14 @@ from bookinghub.core.urls import (
 if TYPE_CHECKING:
     import requests
     from requests.adapters import HTTPAdapter
+    from requests.cookies import RequestsCookieJar
 
 __all__ = [
     "DestinationRefused",
     "Pinned",
     "UnresolvableHost",
     "check_url",
+    "cookieless_jar_class",
     "new_session",
     "pinned_adapter_class",
     "send_pinned",
@@ -114,16 +119,58 @@ def pinned_adapter_class() -> type[HTTPAdapter]:
     return PinnedAdapter
 
 
+@cache
+def cookieless_jar_class() -> type[RequestsCookieJar]:
+    """A cookie jar that keeps nothing and offers nothing (built at first use, as requests is imported)."""
+    from http.cookiejar import Cookie, CookiePolicy
+    from urllib.request import Request
+
+    from requests.cookies import RequestsCookieJar
+
+    class RejectEveryCookie(CookiePolicy):
+        """Set-Cookie is never accepted, and no cookie is ever returned (whatever is in a jar)."""
+
+        netscape = True
+        rfc2965 = False
+        hide_cookie2 = True
+
+        def set_ok(self, cookie: Cookie, request: Request) -> bool:
+            return False
+
+        def return_ok(self, cookie: Cookie, request: Request) -> bool:
+            return False
+
+        def domain_return_ok(self, domain: str, request: Request) -> bool:
+            return False
+
+        def path_return_ok(self, path: str, request: Request) -> bool:
+            return False
+
+    class CookielessJar(RequestsCookieJar):
+        """The policy refuses what a response sets; `set_cookie` (what requests' own `cookies.set` and a
+        copy from another jar call, past any policy) drops the rest, so the jar stays empty."""
+
+        def __init__(self) -> None:
+            super().__init__(policy=RejectEveryCookie())
+
+        def set_cookie(self, cookie: Cookie, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    return CookielessJar
+
+
 def new_session(
     *, pool_connections: int = 32, pool_maxsize: int = 16, requests_carry_idempotency_keys: bool = False
 ) -> requests.Session:
-    """A session that sends pinned requests (tests build their own with a test CA as `verify`). A request
+    """A session that sends pinned requests, without cookies (tests build their own with a test CA as
+    `verify`). A request
     on a kept-alive connection the server had just closed goes again once on a new one: idempotent methods
     always, every method when the caller's requests carry their own idempotency key (stale_connections)."""
     import requests
 
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc credentials from the environment
+    session.cookies = cookieless_jar_class()()  # shared across customers: no cookie may carry over
     adapter = pinned_adapter_class()(
         pool_connections=pool_connections,
         pool_maxsize=pool_maxsize,

@@ -9,14 +9,19 @@ increment, so a duplicate or stale message never makes a second attempt.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bookinghub.aws.batch import batch_get
 from bookinghub.aws.clients import client
 from bookinghub.aws.codec import from_item, to_attr, to_item
 from bookinghub.core.settings import get_settings
+from bookinghub.delivery.dal import endpoints as endpoint_store
 from bookinghub.delivery.dal import keys
-from bookinghub.delivery.models import Delivery
+from bookinghub.delivery.models import Delivery, EndpointStatus
+from bookinghub.websites.dal import websites as website_store
+from bookinghub.websites.models import Website
 
 _FIELDS = set(Delivery.model_fields)
 
@@ -79,11 +84,46 @@ def get(delivery_id: str) -> Delivery | None:
 
 def get_many(delivery_ids: list[str]) -> dict[str, Delivery]:
     """Deliveries by id, strongly consistent, in BatchGetItem calls (a queue batch's in one)."""
-    if not delivery_ids:
-        return {}
-    found = batch_get(_table(), [{"PK": keys.delivery_pk(d), "SK": keys.DELIVERY_SK} for d in delivery_ids])
-    deliveries = (_delivery(item) for item in found if item.get("entity") == "delivery")
-    return {delivery.id: delivery for delivery in deliveries}
+    return read_batch(delivery_ids).deliveries
+
+
+@dataclass(frozen=True)
+class BatchRead:
+    deliveries: dict[str, Delivery]  # by id, the ones that exist
+    websites: dict[str, Website | None]  # by website id, every one asked for (None: no such website)
+    statuses: dict[str, EndpointStatus]  # by endpoint id, every one asked for (fresh: no item yet)
+
+
+def read_batch(
+    delivery_ids: Sequence[str], *, website_ids: Sequence[str] = (), status_of: Sequence[str] = ()
+) -> BatchRead:
+    """A queue batch's deliveries, and beside them websites (a website endpoint's URL and secret) and
+    endpoint status items, in the same strongly consistent BatchGetItem calls (one for a queue batch: up
+    to 100 keys a call). Keys DynamoDB leaves unprocessed are asked again (aws/batch.py) and raise if they
+    stay so: a key is reported missing only when its item is not there."""
+    websites = list(dict.fromkeys(website_ids))
+    statuses = list(dict.fromkeys(status_of))
+    wanted = [{"PK": keys.delivery_pk(d), "SK": keys.DELIVERY_SK} for d in delivery_ids]
+    wanted += [website_store.website_key(w) for w in websites]
+    wanted += [endpoint_store.status_key(e) for e in statuses]
+    found = {(item["PK"], item["SK"]): item for item in batch_get(_table(), wanted)} if wanted else {}
+    deliveries = (
+        _delivery(item)
+        for (_, sk), item in found.items()
+        if sk == keys.DELIVERY_SK and item.get("entity") == "delivery"
+    )
+
+    def item_at(key: dict[str, str]) -> dict[str, Any] | None:
+        return found.get((key["PK"], key["SK"]))
+
+    return BatchRead(
+        deliveries={delivery.id: delivery for delivery in deliveries},
+        websites={
+            w: website_store.website_from_item(item) if (item := item_at(website_store.website_key(w))) else None
+            for w in websites
+        },
+        statuses={e: endpoint_store.status_from_item(e, item_at(endpoint_store.status_key(e))) for e in statuses},
+    )
 
 
 def _update(delivery_id: str, expression: str, values: dict[str, Any], condition: str) -> Delivery | None:

@@ -55,11 +55,19 @@ def get_endpoint(endpoint_id: str) -> tuple[Endpoint | None, EndpointStatus]:
 
 def get_status(endpoint_id: str) -> EndpointStatus:
     response = client("dynamodb").get_item(
-        TableName=_table(),
-        Key={"PK": {"S": keys.endpoint_pk(endpoint_id)}, "SK": {"S": keys.STATUS_SK}},
-        ConsistentRead=True,
+        TableName=_table(), Key=to_item(status_key(endpoint_id)), ConsistentRead=True
     )
-    return _status(from_item(response["Item"])) if "Item" in response else EndpointStatus(endpoint_id=endpoint_id)
+    return status_from_item(endpoint_id, from_item(response["Item"]) if "Item" in response else None)
+
+
+def status_key(endpoint_id: str) -> dict[str, str]:
+    """The status item's key (plain values): for a batch read that includes it."""
+    return {"PK": keys.endpoint_pk(endpoint_id), "SK": keys.STATUS_SK}
+
+
+def status_from_item(endpoint_id: str, item: dict[str, Any] | None) -> EndpointStatus:
+    """The status in a read item; a fresh one when there is no item yet (it is created at first use)."""
+    return _status(item) if item is not None else EndpointStatus(endpoint_id=endpoint_id)
 
 
 def _status(item: dict[str, Any]) -> EndpointStatus:

@@ -7,10 +7,11 @@ classified. A retry waits on an SQS message timer when short, on the due-time in
 schedule fails the delivery and sends its message to the DLQ (`SendToDeadLetter`).
 
 A queue batch is handled together (process_batch): its deliveries are read in one BatchGetItem, each
-endpoint once; then each message is checked, claimed, signed, sent and settled in parallel (bounded
-threads, so one slow receiver holds back no other message, and one message's claim overlaps another's
-send), each writing its own outcome; an endpoint in trouble gets one lane, its messages one after the
-other. The endpoints' status and the attempt log rows are written once per batch (logic/ledger.py).
+endpoint once (a named website endpoint's items in that same BatchGetItem); then each message is
+checked, claimed, signed, sent and settled in parallel (bounded threads, kept across batches: pools.py;
+one slow receiver holds back no other message, and one message's claim overlaps another's send), each
+writing its own outcome; an endpoint in trouble gets one lane, its messages one after the other. The
+endpoints' status and the attempt log rows are written once per batch (logic/ledger.py).
 One attempt per message at a time stays the claim's conditional increment.
 """
 
@@ -22,7 +23,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -35,7 +36,7 @@ from bookinghub.delivery.adapters.http import DestinationRefused, HttpResult, po
 from bookinghub.delivery.dal import deliveries as store
 from bookinghub.delivery.dal import endpoints as endpoint_store
 from bookinghub.delivery.dal.queue import AttemptMessage, send
-from bookinghub.delivery.logic import breaker, endpoints
+from bookinghub.delivery.logic import breaker, endpoints, pools
 from bookinghub.delivery.logic.classify import Classification, classify, is_make_endpoint
 from bookinghub.delivery.logic.clock import iso
 from bookinghub.delivery.logic.ledger import Ledger
@@ -108,7 +109,7 @@ def process_batch(messages: Sequence[tuple[AttemptMessage, int | None]], *, cloc
     ledger = Ledger()
     outcomes: list[Outcome | None] = [None] * len(messages)
     found, loaded = _read(messages)
-    tasks: list[Callable[[], list[tuple[int, Outcome]]]] = []
+    tasks: list[list[int]] = []  # the messages of each task, in the order it takes them
     lanes: dict[str, list[int]] = {}
     for n, (message, _) in enumerate(messages):
         known = found.get(message.delivery_id)
@@ -116,16 +117,17 @@ def process_batch(messages: Sequence[tuple[AttemptMessage, int | None]], *, cloc
             lanes.setdefault(known.endpoint_id, []).append(n)
             continue
         # its checks, claim, send and outcome in one task: claims overlap the other messages' sends
-        tasks.append(partial(_lane_task, [n], messages, found, loaded, ledger, clock))
-    for lane in lanes.values():
-        tasks.append(partial(_lane_task, lane, messages, found, loaded, ledger, clock))
-    workers = min(len(tasks), get_delivery_settings().dispatch_workers)
-    if workers <= 1:
-        results = [result for task in tasks for result in task()]
+        tasks.append([n])
+    tasks += lanes.values()
+    run = partial(_lane_task, messages=messages, found=found, loaded=loaded, ledger=ledger, clock=clock)
+    workers = get_delivery_settings().dispatch_workers
+    if min(len(tasks), workers) <= 1:
+        results = [_finished(lane, run, None) for lane in tasks]
     else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = [result for done in pool.map(lambda task: task(), tasks) for result in done]
-    for n, outcome in results:
+        # the consumer's pool, kept across batches; its tasks submit nothing to it (pools.py)
+        pool = pools.send_pool(workers)
+        results = [_finished(lane, run, future) for lane, future in [(lane, pool.submit(run, lane)) for lane in tasks]]
+    for n, outcome in (result for done in results for result in done):
         outcomes[n] = outcome
     try:
         ledger.flush()
@@ -135,23 +137,31 @@ def process_batch(messages: Sequence[tuple[AttemptMessage, int | None]], *, cloc
 
 
 def _read(messages: Sequence[tuple[AttemptMessage, int | None]]) -> tuple[Found, Loaded]:
-    """The batch's deliveries and their endpoints. The endpoints the messages name are read beside the
-    deliveries' BatchGetItem (the same reads, one round trip shorter before the first claim); an endpoint
-    no message named (an older message) or named wrongly is read after, from the delivery itself."""
+    """The batch's deliveries and their endpoints. A named website endpoint's two items (the website:
+    URL and secret; the status) are keys of the deliveries' own BatchGetItem; a named subscription's
+    partition (endpoint and status, one Query) is read on the side pool beside it. An endpoint no
+    message named (an older message) or named wrongly is read after, from the delivery itself. Any read
+    failing fails the batch: process_batch raises, every message is received again."""
     named = list(dict.fromkeys(message.endpoint_id for message, _ in messages if message.endpoint_id))
-    loaded: Loaded = {}
-    ids = [message.delivery_id for message, _ in messages]
-    if named:
-        with ThreadPoolExecutor(max_workers=len(named)) as pool:
-            reads = {endpoint_id: pool.submit(endpoints.load, endpoint_id) for endpoint_id in named}
-            found = store.get_many(ids)
-            loaded = {endpoint_id: read.result() for endpoint_id, read in reads.items()}
-    else:
-        found = store.get_many(ids)
-    for delivery in found.values():
+    websites = [endpoint_id for endpoint_id in named if endpoints.is_website(endpoint_id)]
+    subscriptions = [endpoint_id for endpoint_id in named if not endpoints.is_website(endpoint_id)]
+    reads = {e: pools.side_pool().submit(endpoints.load, e) for e in subscriptions}
+    try:
+        batch = store.read_batch(
+            [message.delivery_id for message, _ in messages],
+            website_ids=[endpoints.website_id_of(endpoint_id) for endpoint_id in websites],
+            status_of=websites,
+        )
+    finally:
+        wait(reads.values())  # nothing of this batch's reading outlives it, even when it failed
+    loaded: Loaded = {endpoint_id: read.result() for endpoint_id, read in reads.items()}
+    for endpoint_id in websites:
+        website = batch.websites[endpoints.website_id_of(endpoint_id)]
+        loaded[endpoint_id] = endpoints.of_website(website, batch.statuses[endpoint_id])
+    for delivery in batch.deliveries.values():
         if delivery.endpoint_id not in loaded:
             loaded[delivery.endpoint_id] = endpoints.load(delivery.endpoint_id)
-    return found, loaded
+    return batch.deliveries, loaded
 
 
 def _healthy(status: EndpointStatus) -> bool:
@@ -178,6 +188,20 @@ def _send(work: _Claimed, ledger: Ledger, clock: Clock) -> Outcome:
         return _attempt(work, ledger, clock)
     except Exception as error:  # reported per message (SendToDeadLetter included)
         return error
+
+
+Done = list[tuple[int, Outcome]]  # a task's (message index, outcome) pairs
+
+
+def _finished(lane: list[int], run: Callable[[list[int]], Done], future: Future[Done] | None) -> Done:
+    """A task's outcomes (run here when `future` is None); a task that raised gives its exception to each of
+    its messages (received again; a redelivered message whose attempt was made is skipped as stale), and
+    the batch's other tasks go on."""
+    try:
+        return future.result() if future is not None else run(lane)
+    except Exception as error:
+        logger.exception("delivery task failed", extra={"messages": len(lane)})
+        return [(n, error) for n in lane]
 
 
 def _lane_task(

@@ -43,10 +43,24 @@ def website_endpoint(website: Website) -> Endpoint | None:
 
 
 def load(endpoint_id: str) -> tuple[Endpoint | None, EndpointStatus]:
-    if endpoint_id.startswith(WEBSITE_ENDPOINT_PREFIX):
-        website = website_store.get_website(endpoint_id.removeprefix(WEBSITE_ENDPOINT_PREFIX))
-        return (website_endpoint(website) if website else None), store.get_status(endpoint_id)
+    """The endpoint (None: deleted, or a website that cannot receive) and its status: a website's two
+    items (GetItems), a subscription's partition (one Query)."""
+    if is_website(endpoint_id):
+        return of_website(website_store.get_website(website_id_of(endpoint_id)), store.get_status(endpoint_id))
     return store.get_endpoint(endpoint_id)
+
+
+def is_website(endpoint_id: str) -> bool:
+    return endpoint_id.startswith(WEBSITE_ENDPOINT_PREFIX)
+
+
+def website_id_of(endpoint_id: str) -> str:
+    return endpoint_id.removeprefix(WEBSITE_ENDPOINT_PREFIX)
+
+
+def of_website(website: Website | None, status: EndpointStatus) -> tuple[Endpoint | None, EndpointStatus]:
+    """A website endpoint as `load` gives it, from its website item and status item however read."""
+    return (website_endpoint(website) if website else None), status
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ a consumer that dies before the flush loses counts exactly as one that died betw
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +22,7 @@ from bookinghub.bookings.models.events import SyncLog
 from bookinghub.core.observability import logger
 from bookinghub.delivery.dal import attempts as attempt_store
 from bookinghub.delivery.dal import endpoints as endpoint_store
-from bookinghub.delivery.logic import breaker
+from bookinghub.delivery.logic import breaker, pools
 from bookinghub.delivery.logic.classify import Classification
 from bookinghub.delivery.logic.clock import iso
 from bookinghub.delivery.models import Attempt, EndpointStatus
@@ -149,11 +148,13 @@ class Ledger:
         if not tallies:
             _write_log_rows(attempts, sync_logs)
             return
-        # Two tables, no order between them: the log rows go on a thread of their own while the status
-        # updates are made here (one round trip at the end of a batch instead of two)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(_write_log_rows, attempts, sync_logs)
+        # Two tables, no order between them: the log rows go on the side pool while the status updates
+        # are made here (one round trip at the end of a batch instead of two); both are done on return
+        rows = pools.side_pool().submit(_write_log_rows, attempts, sync_logs)
+        try:
             _write_statuses(tallies)
+        finally:
+            rows.result()  # _write_log_rows logs its own failure and raises nothing
 
 
 def _write_statuses(tallies: dict[str, _Tally]) -> None:

@@ -39,15 +39,23 @@ def forget_recent_api_keys() -> None:
     _RECENT_KEYS.forget()
 
 
+def website_key(website_id: str) -> dict[str, str]:
+    """The website item's key (plain values): for a caller's batch read that includes it."""
+    return {"PK": keys.website_pk(website_id), "SK": keys.WEBSITE_SK}
+
+
+def website_from_item(item: dict[str, Any]) -> Website:
+    """The website in a read item (plain values, as the codec's from_item gives it)."""
+    return Website.model_validate(item)
+
+
 def get_website(website_id: str) -> Website | None:
     response = client("dynamodb").get_item(
-        TableName=get_settings().bookings_table,
-        Key=to_item({"PK": keys.website_pk(website_id), "SK": keys.WEBSITE_SK}),
-        ConsistentRead=True,
+        TableName=get_settings().bookings_table, Key=to_item(website_key(website_id)), ConsistentRead=True
     )
     if "Item" not in response:
         return None
-    return Website.model_validate(from_item(response["Item"]))
+    return website_from_item(from_item(response["Item"]))
 
 
 def website_item(website: Website, api_key_hash: str) -> dict[str, Any]:
