@@ -79,7 +79,15 @@ def test_the_handler_runs_once_its_settings_are_there(monkeypatch: pytest.Monkey
     monkeypatch.setenv("BOOKINGS_TABLE_NAME", "")
     with pytest.raises(MissingSetting, match="BOOKINGS_TABLE_NAME"):
         checked({"a": 2}, None)
+    with pytest.raises(MissingSetting, match="BOOKINGS_TABLE_NAME"):  # a failed check is never remembered
+        checked({"a": 3}, None)
     assert seen == [{"a": 1}]
+    monkeypatch.setenv("BOOKINGS_TABLE_NAME", "bookinghub-Bookings-2")
+    assert checked({"a": 4}, None) == checked({"a": 5}, None) == "done"
+    monkeypatch.setenv("BOOKINGS_TABLE_NAME", " ")  # changed again after passing twice: seen at once
+    with pytest.raises(MissingSetting, match="BOOKINGS_TABLE_NAME"):
+        checked({"a": 6}, None)
+    assert seen == [{"a": 1}, {"a": 4}, {"a": 5}]
 
 
 def test_every_missing_setting_is_named_at_once(monkeypatch: pytest.MonkeyPatch) -> None:

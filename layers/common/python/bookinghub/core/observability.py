@@ -257,11 +257,11 @@ def metric_dimensions(provider: str | None = None, integration_type: str | None 
     }
 
 
-# emit_metric's lines by (namespace, name, unit, dimension values): Powertools builds (and validates)
-# each shape once, and its JSON text is kept split around the time and the value, the only parts that
-# change. Names and dimensions are bounded, and so is this (a name made up at run time would only
-# rebuild its line each time past the bound).
-_EMF_LINES: dict[tuple[str, ...], _EmfLine] = {}
+# emit_metric's lines by (namespace, name, unit, function, provider, integration type): Powertools builds
+# (and validates) each shape once, and its JSON text is kept split around the time and the value, the only
+# parts that change. Names and dimensions are bounded, and so is this (a name or provider made up at run
+# time would only rebuild its line each time past the bound).
+_EMF_LINES: dict[tuple[str | None, ...], _EmfLine] = {}
 _EMF_LINES_MAX = 512
 _encode_emf = json.JSONEncoder(separators=(",", ":")).encode  # what Powertools prints (json.dumps, compact)
 # Stand-ins for the time and the value while a shape's text is cut; no name or dimension holds a NUL
@@ -305,8 +305,8 @@ def emit_metric(
     keep their own dimensions), under the rollup [service] and the bounded [service, function, provider,
     integration_type]. `metadata` rides on the same line as plain properties (searchable in Logs Insights,
     never dimensions): a hot path's record and its metric in one line instead of two."""
-    dimensions = (_function.get() or NONE, bounded(provider, PROVIDERS), bounded(integration_type, INTEGRATION_TYPES))
-    shape = (metrics.namespace, name, unit, *dimensions)
+    # Keyed by the values as given (bounded when the line is built): a hot path's names are constants
+    shape = (metrics.namespace, name, unit, _function.get(), provider, integration_type)
     emf = _EMF_LINES.get(shape)
     if emf is None:
         emf = _EmfLine(name, unit, metric_dimensions(provider, integration_type))

@@ -117,13 +117,18 @@ def _settings_check(env_vars: tuple[str, ...]) -> Callable[[], None]:
     if _ENV_DATA is None or encodekey is None:
         return lambda: require_settings(*env_vars)
     keys = tuple(encodekey(name) for name in env_vars)
+    read = _ENV_DATA.get
+    passed: list[tuple[bytes | None, ...]] = [()]  # the values the last check passed (an environment's stay)
 
     def check() -> None:
-        for key in keys:
+        values = tuple(map(read, keys))
+        if values == passed[0]:
+            return  # the same values as last time: they passed then
+        for value in values:
             # os.environ.get(name, "") is the decoded value (POSIX: the filesystem encoding, surrogateescape)
-            value = _ENV_DATA.get(key)
             if value is None or not value.decode(_ENV_ENCODING, "surrogateescape").strip():
                 require_settings(*env_vars)  # raises, naming every one missing
+        passed[0] = values
 
     return check
 

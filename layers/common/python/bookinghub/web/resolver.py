@@ -266,13 +266,11 @@ def _plain_answer(response: Any, route: Route | None, event: BaseProxyEvent) -> 
         return None
     # MultiValueHeadersSerializer's payload (the REST event's header_serializer), without cookies
     headers: defaultdict[str, list[str]] = defaultdict(list)
-    for name, values in response.headers.items():
-        if values is None:
-            continue
-        if isinstance(values, str):
-            headers[name].append(values)
-        else:
-            headers[name].extend(values)
+    for name, values in response.headers.items():  # (a dict: each name once, so its list is new here)
+        if type(values) is str:
+            headers[name] = [values]
+        elif values is not None:
+            headers[name] = [values] if isinstance(values, str) else list(values)
     return {
         "statusCode": response.status_code,
         "body": response.body,

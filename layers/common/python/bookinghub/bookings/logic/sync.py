@@ -24,8 +24,7 @@ import hashlib
 import json
 import time
 import uuid
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from bookinghub.bookings.dal import bookings as booking_store
 from bookinghub.bookings.dal.logs import put_sync_log
@@ -60,8 +59,10 @@ _CONFLICT_RETRIES = 3
 _MERGE_RETRIES = 3
 
 
-@dataclass(frozen=True)
-class SyncResult:
+class SyncResult(NamedTuple):
+    """What a delivery did. (A named tuple, immutable as a frozen dataclass is, but built in one call: a
+    frozen dataclass sets each field through object.__setattr__, on every request.)"""
+
     booking_id: str
     outcome: Outcome
     applied_fields: tuple[str, ...] = ()  # booking columns this delivery set
