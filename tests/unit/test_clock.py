@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bookinghub.core.clock import iso_now, to_iso
 
@@ -55,3 +57,13 @@ def test_to_iso_is_isoformat_with_microseconds() -> None:
         expected = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         assert to_iso(moment) == moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
         assert to_iso(moment) == expected.rjust(27, "0")  # (strftime writes year 1 as "1" on glibc)
+
+
+@settings(max_examples=500)
+@given(st.datetimes(timezones=st.timezones()))
+def test_to_iso_writes_any_time_as_isoformat_in_utc_does(moment: datetime) -> None:
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # (a time near the ends of the range may not be in UTC's range)
+        return
+    assert to_iso(moment) == utc.isoformat(timespec="microseconds")[:-6] + "Z"
