@@ -279,6 +279,13 @@ def test_booking_fields_are_the_payload_flattened_in_its_order(body: dict[str, A
     assert list(fields) == list(expected)
 
 
+def test_an_addons_fields_are_all_required() -> None:
+    # booking_fields copies an add-on's values as they are: a field that could be None would be stored
+    from bookinghub.bookings.models.sync import Addon
+
+    assert all(field.is_required() for field in Addon.model_fields.values())
+
+
 def test_nested_column_maps_name_every_nested_field_in_order() -> None:
     # booking_fields reads nested models through these maps: a field missing here would be dropped
     from bookinghub.bookings.models.fields import Transport

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookinghub.core.clock import iso_now, to_iso
+from bookinghub.core.clock import iso_date, iso_now, to_iso
 
 
 def test_a_time_in_any_zone_is_written_in_utc_with_microseconds() -> None:
@@ -67,3 +67,9 @@ def test_to_iso_writes_any_time_as_isoformat_in_utc_does(moment: datetime) -> No
     except OverflowError:  # (a time near the ends of the range may not be in UTC's range)
         return
     assert to_iso(moment) == utc.isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+@settings(max_examples=300)
+@given(st.dates())
+def test_iso_date_is_isoformat(day: date) -> None:
+    assert iso_date(day) == day.isoformat()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 
 def to_iso(value: datetime) -> str:
@@ -20,6 +20,14 @@ def to_iso(value: datetime) -> str:
         f"{year}-{two[value.month]}-{two[value.day]}T{two[value.hour]}:{two[value.minute]}:{two[value.second]}"
         f".{two[micro // 10000]}{two[micro // 100 % 100]}{two[micro % 100]}Z"
     )
+
+
+def iso_date(value: date) -> str:
+    """value.isoformat() ("2026-03-01"), its parts from the same table as to_iso's."""
+    year = value.year
+    if year < 1000:
+        return value.isoformat()
+    return f"{year}-{_TWO_DIGITS[value.month]}-{_TWO_DIGITS[value.day]}"
 
 
 _TWO_DIGITS = tuple(f"{number:02d}" for number in range(100))

@@ -14,7 +14,7 @@ from pydantic import Field, StringConstraints, ValidationError, field_validator
 
 from bookinghub.bookings.models.fields import BookingStatus, Email, GuestCount, Money, StrictModel, TimeSlot, Transport
 from bookinghub.bookings.models.payload_shape import CUSTOMER_COLUMNS, RENAMED_COLUMNS, TRANSPORT_COLUMNS
-from bookinghub.core.clock import to_iso
+from bookinghub.core.clock import iso_date, to_iso
 from bookinghub.core.errors import InvalidPayload
 from bookinghub.core.fields import LongText, Text
 
@@ -125,7 +125,7 @@ class BookingSyncRequest(StrictModel):
         if self.reason is not None:
             fields[RENAMED_COLUMNS["reason"]] = self.reason
         if self.activity_date is not None:
-            fields["activity_date"] = self.activity_date.isoformat()
+            fields["activity_date"] = iso_date(self.activity_date)
         if (status := self.effective_status()) is not None:
             fields["status"] = status
         if self.created_at is not None:
@@ -135,7 +135,8 @@ class BookingSyncRequest(StrictModel):
         if self.transport is not None:
             _flatten(self.transport, TRANSPORT_COLUMNS, fields)
         if self.addons is not None:
-            fields["addons"] = [_present(addon) for addon in self.addons]
+            # An add-on's fields are all required (never None): its values as they are, copied in C
+            fields["addons"] = [dict(addon.__dict__) for addon in self.addons]
         return fields
 
 
@@ -145,11 +146,6 @@ def _flatten(part: StrictModel, columns: dict[str, str], into: dict[str, Any]) -
     for name, column in columns.items():
         if (value := values[name]) is not None:
             into[column] = value
-
-
-def _present(part: StrictModel) -> dict[str, Any]:
-    """A nested model as a dict without its None values (what model_dump(exclude_none=True) gives)."""
-    return {name: value for name, value in part.__dict__.items() if value is not None}
 
 
 # Payload fields stored under their own name
