@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC
 from typing import Any
 
-from bookinghub.bookings.logic.field_order import UNORDERED, merge_fields, order_key, stored_field_key
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bookinghub.bookings.logic.field_order import UNORDERED, _digits, merge_fields, order_key, stored_field_key
+from bookinghub.core.clock import to_iso
 
 V1, V2, V3 = (order_key(v, "") for v in (1, 2, 3))
 # Created at v1, then cancelled at v3 (status and its reason carry v3's key)
@@ -82,3 +88,10 @@ def test_a_change_never_writes_the_hubs_own_attributes_as_columns() -> None:
     for intruder in [*sorted(_RESERVED), field_key_attribute("status")]:
         assert _columns({**columns, intruder: "x"}) == columns
     assert _columns({**columns, "odd#name": 1}) == {**columns, "odd#name": 1}  # a "#" alone is no order key
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.text(), st.datetimes(timezones=st.just(UTC)).map(to_iso)))
+def test_an_order_keys_digits_are_the_texts_ascii_digits(moment: str) -> None:
+    # The fast path (to_iso's punctuation deleted) and the regex agree on any text
+    assert _digits(moment) == re.sub(r"[^0-9]", "", moment)

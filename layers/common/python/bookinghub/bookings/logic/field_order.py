@@ -29,7 +29,20 @@ def order_key(version: int, moment: str) -> str:
     then the change time (UTC ISO, as core.clock.to_iso writes it) as its digits without trailing zeros
     (fixed-width digits stripped of trailing zeros keep their order)."""
     digits = str(version)
-    return f"{len(digits) - 1:x}{digits}|{_NON_DIGITS.sub('', moment).rstrip('0')}"
+    return f"{len(digits) - 1:x}{digits}|{_digits(moment).rstrip('0')}"
+
+
+# The characters of to_iso's text other than its digits
+_ISO_PUNCTUATION = str.maketrans("", "", "-:.TZ")
+
+
+def _digits(moment: str) -> str:
+    """The ASCII digits of `moment`, in order. Deleting to_iso's five other characters costs a third of a
+    regex pass (most of a sync's order key); any other text takes the regex."""
+    digits = moment.translate(_ISO_PUNCTUATION)
+    if digits.isascii() and digits.isdigit():
+        return digits
+    return _NON_DIGITS.sub("", moment)
 
 
 def stored_field_key(stored: dict[str, Any], column: str) -> str:
