@@ -100,6 +100,7 @@ deploy: layer install-infra $(NODE_STAMP)
 
 bench: install-run
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/sync_bytecodes.py
 	$(BIN)/python bench/beds24_full_sync.py
 	@# soak.py exits 1 when a target is missed (it says which); the other benches still run
 	-$(BIN)/python bench/soak.py --minutes 3
