@@ -239,11 +239,11 @@ def test_not_an_email_is_invalid_payload_on_the_field(email: str) -> None:
 def _fields_by_model_dump(request: Any) -> dict[str, Any]:
     """booking_fields as it was written before it read the model's values directly (one model_dump)."""
     from bookinghub.bookings.models.payload_shape import CUSTOMER_COLUMNS, RENAMED_COLUMNS, TRANSPORT_COLUMNS
-    from bookinghub.bookings.models.sync import _PLAIN_COLUMNS
+    from bookinghub.bookings.models.sync import PLAIN_COLUMNS
     from bookinghub.core.clock import to_iso
 
     data = request.model_dump(exclude_none=True)
-    fields = {name: data[name] for name in _PLAIN_COLUMNS if name in data}
+    fields = {name: data[name] for name in PLAIN_COLUMNS if name in data}
     if "reason" in data:
         fields[RENAMED_COLUMNS["reason"]] = data["reason"]
     if "activity_date" in data:

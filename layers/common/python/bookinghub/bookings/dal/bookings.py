@@ -170,6 +170,10 @@ def change_stamp(event_type: str, origin: str, changed_fields: list[str] | None)
     return stamp
 
 
+# The columns index_attributes reads (besides website_id, which a booking's own attributes carry)
+INDEXED_COLUMNS = ("status", "activity_date", "customer_email", "customer_name")
+
+
 def index_attributes(booking_id: str, columns: dict[str, Any], *, website_id: str | None = None) -> dict[str, Any]:
     """The index keys (and search copies) built from the columns a write sets. `website_id`: the
     booking's, when `columns` does not carry it (the listing partition is built from it and the status).
@@ -204,9 +208,19 @@ def _identity(change: BookingChange) -> dict[str, Any]:
     }
 
 
-def create_booking(change: BookingChange) -> None:
-    """Insert a new booking; fails (BookingConditionFailed with the stored one) if it exists."""
-    columns = _columns({**change.defaults, **change.fields}, copy=False)  # (a new dict already)
+def create_booking(change: BookingChange, values: dict[str, Any] | None = None) -> None:
+    """Insert a new booking; fails (BookingConditionFailed with the stored one) if it exists.
+
+    `values`: its columns already as attribute values (dal.payload_values.column_values), in place of
+    `change.fields` (then empty); the defaults fill in what they lack, as they fill in `change.fields`."""
+    if values is None:
+        columns = _columns({**change.defaults, **change.fields}, copy=False)  # (a new dict already)
+        column_values = to_item(columns)
+    else:
+        defaults = {name: value for name, value in change.defaults.items() if name not in values}
+        column_values = {**to_item(defaults), **values}
+        # What index_attributes reads, as plain text: the rest of the columns are only written
+        columns = {**defaults, **{name: values[name]["S"] for name in INDEXED_COLUMNS if name in values}}
     event_id = new_event_id()
     # The hub's own attributes are written as attribute values here (all text but two numbers): only the
     # booking's columns and their index copies go through the codec, a pass over each value (a sync's
@@ -217,7 +231,7 @@ def create_booking(change: BookingChange) -> None:
         "website_id": {"S": change.website_id},  # _identity(change), without its dict
         "organisation_id": {"S": change.organisation_id},
         "source_booking_id": {"S": change.source_booking_id},
-        **to_item(columns),
+        **column_values,
         **to_item(index_attributes(change.booking_id, columns, website_id=change.website_id)),
         "version": {"N": "1"},
         "created_at": {"S": change.now},  # and its updated_at, until it is updated (not stored twice)

@@ -28,6 +28,7 @@ from typing import Any, Literal, NamedTuple
 
 from bookinghub.bookings.dal import bookings as booking_store
 from bookinghub.bookings.dal.logs import put_sync_log
+from bookinghub.bookings.dal.payload_values import column_values, text_of
 from bookinghub.bookings.logic.field_order import UNORDERED, merge_fields, order_key
 from bookinghub.bookings.models.events import SyncLog
 from bookinghub.bookings.models.payload_shape import RENAMED_COLUMNS
@@ -89,6 +90,8 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
     booking_id = booking_store.booking_id(website.website_id, request.source_booking_id)
     canonical_json = canonical_payload(request)
     payload_hash = hash_payload(canonical_json)
+    if request.event == "booking.created":
+        return _create(website, request, booking_id, canonical_json, payload_hash)
     fields = request.booking_fields()
     order_key = order_key_for(request, created_iso=fields.get(RENAMED_COLUMNS["created_at"]))
     # First attempt: every column, no read. Its condition fails if any column is not strictly older
@@ -101,16 +104,11 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
     while True:
         change = _change(website, request, booking_id, payload_hash, order_key, columns, narrowed, plan)
         try:
-            if request.event == "booking.created":
-                booking_store.create_booking(change)
-                outcome: Outcome = "created"
-            else:
-                # A narrowed write may not create: the booking existed when it was narrowed
-                booking_store.update_booking(change, may_create=request.is_complete and not narrowed)
-                outcome = "updated"
+            # A narrowed write may not create: the booking existed when it was narrowed
+            booking_store.update_booking(change, may_create=request.is_complete and not narrowed)
             result = SyncResult(
                 booking_id,
-                outcome,
+                "updated",
                 applied_fields=tuple(sorted(columns)),
                 stale_fields=stale,
                 held_fields=plan.held if plan else (),
@@ -147,6 +145,29 @@ def apply_sync(website: ApiKeyRecord, request: BookingSyncRequest) -> SyncResult
                 )
         _record(website, request, result, canonical_json, at=change.now)
         return result
+
+
+def _create(
+    website: ApiKeyRecord, request: BookingSyncRequest, booking_id: str, canonical_json: bytes, payload_hash: str
+) -> SyncResult:
+    """A `booking.created`: one insert of the payload's columns, built as attribute values in one pass
+    (dal.payload_values; a creation's columns are only written). It is never narrowed or retried: a booking
+    already there is this payload again (unchanged), an update's creation that came first (this creation is
+    older: ignored_stale), or another payload under the same source id (409)."""
+    values = column_values(request)
+    order_key = order_key_for(request, created_iso=text_of(values, RENAMED_COLUMNS["created_at"]))
+    change = _change(website, request, booking_id, payload_hash, order_key, {}, False, None)
+    try:
+        booking_store.create_booking(change, values)
+        result = SyncResult(booking_id, "created", applied_fields=tuple(sorted(values)))
+    except booking_store.BookingConditionFailed as failed:
+        verdict = _explain_condition(request, _existing(request, failed.stored), payload_hash)
+        if verdict is None:  # (a creation's verdict is its hashes': _explain_condition raises for another payload)
+            raise DuplicateBooking() from None
+        stale = tuple(sorted(values)) if verdict == "ignored_stale" else ()
+        result = SyncResult(booking_id, verdict, stale_fields=stale)
+    _record(website, request, result, canonical_json, at=change.now)
+    return result
 
 
 def canonical_payload(request: BookingSyncRequest) -> bytes:

@@ -121,7 +121,7 @@ class BookingSyncRequest(StrictModel):
         # Read from the validated values themselves (a model's fields are its __dict__; extra="forbid"
         # leaves nothing else there): no serializer pass, which cost as much as the rest of this method
         values = self.__dict__
-        fields = {name: values[name] for name in _PLAIN_COLUMNS if values[name] is not None}
+        fields = {name: values[name] for name in PLAIN_COLUMNS if values[name] is not None}
         if self.reason is not None:
             fields[RENAMED_COLUMNS["reason"]] = self.reason
         if self.activity_date is not None:
@@ -148,8 +148,8 @@ def _flatten(part: StrictModel, columns: dict[str, str], into: dict[str, Any]) -
             into[column] = value
 
 
-# Payload fields stored under their own name
-_PLAIN_COLUMNS = (
+# Payload fields stored under their own name (bookings/dal/payload_values.py reads them too)
+PLAIN_COLUMNS = (
     "booking_ref",
     "package_name",
     "package_price",
