@@ -117,6 +117,24 @@ class CallMeter:
 SEED_BODY = json.loads((ROOT / "events/sync_bookings/seed_booking_created.body.json").read_text())
 
 
+def bench_website_and_event() -> dict[str, Any]:
+    """Registers the bench's website (the AWS resources made already) and returns the sync event that
+    authenticates as it: its body is set per request (sync_body)."""
+    from bookinghub.websites.logic.registry import register_website
+
+    register_website(
+        website_id="bench-website",
+        organisation_id="bench-org",
+        name="Bench",
+        domain="bench.local",
+        api_key="bench_k",
+    )
+    event: dict[str, Any] = json.loads((ROOT / "events/sync_bookings/booking_created.json").read_text())
+    event["headers"]["X-API-Key"] = "bench_k"
+    event["multiValueHeaders"]["X-API-Key"] = ["bench_k"]
+    return event
+
+
 def sync_body(index: int) -> str:
     body = dict(SEED_BODY)
     body["source_booking_id"] = f"bench-{index:06d}"
@@ -188,18 +206,8 @@ def measure_ingest(requests: int, *, breakdown: bool = False, profile: int = 0) 
         os.environ.update(resources.env)
 
         from bookinghub.aws.clients import client
-        from bookinghub.websites.logic.registry import register_website
 
-        register_website(
-            website_id="bench-website",
-            organisation_id="bench-org",
-            name="Bench",
-            domain="bench.local",
-            api_key="bench_k",
-        )
-        event = json.loads((ROOT / "events/sync_bookings/booking_created.json").read_text())
-        event["headers"]["X-API-Key"] = "bench_k"
-        event["multiValueHeaders"]["X-API-Key"] = ["bench_k"]
+        event = bench_website_and_event()
         meter = CallMeter()
 
         outcomes: Counter[str] = Counter()

@@ -28,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers/common/python"), str(ROOT / "bench")]
 
-from ingest import LAMBDA_LIKE_ENV, sync_body  # noqa: E402 - after the path is set
+from ingest import LAMBDA_LIKE_ENV, bench_website_and_event, sync_body  # noqa: E402 - after the path is set
 
 Where = tuple[str, str]  # (module path, function)
 
@@ -95,18 +95,8 @@ def measure(requests: int) -> tuple[Counter[Where], Counter[Where]]:
         os.environ.update(create_resources(boto3.Session(region_name="us-east-1")).env)
         from bookinghub.aws.clients import client
         from bookinghub.bookings.models.sync import BookingSyncRequest
-        from bookinghub.websites.logic.registry import register_website
 
-        register_website(
-            website_id="bench-website",
-            organisation_id="bench-org",
-            name="Bench",
-            domain="bench.local",
-            api_key="bench_k",
-        )
-        event = json.loads((ROOT / "events/sync_bookings/booking_created.json").read_text())
-        event["headers"]["X-API-Key"] = "bench_k"
-        event["multiValueHeaders"]["X-API-Key"] = ["bench_k"]
+        event = bench_website_and_event()
         table = os.environ[topology.BOOKINGS.env_var]
 
         def ours(index: int) -> None:
