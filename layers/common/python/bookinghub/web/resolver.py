@@ -163,13 +163,15 @@ class HubRestResolver(APIGatewayRestResolver):
         # included Router's through its `api_resolver`), not on BaseRouter as Powertools keeps them: a
         # class attribute write per request invalidates the attribute caches of BaseRouter and of every
         # resolver class, so each request's method lookups would start cold.
-        self.current_event = self._to_proxy_event(event)  # type: ignore[arg-type,assignment]  # (a dict: _remembered)
+        # Powertools' _to_proxy_event for a REST resolver, without its debug line (debug is off here)
+        self.current_event = APIGatewayProxyEvent(event, self._json_body_deserializer)  # type: ignore[arg-type]
         self.lambda_context = context
+        context_of_route = self.context
         try:
-            self.append_context(_route=route, _path=path)
-            self.append_context(_route_args={})
+            context_of_route.update(_route=route, _path=path, _route_args={})  # (append_context's update)
             try:
-                response = self._to_response(route.func())
+                result = route.func()
+                response = result if type(result) is Response else self._to_response(result)
             except Exception as exc:
                 handled = self._call_exception_handler(exc, route)
                 if not handled:
@@ -183,7 +185,7 @@ class HubRestResolver(APIGatewayRestResolver):
                 self._response_builder_class(response=response, serializer=self._serializer, route=route)  # type: ignore[arg-type]
             )
         finally:
-            self.clear_context()
+            context_of_route.clear()  # (clear_context)
 
     def _remembered(self, event: Mapping[str, Any]) -> tuple[Route, str] | None:
         """The static route this event's method and path matched before, and its path (prefixes removed)."""
