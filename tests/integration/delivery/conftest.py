@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -253,3 +254,29 @@ def subscription(url: str, **fields: Any) -> tuple[str, str]:
     )
     created = create_endpoint(principal, EndpointCreate(url=url, **fields))
     return str(created["endpoint"]["id"]), str(created["secret"])
+
+
+class DynamoCalls:
+    """Every DynamoDB call made inside the block (botocore's before-call event), by operation:
+    `with DynamoCalls() as counts: ...`, then `counts["BatchGetItem"]`."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, event_name: str, **_: Any) -> None:
+        with self._lock:
+            self.names.append(event_name.rsplit(".", 1)[-1])
+
+    def __enter__(self) -> Counter[str]:
+        from bookinghub.aws.clients import client
+
+        client("dynamodb").meta.events.register("before-call.dynamodb", self)
+        self.counts: Counter[str] = Counter()
+        return self.counts
+
+    def __exit__(self, *_: Any) -> None:
+        from bookinghub.aws.clients import client
+
+        client("dynamodb").meta.events.unregister("before-call.dynamodb", self)
+        self.counts.update(self.names)

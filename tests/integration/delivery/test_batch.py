@@ -16,7 +16,7 @@ from bookinghub.delivery.logic.fanout import fan_out
 from bookinghub.delivery.models import website_endpoint_id
 from infra.local.resources import LocalResources
 from tests.conftest import reset_caches
-from tests.integration.delivery.conftest import Receiver, Reply, admin_event, subscription
+from tests.integration.delivery.conftest import DynamoCalls, Receiver, Reply, admin_event, subscription
 
 WEBSITE = website_endpoint_id("test-website")
 
@@ -46,36 +46,22 @@ def _attempt_rows(endpoint_id: str) -> list[Any]:
     return list_attempts(endpoint_id, since="2000", until="2999")
 
 
-class _Calls:
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, event_name: str, **_: Any) -> None:
-        with self._lock:
-            self.names.append(event_name.rsplit(".", 1)[-1])
-
-
 def test_a_healthy_endpoint_gets_its_batch_in_parallel_with_few_aws_calls(
     website: Any, receiver: Receiver, delivery_env: LocalResources
 ) -> None:
-    from bookinghub.aws.clients import client
-
     ids = _queued(5, WEBSITE)
     receiver.default = Reply(200, delay=0.4)
-    calls = _Calls()
-    client("dynamodb").meta.events.register("before-call.dynamodb", calls)
-    outcomes = process_batch(_messages(ids))
-    client("dynamodb").meta.events.unregister("before-call.dynamodb", calls)
+    with DynamoCalls() as calls:
+        outcomes = process_batch(_messages(ids))
     assert [o.outcome for o in outcomes if isinstance(o, Report)] == ["succeeded"] * 5
     # the receiver's waits overlapped (counted at the receiver: a loaded machine's wall clock is no proof)
     assert receiver.most_in_flight >= 2
     # a read of the batch, of the website and the status, a claim and an outcome each, one status update,
     # one log write (attempts and seed 002's sync logs) instead of six calls per attempt
-    assert calls.names.count("BatchGetItem") == 1
-    assert calls.names.count("UpdateItem") == 2 * 5 + 1
-    assert calls.names.count("BatchWriteItem") == 1
-    assert len(calls.names) <= 2 * 5 + 5
+    assert calls["BatchGetItem"] == 1
+    assert calls["UpdateItem"] == 2 * 5 + 1
+    assert calls["BatchWriteItem"] == 1
+    assert calls.total() <= 2 * 5 + 5
     status = _status(WEBSITE)
     assert (status.sent, status.succeeded, status.pending, status.consecutive_failures) == (5, 5, 0, 0)
     assert len(_attempt_rows(WEBSITE)) == 5

@@ -8,7 +8,6 @@ again), nothing lost."""
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
 from typing import Any
 
@@ -23,6 +22,7 @@ from bookinghub.delivery.models import website_endpoint_id
 from infra.local.resources import LocalResources
 from tests.integration.delivery.conftest import (
     WEBSITE_ID,
+    DynamoCalls,
     Receiver,
     admin_event,
     deliveries_of,
@@ -31,31 +31,6 @@ from tests.integration.delivery.conftest import (
 )
 
 WEBSITE = website_endpoint_id(WEBSITE_ID)
-
-
-class _Calls:
-    """Every DynamoDB call the consumer makes (botocore's before-call event), by operation."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, event_name: str, **_: Any) -> None:
-        with self._lock:
-            self.names.append(event_name.rsplit(".", 1)[-1])
-
-    def __enter__(self) -> Counter[str]:
-        from bookinghub.aws.clients import client
-
-        client("dynamodb").meta.events.register("before-call.dynamodb", self)
-        self.counts: Counter[str] = Counter()
-        return self.counts
-
-    def __exit__(self, *_: Any) -> None:
-        from bookinghub.aws.clients import client
-
-        client("dynamodb").meta.events.unregister("before-call.dynamodb", self)
-        self.counts.update(self.names)
 
 
 def _queued(count: int, tag: str) -> list[str]:
@@ -75,11 +50,11 @@ def test_a_named_website_endpoint_costs_no_read_besides_the_batch_read(
 ) -> None:
     # before: a message without the endpoint's name (an older one) has it read as before, two GetItems
     old = _queued(3, "before")
-    with _Calls() as before:
+    with DynamoCalls() as before:
         assert _outcomes(process_batch(_named(old, None))) == ["succeeded"] * 3
     # after: the fan-out's messages name it, and its two items ride in the deliveries' BatchGetItem
     new = _queued(3, "after")
-    with _Calls() as after:
+    with DynamoCalls() as after:
         assert _outcomes(process_batch(_named(new))) == ["succeeded"] * 3
     assert (before["BatchGetItem"], before["GetItem"], before["Query"]) == (1, 2, 0)
     assert (after["BatchGetItem"], after["GetItem"], after["Query"]) == (1, 0, 0)
@@ -97,7 +72,7 @@ def test_a_subscription_stays_one_query_and_a_mixed_batch_one_batch_read(
     ids = _queued(2, "mixed")  # each edit: one delivery to the website, one to the subscription
     found = deliveries.get_many(ids)
     messages = [(AttemptMessage(d, 0, endpoint_id=found[d].endpoint_id), 1) for d in ids]
-    with _Calls() as calls:
+    with DynamoCalls() as calls:
         assert _outcomes(process_batch(messages)) == ["succeeded"] * 4
     assert (calls["BatchGetItem"], calls["GetItem"], calls["Query"]) == (1, 0, 1)
     assert Counter(r["path"] for r in receiver.delivered()) == {"/api/webhooks/onebooking": 2, "/sub": 2}
@@ -117,7 +92,7 @@ def test_a_deleted_website_fails_its_deliveries_as_before(
         TableName=get_settings().bookings_table,
         Key={"PK": {"S": keys.website_pk(WEBSITE_ID)}, "SK": {"S": keys.WEBSITE_SK}},
     )
-    with _Calls() as calls:
+    with DynamoCalls() as calls:
         outcomes = process_batch(_named(ids))
     assert _outcomes(outcomes) == ["failed", "failed"]
     assert {o.error for o in outcomes if isinstance(o, Report)} == {"the endpoint no longer exists"}
